@@ -1,0 +1,28 @@
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import { Construct } from 'constructs';
+
+export interface MonitoringProps {
+  readonly monitorFunction: lambda.IFunction;
+  /**
+   * How often the monitor looks for due monitoring schedules. Schedules themselves live in
+   * the registry, so creating one needs no redeploy; this tick is their resolution.
+   * @default rate(5 minutes)
+   */
+  readonly tick?: events.Schedule;
+}
+
+/** The EventBridge schedule that drives drift monitoring. */
+export class Monitoring extends Construct {
+  readonly rule: events.Rule;
+
+  constructor(scope: Construct, id: string, props: MonitoringProps) {
+    super(scope, id);
+    this.rule = new events.Rule(this, 'Tick', {
+      description: 'Runs due Understudy monitoring schedules',
+      schedule: props.tick ?? events.Schedule.expression('rate(5 minutes)'),
+    });
+    this.rule.addTarget(new targets.LambdaFunction(props.monitorFunction, { retryAttempts: 2 }));
+  }
+}

@@ -1,0 +1,54 @@
+import * as path from 'node:path';
+import { Duration } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import { Construct } from 'constructs';
+import { FUNCTION_METADATA_KEY, FUNCTIONS, type FunctionName } from '../functions.js';
+
+export interface UnderstudyFunctionProps {
+  readonly name: FunctionName;
+  readonly projectRoot: string;
+  readonly environment: Record<string, string>;
+  /** Required when the function's spec says it runs models. */
+  readonly onnxLayer?: lambda.ILayerVersion;
+}
+
+/**
+ * A Node.js 22 function bundled by esbuild (no Docker) from the entry in FUNCTIONS,
+ * tagged with metadata so the local runtime can run the same module.
+ */
+export class UnderstudyFunction extends Construct {
+  readonly fn: nodejs.NodejsFunction;
+
+  constructor(scope: Construct, id: string, props: UnderstudyFunctionProps) {
+    super(scope, id);
+    const spec = FUNCTIONS[props.name];
+    if (spec.usesOnnx && !props.onnxLayer) {
+      throw new Error(`function ${props.name} runs models and needs the onnxruntime layer`);
+    }
+    this.fn = new nodejs.NodejsFunction(this, 'Function', {
+      entry: path.join(props.projectRoot, spec.entry),
+      handler: 'handler',
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.X86_64,
+      memorySize: spec.memorySizeMb,
+      timeout: Duration.seconds(spec.timeoutSeconds),
+      description: spec.description,
+      environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
+      layers: props.onnxLayer && spec.usesOnnx ? [props.onnxLayer] : [],
+      depsLockFilePath: path.join(props.projectRoot, 'package-lock.json'),
+      projectRoot: props.projectRoot,
+      bundling: {
+        format: nodejs.OutputFormat.ESM,
+        target: 'node22',
+        minify: true,
+        sourceMap: true,
+        // The SDK ships with the runtime; onnxruntime-node comes from the layer.
+        externalModules: ['@aws-sdk/*', 'onnxruntime-node', 'onnxruntime-common'],
+        // ESM bundles still meet CommonJS dependencies that call require().
+        banner: "import{createRequire as __cr}from'module';const require=__cr(import.meta.url);",
+      },
+    });
+    (this.fn.node.defaultChild as lambda.CfnFunction).addMetadata(FUNCTION_METADATA_KEY, props.name);
+  }
+}

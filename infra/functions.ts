@@ -1,0 +1,60 @@
+/**
+ * The Lambda functions of Understudy, in one place. The CDK stack builds each of them from
+ * `entry`, and the local runtime finds the same module through the `understudy:function`
+ * metadata that the stack writes on each function, so both run identical code.
+ */
+export interface FunctionSpec {
+  /** Source module, relative to the project root; it exports `handler`. */
+  readonly entry: string;
+  readonly description: string;
+  readonly memorySizeMb: number;
+  readonly timeoutSeconds: number;
+  /** Whether the function needs the onnxruntime layer. */
+  readonly usesOnnx: boolean;
+}
+
+export const FUNCTIONS = {
+  invoke: {
+    entry: 'lambdas/invoke/handler.ts',
+    description: 'Data plane: SageMaker Runtime InvokeEndpoint with weighted variant routing',
+    memorySizeMb: 1024,
+    timeoutSeconds: 30,
+    usesOnnx: true,
+  },
+  control: {
+    entry: 'lambdas/control/handler.ts',
+    description: 'Control plane: the SageMaker JSON 1.1 API (models, packages, endpoints)',
+    memorySizeMb: 1024,
+    timeoutSeconds: 60,
+    // CreateEndpoint loads each variant's artifact as an ONNX session before reporting InService.
+    usesOnnx: true,
+  },
+  shadow: {
+    entry: 'lambdas/shadow/handler.ts',
+    description: 'Consumes mirrored requests: runs shadow variants and writes captures',
+    memorySizeMb: 1024,
+    timeoutSeconds: 60,
+    usesOnnx: true,
+  },
+  monitor: {
+    entry: 'lambdas/monitor/handler.ts',
+    description: 'Scheduled drift monitoring over captured traffic',
+    memorySizeMb: 1024,
+    timeoutSeconds: 300,
+    usesOnnx: false,
+  },
+} as const satisfies Record<string, FunctionSpec>;
+
+export type FunctionName = keyof typeof FUNCTIONS;
+
+/** Metadata key on each AWS::Lambda::Function resource naming its entry in FUNCTIONS. */
+export const FUNCTION_METADATA_KEY = 'understudy:function';
+
+/** Environment variable names the handlers read; the stack sets them. */
+export const ENV = {
+  registryTable: 'UNDERSTUDY_REGISTRY_TABLE',
+  bucket: 'UNDERSTUDY_BUCKET',
+  mirrorQueueUrl: 'UNDERSTUDY_MIRROR_QUEUE_URL',
+  keysKmsKeyId: 'UNDERSTUDY_KEYS_KMS_KEY_ID',
+  adminKeySecretId: 'UNDERSTUDY_ADMIN_KEY_SECRET_ID',
+} as const;

@@ -1,0 +1,120 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { AccessKeys } from './constructs/access-keys.js';
+import { Api } from './constructs/api.js';
+import { ArtifactStore } from './constructs/artifact-store.js';
+import { Monitoring } from './constructs/monitoring.js';
+import { OnnxRuntimeLayer } from './constructs/onnx-runtime-layer.js';
+import { Registry } from './constructs/registry.js';
+import { ShadowPipeline } from './constructs/shadow-pipeline.js';
+import { UnderstudyFunction } from './constructs/understudy-function.js';
+import { ENV } from './functions.js';
+
+export interface UnderstudyStackProps extends StackProps {
+  /** Absolute path of the project (entries and the layer build are resolved from it). */
+  readonly projectRoot: string;
+}
+
+/** Output keys; the local platform reads physical names through them. */
+export const OUTPUTS = {
+  apiUrl: 'ApiUrl',
+  bucket: 'BucketName',
+  registryTable: 'RegistryTableName',
+  mirrorQueueUrl: 'MirrorQueueUrl',
+  deadLetterQueueUrl: 'DeadLetterQueueUrl',
+  keysKmsKeyId: 'KeysKmsKeyId',
+  adminKeySecretName: 'AdminKeySecretName',
+  adminAccessKeyId: 'AdminAccessKeyId',
+  invokeFunction: 'InvokeFunctionName',
+  controlFunction: 'ControlFunctionName',
+  shadowFunction: 'ShadowFunctionName',
+  monitorFunction: 'MonitorFunctionName',
+  monitorRule: 'MonitorRuleName',
+  onnxLayerArn: 'OnnxLayerArn',
+} as const;
+
+export class UnderstudyStack extends Stack {
+  constructor(scope: Construct, id: string, props: UnderstudyStackProps) {
+    super(scope, id, props);
+    const { projectRoot } = props;
+
+    // Stateful resources.
+    const store = new ArtifactStore(this, 'ArtifactStore');
+    const registry = new Registry(this, 'Registry');
+    const keys = new AccessKeys(this, 'AccessKeys');
+    const onnx = new OnnxRuntimeLayer(this, 'OnnxRuntime', { projectRoot });
+
+    const baseEnv = {
+      [ENV.registryTable]: registry.table.tableName,
+      [ENV.bucket]: store.bucket.bucketName,
+      [ENV.keysKmsKeyId]: keys.encryptionKey.keyId,
+      [ENV.adminKeySecretId]: keys.adminSecretName,
+    };
+
+    // Stateless compute.
+    const shadow = new UnderstudyFunction(this, 'Shadow', {
+      name: 'shadow',
+      projectRoot,
+      environment: baseEnv,
+      onnxLayer: onnx.layer,
+    });
+    const pipeline = new ShadowPipeline(this, 'ShadowPipeline', { shadowFunction: shadow.fn });
+    const apiEnv = { ...baseEnv, [ENV.mirrorQueueUrl]: pipeline.queue.queueUrl };
+    const invoke = new UnderstudyFunction(this, 'Invoke', {
+      name: 'invoke',
+      projectRoot,
+      environment: apiEnv,
+      onnxLayer: onnx.layer,
+    });
+    const control = new UnderstudyFunction(this, 'Control', {
+      name: 'control',
+      projectRoot,
+      environment: apiEnv,
+      onnxLayer: onnx.layer,
+    });
+    const monitor = new UnderstudyFunction(this, 'Monitor', {
+      name: 'monitor',
+      projectRoot,
+      environment: baseEnv,
+    });
+    const api = new Api(this, 'Api', { invokeFunction: invoke.fn, controlFunction: control.fn });
+    const monitoring = new Monitoring(this, 'Monitoring', { monitorFunction: monitor.fn });
+
+    // Least privilege per function.
+    registry.table.grantReadData(invoke.fn);
+    store.bucket.grantRead(invoke.fn);
+    pipeline.queue.grantSendMessages(invoke.fn);
+    keys.grantVerify(invoke.fn);
+
+    registry.table.grantReadWriteData(control.fn);
+    store.bucket.grantReadWrite(control.fn);
+    keys.grantVerify(control.fn);
+    keys.grantIssue(control.fn);
+
+    registry.table.grantReadWriteData(shadow.fn);
+    store.bucket.grantReadWrite(shadow.fn);
+
+    registry.table.grantReadWriteData(monitor.fn);
+    store.bucket.grantReadWrite(monitor.fn);
+
+    const outputs: Record<keyof typeof OUTPUTS, string> = {
+      apiUrl: api.url,
+      bucket: store.bucket.bucketName,
+      registryTable: registry.table.tableName,
+      mirrorQueueUrl: pipeline.queue.queueUrl,
+      deadLetterQueueUrl: pipeline.deadLetterQueue.queueUrl,
+      keysKmsKeyId: keys.encryptionKey.keyId,
+      adminKeySecretName: keys.adminSecretName,
+      adminAccessKeyId: keys.adminAccessKeyId,
+      invokeFunction: invoke.fn.functionName,
+      controlFunction: control.fn.functionName,
+      shadowFunction: shadow.fn.functionName,
+      monitorFunction: monitor.fn.functionName,
+      monitorRule: monitoring.rule.ruleName,
+      onnxLayerArn: onnx.layer.layerVersionArn,
+    };
+    for (const [key, value] of Object.entries(outputs)) {
+      new CfnOutput(this, OUTPUTS[key as keyof typeof OUTPUTS], { value });
+    }
+  }
+}
