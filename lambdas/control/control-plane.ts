@@ -1,0 +1,79 @@
+import middy from '@middy/core';
+import { authorize } from '../domain/auth/roles.js';
+import { type AccessKeyResolver, verifySigV4 } from '../domain/auth/sigv4.js';
+import { UnknownOperationException, ValidationException } from '../domain/errors.js';
+import type { ControlContext } from '../domain/registry/context.js';
+import { type ServiceModel, ShapeValidator } from '../domain/shape-validator.js';
+import { apiErrors, type HttpEvent, type HttpResult, toHttpRequest } from '../shared/http.js';
+import apiModel from './api-model.json' with { type: 'json' };
+import { OPERATIONS } from './operations.js';
+import type { OperationName } from './operations-list.js';
+
+const validator = new ShapeValidator(apiModel as ServiceModel);
+const TARGET_PREFIX = 'SageMaker.';
+
+/** The operation named by `X-Amz-Target: SageMaker.<Operation>`. */
+export function operationOf(target: string | undefined): string {
+  if (!target) throw new ValidationException('Missing X-Amz-Target header: expected SageMaker.<Operation>.');
+  if (!target.startsWith(TARGET_PREFIX)) throw new UnknownOperationException(target);
+  return target.slice(TARGET_PREFIX.length);
+}
+
+export function parseJsonBody(body: Uint8Array): unknown {
+  const text = Buffer.from(body).toString('utf8').trim();
+  if (text === '') return {};
+  let input: unknown;
+  try {
+    input = JSON.parse(text);
+  } catch (error) {
+    throw new ValidationException(`Request body is not valid JSON: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    throw new ValidationException('Request body must be a JSON object.');
+  }
+  return input;
+}
+
+/** Validates the input against the operation's service-model shape, then runs it. */
+export async function dispatch(ctx: ControlContext, operation: string, input: unknown): Promise<unknown> {
+  if (!Object.hasOwn(OPERATIONS, operation)) throw new UnknownOperationException(operation);
+  const errors = validator.validate(operation, input);
+  if (errors.length > 0) throw new ValidationException(ShapeValidator.describe(errors));
+  return OPERATIONS[operation as OperationName](ctx, input);
+}
+
+export interface ControlPlaneDeps extends Omit<ControlContext, 'caller' | 'accountId' | 'now'> {
+  readonly keys: AccessKeyResolver;
+  readonly now?: () => Date;
+}
+
+/** The control plane's HTTP handler: verify, authorize, validate, dispatch, answer JSON 1.1. */
+export function createControlHandler(deps: ControlPlaneDeps) {
+  const now = deps.now ?? (() => new Date());
+  return middy<HttpEvent, HttpResult>()
+    .use(apiErrors('awsJson1_1'))
+    .handler(async (event) => {
+      const request = toHttpRequest(event);
+      const caller = await verifySigV4(request, deps.keys, { now: now() });
+      const operation = operationOf(request.headers['x-amz-target']);
+      authorize(caller, operation);
+      const input = parseJsonBody(request.body);
+      const ctx: ControlContext = { ...deps, caller, accountId: request.accountId, now };
+      const output = await dispatch(ctx, operation, input);
+      console.log(
+        JSON.stringify({
+          level: 'info',
+          operation,
+          caller: caller.accessKeyId,
+          requestId: request.requestId,
+        }),
+      );
+      return {
+        statusCode: 200,
+        headers: { 'Content-Type': 'application/x-amz-json-1.1', 'x-amzn-RequestId': request.requestId },
+        body: JSON.stringify(output ?? {}),
+      };
+    });
+}

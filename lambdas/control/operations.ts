@@ -1,0 +1,34 @@
+import type { ControlContext } from '../domain/registry/context.js';
+import * as endpointConfigs from '../domain/registry/endpoint-configs.js';
+import * as endpoints from '../domain/registry/endpoints.js';
+import * as packages from '../domain/registry/model-packages.js';
+import * as models from '../domain/registry/models.js';
+import type { OperationName } from './operations-list.js';
+
+// biome-ignore lint/suspicious/noExplicitAny: inputs are validated against the service model before dispatch.
+type Operation = (ctx: ControlContext, input: any) => Promise<unknown>;
+
+/** The control plane's operations, by SageMaker operation name. */
+export const OPERATIONS: Record<OperationName, Operation> = {
+  CreateModelPackageGroup: packages.createModelPackageGroup,
+  DescribeModelPackageGroup: packages.describeModelPackageGroup,
+  ListModelPackageGroups: packages.listModelPackageGroups,
+  DeleteModelPackageGroup: packages.deleteModelPackageGroup,
+  CreateModelPackage: packages.createModelPackage,
+  DescribeModelPackage: packages.describeModelPackage,
+  ListModelPackages: packages.listModelPackages,
+  UpdateModelPackage: packages.updateModelPackage,
+  DeleteModelPackage: packages.deleteModelPackage,
+  CreateModel: models.createModel,
+  DescribeModel: models.describeModel,
+  ListModels: models.listModels,
+  DeleteModel: models.deleteModel,
+  CreateEndpointConfig: endpointConfigs.createEndpointConfig,
+  DescribeEndpointConfig: endpointConfigs.describeEndpointConfig,
+  ListEndpointConfigs: endpointConfigs.listEndpointConfigs,
+  DeleteEndpointConfig: endpointConfigs.deleteEndpointConfig,
+  CreateEndpoint: endpoints.createEndpoint,
+  DescribeEndpoint: endpoints.describeEndpoint,
+  ListEndpoints: endpoints.listEndpoints,
+  DeleteEndpoint: endpoints.deleteEndpoint,
+};

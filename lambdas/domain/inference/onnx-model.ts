@@ -1,0 +1,216 @@
+import { createRequire } from 'node:module';
+import type * as Ort from 'onnxruntime-node';
+import { ModelError, ValidationError } from '../errors.js';
+import type { Instance, NamedOutput } from './payload.js';
+
+// Loaded through require so that, in Lambda, the package resolves from the layer via
+// NODE_PATH (ES module resolution ignores NODE_PATH).
+const ort = createRequire(import.meta.url)('onnxruntime-node') as typeof Ort;
+
+type NumericType = 'float32' | 'float64' | 'int32' | 'int64' | 'int8' | 'uint8' | 'int16' | 'uint16';
+const ARRAYS = {
+  float32: Float32Array,
+  float64: Float64Array,
+  int32: Int32Array,
+  int8: Int8Array,
+  uint8: Uint8Array,
+  int16: Int16Array,
+  uint16: Uint16Array,
+} as const;
+const INTEGER_RANGES: Partial<Record<NumericType, readonly [number, number]>> = {
+  int32: [-(2 ** 31), 2 ** 31 - 1],
+  int64: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
+  int8: [-128, 127],
+  uint8: [0, 255],
+  int16: [-32768, 32767],
+  uint16: [0, 65535],
+};
+
+/** What a model expects as its (single) input: element type and per-row dimensions. */
+export interface InputSpec {
+  readonly name: string;
+  readonly type: NumericType;
+  /** Dimensions after the batch dimension; `undefined` where the model leaves one free. */
+  readonly rowShape: readonly (number | undefined)[];
+  /** Rows per request when the model fixes its batch dimension. */
+  readonly fixedBatch?: number;
+}
+
+/** A loaded ONNX model, ready to answer rows. Sessions are reused across requests. */
+export class OnnxModel {
+  private constructor(
+    private readonly session: Ort.InferenceSession,
+    readonly input: InputSpec,
+    readonly outputNames: readonly string[],
+  ) {}
+
+  /** Loads model bytes; throws a plain Error naming the problem when they are not usable ONNX. */
+  static async load(bytes: Uint8Array): Promise<OnnxModel> {
+    let session: Ort.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'all' });
+    } catch (error) {
+      throw new Error(`not a valid ONNX model: ${firstLine((error as Error).message)}`, { cause: error });
+    }
+    const inputs = session.inputMetadata;
+    if (inputs.length !== 1) {
+      await session.release();
+      throw new Error(
+        `the model has ${inputs.length} inputs; Understudy serves models with exactly one input tensor`,
+      );
+    }
+    const meta = inputs[0] as Ort.InferenceSession.ValueMetadata;
+    if (!meta.isTensor || !(meta.type in ARRAYS || meta.type === 'int64')) {
+      await session.release();
+      throw new Error(
+        `input '${meta.name}' has unsupported type ${meta.isTensor ? meta.type : 'non-tensor'}`,
+      );
+    }
+    const [batch, ...rest] = meta.shape;
+    const input: InputSpec = {
+      name: meta.name,
+      type: meta.type as NumericType,
+      rowShape: rest.map((d) => (typeof d === 'number' && d >= 0 ? d : undefined)),
+      fixedBatch: typeof batch === 'number' && batch > 0 ? batch : undefined,
+    };
+    if (meta.shape.length === 0) {
+      await session.release();
+      throw new Error(`input '${meta.name}' is a scalar; Understudy needs a batch dimension`);
+    }
+    return new OnnxModel(session, input, session.outputNames);
+  }
+
+  /** Checks rows against the input spec and flattens them into a tensor. */
+  toTensor(instances: readonly Instance[]): Ort.Tensor {
+    const { rowShape, type, fixedBatch } = this.input;
+    if (fixedBatch !== undefined && instances.length !== fixedBatch) {
+      throw new ValidationError(
+        `The model takes exactly ${fixedBatch} row(s) per request; got ${instances.length}.`,
+      );
+    }
+    // Free dimensions take the first row's size, and every row must agree.
+    const shape = [...rowShape];
+    const rowSize = (rows: readonly Instance[]) => {
+      const first = rows[0];
+      return first === undefined ? 0 : measure(first, shape, 0, 'row 1');
+    };
+    const size = rowSize(instances);
+    const flat: number[] = new Array(size * instances.length);
+    let offset = 0;
+    instances.forEach((instance, i) => {
+      offset = flatten(instance, shape, 0, `row ${i + 1}`, flat, offset);
+    });
+    const range = INTEGER_RANGES[type];
+    if (range) {
+      for (let i = 0; i < flat.length; i++) {
+        const v = flat[i] as number;
+        if (!Number.isInteger(v) || v < range[0] || v > range[1]) {
+          throw new ValidationError(
+            `row ${Math.floor(i / size) + 1}: value ${v} is not a valid ${type} (the model's input '${this.input.name}' is ${type}).`,
+          );
+        }
+      }
+    }
+    const dims = [instances.length, ...(shape as number[])];
+    if (type === 'int64')
+      return new ort.Tensor(
+        'int64',
+        BigInt64Array.from(flat, (v) => BigInt(v)),
+        dims,
+      );
+    return new ort.Tensor(type, ARRAYS[type].from(flat), dims);
+  }
+
+  /** Runs the model on rows; model failures become ModelError (424). */
+  async predict(instances: readonly Instance[]): Promise<NamedOutput[]> {
+    const tensor = this.toTensor(instances);
+    let results: Ort.InferenceSession.ReturnType;
+    try {
+      results = await this.session.run({ [this.input.name]: tensor });
+    } catch (error) {
+      throw new ModelError(`The model failed on this input: ${firstLine((error as Error).message)}`, {
+        cause: error,
+      });
+    }
+    return this.outputNames.map((name) => ({
+      name,
+      rows: toRows(results[name] as Ort.Tensor, instances.length),
+    }));
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+/** Size of one row; fixes free dimensions from it; throws when the row's shape is wrong. */
+function measure(value: Instance, shape: (number | undefined)[], depth: number, where: string): number {
+  if (depth === shape.length) {
+    if (Array.isArray(value)) throw new ValidationError(`${where}: expected a number, got a list.`);
+    return 1;
+  }
+  if (!Array.isArray(value)) {
+    throw new ValidationError(
+      `${where}: expected a list of ${describeDim(shape[depth])} values, got a number.`,
+    );
+  }
+  if (shape[depth] === undefined) shape[depth] = value.length;
+  const first = value[0];
+  return first === undefined ? 0 : value.length * measure(first, shape, depth + 1, where);
+}
+
+function flatten(
+  value: Instance,
+  shape: readonly (number | undefined)[],
+  depth: number,
+  where: string,
+  out: number[],
+  offset: number,
+): number {
+  if (depth === shape.length) {
+    if (Array.isArray(value)) throw new ValidationError(`${where}: expected a number, got a list.`);
+    out[offset] = value;
+    return offset + 1;
+  }
+  const expected = shape[depth] as number;
+  if (!Array.isArray(value) || value.length !== expected) {
+    const got = Array.isArray(value) ? `${value.length} values` : 'a number';
+    const what = depth === 0 ? 'features' : `values at depth ${depth + 1}`;
+    throw new ValidationError(`${where}: the model expects ${expected} ${what}, got ${got}.`);
+  }
+  let next = offset;
+  for (const item of value) next = flatten(item, shape, depth + 1, where, out, next);
+  return next;
+}
+
+function describeDim(dim: number | undefined): string {
+  return dim === undefined ? 'any number of' : String(dim);
+}
+
+/** Splits an output tensor into per-row nested arrays of plain numbers (or strings). */
+function toRows(tensor: Ort.Tensor, rowCount: number): unknown[] {
+  const data = tensor.data as ArrayLike<number | bigint | string | boolean>;
+  const values: unknown[] = Array.from(data, (v) => (typeof v === 'bigint' ? Number(v) : v));
+  const [batch, ...rest] = tensor.dims;
+  if (batch !== rowCount) return [nest(values, tensor.dims.slice())];
+  const perRow = rest.reduce((a, b) => a * b, 1);
+  const rows: unknown[] = [];
+  for (let r = 0; r < rowCount; r++) {
+    const slice = values.slice(r * perRow, (r + 1) * perRow);
+    rows.push(rest.length === 0 ? slice[0] : nest(slice, rest));
+  }
+  return rows;
+}
+
+function nest(values: unknown[], dims: readonly number[]): unknown {
+  if (dims.length <= 1) return values;
+  const [, ...inner] = dims;
+  const size = inner.reduce((a, b) => a * b, 1);
+  const out: unknown[] = [];
+  for (let i = 0; i < values.length; i += size) out.push(nest(values.slice(i, i + size), inner));
+  return out;
+}
+
+function firstLine(message: string): string {
+  return message.split('\n', 1)[0] ?? message;
+}

@@ -1,0 +1,164 @@
+import { ValidationException } from '../errors.js';
+import { readVerifiedModelBytes } from '../inference/artifact.js';
+import { arn, type ControlContext, epochSeconds, type ListRequest, page, toEpoch, view } from './context.js';
+import {
+  DEFAULT_VARIANT_WEIGHT,
+  getEndpointConfig,
+  type ProductionVariant,
+  resolveVariantModels,
+} from './endpoint-configs.js';
+import {
+  COLLECTIONS,
+  type EndpointInternal,
+  type RuntimeVariant,
+  type StoredResource,
+  type Timestamp,
+} from './records.js';
+import { RecordExistsError } from './store.js';
+
+export type EndpointStatus = 'Creating' | 'Updating' | 'InService' | 'Failed' | 'Deleting' | 'RollingBack';
+
+interface VariantSummary {
+  VariantName: string;
+  CurrentWeight: number;
+  DesiredWeight: number;
+  CurrentServerlessConfig?: ProductionVariant['ServerlessConfig'];
+  DesiredServerlessConfig?: ProductionVariant['ServerlessConfig'];
+}
+
+interface EndpointView {
+  EndpointName: string;
+  EndpointArn: string;
+  EndpointConfigName: string;
+  ProductionVariants: VariantSummary[];
+  EndpointStatus: EndpointStatus;
+  FailureReason?: string;
+  CreationTime: Timestamp;
+  LastModifiedTime: Timestamp;
+}
+export type EndpointRecord = StoredResource<EndpointView, EndpointInternal>;
+
+export async function getEndpoint(ctx: ControlContext, name: string): Promise<EndpointRecord> {
+  const stored = await ctx.store.get<EndpointRecord>(COLLECTIONS.endpoint, name);
+  if (!stored) throw new ValidationException(`Could not find endpoint "${arn(ctx, 'endpoint', name)}".`);
+  return stored.data;
+}
+
+/**
+ * Creates an endpoint: recorded as Creating, then each variant's artifact is fetched,
+ * checked against its registered digest and opened as an ONNX session; the endpoint becomes
+ * InService, or Failed with a FailureReason naming the variant and the cause.
+ */
+export async function createEndpoint(
+  ctx: ControlContext,
+  input: { EndpointName: string; EndpointConfigName: string; DeploymentConfig?: unknown; Tags?: unknown[] },
+) {
+  const endpointArn = arn(ctx, 'endpoint', input.EndpointName);
+  if ((await ctx.store.get(COLLECTIONS.endpoint, input.EndpointName)) !== undefined) {
+    throw new ValidationException(`Cannot create already existing endpoint "${endpointArn}".`);
+  }
+  const config = await getEndpointConfig(ctx, input.EndpointConfigName);
+  const models = await resolveVariantModels(ctx, config.ProductionVariants);
+  const variants: RuntimeVariant[] = config.ProductionVariants.map((v, i) => {
+    const model = models[i] as (typeof models)[number];
+    return {
+      VariantName: v.VariantName,
+      weight: v.InitialVariantWeight ?? DEFAULT_VARIANT_WEIGHT,
+      ModelName: model.ModelName,
+      artifact: model.internal.artifact,
+    };
+  });
+  const now = epochSeconds(ctx.now());
+  const record: EndpointRecord = {
+    EndpointName: input.EndpointName,
+    EndpointArn: endpointArn,
+    EndpointConfigName: config.EndpointConfigName,
+    ProductionVariants: config.ProductionVariants.map((v) => ({
+      VariantName: v.VariantName,
+      CurrentWeight: v.InitialVariantWeight ?? DEFAULT_VARIANT_WEIGHT,
+      DesiredWeight: v.InitialVariantWeight ?? DEFAULT_VARIANT_WEIGHT,
+      CurrentServerlessConfig: v.ServerlessConfig,
+      DesiredServerlessConfig: v.ServerlessConfig,
+    })),
+    EndpointStatus: 'Creating',
+    CreationTime: now,
+    LastModifiedTime: now,
+    internal: { variants },
+  };
+  try {
+    await ctx.store.create(COLLECTIONS.endpoint, input.EndpointName, record);
+  } catch (error) {
+    if (error instanceof RecordExistsError) {
+      throw new ValidationException(`Cannot create already existing endpoint "${endpointArn}".`);
+    }
+    throw error;
+  }
+  const failure = await firstLoadFailure(ctx, variants);
+  const settled: EndpointRecord = {
+    ...record,
+    EndpointStatus: failure ? 'Failed' : 'InService',
+    FailureReason: failure,
+    LastModifiedTime: epochSeconds(ctx.now()),
+  };
+  await ctx.store.replace(COLLECTIONS.endpoint, input.EndpointName, settled);
+  return { EndpointArn: endpointArn };
+}
+
+async function firstLoadFailure(
+  ctx: ControlContext,
+  variants: readonly RuntimeVariant[],
+): Promise<string | undefined> {
+  for (const variant of variants) {
+    try {
+      await ctx.models.check(await readVerifiedModelBytes(ctx.artifacts, variant.artifact));
+    } catch (error) {
+      return `Variant ${variant.VariantName} (model ${variant.ModelName}, ${variant.artifact.uri}) failed to load: ${(error as Error).message}`.slice(
+        0,
+        1024,
+      );
+    }
+  }
+  return undefined;
+}
+
+export async function describeEndpoint(ctx: ControlContext, input: { EndpointName: string }) {
+  return view(await getEndpoint(ctx, input.EndpointName));
+}
+
+export async function listEndpoints(
+  ctx: ControlContext,
+  input: ListRequest & {
+    StatusEquals?: EndpointStatus;
+    LastModifiedTimeAfter?: number | string;
+    LastModifiedTimeBefore?: number | string;
+  },
+) {
+  const after = toEpoch(input.LastModifiedTimeAfter);
+  const before = toEpoch(input.LastModifiedTimeBefore);
+  const endpoints = (await ctx.store.list<EndpointRecord>(COLLECTIONS.endpoint)).filter(
+    (e) =>
+      (!input.StatusEquals || e.EndpointStatus === input.StatusEquals) &&
+      (after === undefined || e.LastModifiedTime > after) &&
+      (before === undefined || e.LastModifiedTime < before),
+  );
+  const { items, NextToken } = page(endpoints, input, (e) => e.EndpointName, {
+    sortBy: 'CreationTime',
+    sortOrder: 'Descending',
+  });
+  return {
+    Endpoints: items.map((e) => ({
+      EndpointName: e.EndpointName,
+      EndpointArn: e.EndpointArn,
+      CreationTime: e.CreationTime,
+      LastModifiedTime: e.LastModifiedTime,
+      EndpointStatus: e.EndpointStatus,
+    })),
+    NextToken,
+  };
+}
+
+export async function deleteEndpoint(ctx: ControlContext, input: { EndpointName: string }) {
+  await getEndpoint(ctx, input.EndpointName);
+  await ctx.store.delete(COLLECTIONS.endpoint, input.EndpointName);
+  return {};
+}

@@ -1,0 +1,43 @@
+import { ValidationError } from './errors.js';
+
+export interface WeightedVariant {
+  readonly VariantName: string;
+  readonly weight: number;
+}
+
+/**
+ * Picks the variant for one request: the targeted one when the caller names it (weight
+ * does not matter then), else one drawn with probability weight / sum of weights. Variants
+ * of weight 0 receive only targeted traffic. `random` returns a number in [0, 1).
+ */
+export function chooseVariant<V extends WeightedVariant>(
+  variants: readonly V[],
+  targetVariant: string | undefined,
+  random: () => number = Math.random,
+): V {
+  if (targetVariant !== undefined) {
+    const target = variants.find((v) => v.VariantName === targetVariant);
+    if (!target) {
+      const names = variants.map((v) => v.VariantName).join(', ');
+      throw new ValidationError(
+        `Variant '${targetVariant}' does not exist on this endpoint (variants: ${names}).`,
+      );
+    }
+    return target;
+  }
+  let total = 0;
+  for (const v of variants) total += v.weight;
+  let point = random() * total;
+  let last: V | undefined;
+  for (const v of variants) {
+    if (v.weight <= 0) continue;
+    if (point < v.weight) return v;
+    point -= v.weight;
+    last = v;
+  }
+  // Floating-point rounding can leave `point` a hair above the last weight.
+  if (last) return last;
+  throw new ValidationError(
+    'The endpoint has no variant with a positive weight; name one with TargetVariant.',
+  );
+}

@@ -1,0 +1,78 @@
+import middy from '@middy/core';
+import { authorize } from '../domain/auth/roles.js';
+import { type AccessKeyResolver, verifySigV4 } from '../domain/auth/sigv4.js';
+import { ModelError, ModelNotReadyException, ValidationError } from '../domain/errors.js';
+import { ArtifactIntegrityError, ArtifactNotFoundError } from '../domain/inference/artifact.js';
+import type { EndpointCache } from '../domain/inference/endpoint-cache.js';
+import type { ModelCache } from '../domain/inference/model-cache.js';
+import { decodeInstances, encodePredictions, negotiateResponseType } from '../domain/inference/payload.js';
+import { chooseVariant } from '../domain/routing.js';
+import { apiErrors, type HttpEvent, type HttpResult, toHttpRequest } from '../shared/http.js';
+
+export interface DataPlaneDeps {
+  readonly endpoints: EndpointCache;
+  readonly models: ModelCache;
+  readonly keys: AccessKeyResolver;
+  readonly random?: () => number;
+  readonly now?: () => Date;
+}
+
+const INVOCATIONS_PATH = /^\/endpoints\/([^/]+)\/invocations$/;
+
+/** SageMaker Runtime InvokeEndpoint: verify, route to a variant, validate rows, run, answer. */
+export function createInvokeHandler(deps: DataPlaneDeps) {
+  const now = deps.now ?? (() => new Date());
+  const random = deps.random ?? Math.random;
+  return middy<HttpEvent, HttpResult>()
+    .use(apiErrors('restJson1'))
+    .handler(async (event) => {
+      const request = toHttpRequest(event);
+      const caller = await verifySigV4(request, deps.keys, { now: now() });
+      authorize(caller, 'InvokeEndpoint');
+      const endpointName = endpointNameOf(event, request.path);
+      const endpoint = await deps.endpoints.get(endpointName);
+      if (!endpoint) {
+        throw new ValidationError(`Endpoint ${endpointName} of account ${request.accountId} not found.`);
+      }
+      if (endpoint.EndpointStatus === 'Creating') {
+        throw new ModelNotReadyException(`Endpoint ${endpointName} is still being created; retry shortly.`);
+      }
+      if (endpoint.EndpointStatus === 'Failed') {
+        throw new ValidationError(
+          `Endpoint ${endpointName} is Failed: ${endpoint.FailureReason ?? 'unknown reason'}`,
+        );
+      }
+      const variant = chooseVariant(
+        endpoint.internal.variants,
+        request.headers['x-amzn-sagemaker-target-variant'],
+        random,
+      );
+      const responseType = negotiateResponseType(request.headers.accept);
+      const instances = decodeInstances(request.body, request.headers['content-type']);
+      const model = await deps.models.get(variant.artifact).catch((error: unknown) => {
+        if (error instanceof ArtifactIntegrityError || error instanceof ArtifactNotFoundError) {
+          throw new ModelError(`Variant ${variant.VariantName} cannot load its model: ${error.message}`, {
+            cause: error,
+          });
+        }
+        throw error;
+      });
+      const outputs = await model.predict(instances);
+      return {
+        statusCode: 200,
+        headers: {
+          'Content-Type': responseType,
+          'X-Amzn-Invoked-Production-Variant': variant.VariantName,
+          'x-amzn-RequestId': request.requestId,
+        },
+        body: encodePredictions(outputs, responseType),
+      };
+    });
+}
+
+function endpointNameOf(event: HttpEvent, path: string): string {
+  const fromRoute = event.pathParameters?.EndpointName;
+  const raw = fromRoute ?? INVOCATIONS_PATH.exec(path)?.[1];
+  if (!raw) throw new ValidationError('The path must be /endpoints/{EndpointName}/invocations.');
+  return decodeURIComponent(raw);
+}

@@ -1,0 +1,85 @@
+import type { MiddlewareObj } from '@middy/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { ApiError } from '../domain/errors.js';
+
+export type HttpEvent = APIGatewayProxyEventV2;
+export type HttpResult = APIGatewayProxyStructuredResultV2;
+
+/** An HTTP request as the handlers see it: raw bytes, lower-case header names. */
+export interface HttpRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly rawQueryString: string;
+  readonly headers: Record<string, string>;
+  readonly body: Uint8Array;
+  readonly requestId: string;
+  readonly accountId: string;
+}
+
+export function toHttpRequest(event: HttpEvent): HttpRequest {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(event.headers ?? {})) {
+    if (value !== undefined) headers[name.toLowerCase()] = value;
+  }
+  const raw = event.body ?? '';
+  const body = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
+  return {
+    method: event.requestContext.http.method,
+    path: event.rawPath,
+    rawQueryString: event.rawQueryString ?? '',
+    headers,
+    body,
+    requestId: event.requestContext.requestId,
+    accountId: event.requestContext.accountId,
+  };
+}
+
+/** How a protocol writes errors: SageMaker (JSON 1.1) and SageMaker Runtime (REST-JSON) differ. */
+export type ErrorProtocol = 'awsJson1_1' | 'restJson1';
+
+export function errorResult(error: ApiError, protocol: ErrorProtocol, requestId: string): HttpResult {
+  const headers = {
+    'Content-Type': protocol === 'awsJson1_1' ? 'application/x-amz-json-1.1' : 'application/json',
+    'x-amzn-ErrorType': error.type,
+    'x-amzn-RequestId': requestId,
+  };
+  const body =
+    protocol === 'awsJson1_1' ? { __type: error.type, message: error.message } : { message: error.message };
+  return { statusCode: error.statusCode, headers, body: JSON.stringify(body) };
+}
+
+/**
+ * Turns every error into the protocol's error shape: ApiErrors with their own type and
+ * message; anything else as an opaque InternalFailure (500), logged, never leaked.
+ */
+export function apiErrors(protocol: ErrorProtocol): MiddlewareObj<HttpEvent, HttpResult> {
+  return {
+    onError: async (request) => {
+      const requestId = request.event.requestContext?.requestId ?? 'unknown';
+      const { error } = request;
+      if (error instanceof ApiError) {
+        if (error.statusCode >= 500)
+          console.error(JSON.stringify({ level: 'error', requestId, error: describe(error) }));
+        request.response = errorResult(error, protocol, requestId);
+        return;
+      }
+      console.error(JSON.stringify({ level: 'error', requestId, error: describe(error) }));
+      request.response = errorResult(
+        new ApiError(
+          'InternalFailure',
+          500,
+          'An internal error occurred. Try again; the request id identifies it.',
+        ),
+        protocol,
+        requestId,
+      );
+    },
+  };
+}
+
+function describe(error: unknown): Record<string, unknown> {
+  if (error instanceof Error) {
+    return { name: error.name, message: error.message, stack: error.stack, cause: describe(error.cause) };
+  }
+  return { value: String(error) };
+}

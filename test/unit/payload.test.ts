@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest';
+import { ValidationError } from '../../lambdas/domain/errors.js';
+import {
+  decodeInstances,
+  encodePredictions,
+  negotiateResponseType,
+} from '../../lambdas/domain/inference/payload.js';
+
+const bytes = (text: string) => new TextEncoder().encode(text);
+
+describe('decodeInstances', () => {
+  it('reads CSV rows, ignoring a trailing newline and charset parameters', () => {
+    expect(decodeInstances(bytes('1,2,3\r\n4.5, -6 ,7e1\n'), 'text/csv; charset=utf-8')).toEqual([
+      [1, 2, 3],
+      [4.5, -6, 70],
+    ]);
+  });
+
+  it('reads {"instances": [...]} and bare arrays of rows', () => {
+    expect(decodeInstances(bytes('{"instances": [[1, 2], [3, 4]]}'), 'application/json')).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
+    expect(decodeInstances(bytes('[[1, 2]]'), 'application/json')).toEqual([[1, 2]]);
+  });
+
+  it.each([
+    ['', 'text/csv', /empty/],
+    ['1,abc,3', 'text/csv', /line 1, column 2: 'abc' is not a number/],
+    ['1,,3', 'text/csv', /column 2/],
+    ['1,2\n\n3,4', 'text/csv', /line 2 is empty/],
+    ['{"instances": [[1, 2]', 'application/json', /not valid JSON/],
+    ['{"rows": [[1]]}', 'application/json', /must be \{"instances"/],
+    ['[]', 'application/json', /no rows/],
+    ['[[1, "x"]]', 'application/json', /instances\[0\]\[1\]: "x" is not a number/],
+    ['[[1, null]]', 'application/json', /instances\[0\]\[1\]: null is not a number/],
+    ['1,2', 'application/x-npy', /Content-Type 'application\/x-npy' is not supported/],
+  ])('refuses %j (%s) with a ValidationError naming the problem', (body, type, message) => {
+    const attempt = () => decodeInstances(bytes(body), type);
+    expect(attempt).toThrow(ValidationError);
+    expect(attempt).toThrow(message);
+  });
+});
+
+describe('negotiateResponseType', () => {
+  it('defaults to JSON and honours the first supported type', () => {
+    expect(negotiateResponseType(undefined)).toBe('application/json');
+    expect(negotiateResponseType('*/*')).toBe('application/json');
+    expect(negotiateResponseType('text/csv')).toBe('text/csv');
+    expect(negotiateResponseType('application/xml, text/csv;q=0.5')).toBe('text/csv');
+  });
+
+  it('refuses types it cannot produce', () => {
+    expect(() => negotiateResponseType('application/xml')).toThrow(ValidationError);
+  });
+});
+
+describe('encodePredictions', () => {
+  const outputs = [
+    { name: 'label', rows: [2, 1] },
+    {
+      name: 'probabilities',
+      rows: [
+        [0.1, 0.2, 0.7],
+        [0.2, 0.5, 0.3],
+      ],
+    },
+  ];
+
+  it('writes predictions from the first output plus every output by name', () => {
+    expect(JSON.parse(encodePredictions(outputs, 'application/json'))).toEqual({
+      predictions: [2, 1],
+      outputs: { label: [2, 1], probabilities: outputs[1]?.rows },
+    });
+  });
+
+  it('unwraps single-value rows into numbers', () => {
+    const json = JSON.parse(encodePredictions([{ name: 'score', rows: [[5.5], [6]] }], 'application/json'));
+    expect(json.predictions).toEqual([5.5, 6]);
+    expect(json.outputs.score).toEqual([[5.5], [6]]);
+  });
+
+  it('writes one CSV line per row', () => {
+    expect(
+      encodePredictions(
+        [
+          {
+            name: 'p',
+            rows: [
+              [1, 2],
+              [3, 4],
+            ],
+          },
+        ],
+        'text/csv',
+      ),
+    ).toBe('1,2\n3,4\n');
+  });
+});
