@@ -1,0 +1,398 @@
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { AuthError } from '../errors.js';
+import type { Role } from './roles.js';
+
+/**
+ * AWS Signature Version 4 verification for requests signed by the AWS CLI, boto3 and the
+ * AWS SDKs (header-based signing only; presigned URLs are not accepted).
+ *
+ * The canonical request is built here by hand rather than with `@smithy/signature-v4`,
+ * which is a *signer* and does not fit verification exactly: it always adds its own
+ * `x-amz-date` header (so a request dated with `Date` could never match), chooses the
+ * headers to sign itself instead of taking the client's `SignedHeaders`, drops query
+ * parameters that have no value (botocore keeps them as `key=`), wants a parsed query
+ * object, and clones the request on every call. Verification runs on every inference
+ * request, so it is kept to a handful of `node:crypto` calls with cached signing keys.
+ */
+
+/** An access key as Understudy stores it: SigV4 needs the plain secret to verify. */
+export interface AccessKey {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly role: Role;
+}
+
+/** Looks up access keys by id; `undefined` when the key is unknown or inactive. */
+export interface AccessKeyResolver {
+  resolve(accessKeyId: string): Promise<AccessKey | undefined>;
+}
+
+/** Who signed a request, once the signature has been checked. */
+export interface VerifiedCaller {
+  readonly accessKeyId: string;
+  readonly role: Role;
+}
+
+/** The parts of an HTTP request that SigV4 covers, as API Gateway (payload v2.0) delivers them. */
+export interface SignedRequest {
+  /** HTTP method, upper case. */
+  readonly method: string;
+  /** The path exactly as received, percent-encoding intact (API Gateway's `rawPath`). */
+  readonly path: string;
+  /** The query string as received, without `?` (API Gateway's `rawQueryString`). */
+  readonly rawQueryString: string;
+  /** Headers with lower-case names; repeated headers joined with commas. */
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  /** The body as bytes (already base64-decoded when `isBase64Encoded`). */
+  readonly body: Uint8Array;
+}
+
+export interface VerifyOptions {
+  /** The verifier's clock. @default new Date() */
+  readonly now?: Date;
+  /** The signing name the credential scope must carry. @default 'sagemaker' */
+  readonly service?: string;
+  /** Largest accepted difference between the request's date and `now`. @default 300_000 (5 minutes, as AWS) */
+  readonly maxSkewMs?: number;
+}
+
+const ALGORITHM = 'AWS4-HMAC-SHA256';
+const TERMINATOR = 'aws4_request';
+const DEFAULT_SERVICE = 'sagemaker';
+const DEFAULT_MAX_SKEW_MS = 300_000;
+const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+const ISO_BASIC = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
+const HEX_SIGNATURE = /^[0-9a-fA-F]{64}$/;
+/** Characters SigV4 leaves unencoded (RFC 3986 unreserved). */
+const UNRESERVED = /^[A-Za-z0-9\-._~]*$/;
+const SIGNATURE_MISMATCH =
+  'The request signature we calculated does not match the signature you provided. ' +
+  'Check your AWS Secret Access Key and signing method. Consult the service documentation for details.';
+
+/**
+ * Checks a request's SigV4 `Authorization` header and returns the caller it proves.
+ * Cheap checks (format, scope, clock skew) run before the key is resolved, and the key
+ * before the body is hashed. Every failure is an {@link AuthError} (403) named as AWS names it.
+ */
+export async function verifySigV4(
+  request: SignedRequest,
+  keys: AccessKeyResolver,
+  options: VerifyOptions = {},
+): Promise<VerifiedCaller> {
+  const headers = request.headers;
+  const authorization = headers.authorization;
+  if (authorization === undefined || authorization === '') {
+    throw new AuthError('MissingAuthenticationTokenException', 'Missing Authentication Token');
+  }
+  const auth = parseAuthorization(authorization);
+
+  const service = options.service ?? DEFAULT_SERVICE;
+  const { amzDate, time } = requestDate(headers);
+  const scope = parseCredential(auth.credential);
+  if (scope.service !== service) {
+    throw new AuthError(
+      'InvalidSignatureException',
+      `Credential should be scoped to correct service: '${service}'.`,
+    );
+  }
+  if (scope.date !== amzDate.slice(0, 8)) {
+    throw new AuthError(
+      'InvalidSignatureException',
+      `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: ` +
+        `'${scope.date}' != '${amzDate.slice(0, 8)}', from '${amzDate}'.`,
+    );
+  }
+  const signedHeaders = auth.signedHeaders.split(';');
+  if (!signedHeaders.includes('host')) {
+    throw new AuthError(
+      'IncompleteSignatureException',
+      `'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.`,
+    );
+  }
+  checkSkew(time, amzDate, options.now ?? new Date(), options.maxSkewMs ?? DEFAULT_MAX_SKEW_MS);
+
+  const key = await keys.resolve(scope.accessKeyId);
+  if (key === undefined) {
+    throw new AuthError(
+      'UnrecognizedClientException',
+      'The security token included in the request is invalid.',
+    );
+  }
+
+  const payloadHash = request.body.byteLength === 0 ? EMPTY_SHA256 : sha256Hex(request.body);
+  const declaredHash = headers['x-amz-content-sha256'];
+  if (declaredHash !== undefined && declaredHash.toLowerCase() !== payloadHash) {
+    throw new AuthError(
+      'InvalidSignatureException',
+      declaredHash === 'UNSIGNED-PAYLOAD' || declaredHash.startsWith('STREAMING-')
+        ? `Unsigned payloads are not accepted: the body must be signed (x-amz-content-sha256: ${declaredHash}).`
+        : `The provided 'x-amz-content-sha256' header does not match what was computed.`,
+    );
+  }
+
+  const provided = Buffer.from(auth.signature, 'hex');
+  const sign = signingKey(key.secretAccessKey, scope);
+  const stringToSignPrefix = `${ALGORITHM}\n${amzDate}\n${scope.scope}\n`;
+  try {
+    const afterPath =
+      `\n${canonicalQuery(request.rawQueryString)}\n${canonicalHeaders(headers, signedHeaders)}\n` +
+      `${auth.signedHeaders}\n${payloadHash}`;
+    const matches = (path: string) =>
+      timingSafeEqual(
+        createHmac('sha256', sign)
+          .update(stringToSignPrefix + sha256Hex(`${request.method}\n${path}${afterPath}`))
+          .digest(),
+        provided,
+      );
+    const asReceived = canonicalPath(request.path);
+    if (matches(asReceived)) return { accessKeyId: key.accessKeyId, role: key.role };
+    // API Gateway HTTP APIs have been seen to deliver `rawPath` percent-decoded. The client
+    // signed its encoded path, so try the path encoded once more; paths made only of
+    // unreserved characters (all SageMaker endpoint names) read the same either way.
+    const decodedForm = canonicalPath(request.path, true);
+    if (decodedForm !== asReceived && matches(decodedForm)) {
+      return { accessKeyId: key.accessKeyId, role: key.role };
+    }
+  } catch {
+    // Malformed UTF-16 in the path or query (lone surrogates) cannot have been signed.
+  }
+  throw new AuthError('InvalidSignatureException', SIGNATURE_MISMATCH);
+}
+
+interface ParsedAuthorization {
+  readonly credential: string;
+  readonly signedHeaders: string;
+  /** 64 hex digits (checked). */
+  readonly signature: string;
+}
+
+function parseAuthorization(header: string): ParsedAuthorization {
+  const trimmed = header.trim();
+  const space = trimmed.indexOf(' ');
+  const algorithm = space < 0 ? trimmed : trimmed.slice(0, space);
+  if (algorithm !== ALGORITHM) {
+    throw new AuthError(
+      'IncompleteSignatureException',
+      `Unsupported Authorization type '${algorithm}': sign requests with ${ALGORITHM} (AWS Signature Version 4).`,
+    );
+  }
+  let credential: string | undefined;
+  let signedHeaders: string | undefined;
+  let signature: string | undefined;
+  for (const part of trimmed.slice(space + 1).split(',')) {
+    const eq = part.indexOf('=');
+    if (eq < 0) continue;
+    const name = part.slice(0, eq).trim();
+    const value = part.slice(eq + 1).trim();
+    if (name === 'Credential') credential ??= value;
+    else if (name === 'SignedHeaders') signedHeaders ??= value;
+    else if (name === 'Signature') signature ??= value;
+  }
+  if (!credential || !signedHeaders || !signature) {
+    const missing: string[] = [];
+    if (!credential) missing.push(`Authorization header requires 'Credential' parameter.`);
+    if (!signature) missing.push(`Authorization header requires 'Signature' parameter.`);
+    if (!signedHeaders) missing.push(`Authorization header requires 'SignedHeaders' parameter.`);
+    throw new AuthError('IncompleteSignatureException', missing.join(' '));
+  }
+  if (!HEX_SIGNATURE.test(signature)) {
+    throw new AuthError(
+      'IncompleteSignatureException',
+      `Signature must be 64 hexadecimal digits, got '${signature.slice(0, 80)}'.`,
+    );
+  }
+  return { credential, signedHeaders, signature };
+}
+
+interface CredentialScope {
+  readonly accessKeyId: string;
+  readonly date: string;
+  readonly region: string;
+  readonly service: string;
+  /** `date/region/service/aws4_request`, as it appears in the string to sign. */
+  readonly scope: string;
+}
+
+function parseCredential(credential: string): CredentialScope {
+  const parts = credential.split('/');
+  const [accessKeyId, date, region, service, terminator] = parts;
+  if (
+    parts.length !== 5 ||
+    accessKeyId === undefined ||
+    date === undefined ||
+    region === undefined ||
+    service === undefined ||
+    terminator === undefined ||
+    accessKeyId === '' ||
+    region === ''
+  ) {
+    throw new AuthError(
+      'IncompleteSignatureException',
+      `Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '${credential}'.`,
+    );
+  }
+  if (terminator !== TERMINATOR) {
+    throw new AuthError(
+      'InvalidSignatureException',
+      `Credential should be scoped with a valid terminator: '${TERMINATOR}', not '${terminator}'.`,
+    );
+  }
+  return { accessKeyId, date, region, service, scope: credential.slice(accessKeyId.length + 1) };
+}
+
+/** The request's timestamp from `x-amz-date`, else `Date`, in ISO 8601 basic format and as epoch ms. */
+function requestDate(headers: SignedRequest['headers']): { amzDate: string; time: number } {
+  const amzDate = headers['x-amz-date'];
+  const raw = amzDate ?? headers.date;
+  if (raw === undefined) {
+    throw new AuthError(
+      'IncompleteSignatureException',
+      `Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.`,
+    );
+  }
+  const match = ISO_BASIC.exec(raw);
+  if (match !== null) {
+    const [, y, mo, d, h, mi, s] = match;
+    const time = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s));
+    if (!Number.isNaN(time)) return { amzDate: raw, time };
+  } else if (amzDate === undefined) {
+    // A `Date` header carries an HTTP-date; the string to sign uses its ISO 8601 basic form.
+    const time = Date.parse(raw);
+    if (!Number.isNaN(time)) return { amzDate: isoBasic(time), time };
+  }
+  throw new AuthError(
+    'IncompleteSignatureException',
+    `Date must be in ISO-8601 'basic format'. Got '${raw}'. See http://en.wikipedia.org/wiki/ISO_8601`,
+  );
+}
+
+function checkSkew(time: number, amzDate: string, now: Date, maxSkewMs: number): void {
+  const nowMs = now.getTime();
+  const minutes = `${Math.round(maxSkewMs / 60_000)} min.`;
+  if (time < nowMs - maxSkewMs) {
+    throw new AuthError(
+      'InvalidSignatureException',
+      `Signature expired: ${amzDate} is now earlier than ${isoBasic(nowMs - maxSkewMs)} (${isoBasic(nowMs)} - ${minutes})`,
+    );
+  }
+  if (time > nowMs + maxSkewMs) {
+    throw new AuthError(
+      'InvalidSignatureException',
+      `Signature not yet current: ${amzDate} is still later than ${isoBasic(nowMs + maxSkewMs)} (${isoBasic(nowMs)} + ${minutes})`,
+    );
+  }
+}
+
+function isoBasic(ms: number): string {
+  // 2024-01-02T03:04:05.678Z -> 20240102T030405Z
+  const iso = new Date(ms).toISOString();
+  return `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}Z`;
+}
+
+/**
+ * The canonical URI for every service but S3: dot segments and empty segments removed,
+ * then each segment URI-encoded (again: the path arrives percent-encoded, so `%20`
+ * becomes `%2520`), as botocore, the AWS SDKs and the AWS CRT all do. With `decoded`, the
+ * path is taken to have been percent-decoded on the way and each segment is encoded twice.
+ */
+export function canonicalPath(path: string, decoded = false): string {
+  if (path === '' || path === '/') return '/';
+  const stack: string[] = [];
+  for (const segment of path.split('/')) {
+    if (segment === '' || segment === '.') continue;
+    if (segment === '..') stack.pop();
+    else stack.push(segment);
+  }
+  let out = path.charCodeAt(0) === 47 /* / */ ? '/' : '';
+  let first = true;
+  for (const segment of stack) {
+    if (!first) out += '/';
+    out += decoded ? uriEncode(uriEncode(segment)) : uriEncode(segment);
+    first = false;
+  }
+  if (stack.length > 0 && path.charCodeAt(path.length - 1) === 47) out += '/';
+  return out === '' ? '/' : out;
+}
+
+/**
+ * The canonical query string: each name and value decoded, then encoded as SigV4 wants
+ * (everything but unreserved characters, spaces as `%20`), pairs sorted by encoded name then
+ * value. A parameter without `=` signs as `name=`.
+ */
+export function canonicalQuery(rawQueryString: string): string {
+  if (rawQueryString === '') return '';
+  const pairs: Array<readonly [string, string]> = [];
+  for (const part of rawQueryString.split('&')) {
+    if (part === '') continue;
+    const eq = part.indexOf('=');
+    const name = eq < 0 ? part : part.slice(0, eq);
+    const value = eq < 0 ? '' : part.slice(eq + 1);
+    pairs.push([uriEncode(uriDecode(name)), uriEncode(uriDecode(value))]);
+  }
+  pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
+  let out = '';
+  for (const [name, value] of pairs) out += out === '' ? `${name}=${value}` : `&${name}=${value}`;
+  return out;
+}
+
+/** `name:value\n` for each signed header, in the client's order; values trimmed, inner whitespace runs collapsed. */
+function canonicalHeaders(headers: SignedRequest['headers'], signedHeaders: readonly string[]): string {
+  let out = '';
+  for (const name of signedHeaders) {
+    const value = headers[name];
+    // A signed header that did not arrive signs as empty, so the signature simply fails.
+    out += `${name}:${value === undefined ? '' : value.trim().replace(/\s+/g, ' ')}\n`;
+  }
+  return out;
+}
+
+function uriEncode(value: string): string {
+  if (UNRESERVED.test(value)) return value;
+  return encodeURIComponent(value).replace(
+    /[!'()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+}
+
+/**
+ * Decodes a query-string name or value. `+` means a space, as in forms: botocore sends
+ * spaces that way when a request is built from `params`, yet signs them as `%20`; a literal
+ * `+` always arrives as `%2B` from the SDKs.
+ */
+function uriDecode(value: string): string {
+  const plain = value.includes('+') ? value.replaceAll('+', ' ') : value;
+  if (!plain.includes('%')) return plain;
+  try {
+    return decodeURIComponent(plain);
+  } catch {
+    return plain;
+  }
+}
+
+function sha256Hex(data: string | Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/**
+ * Derived signing keys, per secret and scope. A key is valid for a day, so the cache
+ * holds about one entry per active access key and region; it is bounded all the same.
+ */
+const signingKeys = new Map<string, Buffer>();
+const MAX_SIGNING_KEYS = 1024;
+
+function signingKey(secret: string, scope: CredentialScope): Buffer {
+  const cacheKey = `${scope.scope}\n${secret}`;
+  let key = signingKeys.get(cacheKey);
+  if (key === undefined) {
+    const kDate = createHmac('sha256', `AWS4${secret}`).update(scope.date).digest();
+    const kRegion = createHmac('sha256', kDate).update(scope.region).digest();
+    const kService = createHmac('sha256', kRegion).update(scope.service).digest();
+    key = createHmac('sha256', kService).update(TERMINATOR).digest();
+    if (signingKeys.size >= MAX_SIGNING_KEYS) {
+      const oldest = signingKeys.keys().next();
+      if (oldest.done !== true) signingKeys.delete(oldest.value);
+    }
+    signingKeys.set(cacheKey, key);
+  }
+  return key;
+}
