@@ -1,0 +1,65 @@
+/** Small timing helpers for `npm run bench`: medians and tails, never pass/fail. */
+export interface Stats {
+  readonly medianUs: number;
+  readonly p90Us: number;
+  readonly p99Us: number;
+  readonly n: number;
+}
+
+export function stats(samplesNs: readonly bigint[]): Stats {
+  const us = samplesNs.map((ns) => Number(ns) / 1000).sort((a, b) => a - b);
+  const at = (q: number) => us[Math.min(us.length - 1, Math.floor(q * us.length))] ?? Number.NaN;
+  return { medianUs: at(0.5), p90Us: at(0.9), p99Us: at(0.99), n: us.length };
+}
+
+/** Times `fn` `iterations` times after `warmup` untimed runs; one sample per call. */
+export async function measure(
+  fn: () => unknown,
+  iterations: number,
+  warmup = Math.ceil(iterations / 10),
+): Promise<Stats> {
+  for (let i = 0; i < warmup; i++) await fn();
+  const samples: bigint[] = new Array(iterations);
+  for (let i = 0; i < iterations; i++) {
+    const start = process.hrtime.bigint();
+    await fn();
+    samples[i] = process.hrtime.bigint() - start;
+  }
+  return stats(samples);
+}
+
+/**
+ * Alternates two measurements in rounds so that machine noise (these machines are shared)
+ * lands on both alike; returns the stats of each over all rounds.
+ */
+export async function compare(
+  a: () => unknown,
+  b: () => unknown,
+  iterations: number,
+  rounds = 5,
+): Promise<[Stats, Stats]> {
+  const sa: bigint[] = [];
+  const sb: bigint[] = [];
+  for (const fn of [a, b]) for (let i = 0; i < iterations / 10; i++) await fn();
+  for (let r = 0; r < rounds; r++) {
+    for (const [fn, out] of [
+      [a, sa],
+      [b, sb],
+    ] as const) {
+      for (let i = 0; i < iterations / rounds; i++) {
+        const start = process.hrtime.bigint();
+        await fn();
+        out.push(process.hrtime.bigint() - start);
+      }
+    }
+  }
+  return [stats(sa), stats(sb)];
+}
+
+export function fmt(us: number): string {
+  return us >= 1000 ? `${(us / 1000).toFixed(2)} ms` : `${us.toFixed(1)} µs`;
+}
+
+export function row(label: string, s: Stats): string {
+  return `  ${label.padEnd(44)} median ${fmt(s.medianUs).padStart(10)}  p90 ${fmt(s.p90Us).padStart(10)}  p99 ${fmt(s.p99Us).padStart(10)}  (n=${s.n})`;
+}

@@ -1,0 +1,131 @@
+/**
+ * The data plane's own cost: the whole InvokeEndpoint handler (SigV4 check, endpoint
+ * lookup, routing, payload parsing, input checks, ONNX run, serialization) against a bare
+ * `session.run` of the same model on the same row, measured alternately in one run.
+ * Registry and artifact reads are in-memory here: this isolates the handler's CPU cost.
+ */
+import { createRequire } from 'node:module';
+import { Hash } from '@smithy/hash-node';
+import { HttpRequest } from '@smithy/protocol-http';
+import { SignatureV4 } from '@smithy/signature-v4';
+import type { Context } from 'aws-lambda';
+import type * as Ort from 'onnxruntime-node';
+import { sha256Hex } from '../lambdas/domain/inference/artifact.js';
+import { EndpointCache } from '../lambdas/domain/inference/endpoint-cache.js';
+import { ModelCache } from '../lambdas/domain/inference/model-cache.js';
+import type { EndpointRecord } from '../lambdas/domain/registry/endpoints.js';
+import { COLLECTIONS } from '../lambdas/domain/registry/records.js';
+import { InMemoryRegistryStore } from '../lambdas/domain/registry/store.js';
+import { chooseVariant } from '../lambdas/domain/routing.js';
+import { createInvokeHandler } from '../lambdas/invoke/data-plane.js';
+import type { HttpEvent } from '../lambdas/shared/http.js';
+import { fixture, MemoryArtifactSource } from '../test/support/models.js';
+import { compare, fmt, measure, row } from './harness.js';
+
+const ort = createRequire(import.meta.url)('onnxruntime-node') as typeof Ort;
+export const KEY = {
+  accessKeyId: 'AKUSBENCH0000000000',
+  secretAccessKey: 'bench-secret-bench-secret-bench-secret-00',
+  role: 'admin' as const,
+};
+export const NOW = new Date('2026-11-25T12:00:00Z');
+const ROW = '0.5,-1.5,2.25,0\n';
+
+export async function signedEvent(): Promise<HttpEvent> {
+  const signer = new SignatureV4({
+    service: 'sagemaker',
+    region: 'us-east-1',
+    credentials: KEY,
+    sha256: Hash.bind(null, 'sha256'),
+  });
+  const request = new HttpRequest({
+    method: 'POST',
+    protocol: 'https:',
+    hostname: 'api.example.com',
+    path: '/endpoints/bench/invocations',
+    headers: { host: 'api.example.com', 'content-type': 'text/csv', accept: 'application/json' },
+    body: ROW,
+  });
+  const signed = await signer.sign(request, { signingDate: NOW });
+  return {
+    version: '2.0',
+    routeKey: 'POST /endpoints/{EndpointName}/invocations',
+    rawPath: '/endpoints/bench/invocations',
+    rawQueryString: '',
+    headers: Object.fromEntries(Object.entries(signed.headers).map(([k, v]) => [k.toLowerCase(), v])),
+    pathParameters: { EndpointName: 'bench' },
+    isBase64Encoded: true,
+    body: Buffer.from(ROW).toString('base64'),
+    requestContext: {
+      accountId: '123456789012',
+      apiId: 'bench',
+      domainName: 'api.example.com',
+      domainPrefix: 'api',
+      http: {
+        method: 'POST',
+        path: '/endpoints/bench/invocations',
+        protocol: 'HTTP/1.1',
+        sourceIp: '127.0.0.1',
+        userAgent: 'bench',
+      },
+      requestId: 'bench',
+      routeKey: 'POST /endpoints/{EndpointName}/invocations',
+      stage: '$default',
+      time: '',
+      timeEpoch: NOW.getTime(),
+    },
+  };
+}
+
+export async function benchInference(): Promise<void> {
+  const bytes = fixture('regressor.onnx');
+  const artifacts = new MemoryArtifactSource();
+  const artifact = {
+    uri: artifacts.put('s3://bench/regressor.onnx', bytes),
+    sha256: sha256Hex(bytes),
+    sizeBytes: bytes.length,
+  };
+  const store = new InMemoryRegistryStore();
+  const endpoint = {
+    EndpointName: 'bench',
+    EndpointStatus: 'InService',
+    internal: { variants: [{ VariantName: 'main', weight: 1, ModelName: 'm', artifact }] },
+  } as unknown as EndpointRecord;
+  await store.create(COLLECTIONS.endpoint, 'bench', endpoint);
+  const handler = createInvokeHandler({
+    endpoints: new EndpointCache(store, 60_000),
+    models: new ModelCache(artifacts),
+    keys: { resolve: async (id) => (id === KEY.accessKeyId ? KEY : undefined) },
+    now: () => NOW,
+  });
+  const event = await signedEvent();
+  const context = {} as Context;
+  const first = await handler(event, context);
+  if (first.statusCode !== 200) throw new Error(`bench request failed: ${JSON.stringify(first)}`);
+
+  const session = await ort.InferenceSession.create(bytes);
+  const tensor = new ort.Tensor('float32', Float32Array.from([0.5, -1.5, 2.25, 0]), [1, 4]);
+  const [bare, full] = await compare(
+    () => session.run({ features: tensor }),
+    () => handler(event, context),
+    20_000,
+  );
+  console.log('\nInference handler overhead (small tabular model, 1 CSV row, in-process)');
+  console.log(row('bare session.run', bare));
+  console.log(row('InvokeEndpoint handler (all of it)', full));
+  const added = full.medianUs - bare.medianUs;
+  console.log(
+    `  added by the handler at the median: ${fmt(added)}  (target ≤ 100 µs; ratio ${(full.medianUs / bare.medianUs).toFixed(2)}×)`,
+  );
+
+  const variants = [
+    { VariantName: 'a', weight: 70 },
+    { VariantName: 'b', weight: 20 },
+    { VariantName: 'c', weight: 10 },
+  ];
+  const routing = await measure(() => {
+    for (let i = 0; i < 1000; i++) chooseVariant(variants, undefined);
+  }, 2000);
+  // One sample is 1,000 decisions, so its microseconds are nanoseconds per decision.
+  console.log(`  routing decision (3 weighted variants): ${routing.medianUs.toFixed(1)} ns per request`);
+}

@@ -1,0 +1,10 @@
+/**
+ * `npm run bench`: prints figures and ratios against baselines measured in the same run.
+ * Nothing here passes or fails on time; the shared machines are too noisy for that.
+ */
+import { benchColdStart } from './cold-start.bench.js';
+import { benchInference, KEY, NOW, signedEvent } from './inference.bench.js';
+
+console.log(`Understudy benchmarks — node ${process.version}, ${new Date().toISOString()}`);
+await benchInference();
+await benchColdStart({ event: await signedEvent(), key: KEY, now: NOW.toISOString() });
