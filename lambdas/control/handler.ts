@@ -1,4 +1,25 @@
-export const handler = async (event: unknown) => {
-  console.log(JSON.stringify({ msg: 'not implemented yet', event }));
-  return { statusCode: 501 };
-};
+import { ENV } from '../../infra/functions.js';
+import { AccessKeyStore } from '../adapters/access-key-store.js';
+import { DynamoDbRegistryStore } from '../adapters/dynamodb-registry-store.js';
+import { S3ArtifactSource } from '../adapters/s3-artifact-source.js';
+import { clients } from '../shared/clients.js';
+import { requireEnv } from '../shared/config.js';
+import { onnxModelProbe } from '../shared/model-probe.js';
+import { createControlHandler } from './control-plane.js';
+
+const tableName = requireEnv(ENV.registryTable);
+
+export const handler = createControlHandler({
+  store: new DynamoDbRegistryStore(clients.dynamo(), tableName),
+  artifacts: new S3ArtifactSource(clients.s3()),
+  models: onnxModelProbe,
+  keys: new AccessKeyStore({
+    dynamo: clients.dynamo(),
+    kms: clients.kms(),
+    secrets: clients.secrets(),
+    tableName,
+    kmsKeyId: requireEnv(ENV.keysKmsKeyId),
+    adminSecretId: requireEnv(ENV.adminKeySecretId),
+  }),
+  region: requireEnv('AWS_REGION'),
+});

@@ -1,4 +1,24 @@
-export const handler = async (event: unknown) => {
-  console.log(JSON.stringify({ msg: 'not implemented yet', event }));
-  return { statusCode: 501 };
-};
+import { ENV } from '../../infra/functions.js';
+import { AccessKeyStore } from '../adapters/access-key-store.js';
+import { DynamoDbRegistryStore } from '../adapters/dynamodb-registry-store.js';
+import { S3ArtifactSource } from '../adapters/s3-artifact-source.js';
+import { EndpointCache } from '../domain/inference/endpoint-cache.js';
+import { ModelCache } from '../domain/inference/model-cache.js';
+import { clients } from '../shared/clients.js';
+import { requireEnv } from '../shared/config.js';
+import { createInvokeHandler } from './data-plane.js';
+
+const tableName = requireEnv(ENV.registryTable);
+
+export const handler = createInvokeHandler({
+  endpoints: new EndpointCache(new DynamoDbRegistryStore(clients.dynamo(), tableName)),
+  models: new ModelCache(new S3ArtifactSource(clients.s3())),
+  keys: new AccessKeyStore({
+    dynamo: clients.dynamo(),
+    kms: clients.kms(),
+    secrets: clients.secrets(),
+    tableName,
+    kmsKeyId: requireEnv(ENV.keysKmsKeyId),
+    adminSecretId: requireEnv(ENV.adminKeySecretId),
+  }),
+});
