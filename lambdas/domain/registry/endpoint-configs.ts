@@ -1,4 +1,5 @@
 import { ValidationException } from '../errors.js';
+import { checkDataCaptureConfig, type DataCaptureConfig } from './capture-config.js';
 import { arn, type ControlContext, epochSeconds, type ListRequest, page, view } from './context.js';
 import { getModelPackage } from './model-packages.js';
 import { getModel, type ModelRecord } from './models.js';
@@ -20,7 +21,7 @@ interface EndpointConfigView {
   EndpointConfigArn: string;
   ProductionVariants: ProductionVariant[];
   ShadowProductionVariants?: ProductionVariant[];
-  DataCaptureConfig?: unknown;
+  DataCaptureConfig?: DataCaptureConfig;
   KmsKeyId?: string;
   ExecutionRoleArn?: string;
   VpcConfig?: unknown;
@@ -97,6 +98,7 @@ export async function createEndpointConfig(
   }
   const shadows = input.ShadowProductionVariants ?? [];
   checkVariants(input.ProductionVariants, shadows);
+  checkDataCaptureConfig(input.DataCaptureConfig);
   await resolveVariantModels(ctx, input.ProductionVariants);
   await resolveVariantModels(ctx, shadows, 'ShadowProductionVariants');
   const { Tags: _tags, ...fields } = input;

@@ -1,8 +1,10 @@
 import { ValidationException } from '../errors.js';
 import { readVerifiedModelBytes } from '../inference/artifact.js';
+import { captureSummary, resolveCapture, resolveConfigShadows } from './capture-config.js';
 import { arn, type ControlContext, epochSeconds, type ListRequest, page, toEpoch, view } from './context.js';
 import {
   DEFAULT_VARIANT_WEIGHT,
+  type EndpointConfigRecord,
   getEndpointConfig,
   type ProductionVariant,
   resolveVariantModels,
@@ -33,6 +35,7 @@ interface EndpointView {
   ProductionVariants: VariantSummary[];
   EndpointStatus: EndpointStatus;
   FailureReason?: string;
+  DataCaptureConfig?: ReturnType<typeof captureSummary>;
   CreationTime: Timestamp;
   LastModifiedTime: Timestamp;
 }
@@ -42,6 +45,31 @@ export async function getEndpoint(ctx: ControlContext, name: string): Promise<En
   const stored = await ctx.store.get<EndpointRecord>(COLLECTIONS.endpoint, name);
   if (!stored) throw new ValidationException(`Could not find endpoint "${arn(ctx, 'endpoint', name)}".`);
   return stored.data;
+}
+
+/**
+ * What the data plane needs of an endpoint config: each variant's model and artifact,
+ * data capture, and config-level shadow variants. Enforces the approval rule on every model.
+ */
+export async function resolveEndpointRuntime(
+  ctx: ControlContext,
+  config: EndpointConfigRecord,
+): Promise<EndpointInternal> {
+  const models = await resolveVariantModels(ctx, config.ProductionVariants);
+  const shadowVariants = config.ShadowProductionVariants ?? [];
+  const shadowModels = await resolveVariantModels(ctx, shadowVariants, 'ShadowProductionVariants');
+  const variants: RuntimeVariant[] = config.ProductionVariants.map((v, i) => {
+    const model = models[i] as (typeof models)[number];
+    return {
+      VariantName: v.VariantName,
+      weight: v.InitialVariantWeight ?? DEFAULT_VARIANT_WEIGHT,
+      ModelName: model.ModelName,
+      artifact: model.internal.artifact,
+    };
+  });
+  const capture = resolveCapture(config.DataCaptureConfig);
+  const shadows = resolveConfigShadows(config.ProductionVariants, shadowVariants, shadowModels, capture);
+  return { variants, capture, shadows };
 }
 
 /**
@@ -58,16 +86,8 @@ export async function createEndpoint(
     throw new ValidationException(`Cannot create already existing endpoint "${endpointArn}".`);
   }
   const config = await getEndpointConfig(ctx, input.EndpointConfigName);
-  const models = await resolveVariantModels(ctx, config.ProductionVariants);
-  const variants: RuntimeVariant[] = config.ProductionVariants.map((v, i) => {
-    const model = models[i] as (typeof models)[number];
-    return {
-      VariantName: v.VariantName,
-      weight: v.InitialVariantWeight ?? DEFAULT_VARIANT_WEIGHT,
-      ModelName: model.ModelName,
-      artifact: model.internal.artifact,
-    };
-  });
+  const runtime = await resolveEndpointRuntime(ctx, config);
+  const { variants } = runtime;
   const now = epochSeconds(ctx.now());
   const record: EndpointRecord = {
     EndpointName: input.EndpointName,
@@ -83,7 +103,8 @@ export async function createEndpoint(
     EndpointStatus: 'Creating',
     CreationTime: now,
     LastModifiedTime: now,
-    internal: { variants },
+    DataCaptureConfig: captureSummary(runtime.capture),
+    internal: runtime,
   };
   try {
     await ctx.store.create(COLLECTIONS.endpoint, input.EndpointName, record);
@@ -93,7 +114,7 @@ export async function createEndpoint(
     }
     throw error;
   }
-  const failure = await firstLoadFailure(ctx, variants);
+  const failure = await firstLoadFailure(ctx, [...variants, ...(runtime.shadows ?? [])]);
   const settled: EndpointRecord = {
     ...record,
     EndpointStatus: failure ? 'Failed' : 'InService',

@@ -36,8 +36,38 @@ export interface RuntimeVariant {
   readonly artifact: RegisteredArtifact;
 }
 
+/** Data capture as resolved from the endpoint config's DataCaptureConfig. */
+export interface RuntimeCapture {
+  readonly enabled: boolean;
+  readonly samplingPercentage: number;
+  /** `s3://bucket/prefix` under which `{endpoint}/{variant}/yyyy/mm/dd/hh/` files go. */
+  readonly destination: string;
+  readonly captureInput: boolean;
+  readonly captureOutput: boolean;
+  readonly csvContentTypes: readonly string[];
+  readonly jsonContentTypes: readonly string[];
+  readonly kmsKeyId?: string;
+}
+
+/** A shadow variant: receives a sampled copy of its source variant's traffic, never answers. */
+export interface RuntimeShadow extends RuntimeVariant {
+  readonly samplingPercentage: number;
+  /** The production variant whose requests are mirrored. */
+  readonly sourceVariant: string;
+  /** Where its captures go (`s3://bucket/prefix`); without one, it is compared but not captured. */
+  readonly destination?: string;
+  readonly csvContentTypes: readonly string[];
+  readonly jsonContentTypes: readonly string[];
+  /** Set when the shadow belongs to an inference experiment. */
+  readonly experimentName?: string;
+  /** Epoch seconds after which mirroring stops (the experiment's schedule end). */
+  readonly endsAt?: number;
+}
+
 export interface EndpointInternal {
   readonly variants: readonly RuntimeVariant[];
+  readonly capture?: RuntimeCapture;
+  readonly shadows?: readonly RuntimeShadow[];
 }
 
 /** Fields of a view that hold timestamps (epoch seconds on the wire). */
