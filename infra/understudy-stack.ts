@@ -84,6 +84,7 @@ export class UnderstudyStack extends Stack {
     registry.table.grantReadData(invoke.fn);
     store.bucket.grantRead(invoke.fn);
     pipeline.queue.grantSendMessages(invoke.fn);
+    store.bucket.grantPut(invoke.fn, 'mirror-spill/*');
     keys.grantVerify(invoke.fn);
 
     registry.table.grantReadWriteData(control.fn);

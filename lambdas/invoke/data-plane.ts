@@ -1,6 +1,8 @@
 import middy from '@middy/core';
 import { authorize } from '../domain/auth/roles.js';
 import { type AccessKeyResolver, verifySigV4 } from '../domain/auth/sigv4.js';
+import { newEventId } from '../domain/capture/capture-record.js';
+import { buildMirrorMessage, type MirrorQueue, planMirror } from '../domain/capture/mirror.js';
 import { ModelError, ModelNotReadyException, ValidationError } from '../domain/errors.js';
 import { ArtifactIntegrityError, ArtifactNotFoundError } from '../domain/inference/artifact.js';
 import type { EndpointCache } from '../domain/inference/endpoint-cache.js';
@@ -13,6 +15,8 @@ export interface DataPlaneDeps {
   readonly endpoints: EndpointCache;
   readonly models: ModelCache;
   readonly keys: AccessKeyResolver;
+  /** Where sampled requests go for capture and shadowing; absent, nothing is mirrored. */
+  readonly mirror?: MirrorQueue;
   readonly random?: () => number;
   readonly now?: () => Date;
 }
@@ -57,7 +61,48 @@ export function createInvokeHandler(deps: DataPlaneDeps) {
         }
         throw error;
       });
+      const started = process.hrtime.bigint();
       const outputs = await model.predict(instances);
+      const modelLatencyUs = Number(process.hrtime.bigint() - started) / 1000;
+      const body = encodePredictions(outputs, responseType);
+      const answeredAt = now();
+      const plan = planMirror(
+        endpoint.internal.capture,
+        endpoint.internal.shadows,
+        variant,
+        answeredAt.getTime() / 1000,
+        random,
+      );
+      if (plan && deps.mirror) {
+        const message = buildMirrorMessage(
+          {
+            eventId: newEventId(),
+            inferenceId: request.headers['x-amzn-sagemaker-inference-id'],
+            inferenceTime: answeredAt,
+            endpointName,
+            variantName: variant.VariantName,
+            requestBody: request.body,
+            requestContentType: request.headers['content-type'],
+            responseBody: body,
+            responseContentType: responseType,
+            modelLatencyUs,
+          },
+          plan,
+        );
+        // The one network call capture and shadowing add to the request path. A failure is
+        // logged with the event id and never changes the answer.
+        await deps.mirror.send(message).catch((error: unknown) => {
+          console.error(
+            JSON.stringify({
+              level: 'error',
+              msg: 'mirror message not sent: capture/shadow copy lost for this request',
+              eventId: message.eventId,
+              endpoint: endpointName,
+              error: (error as Error).message,
+            }),
+          );
+        });
+      }
       return {
         statusCode: 200,
         headers: {
@@ -65,7 +110,7 @@ export function createInvokeHandler(deps: DataPlaneDeps) {
           'X-Amzn-Invoked-Production-Variant': variant.VariantName,
           'x-amzn-RequestId': request.requestId,
         },
-        body: encodePredictions(outputs, responseType),
+        body,
       };
     });
 }

@@ -114,13 +114,19 @@ describe('UnderstudyStack', () => {
     template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
   });
 
-  it('gives the data plane read-only access to the registry', () => {
+  it('gives the data plane read-only access to the registry and writes only spilled mirror messages', () => {
     const policies = template.findResources('AWS::IAM::Policy');
     const invokePolicy = Object.entries(policies).find(([id]) => id.startsWith('InvokeFunction'));
-    const actions = JSON.stringify(invokePolicy?.[1].Properties.PolicyDocument);
+    const statements = invokePolicy?.[1].Properties.PolicyDocument.Statement as {
+      Action: string | string[];
+      Resource: unknown;
+    }[];
+    const actions = JSON.stringify(statements.map((s) => s.Action));
     expect(actions).toContain('dynamodb:GetItem');
     expect(actions).not.toContain('dynamodb:PutItem');
-    expect(actions).not.toContain('s3:PutObject');
+    const writes = statements.filter((s) => [s.Action].flat().includes('s3:PutObject'));
+    expect(writes).toHaveLength(1);
+    expect(JSON.stringify(writes[0]?.Resource)).toContain('/mirror-spill/*');
   });
 
   it('outputs every physical name', () => {
