@@ -1,0 +1,32 @@
+import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { CaptureSink } from '../domain/capture/shadow-batch.js';
+import { parseS3Uri } from '../domain/inference/artifact.js';
+
+/** Writes capture files to S3 (SSE-KMS when the capture config names a key). */
+export class S3CaptureSink implements CaptureSink {
+  constructor(private readonly s3: S3Client) {}
+
+  async write(location: { bucket: string; key: string }, body: string, kmsKeyId?: string): Promise<void> {
+    await this.s3.send(
+      new PutObjectCommand({
+        Bucket: location.bucket,
+        Key: location.key,
+        Body: body,
+        ContentType: 'application/jsonlines',
+        ...(kmsKeyId ? { ServerSideEncryption: 'aws:kms', SSEKMSKeyId: kmsKeyId } : {}),
+      }),
+    );
+  }
+
+  async readSpilled(uri: string): Promise<string | undefined> {
+    const location = parseS3Uri(uri);
+    if (!location) return undefined;
+    try {
+      const object = await this.s3.send(new GetObjectCommand({ Bucket: location.bucket, Key: location.key }));
+      return await object.Body?.transformToString('utf8');
+    } catch (error) {
+      if (error instanceof NoSuchKey) return undefined;
+      throw error;
+    }
+  }
+}

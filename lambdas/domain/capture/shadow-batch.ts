@@ -1,0 +1,469 @@
+import { randomUUID } from 'node:crypto';
+import { ValidationError } from '../errors.js';
+import type { ModelCache } from '../inference/model-cache.js';
+import {
+  decodeInstances,
+  encodePredictions,
+  type Instance,
+  mediaType,
+  type NamedOutput,
+  type ResponseType,
+} from '../inference/payload.js';
+import {
+  type CaptureRecord,
+  type ContentTypeRules,
+  captureKey,
+  capturePayload,
+  hourOf,
+} from './capture-record.js';
+import { type MirrorMessage, mirrorMessageSchema, spilledMessageSchema } from './mirror.js';
+
+/** One delivery of a queue message. */
+export interface Delivery {
+  readonly messageId: string;
+  readonly body: string;
+  /** How many times the queue has delivered it (1 on first delivery). */
+  readonly receiveCount: number;
+}
+
+/** Port: writes capture files. */
+export interface CaptureSink {
+  /** Writes one object at `s3://bucket/key` holding JSON lines. */
+  write(bucketAndKey: { bucket: string; key: string }, body: string, kmsKeyId?: string): Promise<void>;
+  /** Reads a spilled mirror message (undefined when it is not there yet). */
+  readSpilled(uri: string): Promise<string | undefined>;
+}
+
+/** Port: parks a message that can never be processed, with the reason. */
+export interface DeadLetters {
+  send(body: string, reason: string): Promise<void>;
+}
+
+/** What one mirrored request taught about one shadow, for the comparison aggregates. */
+export interface ShadowObservation {
+  readonly eventId: string;
+  /** Production's per-row predictions, as the client received them. */
+  readonly production: readonly unknown[];
+  /** The shadow's per-row predictions; absent when it failed. */
+  readonly shadow?: readonly unknown[];
+  readonly shadowError?: string;
+  readonly productionLatencyMs: number;
+  readonly shadowLatencyMs?: number;
+  /** The request's rows, for per-segment breakdowns. */
+  readonly rows: readonly Instance[];
+}
+
+/** Port: folds observations into the comparison of an experiment's shadow variant. */
+export interface ComparisonRecorder {
+  record(
+    comparisonId: string,
+    shadowVariant: string,
+    observations: readonly ShadowObservation[],
+  ): Promise<void>;
+}
+
+/**
+ * Port: remembers which parts of a message are done when the rest failed, so a redelivery
+ * neither loses nor repeats a capture line or a comparison.
+ */
+export interface ProgressStore {
+  done(eventId: string): Promise<ReadonlySet<string>>;
+  save(eventId: string, parts: ReadonlySet<string>): Promise<void>;
+}
+
+export interface ShadowBatchDeps {
+  readonly models: ModelCache;
+  readonly sink: CaptureSink;
+  readonly deadLetters: DeadLetters;
+  readonly comparisons: ComparisonRecorder;
+  readonly progress: ProgressStore;
+  readonly uuid?: () => string;
+}
+
+/** The comparison a mirrored shadow feeds: its experiment's, else its endpoint's config shadows. */
+export function comparisonIdOf(message: MirrorMessage, experimentName: string | undefined): string {
+  return experimentName ?? `endpoint/${message.endpointName}`;
+}
+
+interface Job {
+  readonly delivery: Delivery;
+  readonly message: MirrorMessage;
+  readonly done: ReadonlySet<string>;
+  readonly completed: Set<string>;
+  failed: boolean;
+}
+
+interface PendingFile {
+  readonly bucket: string;
+  readonly prefix: string;
+  readonly endpoint: string;
+  readonly variant: string;
+  readonly hour: string;
+  readonly kmsKeyId?: string;
+  readonly lines: string[];
+  readonly parts: { job: Job; part: string }[];
+}
+
+/**
+ * Processes a batch of mirrored requests: writes production captures, runs each shadow model
+ * once over the rows of all messages it applies to (falling back to one run per message when
+ * the batched run fails), writes shadow captures, and records comparisons. One object is
+ * written per destination, endpoint, variant and hour. Returns the ids of messages to retry.
+ */
+export async function processShadowBatch(
+  deliveries: readonly Delivery[],
+  deps: ShadowBatchDeps,
+): Promise<string[]> {
+  const uuid = deps.uuid ?? randomUUID;
+  const { jobs, retry } = await parseDeliveries(deliveries, deps);
+  const files = new Map<string, PendingFile>();
+  const addLine = (job: Job, part: string, target: Omit<PendingFile, 'lines' | 'parts'>, line: string) => {
+    const id = [target.bucket, target.prefix, target.endpoint, target.variant, target.hour].join('\u0000');
+    let file = files.get(id);
+    if (!file) {
+      file = { ...target, lines: [], parts: [] };
+      files.set(id, file);
+    }
+    file.lines.push(line);
+    file.parts.push({ job, part });
+  };
+
+  // Production captures.
+  for (const job of jobs) {
+    const { message } = job;
+    const capture = message.capture;
+    if (!capture || job.done.has('capture')) continue;
+    const record = captureRecord(
+      message,
+      capture,
+      payloadBytesOf(message.response.body),
+      message.response.contentType,
+      {
+        input: capture.captureInput,
+        output: capture.captureOutput,
+      },
+    );
+    addLine(
+      job,
+      'capture',
+      target(capture.destination, message, message.variantName, capture.kmsKeyId),
+      JSON.stringify(record),
+    );
+  }
+
+  // Shadows: one batched run per shadow model.
+  const comparisons = new Map<
+    string,
+    { comparisonId: string; variant: string; observations: ShadowObservation[]; jobs: Job[] }
+  >();
+  const byShadow = new Map<string, { shadow: MirrorMessage['shadows'][number]; jobs: Job[] }>();
+  for (const job of jobs) {
+    for (const shadow of job.message.shadows) {
+      const part = `shadow:${shadow.VariantName}`;
+      if (job.done.has(part)) continue;
+      const key = `${shadow.VariantName}\u0000${shadow.artifact.sha256}`;
+      const group = byShadow.get(key) ?? { shadow, jobs: [] };
+      group.jobs.push(job);
+      byShadow.set(key, group);
+    }
+  }
+  for (const { shadow, jobs: shadowJobs } of byShadow.values()) {
+    const results = await runShadow(deps.models, shadow, shadowJobs);
+    for (const [i, job] of shadowJobs.entries()) {
+      const result = results[i] as ShadowResult;
+      const { message } = job;
+      const part = `shadow:${shadow.VariantName}`;
+      if (shadow.destination && result.outputs) {
+        const responseType = responseTypeOf(message.response.contentType);
+        const body = Buffer.from(encodePredictions(result.outputs, responseType), 'utf8');
+        const record = captureRecord(message, shadow, body, responseType, {
+          input: true,
+          output: true,
+        });
+        addLine(
+          job,
+          part,
+          target(shadow.destination, message, shadow.VariantName, undefined),
+          JSON.stringify(record),
+        );
+      } else {
+        job.completed.add(part);
+      }
+      const comparisonId = comparisonIdOf(message, shadow.experimentName);
+      const compareKey = `${comparisonId}\u0000${shadow.VariantName}`;
+      if (job.done.has(`compare:${compareKey}`)) continue;
+      const entry = comparisons.get(compareKey) ?? {
+        comparisonId,
+        variant: shadow.VariantName,
+        observations: [],
+        jobs: [],
+      };
+      entry.observations.push({
+        eventId: message.eventId,
+        production: productionPredictions(message),
+        shadow: result.outputs ? predictionsOf(result.outputs) : undefined,
+        shadowError: result.error,
+        productionLatencyMs: message.response.modelLatencyUs / 1000,
+        shadowLatencyMs: result.latencyMs,
+        rows: result.rows,
+      });
+      entry.jobs.push(job);
+      comparisons.set(compareKey, entry);
+    }
+  }
+
+  // Writes: every capture object and every comparison update, side by side.
+  await Promise.all([
+    ...[...files.values()].map(async (file) => {
+      const first = file.parts[0]?.job.message.inferenceTime ?? new Date().toISOString();
+      const key = captureKey(file.prefix, file.endpoint, file.variant, new Date(first), uuid());
+      try {
+        await deps.sink.write({ bucket: file.bucket, key }, `${file.lines.join('\n')}\n`, file.kmsKeyId);
+        for (const { job, part } of file.parts) job.completed.add(part);
+      } catch (error) {
+        logFailure(
+          'capture write failed',
+          error,
+          file.parts.map((p) => p.job.message.eventId),
+        );
+        for (const { job } of file.parts) job.failed = true;
+      }
+    }),
+    ...[...comparisons.entries()].map(async ([compareKey, entry]) => {
+      try {
+        await deps.comparisons.record(entry.comparisonId, entry.variant, entry.observations);
+        for (const job of entry.jobs) job.completed.add(`compare:${compareKey}`);
+      } catch (error) {
+        logFailure(
+          'comparison update failed',
+          error,
+          entry.observations.map((o) => o.eventId),
+        );
+        for (const job of entry.jobs) job.failed = true;
+      }
+    }),
+  ]);
+
+  for (const job of jobs) {
+    if (!job.failed) continue;
+    retry.push(job.delivery.messageId);
+    const parts = new Set([...job.done, ...job.completed]);
+    if (parts.size > job.done.size) {
+      await deps.progress.save(job.message.eventId, parts).catch((error: unknown) => {
+        logFailure('progress not saved; a redelivery may repeat completed parts', error, [
+          job.message.eventId,
+        ]);
+      });
+    }
+  }
+  return retry;
+}
+
+/**
+ * Parses deliveries. A message that can never be processed goes to the dead-letter queue
+ * with its reason at once; a spilled message whose object is not there yet is retried; a
+ * second copy of an event in the same batch is dropped (at-least-once delivery).
+ */
+async function parseDeliveries(
+  deliveries: readonly Delivery[],
+  deps: ShadowBatchDeps,
+): Promise<{ jobs: Job[]; retry: string[] }> {
+  const jobs: Job[] = [];
+  const retry: string[] = [];
+  const seen = new Set<string>();
+  for (const delivery of deliveries) {
+    let body = delivery.body;
+    try {
+      const pointer = spilledMessageSchema.safeParse(JSON.parse(body));
+      if (pointer.success) {
+        const spilled = await deps.sink.readSpilled(pointer.data.spilledTo);
+        if (spilled === undefined) {
+          retry.push(delivery.messageId);
+          continue;
+        }
+        body = spilled;
+      }
+    } catch {
+      // Not JSON: the schema check below names the problem.
+    }
+    const parsed = parseMessage(body);
+    if (typeof parsed === 'string') {
+      await deps.deadLetters.send(delivery.body, parsed).catch((error: unknown) => {
+        logFailure('dead-letter send failed; leaving the message for redrive', error, [delivery.messageId]);
+        retry.push(delivery.messageId);
+      });
+      continue;
+    }
+    if (seen.has(parsed.eventId)) continue;
+    seen.add(parsed.eventId);
+    let done: ReadonlySet<string> = new Set();
+    if (delivery.receiveCount > 1) {
+      try {
+        done = await deps.progress.done(parsed.eventId);
+      } catch (error) {
+        logFailure('progress lookup failed', error, [parsed.eventId]);
+        retry.push(delivery.messageId);
+        continue;
+      }
+    }
+    jobs.push({ delivery, message: parsed, done, completed: new Set(), failed: false });
+  }
+  return { jobs, retry };
+}
+
+/** The message, or the reason it can never be processed. */
+function parseMessage(body: string): MirrorMessage | string {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch (error) {
+    return `not JSON: ${(error as Error).message}`;
+  }
+  const result = mirrorMessageSchema.safeParse(json);
+  if (!result.success) {
+    return `not a mirror message: ${result.error.issues
+      .slice(0, 3)
+      .map((i) => `${i.path.join('.') || 'message'}: ${i.message}`)
+      .join('; ')}`;
+  }
+  return result.data;
+}
+
+function target(destination: string, message: MirrorMessage, variant: string, kmsKeyId: string | undefined) {
+  const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(destination);
+  return {
+    bucket: match?.[1] ?? destination,
+    prefix: match?.[2] ?? '',
+    endpoint: message.endpointName,
+    variant,
+    hour: hourOf(message.inferenceTime),
+    kmsKeyId,
+  };
+}
+
+function payloadBytesOf(base64: string): Buffer {
+  return Buffer.from(base64, 'base64');
+}
+
+function captureRecord(
+  message: MirrorMessage,
+  rules: ContentTypeRules,
+  outputBody: Uint8Array,
+  outputContentType: string,
+  include: { input: boolean; output: boolean },
+): CaptureRecord {
+  return {
+    captureData: {
+      endpointInput: include.input
+        ? capturePayload(payloadBytesOf(message.request.body), message.request.contentType, 'INPUT', rules)
+        : undefined,
+      endpointOutput: include.output
+        ? capturePayload(outputBody, outputContentType, 'OUTPUT', rules)
+        : undefined,
+    },
+    eventMetadata: {
+      eventId: message.eventId,
+      inferenceTime: message.inferenceTime,
+      ...(message.inferenceId ? { inferenceId: message.inferenceId } : {}),
+    },
+    eventVersion: '0',
+  };
+}
+
+function responseTypeOf(contentType: string): ResponseType {
+  return mediaType(contentType) === 'text/csv' ? 'text/csv' : 'application/json';
+}
+
+interface ShadowResult {
+  readonly rows: readonly Instance[];
+  readonly outputs?: NamedOutput[];
+  readonly error?: string;
+  readonly latencyMs?: number;
+}
+
+/**
+ * Runs one shadow model over the rows of several messages in one ONNX call where it can;
+ * a failure of the batched run (one bad message) falls back to one run per message so the
+ * others are still compared.
+ */
+async function runShadow(
+  models: ModelCache,
+  shadow: MirrorMessage['shadows'][number],
+  jobs: readonly Job[],
+): Promise<ShadowResult[]> {
+  const decoded = jobs.map((job) => {
+    try {
+      return {
+        rows: decodeInstances(payloadBytesOf(job.message.request.body), job.message.request.contentType),
+      };
+    } catch (error) {
+      return { rows: [] as Instance[], error: (error as Error).message };
+    }
+  });
+  let model: Awaited<ReturnType<ModelCache['get']>>;
+  try {
+    model = await models.get(shadow.artifact);
+  } catch (error) {
+    const reason = `shadow model ${shadow.ModelName} could not load: ${(error as Error).message}`;
+    return decoded.map((d) => ({ rows: d.rows, error: reason }));
+  }
+  const runnable = decoded.map((d, i) => ({ ...d, i })).filter((d) => d.error === undefined);
+  const results: ShadowResult[] = decoded.map((d) => ({ rows: d.rows, error: d.error }));
+  const allRows = runnable.flatMap((d) => d.rows);
+  if (allRows.length > 0) {
+    const started = performance.now();
+    try {
+      const outputs = await model.predict(allRows);
+      const perRowMs = (performance.now() - started) / allRows.length;
+      let offset = 0;
+      for (const d of runnable) {
+        const slice = outputs.map((o) => ({
+          name: o.name,
+          rows: o.rows.slice(offset, offset + d.rows.length),
+        }));
+        offset += d.rows.length;
+        results[d.i] = { rows: d.rows, outputs: slice, latencyMs: perRowMs * d.rows.length };
+      }
+    } catch {
+      for (const d of runnable) {
+        const one = performance.now();
+        try {
+          results[d.i] = {
+            rows: d.rows,
+            outputs: await model.predict(d.rows),
+            latencyMs: performance.now() - one,
+          };
+        } catch (error) {
+          const kind = error instanceof ValidationError ? 'input rejected' : 'model error';
+          results[d.i] = { rows: d.rows, error: `${kind}: ${(error as Error).message}` };
+        }
+      }
+    }
+  }
+  return results;
+}
+
+/** Per-row predictions from a production answer as the client received it (JSON or CSV). */
+export function productionPredictions(message: MirrorMessage): unknown[] {
+  const text = payloadBytesOf(message.response.body).toString('utf8');
+  if (mediaType(message.response.contentType) === 'text/csv') {
+    return text
+      .trim()
+      .split('\n')
+      .map((line) => {
+        const values = line.split(',').map(Number);
+        return values.length === 1 ? values[0] : values;
+      });
+  }
+  const parsed = JSON.parse(text) as { predictions?: unknown[] };
+  return parsed.predictions ?? [];
+}
+
+function predictionsOf(outputs: readonly NamedOutput[]): unknown[] {
+  return (JSON.parse(encodePredictions(outputs, 'application/json')) as { predictions: unknown[] })
+    .predictions;
+}
+
+function logFailure(msg: string, error: unknown, eventIds: readonly string[]): void {
+  console.error(JSON.stringify({ level: 'error', msg, error: (error as Error).message, eventIds }));
+}
