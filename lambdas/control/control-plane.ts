@@ -8,15 +8,21 @@ import { apiErrors, type HttpEvent, type HttpResult, toHttpRequest } from '../sh
 import apiModel from './api-model.json' with { type: 'json' };
 import { OPERATIONS } from './operations.js';
 import type { OperationName } from './operations-list.js';
+import { UNDERSTUDY_OPERATIONS } from './understudy-operations.js';
 
 const validator = new ShapeValidator(apiModel as ServiceModel);
 const TARGET_PREFIX = 'SageMaker.';
+const UNDERSTUDY_PREFIX = 'Understudy.';
 
-/** The operation named by `X-Amz-Target: SageMaker.<Operation>`. */
+/**
+ * The operation named by `X-Amz-Target`: `SageMaker.<Operation>` gives `<Operation>`;
+ * Understudy's own `Understudy.<Operation>` keeps its prefix.
+ */
 export function operationOf(target: string | undefined): string {
   if (!target) throw new ValidationException('Missing X-Amz-Target header: expected SageMaker.<Operation>.');
-  if (!target.startsWith(TARGET_PREFIX)) throw new UnknownOperationException(target);
-  return target.slice(TARGET_PREFIX.length);
+  if (target.startsWith(TARGET_PREFIX)) return target.slice(TARGET_PREFIX.length);
+  if (target.startsWith(UNDERSTUDY_PREFIX)) return target;
+  throw new UnknownOperationException(target);
 }
 
 export function parseJsonBody(body: Uint8Array): unknown {
@@ -38,10 +44,26 @@ export function parseJsonBody(body: Uint8Array): unknown {
 
 /** Validates the input against the operation's service-model shape, then runs it. */
 export async function dispatch(ctx: ControlContext, operation: string, input: unknown): Promise<unknown> {
+  if (operation.startsWith(UNDERSTUDY_PREFIX)) return dispatchUnderstudy(ctx, operation, input);
   if (!Object.hasOwn(OPERATIONS, operation)) throw new UnknownOperationException(operation);
   const errors = validator.validate(operation, input);
   if (errors.length > 0) throw new ValidationException(ShapeValidator.describe(errors));
   return OPERATIONS[operation as OperationName](ctx, input);
+}
+
+async function dispatchUnderstudy(ctx: ControlContext, operation: string, input: unknown): Promise<unknown> {
+  const name = operation.slice(UNDERSTUDY_PREFIX.length);
+  const op = Object.hasOwn(UNDERSTUDY_OPERATIONS, name) ? UNDERSTUDY_OPERATIONS[name] : undefined;
+  if (!op) throw new UnknownOperationException(operation);
+  const parsed = op.input.safeParse(input);
+  if (!parsed.success) {
+    const errors = parsed.error.issues.map(
+      (issue) =>
+        `Value at '${issue.path.join('.') || 'request'}' failed to satisfy constraint: ${issue.message}`,
+    );
+    throw new ValidationException(ShapeValidator.describe(errors));
+  }
+  return op.run(ctx, parsed.data);
 }
 
 export interface ControlPlaneDeps extends Omit<ControlContext, 'caller' | 'accountId' | 'now'> {
