@@ -1,0 +1,342 @@
+/**
+ * API Gateway HTTP API, as far as a Lambda proxy integration sees it: route selection,
+ * the payload format 2.0 event built from a request, and the mapping of the function's
+ * result back to an HTTP response. Pure functions; runtime.ts does the I/O.
+ */
+import { randomBytes } from 'node:crypto';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+
+// ---------------------------------------------------------------------------------------
+// Routes
+
+type Segment =
+  | { readonly kind: 'literal'; readonly value: string }
+  | { readonly kind: 'param'; readonly name: string }
+  | { readonly kind: 'greedy'; readonly name: string };
+
+export interface ParsedRouteKey {
+  /** Upper-case method, or ANY. Undefined for `$default`. */
+  readonly method?: string;
+  readonly segments: readonly Segment[];
+  readonly isDefault: boolean;
+}
+
+function splitPath(path: string): string[] {
+  return path.split('/').slice(1);
+}
+
+/** Parses `METHOD /path/{param}/{greedy+}` or `$default`. */
+export function parseRouteKey(routeKey: string): ParsedRouteKey {
+  if (routeKey === '$default') return { segments: [], isDefault: true };
+  const match = /^([A-Za-z]+) (\/.*)$/.exec(routeKey);
+  if (!match?.[1] || match[2] === undefined) throw new Error(`invalid route key: ${routeKey}`);
+  const parts = match[2] === '/' ? [] : splitPath(match[2]);
+  const segments = parts.map((part, index): Segment => {
+    const param = /^\{([^{}]+)\}$/.exec(part);
+    if (!param?.[1]) return { kind: 'literal', value: part };
+    if (param[1].endsWith('+')) {
+      if (index !== parts.length - 1) throw new Error(`greedy path variable must come last: ${routeKey}`);
+      return { kind: 'greedy', name: param[1].slice(0, -1) };
+    }
+    return { kind: 'param', name: param[1] };
+  });
+  return { method: match[1].toUpperCase(), segments, isDefault: false };
+}
+
+function decode(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
+
+/** Path parameters when the path matches the route's segments, else undefined. */
+function matchSegments(segments: readonly Segment[], path: string): Record<string, string> | undefined {
+  const parts = path === '/' ? [] : splitPath(path);
+  const params: Record<string, string> = {};
+  for (let i = 0; i < segments.length; i++) {
+    const segment = segments[i];
+    const part = parts[i];
+    if (!segment) return undefined;
+    if (segment.kind === 'greedy') {
+      const rest = parts.slice(i);
+      if (rest.length === 0 || rest.join('/') === '') return undefined;
+      params[segment.name] = decode(rest.join('/'));
+      return params;
+    }
+    if (part === undefined) return undefined;
+    if (segment.kind === 'literal') {
+      if (segment.value !== part) return undefined;
+    } else {
+      if (part === '') return undefined;
+      params[segment.name] = decode(part);
+    }
+  }
+  return parts.length === segments.length ? params : undefined;
+}
+
+/** Higher sorts first: literal segments beat variables, variables beat greedy ones, a method beats ANY. */
+function specificity(route: ParsedRouteKey): number[] {
+  const rank = route.segments.map((segment) =>
+    segment.kind === 'literal' ? 3 : segment.kind === 'param' ? 2 : 1,
+  );
+  return [...rank, 0, route.method === 'ANY' ? 0 : 1];
+}
+
+function compareSpecificity(a: number[], b: number[]): number {
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const diff = (b[i] ?? -1) - (a[i] ?? -1);
+    if (diff !== 0) return diff;
+  }
+  return 0;
+}
+
+export interface RouteMatch<T> {
+  readonly route: T;
+  readonly routeKey: string;
+  readonly pathParameters: Record<string, string>;
+}
+
+/**
+ * The route API Gateway would choose for a request: the most specific one whose method and
+ * path match, with `$default` as the fallback; undefined means 404.
+ */
+export function matchRoute<T extends { readonly routeKey: string }>(
+  routes: readonly T[],
+  method: string,
+  path: string,
+): RouteMatch<T> | undefined {
+  const upper = method.toUpperCase();
+  const candidates: { route: T; parsed: ParsedRouteKey; params: Record<string, string> }[] = [];
+  let fallback: T | undefined;
+  for (const route of routes) {
+    const parsed = parseRouteKey(route.routeKey);
+    if (parsed.isDefault) {
+      fallback ??= route;
+      continue;
+    }
+    if (parsed.method !== 'ANY' && parsed.method !== upper) continue;
+    const params = matchSegments(parsed.segments, path);
+    if (params) candidates.push({ route, parsed, params });
+  }
+  candidates.sort((a, b) => compareSpecificity(specificity(a.parsed), specificity(b.parsed)));
+  const best = candidates[0];
+  if (best) return { route: best.route, routeKey: best.route.routeKey, pathParameters: best.params };
+  if (fallback) return { route: fallback, routeKey: '$default', pathParameters: {} };
+  return undefined;
+}
+
+// ---------------------------------------------------------------------------------------
+// Request → event
+
+export interface IncomingRequest {
+  readonly method: string;
+  /** Path and query exactly as received (`/a/b?x=1`). */
+  readonly url: string;
+  /** Header name/value pairs as received (Node's `req.rawHeaders`). */
+  readonly rawHeaders: readonly string[];
+  readonly body: Uint8Array;
+  readonly sourceIp: string;
+  /** e.g. `HTTP/1.1`. */
+  readonly protocol: string;
+}
+
+export interface EventOptions {
+  readonly routeKey: string;
+  readonly pathParameters: Record<string, string>;
+  readonly requestId?: string;
+  readonly now?: Date;
+  readonly accountId: string;
+  readonly apiId: string;
+  readonly stage?: string;
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** API Gateway's request time format: `12/Mar/2020:19:03:58 +0000`. */
+export function formatRequestTime(date: Date): string {
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return (
+    `${pad(date.getUTCDate())}/${MONTHS[date.getUTCMonth()]}/${date.getUTCFullYear()}:` +
+    `${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())} +0000`
+  );
+}
+
+/** An id shaped like API Gateway's (`JKJaXmPLvHcESHA=`). */
+export function newRequestId(): string {
+  return randomBytes(10).toString('base64');
+}
+
+/** Lower-cased names; repeated headers joined with ',' as API Gateway does. */
+export function collectHeaders(rawHeaders: readonly string[]): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const name = (rawHeaders[i] ?? '').toLowerCase();
+    const value = rawHeaders[i + 1] ?? '';
+    headers[name] = name in headers ? `${headers[name]},${value}` : value;
+  }
+  return headers;
+}
+
+/** Query parameters, decoded, repeated ones joined with ','. Undefined when there are none. */
+export function parseQueryString(raw: string): Record<string, string> | undefined {
+  if (!raw) return undefined;
+  const params: Record<string, string> = {};
+  for (const pair of raw.split('&')) {
+    if (!pair) continue;
+    const eq = pair.indexOf('=');
+    const name = decode(eq < 0 ? pair : pair.slice(0, eq));
+    const value = eq < 0 ? '' : decode(pair.slice(eq + 1));
+    params[name] = name in params ? `${params[name]},${value}` : value;
+  }
+  return Object.keys(params).length > 0 ? params : undefined;
+}
+
+/** The payload format 2.0 event API Gateway hands a Lambda proxy integration. */
+export function buildHttpApiEvent(request: IncomingRequest, options: EventOptions): APIGatewayProxyEventV2 {
+  const now = options.now ?? new Date();
+  const question = request.url.indexOf('?');
+  const rawPath = question < 0 ? request.url : request.url.slice(0, question);
+  const rawQueryString = question < 0 ? '' : request.url.slice(question + 1);
+  const headers = collectHeaders(request.rawHeaders);
+  const cookieHeader = headers.cookie;
+  delete headers.cookie;
+  const cookies = cookieHeader
+    ? cookieHeader
+        .split(/[;,]/)
+        .map((cookie) => cookie.trim())
+        .filter(Boolean)
+    : undefined;
+  headers['x-forwarded-for'] = headers['x-forwarded-for']
+    ? `${headers['x-forwarded-for']}, ${request.sourceIp}`
+    : request.sourceIp;
+  headers['x-forwarded-proto'] ??= 'http';
+  const host = headers.host ?? 'localhost';
+  const port = /:(\d+)$/.exec(host)?.[1];
+  if (port) headers['x-forwarded-port'] ??= port;
+  const queryStringParameters = parseQueryString(rawQueryString);
+  const hasPathParameters = Object.keys(options.pathParameters).length > 0;
+  const event: APIGatewayProxyEventV2 = {
+    version: '2.0',
+    routeKey: options.routeKey,
+    rawPath,
+    rawQueryString,
+    ...(cookies && cookies.length > 0 ? { cookies } : {}),
+    headers,
+    ...(queryStringParameters ? { queryStringParameters } : {}),
+    requestContext: {
+      accountId: options.accountId,
+      apiId: options.apiId,
+      domainName: host,
+      domainPrefix: host.split('.')[0] ?? host,
+      http: {
+        method: request.method.toUpperCase(),
+        path: rawPath,
+        protocol: request.protocol,
+        sourceIp: request.sourceIp,
+        userAgent: headers['user-agent'] ?? '',
+      },
+      requestId: options.requestId ?? newRequestId(),
+      routeKey: options.routeKey,
+      stage: options.stage ?? '$default',
+      time: formatRequestTime(now),
+      timeEpoch: now.getTime(),
+    },
+    ...(hasPathParameters ? { pathParameters: options.pathParameters } : {}),
+    isBase64Encoded: false,
+  };
+  if (request.body.length > 0) {
+    // API Gateway base64-encodes binary payloads; doing it always keeps the bytes exact.
+    event.body = Buffer.from(request.body).toString('base64');
+    event.isBase64Encoded = true;
+  }
+  return event;
+}
+
+// ---------------------------------------------------------------------------------------
+// Result → response
+
+export interface HttpResponseParts {
+  readonly statusCode: number;
+  /** Name/value pairs; `set-cookie` may repeat. */
+  readonly headers: readonly (readonly [string, string])[];
+  readonly body: Buffer;
+}
+
+export const NOT_FOUND: HttpResponseParts = jsonMessage(404, 'Not Found');
+export const INTERNAL_SERVER_ERROR: HttpResponseParts = jsonMessage(500, 'Internal Server Error');
+
+export function jsonMessage(statusCode: number, message: string): HttpResponseParts {
+  return {
+    statusCode,
+    headers: [['content-type', 'application/json']],
+    body: Buffer.from(JSON.stringify({ message })),
+  };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * How API Gateway (payload format 2.0) turns a function's result into a response: an object
+ * with `statusCode` is used as the response; anything else that is valid JSON becomes a 200
+ * `application/json` body (a string as itself, other values serialized). A malformed
+ * structured result is an error, as API Gateway answers it with a 500.
+ */
+export function mapLambdaResult(result: unknown): { response: HttpResponseParts } | { error: string } {
+  if (typeof result === 'string') {
+    return {
+      response: {
+        statusCode: 200,
+        headers: [['content-type', 'application/json']],
+        body: Buffer.from(result),
+      },
+    };
+  }
+  if (!isRecord(result) || !('statusCode' in result)) {
+    return {
+      response: {
+        statusCode: 200,
+        headers: [['content-type', 'application/json']],
+        body: Buffer.from(JSON.stringify(result ?? null)),
+      },
+    };
+  }
+  const { statusCode, headers, body, isBase64Encoded, cookies } = result;
+  if (
+    typeof statusCode !== 'number' ||
+    !Number.isInteger(statusCode) ||
+    statusCode < 100 ||
+    statusCode > 599
+  ) {
+    return { error: `malformed Lambda proxy response: statusCode ${JSON.stringify(statusCode)}` };
+  }
+  if (body !== undefined && body !== null && typeof body !== 'string') {
+    return { error: 'malformed Lambda proxy response: body must be a string' };
+  }
+  if (headers !== undefined && headers !== null && !isRecord(headers)) {
+    return { error: 'malformed Lambda proxy response: headers must be an object' };
+  }
+  if (cookies !== undefined && cookies !== null && !Array.isArray(cookies)) {
+    return { error: 'malformed Lambda proxy response: cookies must be an array' };
+  }
+  const pairs: [string, string][] = [];
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    if (value === undefined || value === null) continue;
+    if (typeof value === 'object') {
+      return { error: `malformed Lambda proxy response: header ${name} must be a string` };
+    }
+    pairs.push([name.toLowerCase(), String(value)]);
+  }
+  for (const cookie of (cookies as unknown[] | undefined) ?? []) pairs.push(['set-cookie', String(cookie)]);
+  const text = typeof body === 'string' ? body : '';
+  return {
+    response: {
+      statusCode,
+      headers: pairs,
+      body: isBase64Encoded === true ? Buffer.from(text, 'base64') : Buffer.from(text),
+    },
+  };
+}

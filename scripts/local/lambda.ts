@@ -1,0 +1,119 @@
+/**
+ * Running a handler module the way Lambda's Node.js runtime does: one module instance per
+ * function (warm across invocations), a context object per invocation, and the function's
+ * timeout enforced on the result.
+ */
+import { randomUUID } from 'node:crypto';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Context } from 'aws-lambda';
+
+export type Handler = (
+  event: unknown,
+  context: Context,
+  callback?: (error?: unknown, result?: unknown) => void,
+) => unknown;
+
+export interface FunctionIdentity {
+  /** Physical function name. */
+  readonly functionName: string;
+  readonly region: string;
+  readonly accountId: string;
+  readonly memorySizeMb: number;
+  readonly timeoutSeconds: number;
+}
+
+export function functionArn(fn: Pick<FunctionIdentity, 'functionName' | 'region' | 'accountId'>): string {
+  return `arn:aws:lambda:${fn.region}:${fn.accountId}:function:${fn.functionName}`;
+}
+
+/** The context object Lambda passes as the handler's second argument. */
+export function createLambdaContext(
+  fn: FunctionIdentity,
+  options: { requestId?: string; startedAt?: number; now?: () => number } = {},
+): Context {
+  const now = options.now ?? Date.now;
+  const deadline = (options.startedAt ?? now()) + fn.timeoutSeconds * 1000;
+  const date = new Date(options.startedAt ?? now()).toISOString().slice(0, 10).replaceAll('-', '/');
+  const fail = () => {
+    throw new Error('context.done/succeed/fail are not supported: return a value or a promise');
+  };
+  return {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName: fn.functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: functionArn(fn),
+    memoryLimitInMB: String(fn.memorySizeMb),
+    awsRequestId: options.requestId ?? randomUUID(),
+    logGroupName: `/aws/lambda/${fn.functionName}`,
+    logStreamName: `${date}/[$LATEST]local`,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - now()),
+    done: fail,
+    fail,
+    succeed: fail,
+  };
+}
+
+export class LambdaTimeoutError extends Error {
+  constructor(seconds: number) {
+    super(`Task timed out after ${seconds.toFixed(2)} seconds`);
+    this.name = 'LambdaTimeoutError';
+  }
+}
+
+/**
+ * Invokes a handler and settles with its result, its error, or a timeout error once the
+ * function's timeout has passed (the handler itself cannot be stopped and runs on).
+ * Callback-style handlers (three parameters) are supported.
+ */
+export async function invokeHandler(handler: Handler, event: unknown, context: Context): Promise<unknown> {
+  const timeoutMs = context.getRemainingTimeInMillis();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new LambdaTimeoutError(timeoutMs / 1000)), timeoutMs);
+  });
+  const run = new Promise<unknown>((resolve, reject) => {
+    let settled = false;
+    const callback = (error?: unknown, result?: unknown) => {
+      if (settled) return;
+      settled = true;
+      if (error !== undefined && error !== null) reject(error);
+      else resolve(result);
+    };
+    try {
+      const returned = handler(event, context, callback);
+      if (handler.length < 3 || (returned && typeof (returned as Promise<unknown>).then === 'function')) {
+        Promise.resolve(returned).then((result) => callback(null, result), callback);
+      }
+    } catch (error) {
+      callback(error);
+    }
+  });
+  try {
+    return await Promise.race([run, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Imports a handler module (TypeScript, through tsx) and returns its `handler` export. */
+export async function loadHandler(
+  projectRoot: string,
+  entry: string,
+  exportName = 'handler',
+): Promise<Handler> {
+  const module = (await import(pathToFileURL(path.resolve(projectRoot, entry)).href)) as Record<
+    string,
+    unknown
+  >;
+  const handler = module[exportName];
+  if (typeof handler !== 'function')
+    throw new Error(`${entry} does not export a function named ${exportName}`);
+  return handler as Handler;
+}
+
+/** Lambda's error payload for a failed invocation. */
+export function errorPayload(error: unknown): { errorType: string; errorMessage: string } {
+  if (error instanceof Error) return { errorType: error.name || 'Error', errorMessage: error.message };
+  return { errorType: 'Error', errorMessage: String(error) };
+}
