@@ -1,0 +1,134 @@
+/**
+ * `npm start`: Understudy on this machine, without AWS.
+ *
+ *   tsx scripts/local/start.ts [--port N] [--moto-port N] [--state-dir DIR] [--env-file FILE]
+ *                              [--no-restore] [--no-schedules] [--stack-name NAME] [--force-synth]
+ *                              [--sqs-retry-delay SECONDS] [--quiet]
+ *
+ * Starts (or reuses) moto, deploys the synthesized stack onto it, restores the saved state,
+ * runs the handlers behind a local API, queue pollers and schedules, and writes the env
+ * file once everything is ready. Ctrl-C or SIGTERM saves the state and stops.
+ */
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type LocalPlatformOptions, startLocalPlatform } from './platform.js';
+
+const USAGE = `usage: tsx scripts/local/start.ts [--port N] [--moto-port N] [--state-dir DIR] [--env-file FILE]
+       [--no-restore] [--no-schedules] [--stack-name NAME] [--force-synth] [--sqs-retry-delay SECONDS] [--quiet]`;
+
+function parsePort(value: string | undefined, flag: string): number {
+  const port = Number(value);
+  if (value === undefined || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(`${flag} needs a port number (0 = any free port)`);
+  }
+  return port;
+}
+
+export function parseArgs(argv: readonly string[]): LocalPlatformOptions & { quiet?: boolean } {
+  const options: Record<string, unknown> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const raw = argv[i] ?? '';
+    const eq = raw.indexOf('=');
+    const flag = raw.startsWith('--') && eq > 0 ? raw.slice(0, eq) : raw;
+    const value = () => (raw.startsWith('--') && eq > 0 ? raw.slice(eq + 1) : argv[++i]);
+    switch (flag) {
+      case '--port':
+        options.port = parsePort(value(), flag);
+        break;
+      case '--moto-port':
+        options.motoPort = parsePort(value(), flag);
+        break;
+      case '--state-dir':
+        options.stateDir = value();
+        break;
+      case '--env-file':
+        options.envFile = value();
+        break;
+      case '--stack-name':
+        options.stackName = value();
+        break;
+      case '--sqs-retry-delay':
+        options.sqsRetryDelaySeconds = Number(value());
+        break;
+      case '--no-restore':
+        options.restore = false;
+        break;
+      case '--no-schedules':
+        options.schedules = false;
+        break;
+      case '--force-synth':
+        options.forceSynth = true;
+        break;
+      case '--quiet':
+        options.quiet = true;
+        break;
+      case '--help':
+      case '-h':
+        console.log(USAGE);
+        process.exit(0);
+        break;
+      default:
+        throw new Error(`unknown argument ${raw}\n${USAGE}`);
+    }
+  }
+  for (const key of ['stateDir', 'envFile', 'stackName'] as const) {
+    if (key in options && !options[key]) {
+      throw new Error(`--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} needs a value`);
+    }
+  }
+  if ('sqsRetryDelaySeconds' in options && !(Number(options.sqsRetryDelaySeconds) >= 0)) {
+    throw new Error('--sqs-retry-delay needs a number of seconds');
+  }
+  return options as LocalPlatformOptions & { quiet?: boolean };
+}
+
+async function main(): Promise<void> {
+  const { quiet, ...options } = parseArgs(process.argv.slice(2));
+  const platform = await startLocalPlatform({ ...options, ...(quiet ? { accessLog: false } : {}) });
+  const envFile = path.relative(process.cwd(), platform.envFile) || platform.envFile;
+  const schedules = platform.runtime.listSchedules();
+  const lines = [
+    '',
+    `Understudy is running at ${platform.url}   (ready in ${platform.timings.total?.toFixed(1)} s)`,
+    `  emulator   ${platform.emulatorEndpoint} (moto, ${platform.motoStartedByUs ? 'started here' : 'reused'})`,
+    `  env file   ${envFile}   load it with:  set -a; . ${envFile}; set +a`,
+    '             then e.g.  aws sagemaker list-endpoints   (SageMaker calls go to the local API)',
+    ...schedules.map(
+      (s) =>
+        `  schedule   ${s.logicalId} ${s.scheduleExpression} → ${s.targets.join(', ')}` +
+        `${s.nextFireTime ? `, next ${s.nextFireTime}` : ''}\n` +
+        `             run now:  npx tsx scripts/local/trigger.ts ${s.logicalId}`,
+    ),
+    '  Ctrl-C saves the state and stops.',
+    '',
+  ];
+  console.log(lines.join('\n'));
+
+  let signals = 0;
+  const shutdown = (signal: string) => {
+    signals++;
+    if (signals > 1) {
+      console.error(`${signal} again: exiting without saving`);
+      process.exit(1);
+    }
+    console.log(`\n${signal}: saving state and stopping…`);
+    platform.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error(error);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().catch((error: unknown) => {
+    console.error(
+      `[local] failed to start: ${error instanceof Error ? (error.stack ?? error.message) : error}`,
+    );
+    process.exit(1);
+  });
+}
