@@ -21,6 +21,12 @@ export const IMPLEMENTED_OPERATIONS = [
   'DescribeEndpoint',
   'ListEndpoints',
   'DeleteEndpoint',
+  'CreateInferenceExperiment',
+  'DescribeInferenceExperiment',
+  'ListInferenceExperiments',
+  'StartInferenceExperiment',
+  'UpdateInferenceExperiment',
+  'StopInferenceExperiment',
 ] as const;
 
 export type OperationName = (typeof IMPLEMENTED_OPERATIONS)[number];

@@ -1,6 +1,7 @@
 import type { ControlContext } from '../domain/registry/context.js';
 import * as endpointConfigs from '../domain/registry/endpoint-configs.js';
 import * as endpoints from '../domain/registry/endpoints.js';
+import * as experiments from '../domain/registry/inference-experiments.js';
 import * as packages from '../domain/registry/model-packages.js';
 import * as models from '../domain/registry/models.js';
 import type { OperationName } from './operations-list.js';
@@ -31,4 +32,10 @@ export const OPERATIONS: Record<OperationName, Operation> = {
   DescribeEndpoint: endpoints.describeEndpoint,
   ListEndpoints: endpoints.listEndpoints,
   DeleteEndpoint: endpoints.deleteEndpoint,
+  CreateInferenceExperiment: experiments.createInferenceExperiment,
+  DescribeInferenceExperiment: experiments.describeInferenceExperiment,
+  ListInferenceExperiments: experiments.listInferenceExperiments,
+  StartInferenceExperiment: experiments.startInferenceExperiment,
+  UpdateInferenceExperiment: experiments.updateInferenceExperiment,
+  StopInferenceExperiment: experiments.stopInferenceExperiment,
 };

@@ -1,3 +1,4 @@
+import type { PreviousDeployment, RolloutState } from '../deployments/types.js';
 import type { ArtifactRef } from '../inference/artifact.js';
 
 /** Collections of the registry store. */
@@ -8,6 +9,11 @@ export const COLLECTIONS = {
   model: 'Model',
   endpointConfig: 'EndpointConfig',
   endpoint: 'Endpoint',
+  /** One record per deployment, id `{EndpointName}#{ISO start time}#{DeploymentId}`. */
+  deploymentHistory: 'DeploymentHistory',
+  inferenceExperiment: 'InferenceExperiment',
+  /** Comparison aggregate of one shadow variant, id `{comparisonId}/{ShadowVariant}`. */
+  shadowComparison: 'ShadowComparison',
 } as const;
 
 /** A registered artifact: where, its digest and size. */
@@ -68,6 +74,10 @@ export interface EndpointInternal {
   readonly variants: readonly RuntimeVariant[];
   readonly capture?: RuntimeCapture;
   readonly shadows?: readonly RuntimeShadow[];
+  /** An UpdateEndpoint rolling out: the new fleet and its share of traffic. */
+  readonly rollout?: RolloutState;
+  /** What served before the last change, for a rollback by hand. */
+  readonly previous?: PreviousDeployment;
 }
 
 /** Fields of a view that hold timestamps (epoch seconds on the wire). */
