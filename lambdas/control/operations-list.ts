@@ -21,6 +21,8 @@ export const IMPLEMENTED_OPERATIONS = [
   'DescribeEndpoint',
   'ListEndpoints',
   'DeleteEndpoint',
+  'UpdateEndpoint',
+  'UpdateEndpointWeightsAndCapacities',
   'CreateInferenceExperiment',
   'DescribeInferenceExperiment',
   'ListInferenceExperiments',

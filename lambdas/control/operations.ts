@@ -1,4 +1,5 @@
 import type { ControlContext } from '../domain/registry/context.js';
+import * as deployments from '../domain/registry/deployments.js';
 import * as endpointConfigs from '../domain/registry/endpoint-configs.js';
 import * as endpoints from '../domain/registry/endpoints.js';
 import * as experiments from '../domain/registry/inference-experiments.js';
@@ -32,6 +33,8 @@ export const OPERATIONS: Record<OperationName, Operation> = {
   DescribeEndpoint: endpoints.describeEndpoint,
   ListEndpoints: endpoints.listEndpoints,
   DeleteEndpoint: endpoints.deleteEndpoint,
+  UpdateEndpoint: deployments.updateEndpoint,
+  UpdateEndpointWeightsAndCapacities: deployments.updateEndpointWeightsAndCapacities,
   CreateInferenceExperiment: experiments.createInferenceExperiment,
   DescribeInferenceExperiment: experiments.describeInferenceExperiment,
   ListInferenceExperiments: experiments.listInferenceExperiments,

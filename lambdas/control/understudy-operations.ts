@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { ControlContext } from '../domain/registry/context.js';
+import { DEPLOYMENT_OPERATIONS } from './deployment-operations.js';
 
 /**
  * Understudy's own operations (`X-Amz-Target: Understudy.<Operation>`), for what SageMaker's
@@ -19,4 +20,6 @@ export function operation<S extends z.ZodType>(
 }
 
 /** Registered by name without the `Understudy.` prefix. */
-export const UNDERSTUDY_OPERATIONS: Record<string, UnderstudyOperation> = {};
+export const UNDERSTUDY_OPERATIONS: Record<string, UnderstudyOperation> = {
+  ...DEPLOYMENT_OPERATIONS,
+};

@@ -1,3 +1,4 @@
+import type { DeploymentServices } from '../deployments/types.js';
 import { ValidationException } from '../errors.js';
 import {
   ArtifactIntegrityError,
@@ -30,6 +31,11 @@ export interface ControlContext {
   readonly region: string;
   readonly accountId: string;
   readonly caller: Caller;
+  /**
+   * Alarms and the step queue for UpdateEndpoint rollouts. Only rollouts that bake or watch
+   * alarms need it; they fail loudly where it is missing.
+   */
+  readonly deployments?: DeploymentServices;
   now(): Date;
 }
 

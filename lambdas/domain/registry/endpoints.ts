@@ -1,3 +1,4 @@
+import type { DeploymentConfig, PendingDeploymentSummary } from '../deployments/types.js';
 import { ValidationException } from '../errors.js';
 import { readVerifiedModelBytes } from '../inference/artifact.js';
 import { captureSummary, resolveCapture, resolveConfigShadows } from './capture-config.js';
@@ -38,6 +39,8 @@ interface EndpointView {
   DataCaptureConfig?: ReturnType<typeof captureSummary>;
   CreationTime: Timestamp;
   LastModifiedTime: Timestamp;
+  LastDeploymentConfig?: DeploymentConfig;
+  PendingDeploymentSummary?: PendingDeploymentSummary;
 }
 export type EndpointRecord = StoredResource<EndpointView, EndpointInternal>;
 
@@ -125,7 +128,8 @@ export async function createEndpoint(
   return { EndpointArn: endpointArn };
 }
 
-async function firstLoadFailure(
+/** The first variant whose model does not load (a FailureReason), or undefined when all load. */
+export async function firstLoadFailure(
   ctx: ControlContext,
   variants: readonly RuntimeVariant[],
 ): Promise<string | undefined> {

@@ -1,0 +1,83 @@
+import { ValidationException } from '../errors.js';
+import { COLLECTIONS, type Timestamp } from '../registry/records.js';
+import type { RegistryStore } from '../registry/store.js';
+import type { DeploymentConfig, TrafficRoutingConfigType } from './types.js';
+
+export type DeploymentKind = 'UpdateEndpoint' | 'UpdateEndpointWeightsAndCapacities' | 'RollbackEndpoint';
+export type DeploymentStatus = 'InProgress' | 'Succeeded' | 'RolledBack' | 'Failed';
+
+/**
+ * One change of what an endpoint serves, as `Understudy.ListDeploymentHistory` returns it:
+ * a config rollout (with its steps), a weights update or a rollback by hand.
+ */
+export interface DeploymentRecord {
+  EndpointName: string;
+  DeploymentId: string;
+  DeploymentType: DeploymentKind;
+  DeploymentStatus: DeploymentStatus;
+  SourceEndpointConfigName: string;
+  TargetEndpointConfigName: string;
+  TrafficRoutingType?: TrafficRoutingConfigType;
+  DeploymentConfig?: DeploymentConfig;
+  /** For weights updates: the weights asked for. */
+  DesiredWeights?: { VariantName: string; DesiredWeight: number }[];
+  /** Traffic on the new config after each step taken, and when. */
+  Steps?: { TrafficPercentage: number; StartTime: Timestamp }[];
+  StartTime: Timestamp;
+  EndTime?: Timestamp;
+  FailureReason?: string;
+  CreatedBy: { UserProfileName: string };
+}
+
+/** Record ids sort by endpoint, then start time. Endpoint names cannot contain `#`. */
+export function historyId(endpointName: string, start: Date, deploymentId: string): string {
+  return `${endpointName}#${start.toISOString()}#${deploymentId}`;
+}
+
+export async function recordDeployment(store: RegistryStore, id: string, record: DeploymentRecord) {
+  await store.create(COLLECTIONS.deploymentHistory, id, record);
+}
+
+/** Applies `change` to a history record; a record that vanished is left alone. */
+export async function updateDeployment(
+  store: RegistryStore,
+  id: string,
+  change: (record: DeploymentRecord) => DeploymentRecord,
+): Promise<void> {
+  const stored = await store.get<DeploymentRecord>(COLLECTIONS.deploymentHistory, id);
+  if (!stored) return;
+  await store.replace(COLLECTIONS.deploymentHistory, id, change(stored.data));
+}
+
+export interface ListDeploymentHistoryInput {
+  EndpointName: string;
+  SortOrder?: 'Ascending' | 'Descending';
+  MaxResults?: number;
+  NextToken?: string;
+}
+
+/** Deployments of an endpoint, newest first unless asked otherwise; kept after the endpoint is deleted. */
+export async function listDeploymentHistory(store: RegistryStore, input: ListDeploymentHistoryInput) {
+  const records = await store.list<DeploymentRecord>(COLLECTIONS.deploymentHistory, `${input.EndpointName}#`);
+  if ((input.SortOrder ?? 'Descending') === 'Descending') records.reverse();
+  const start = decodeOffset(input.NextToken);
+  const size = input.MaxResults ?? 50;
+  const items = records.slice(start, start + size);
+  const next = start + size < records.length ? encodeOffset(start + size) : undefined;
+  return next ? { Deployments: items, NextToken: next } : { Deployments: items };
+}
+
+function encodeOffset(offset: number): string {
+  return Buffer.from(JSON.stringify({ offset })).toString('base64url');
+}
+
+function decodeOffset(token: string | undefined): number {
+  if (token === undefined) return 0;
+  try {
+    const { offset } = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { offset: unknown };
+    if (typeof offset === 'number' && Number.isInteger(offset) && offset >= 0) return offset;
+  } catch {
+    // fall through
+  }
+  throw new ValidationException('NextToken is not valid: pass the token a previous call returned.');
+}
