@@ -36,6 +36,13 @@ export const FUNCTIONS = {
     timeoutSeconds: 60,
     usesOnnx: true,
   },
+  deployer: {
+    entry: 'lambdas/deployer/handler.ts',
+    description: 'Moves endpoint rollouts on: bakes, alarm checks, traffic shifts, completion or rollback',
+    memorySizeMb: 256,
+    timeoutSeconds: 30,
+    usesOnnx: false,
+  },
   monitor: {
     entry: 'lambdas/monitor/handler.ts',
     description: 'Scheduled drift monitoring over captured traffic',
@@ -57,4 +64,5 @@ export const ENV = {
   mirrorQueueUrl: 'UNDERSTUDY_MIRROR_QUEUE_URL',
   keysKmsKeyId: 'UNDERSTUDY_KEYS_KMS_KEY_ID',
   adminKeySecretId: 'UNDERSTUDY_ADMIN_KEY_SECRET_ID',
+  deploymentQueueUrl: 'UNDERSTUDY_DEPLOYMENT_QUEUE_URL',
 } as const;

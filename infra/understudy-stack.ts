@@ -3,6 +3,7 @@ import type { Construct } from 'constructs';
 import { AccessKeys } from './constructs/access-keys.js';
 import { Api } from './constructs/api.js';
 import { ArtifactStore } from './constructs/artifact-store.js';
+import { Deployments } from './constructs/deployments.js';
 import { Monitoring } from './constructs/monitoring.js';
 import { OnnxRuntimeLayer } from './constructs/onnx-runtime-layer.js';
 import { Registry } from './constructs/registry.js';
@@ -31,6 +32,8 @@ export const OUTPUTS = {
   monitorFunction: 'MonitorFunctionName',
   monitorRule: 'MonitorRuleName',
   onnxLayerArn: 'OnnxLayerArn',
+  deploymentQueueUrl: 'DeploymentQueueUrl',
+  deployerFunction: 'DeployerFunctionName',
 } as const;
 
 export class UnderstudyStack extends Stack {
@@ -77,6 +80,13 @@ export class UnderstudyStack extends Stack {
       projectRoot,
       environment: baseEnv,
     });
+    const deployer = new UnderstudyFunction(this, 'Deployer', {
+      name: 'deployer',
+      projectRoot,
+      environment: { [ENV.registryTable]: registry.table.tableName },
+    });
+    const deployments = new Deployments(this, 'Deployments', { deployerFunction: deployer.fn });
+    control.fn.addEnvironment(ENV.deploymentQueueUrl, deployments.queue.queueUrl);
     const api = new Api(this, 'Api', { invokeFunction: invoke.fn, controlFunction: control.fn });
     const monitoring = new Monitoring(this, 'Monitoring', { monitorFunction: monitor.fn });
 
@@ -91,6 +101,9 @@ export class UnderstudyStack extends Stack {
     store.bucket.grantReadWrite(control.fn);
     keys.grantVerify(control.fn);
     keys.grantIssue(control.fn);
+    deployments.grantStartRollouts(control.fn);
+
+    registry.table.grantReadWriteData(deployer.fn);
 
     registry.table.grantReadWriteData(shadow.fn);
     store.bucket.grantReadWrite(shadow.fn);
@@ -113,6 +126,8 @@ export class UnderstudyStack extends Stack {
       monitorFunction: monitor.fn.functionName,
       monitorRule: monitoring.rule.ruleName,
       onnxLayerArn: onnx.layer.layerVersionArn,
+      deploymentQueueUrl: deployments.queue.queueUrl,
+      deployerFunction: deployer.fn.functionName,
     };
     for (const [key, value] of Object.entries(outputs)) {
       new CfnOutput(this, OUTPUTS[key as keyof typeof OUTPUTS], { value });

@@ -1,7 +1,9 @@
 import { ENV } from '../../infra/functions.js';
 import { AccessKeyStore } from '../adapters/access-key-store.js';
+import { CloudWatchAlarmSource } from '../adapters/cloudwatch-alarm-source.js';
 import { DynamoDbRegistryStore } from '../adapters/dynamodb-registry-store.js';
 import { S3ArtifactSource } from '../adapters/s3-artifact-source.js';
+import { SqsStepScheduler } from '../adapters/sqs-step-scheduler.js';
 import { clients } from '../shared/clients.js';
 import { requireEnv } from '../shared/config.js';
 import { onnxModelProbe } from '../shared/model-probe.js';
@@ -22,4 +24,8 @@ export const handler = createControlHandler({
     adminSecretId: requireEnv(ENV.adminKeySecretId),
   }),
   region: requireEnv('AWS_REGION'),
+  deployments: {
+    alarms: new CloudWatchAlarmSource(clients.cloudwatch()),
+    scheduler: new SqsStepScheduler(clients.sqs(), requireEnv(ENV.deploymentQueueUrl)),
+  },
 });

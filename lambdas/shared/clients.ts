@@ -1,3 +1,4 @@
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -14,6 +15,7 @@ let s3: S3Client | undefined;
 let sqs: SQSClient | undefined;
 let kms: KMSClient | undefined;
 let secrets: SecretsManagerClient | undefined;
+let cloudwatch: CloudWatchClient | undefined;
 
 export const clients = {
   dynamo(): DynamoDBDocumentClient {
@@ -39,5 +41,9 @@ export const clients = {
   secrets(): SecretsManagerClient {
     secrets ??= new SecretsManagerClient({});
     return secrets;
+  },
+  cloudwatch(): CloudWatchClient {
+    cloudwatch ??= new CloudWatchClient({});
+    return cloudwatch;
   },
 };

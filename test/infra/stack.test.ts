@@ -59,7 +59,8 @@ describe('UnderstudyStack', () => {
   });
 
   it('mirrors requests through a queue with a dead-letter queue into the shadow function', () => {
-    template.resourceCountIs('AWS::SQS::Queue', 2);
+    // Mirror queue and its DLQ; deployment steps and their DLQ (test/infra/deployments.test.ts).
+    template.resourceCountIs('AWS::SQS::Queue', 4);
     template.hasResourceProperties('AWS::SQS::Queue', {
       RedrivePolicy: Match.objectLike({ maxReceiveCount: 3 }),
     });

@@ -1,0 +1,74 @@
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { ENV } from '../functions.js';
+
+export interface DeploymentsProps {
+  /** The deployer function: it consumes step messages and schedules the next ones. */
+  readonly deployerFunction: lambda.Function;
+  /**
+   * Deliveries of a step message before it moves to the dead-letter queue.
+   * @default 5
+   */
+  readonly maxReceiveCount?: number;
+}
+
+/**
+ * Endpoint rollouts that run on their own: UpdateEndpoint sends a step message with
+ * DelaySeconds (at most 15 minutes; longer bakes are chained) to the deployments queue; the
+ * deployer consumes it, reads the rollout from the registry and the alarms from CloudWatch,
+ * shifts traffic, completes or rolls back, and sends the next step. The same template runs
+ * locally, where the local runtime polls the queue like an event source mapping.
+ */
+export class Deployments extends Construct {
+  readonly queue: sqs.Queue;
+  readonly deadLetterQueue: sqs.Queue;
+
+  constructor(scope: Construct, id: string, props: DeploymentsProps) {
+    super(scope, id);
+    const maxReceiveCount = props.maxReceiveCount ?? 5;
+    if (!Number.isInteger(maxReceiveCount) || maxReceiveCount < 1) {
+      throw new Error(`maxReceiveCount must be a positive integer, got ${maxReceiveCount}`);
+    }
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      retentionPeriod: Duration.days(14),
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+    });
+    const timeout = props.deployerFunction.timeout ?? Duration.seconds(30);
+    this.queue = new sqs.Queue(this, 'StepQueue', {
+      // Six times the consumer's timeout, as Lambda's event source mappings advise.
+      visibilityTimeout: Duration.seconds(6 * timeout.toSeconds()),
+      retentionPeriod: Duration.days(4),
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount },
+    });
+    const deployer = props.deployerFunction;
+    deployer.addEventSource(
+      new sources.SqsEventSource(this.queue, { batchSize: 10, reportBatchItemFailures: true }),
+    );
+    deployer.addEnvironment(ENV.deploymentQueueUrl, this.queue.queueUrl);
+    this.grantStartRollouts(deployer);
+  }
+
+  /** Lets `grantee` start and continue rollouts: send step messages and read alarm states. */
+  grantStartRollouts(grantee: iam.IGrantable): void {
+    this.queue.grantSendMessages(grantee);
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['cloudwatch:DescribeAlarms'],
+      resourceArns: [
+        Stack.of(this).formatArn({
+          service: 'cloudwatch',
+          resource: 'alarm',
+          resourceName: '*',
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+      ],
+    });
+  }
+}
