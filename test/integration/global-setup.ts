@@ -1,0 +1,88 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import type { TestProject } from 'vitest/node';
+
+/**
+ * Starts the local platform exactly as a user does (`scripts/local/start.ts`, what
+ * `npm start` runs), on its own emulator port and state directory, and hands the
+ * environment it writes (`local.env`) to the tests. Stops it afterwards.
+ */
+const READY_TIMEOUT_MS = 240_000;
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    platformEnv: Record<string, string>;
+  }
+}
+
+export function parseEnvFile(text: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const match = /^(?:export\s+)?([A-Z0-9_]+)=(.*)$/.exec(line.trim());
+    if (match) env[match[1] as string] = (match[2] as string).replace(/^['"]|['"]$/g, '');
+  }
+  return env;
+}
+
+export default async function setup(project: TestProject) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'understudy-it-'));
+  const envFile = path.join(dir, 'local.env');
+  const motoPort = process.env.UNDERSTUDY_TEST_MOTO_PORT ?? '4577';
+  // The env file goes by UNDERSTUDY_ENV_FILE: Node 20 reads a --env-file flag anywhere in argv as its own.
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'scripts/local/start.ts',
+      '--port',
+      '0',
+      '--moto-port',
+      motoPort,
+      '--state-dir',
+      path.join(dir, 'state'),
+      '--no-restore',
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, FORCE_COLOR: '0', UNDERSTUDY_ENV_FILE: envFile },
+    },
+  );
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const started = Date.now();
+  while (!existsSync(envFile)) {
+    if (child.exitCode !== null) throw new Error(`local platform exited (${child.exitCode}):\n${output}`);
+    if (Date.now() - started > READY_TIMEOUT_MS) {
+      child.kill('SIGTERM');
+      throw new Error(`local platform not ready after ${READY_TIMEOUT_MS} ms:\n${output}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  const env = parseEnvFile(readFileSync(envFile, 'utf8'));
+  console.log(`local platform ready at ${env.UNDERSTUDY_URL} in ${Date.now() - started} ms`);
+  project.provide('platformEnv', env);
+
+  return async () => {
+    child.kill('SIGINT');
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        resolve();
+      }, 30_000);
+      child.on('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    if (process.env.UNDERSTUDY_KEEP_TEST_STATE) console.log(`test state kept in ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
+  };
+}

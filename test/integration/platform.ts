@@ -1,0 +1,50 @@
+import { readFileSync } from 'node:fs';
+import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { inject } from 'vitest';
+import { FIXTURES } from '../support/models.js';
+
+/** The environment `npm start` wrote to local.env, as a user would source it. */
+export const env = inject('platformEnv');
+
+const credentials = {
+  accessKeyId: env.AWS_ACCESS_KEY_ID ?? '',
+  secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? '',
+};
+const region = env.AWS_REGION ?? 'us-east-1';
+
+export const sagemaker = new SageMakerClient({ endpoint: env.UNDERSTUDY_URL, region, credentials });
+export const runtime = new SageMakerRuntimeClient({
+  endpoint: env.UNDERSTUDY_URL,
+  region,
+  credentials,
+  maxAttempts: 1,
+});
+
+/** S3 on the emulator, for uploading model artifacts as a user would. */
+export const s3 = new S3Client({
+  endpoint: env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL,
+  region,
+  forcePathStyle: true,
+  credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+});
+
+export const bucket = env.UNDERSTUDY_BUCKET ?? '';
+
+/** Uploads a fixture model to the platform's bucket and returns its s3:// URI. */
+export async function uploadFixture(file: string, key = `models/${file}`): Promise<string> {
+  await s3.send(
+    new PutObjectCommand({ Bucket: bucket, Key: key, Body: readFileSync(`${FIXTURES}/${file}`) }),
+  );
+  return `s3://${bucket}/${key}`;
+}
+
+export async function ensureBucket(name: string): Promise<void> {
+  await s3.send(new CreateBucketCommand({ Bucket: name })).catch(() => undefined);
+}
+
+/** A name unique to this run, so test files never collide. */
+export function unique(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}${Math.floor(Math.random() * 1e4).toString(36)}`;
+}
