@@ -65,4 +65,5 @@ export const ENV = {
   keysKmsKeyId: 'UNDERSTUDY_KEYS_KMS_KEY_ID',
   adminKeySecretId: 'UNDERSTUDY_ADMIN_KEY_SECRET_ID',
   deploymentQueueUrl: 'UNDERSTUDY_DEPLOYMENT_QUEUE_URL',
+  deadLetterQueueUrl: 'UNDERSTUDY_DEAD_LETTER_QUEUE_URL',
 } as const;

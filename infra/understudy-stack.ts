@@ -62,6 +62,9 @@ export class UnderstudyStack extends Stack {
       onnxLayer: onnx.layer,
     });
     const pipeline = new ShadowPipeline(this, 'ShadowPipeline', { shadowFunction: shadow.fn });
+    // Messages that can never be processed are parked in the DLQ with their reason at once.
+    shadow.fn.addEnvironment(ENV.deadLetterQueueUrl, pipeline.deadLetterQueue.queueUrl);
+    pipeline.deadLetterQueue.grantSendMessages(shadow.fn);
     const apiEnv = { ...baseEnv, [ENV.mirrorQueueUrl]: pipeline.queue.queueUrl };
     const invoke = new UnderstudyFunction(this, 'Invoke', {
       name: 'invoke',

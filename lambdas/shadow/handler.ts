@@ -1,17 +1,40 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { ENV } from '../../infra/functions.js';
+import { DynamoDbRegistryStore } from '../adapters/dynamodb-registry-store.js';
+import { S3ArtifactSource } from '../adapters/s3-artifact-source.js';
+import { S3CaptureSink } from '../adapters/s3-capture-sink.js';
+import { SqsDeadLetters } from '../adapters/sqs-dead-letters.js';
+import { RegistryComparisonRecorder } from '../domain/capture/comparison-recorder.js';
+import { RegistryProgressStore } from '../domain/capture/progress.js';
+import { processShadowBatch } from '../domain/capture/shadow-batch.js';
+import { ModelCache } from '../domain/inference/model-cache.js';
+import { clients } from '../shared/clients.js';
+import { requireEnv } from '../shared/config.js';
+
+const store = new DynamoDbRegistryStore(clients.dynamo(), requireEnv(ENV.registryTable));
+const deps = {
+  models: new ModelCache(new S3ArtifactSource(clients.s3())),
+  sink: new S3CaptureSink(clients.s3()),
+  deadLetters: new SqsDeadLetters(clients.sqs(), requireEnv(ENV.deadLetterQueueUrl)),
+  comparisons: new RegistryComparisonRecorder(store),
+  progress: new RegistryProgressStore(store),
+};
 
 /**
- * Consumer of mirrored requests. Shadow runs and capture writing are not built yet (see the
- * shadow/capture issue); until they are, every message is reported as failed so SQS keeps
- * it and, after maxReceiveCount, moves it to the dead-letter queue: nothing is dropped.
+ * Consumes mirrored requests: writes captures, runs shadow models, updates comparisons.
+ * Messages whose work failed are reported one by one so SQS retries only those.
  */
 export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
-  console.warn(
-    JSON.stringify({
-      level: 'warn',
-      msg: 'shadow processing is not implemented yet; messages are left for redrive to the DLQ',
-      messages: event.Records.length,
-    }),
+  const retry = await processShadowBatch(
+    event.Records.map((record) => ({
+      messageId: record.messageId,
+      body: record.body,
+      receiveCount: Number(record.attributes.ApproximateReceiveCount ?? '1'),
+    })),
+    deps,
   );
-  return { batchItemFailures: event.Records.map((record) => ({ itemIdentifier: record.messageId })) };
+  if (retry.length > 0) {
+    console.warn(JSON.stringify({ level: 'warn', msg: 'messages left for retry', count: retry.length }));
+  }
+  return { batchItemFailures: retry.map((itemIdentifier) => ({ itemIdentifier })) };
 };

@@ -47,6 +47,7 @@ export interface ShadowObservation {
   /** The shadow's per-row predictions; absent when it failed. */
   readonly shadow?: readonly unknown[];
   readonly shadowError?: string;
+  readonly shadowErrorKind?: 'ModelError' | 'MissingModel';
   readonly productionLatencyMs: number;
   readonly shadowLatencyMs?: number;
   /** The request's rows, for per-segment breakdowns. */
@@ -203,6 +204,8 @@ export async function processShadowBatch(
         production: productionPredictions(message),
         shadow: result.outputs ? predictionsOf(result.outputs) : undefined,
         shadowError: result.error,
+        shadowErrorKind:
+          result.error === undefined ? undefined : result.missingModel ? 'MissingModel' : 'ModelError',
         productionLatencyMs: message.response.modelLatencyUs / 1000,
         shadowLatencyMs: result.latencyMs,
         rows: result.rows,
@@ -378,6 +381,7 @@ interface ShadowResult {
   readonly rows: readonly Instance[];
   readonly outputs?: NamedOutput[];
   readonly error?: string;
+  readonly missingModel?: boolean;
   readonly latencyMs?: number;
 }
 
@@ -405,7 +409,7 @@ async function runShadow(
     model = await models.get(shadow.artifact);
   } catch (error) {
     const reason = `shadow model ${shadow.ModelName} could not load: ${(error as Error).message}`;
-    return decoded.map((d) => ({ rows: d.rows, error: reason }));
+    return decoded.map((d) => ({ rows: d.rows, error: reason, missingModel: true }));
   }
   const runnable = decoded.map((d, i) => ({ ...d, i })).filter((d) => d.error === undefined);
   const results: ShadowResult[] = decoded.map((d) => ({ rows: d.rows, error: d.error }));
