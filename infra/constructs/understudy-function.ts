@@ -44,7 +44,8 @@ export class UnderstudyFunction extends Construct {
         minify: true,
         sourceMap: true,
         // The SDK ships with the runtime; onnxruntime-node comes from the layer.
-        externalModules: ['@aws-sdk/*', 'onnxruntime-node', 'onnxruntime-common'],
+        // protobufjs/minimal is required only by @datadog/sketches-js's toProto, which we never call.
+        externalModules: ['@aws-sdk/*', 'onnxruntime-node', 'onnxruntime-common', 'protobufjs/minimal'],
         // ESM bundles still meet CommonJS dependencies that call require().
         banner: "import{createRequire as __cr}from'module';const require=__cr(import.meta.url);",
       },

@@ -1,4 +1,5 @@
 import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { ReportSink } from '../domain/capture/comparison-recorder.js';
 import type { CaptureSink } from '../domain/capture/shadow-batch.js';
 import { parseS3Uri } from '../domain/inference/artifact.js';
 
@@ -28,5 +29,30 @@ export class S3CaptureSink implements CaptureSink {
       if (error instanceof NoSuchKey) return undefined;
       throw error;
     }
+  }
+}
+
+/** Writes shadow reports as JSON under `shadow-reports/` in the platform's bucket. */
+export class S3ReportSink implements ReportSink {
+  constructor(
+    private readonly s3: S3Client,
+    private readonly bucket: string,
+  ) {}
+
+  uriFor(comparisonId: string, shadowVariant: string): string {
+    return `s3://${this.bucket}/shadow-reports/${comparisonId}/${shadowVariant}/report.json`;
+  }
+
+  async write(uri: string, report: unknown): Promise<void> {
+    const location = parseS3Uri(uri);
+    if (!location) throw new Error(`not an s3:// URI: ${uri}`);
+    await this.s3.send(
+      new PutObjectCommand({
+        Bucket: location.bucket,
+        Key: location.key,
+        Body: JSON.stringify(report, null, 2),
+        ContentType: 'application/json',
+      }),
+    );
   }
 }

@@ -2,7 +2,7 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { ENV } from '../../infra/functions.js';
 import { DynamoDbRegistryStore } from '../adapters/dynamodb-registry-store.js';
 import { S3ArtifactSource } from '../adapters/s3-artifact-source.js';
-import { S3CaptureSink } from '../adapters/s3-capture-sink.js';
+import { S3CaptureSink, S3ReportSink } from '../adapters/s3-capture-sink.js';
 import { SqsDeadLetters } from '../adapters/sqs-dead-letters.js';
 import { RegistryComparisonRecorder } from '../domain/capture/comparison-recorder.js';
 import { RegistryProgressStore } from '../domain/capture/progress.js';
@@ -16,7 +16,9 @@ const deps = {
   models: new ModelCache(new S3ArtifactSource(clients.s3())),
   sink: new S3CaptureSink(clients.s3()),
   deadLetters: new SqsDeadLetters(clients.sqs(), requireEnv(ENV.deadLetterQueueUrl)),
-  comparisons: new RegistryComparisonRecorder(store),
+  comparisons: new RegistryComparisonRecorder(store, {
+    reports: new S3ReportSink(clients.s3(), requireEnv(ENV.bucket)),
+  }),
   progress: new RegistryProgressStore(store),
 };
 

@@ -7,6 +7,7 @@ import {
   createAggregate,
   mergeAggregates,
   parseAggregate,
+  summarize,
 } from '../shadow/index.js';
 import type { ComparisonRecorder, ShadowObservation } from './shadow-batch.js';
 
@@ -15,6 +16,14 @@ export interface StoredComparison {
   readonly shadowVariant: string;
   readonly aggregate: ComparisonAggregate;
   readonly updatedAt: string;
+  /** Where the latest JSON report was written, when reports are written. */
+  readonly reportUri?: string;
+}
+
+/** Port: publishes the summarized report of a comparison (S3 in production). */
+export interface ReportSink {
+  uriFor(comparisonId: string, shadowVariant: string): string;
+  write(uri: string, report: unknown): Promise<void>;
 }
 
 export const comparisonRecordId = (comparisonId: string, shadowVariant: string) =>
@@ -35,15 +44,19 @@ export function inferComparisonConfig(observations: readonly ShadowObservation[]
  * batches each merge their delta into the latest version and retry on conflict (merging is
  * associative and commutative, so the order does not matter).
  */
+export interface ComparisonRecorderOptions {
+  /** The comparison's configured task kind and tolerances; inferred from the data when absent. */
+  readonly configFor?: (comparisonId: string, shadowVariant: string) => ComparisonConfig | undefined;
+  /** Where each updated report is published. */
+  readonly reports?: ReportSink;
+  readonly clock?: () => Date;
+  readonly maxAttempts?: number;
+}
+
 export class RegistryComparisonRecorder implements ComparisonRecorder {
   constructor(
     private readonly store: RegistryStore,
-    private readonly configFor: (
-      comparisonId: string,
-      shadowVariant: string,
-    ) => ComparisonConfig | undefined = () => undefined,
-    private readonly clock: () => Date = () => new Date(),
-    private readonly maxAttempts = 10,
+    private readonly options: ComparisonRecorderOptions = {},
   ) {}
 
   async record(
@@ -51,28 +64,64 @@ export class RegistryComparisonRecorder implements ComparisonRecorder {
     shadowVariant: string,
     observations: readonly ShadowObservation[],
   ): Promise<void> {
+    const { configFor, reports, clock = () => new Date(), maxAttempts = 10 } = this.options;
     const id = comparisonRecordId(comparisonId, shadowVariant);
-    const config = this.configFor(comparisonId, shadowVariant) ?? inferComparisonConfig(observations);
+    const config = configFor?.(comparisonId, shadowVariant) ?? inferComparisonConfig(observations);
     const delta = createAggregate(config, observations.map(toComparisonObservation));
-    for (let attempt = 0; attempt < this.maxAttempts; attempt++) {
+    const reportUri = reports?.uriFor(comparisonId, shadowVariant);
+    for (let attempt = 0; attempt < maxAttempts; attempt++) {
       const stored = await this.store.get<StoredComparison>(COLLECTIONS.shadowComparison, id);
       const aggregate = stored ? mergeAggregates(parseAggregate(stored.data.aggregate), delta) : delta;
       const record: StoredComparison = {
         comparisonId,
         shadowVariant,
         aggregate,
-        updatedAt: this.clock().toISOString(),
+        updatedAt: clock().toISOString(),
+        reportUri,
       };
       try {
         if (stored) await this.store.replace(COLLECTIONS.shadowComparison, id, record, stored.version);
         else await this.store.create(COLLECTIONS.shadowComparison, id, record);
-        return;
       } catch (error) {
         if (!(error instanceof VersionConflictError || error instanceof RecordExistsError)) throw error;
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * (attempt + 1)));
+        continue;
       }
+      if (reports && reportUri) await publish(reports, reportUri, comparisonId, shadowVariant, aggregate);
+      return;
     }
-    throw new Error(`comparison ${id} stayed contended after ${this.maxAttempts} attempts`);
+    throw new Error(`comparison ${id} stayed contended after ${maxAttempts} attempts`);
+  }
+}
+
+/** The report as DescribeShadowReport shows it. */
+export function shadowReportDocument(
+  comparisonId: string,
+  shadowVariant: string,
+  aggregate: ComparisonAggregate,
+) {
+  return { ComparisonId: comparisonId, ShadowVariantName: shadowVariant, ...summarize(aggregate) };
+}
+
+/** A failed report write is logged, not retried: the stored aggregate stays the truth. */
+async function publish(
+  reports: ReportSink,
+  uri: string,
+  comparisonId: string,
+  shadowVariant: string,
+  aggregate: ComparisonAggregate,
+) {
+  try {
+    await reports.write(uri, shadowReportDocument(comparisonId, shadowVariant, aggregate));
+  } catch (error) {
+    console.error(
+      JSON.stringify({
+        level: 'error',
+        msg: 'shadow report not written',
+        uri,
+        error: (error as Error).message,
+      }),
+    );
   }
 }
 
