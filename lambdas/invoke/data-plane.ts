@@ -3,13 +3,14 @@ import { authorize } from '../domain/auth/roles.js';
 import { type AccessKeyResolver, verifySigV4 } from '../domain/auth/sigv4.js';
 import { newEventId } from '../domain/capture/capture-record.js';
 import { buildMirrorMessage, type MirrorQueue, planMirror } from '../domain/capture/mirror.js';
+import { routeRequest } from '../domain/deployments/routing.js';
 import { ModelError, ModelNotReadyException, ValidationError } from '../domain/errors.js';
 import { ArtifactIntegrityError, ArtifactNotFoundError } from '../domain/inference/artifact.js';
 import type { EndpointCache } from '../domain/inference/endpoint-cache.js';
 import type { ModelCache } from '../domain/inference/model-cache.js';
 import { decodeInstances, encodePredictions, negotiateResponseType } from '../domain/inference/payload.js';
-import { chooseVariant } from '../domain/routing.js';
 import { apiErrors, type HttpEvent, type HttpResult, toHttpRequest } from '../shared/http.js';
+import { InvocationMetricsRecorder, type MetricsSink, stdoutMetricsSink } from './invocation-metrics.js';
 
 export interface DataPlaneDeps {
   readonly endpoints: EndpointCache;
@@ -17,6 +18,8 @@ export interface DataPlaneDeps {
   readonly keys: AccessKeyResolver;
   /** Where sampled requests go for capture and shadowing; absent, nothing is mirrored. */
   readonly mirror?: MirrorQueue;
+  /** Where per-variant metrics (EMF lines) go; stdout, which CloudWatch Logs reads, by default. */
+  readonly metrics?: MetricsSink;
   readonly random?: () => number;
   readonly now?: () => Date;
 }
@@ -27,8 +30,10 @@ const INVOCATIONS_PATH = /^\/endpoints\/([^/]+)\/invocations$/;
 export function createInvokeHandler(deps: DataPlaneDeps) {
   const now = deps.now ?? (() => new Date());
   const random = deps.random ?? Math.random;
+  const metrics = new InvocationMetricsRecorder(deps.metrics ?? stdoutMetricsSink);
   return middy<HttpEvent, HttpResult>()
     .use(apiErrors('restJson1'))
+    .use(metrics.middleware())
     .handler(async (event) => {
       const request = toHttpRequest(event);
       const caller = await verifySigV4(request, deps.keys, { now: now() });
@@ -46,11 +51,12 @@ export function createInvokeHandler(deps: DataPlaneDeps) {
           `Endpoint ${endpointName} is Failed: ${endpoint.FailureReason ?? 'unknown reason'}`,
         );
       }
-      const variant = chooseVariant(
-        endpoint.internal.variants,
+      const { variant, endpointConfigName } = routeRequest(
+        endpoint,
         request.headers['x-amzn-sagemaker-target-variant'],
         random,
       );
+      metrics.routed(event, endpointName, endpointConfigName, variant.VariantName);
       const responseType = negotiateResponseType(request.headers.accept);
       const instances = decodeInstances(request.body, request.headers['content-type']);
       const model = await deps.models.get(variant.artifact).catch((error: unknown) => {
@@ -64,6 +70,7 @@ export function createInvokeHandler(deps: DataPlaneDeps) {
       const started = process.hrtime.bigint();
       const outputs = await model.predict(instances);
       const modelLatencyUs = Number(process.hrtime.bigint() - started) / 1000;
+      metrics.modelLatency(event, modelLatencyUs);
       const body = encodePredictions(outputs, responseType);
       const answeredAt = now();
       const plan = planMirror(

@@ -29,9 +29,13 @@ export interface DeploymentRecord {
   CreatedBy: { UserProfileName: string };
 }
 
-/** Record ids sort by endpoint, then start time. Endpoint names cannot contain `#`. */
-export function historyId(endpointName: string, start: Date, deploymentId: string): string {
-  return `${endpointName}#${start.toISOString()}#${deploymentId}`;
+/**
+ * A new history record id: the endpoint's name and its next deployment number, so records
+ * list in the order the changes were made (endpoint names cannot contain `#`).
+ */
+export async function nextHistoryId(store: RegistryStore, endpointName: string): Promise<string> {
+  const sequence = await store.increment(COLLECTIONS.deploymentCounter, endpointName);
+  return `${endpointName}#${String(sequence).padStart(12, '0')}`;
 }
 
 export async function recordDeployment(store: RegistryStore, id: string, record: DeploymentRecord) {

@@ -10,9 +10,9 @@ import {
 } from '../deployments/engine.js';
 import {
   type DeploymentRecord,
-  historyId,
   type ListDeploymentHistoryInput,
   listDeploymentHistory as listHistory,
+  nextHistoryId,
   recordDeployment,
 } from '../deployments/history.js';
 import { planRollout, shareAt } from '../deployments/plan.js';
@@ -91,10 +91,10 @@ export function deployerContext(ctx: ControlContext): DeployerContext {
   return { store: ctx.store, ...services(ctx), now: () => ctx.now() };
 }
 
-function newDeployment(ctx: ControlContext, endpointName: string) {
+async function newDeployment(ctx: ControlContext, endpointName: string) {
   const start = ctx.now();
   const deploymentId = randomUUID();
-  return { start, deploymentId, historyId: historyId(endpointName, start, deploymentId) };
+  return { start, deploymentId, historyId: await nextHistoryId(ctx.store, endpointName) };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -169,7 +169,7 @@ export async function updateEndpointWeightsAndCapacities(
     LastModifiedTime: epochSeconds(ctx.now()),
   };
   const next = await replaceEndpoint(ctx, updating, version);
-  const deployment = newDeployment(ctx, endpoint.EndpointName);
+  const deployment = await newDeployment(ctx, endpoint.EndpointName);
   const settled: EndpointRecord = {
     ...updating,
     EndpointStatus: 'InService',
@@ -291,7 +291,7 @@ export async function updateEndpoint(ctx: ControlContext, input: UpdateEndpointI
     };
   });
 
-  const deployment = newDeployment(ctx, endpoint.EndpointName);
+  const deployment = await newDeployment(ctx, endpoint.EndpointName);
   const startS = epochSeconds(deployment.start);
   const { FailureReason: _failure, ...clean } = endpoint;
   const updating: EndpointRecord = {
@@ -439,7 +439,7 @@ export async function rollbackEndpoint(ctx: ControlContext, input: { EndpointNam
       `Cannot roll endpoint ${endpoint.EndpointName} back to ${previous.EndpointConfigName}: ${failure}`,
     );
   }
-  const deployment = newDeployment(ctx, endpoint.EndpointName);
+  const deployment = await newDeployment(ctx, endpoint.EndpointName);
   const restored = takenOver(
     endpoint,
     {

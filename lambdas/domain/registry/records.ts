@@ -1,5 +1,6 @@
 import type { PreviousDeployment, RolloutState } from '../deployments/types.js';
 import type { ArtifactRef } from '../inference/artifact.js';
+import type { ComparisonConfig } from '../shadow/index.js';
 
 /** Collections of the registry store. */
 export const COLLECTIONS = {
@@ -9,8 +10,10 @@ export const COLLECTIONS = {
   model: 'Model',
   endpointConfig: 'EndpointConfig',
   endpoint: 'Endpoint',
-  /** One record per deployment, id `{EndpointName}#{ISO start time}#{DeploymentId}`. */
+  /** One record per deployment, id `{EndpointName}#{sequence number, 12 digits}`. */
   deploymentHistory: 'DeploymentHistory',
+  /** Per endpoint, the last deployment sequence number. */
+  deploymentCounter: 'DeploymentHistoryCounter',
   inferenceExperiment: 'InferenceExperiment',
   /** Comparison aggregate of one shadow variant, id `{comparisonId}/{ShadowVariant}`. */
   shadowComparison: 'ShadowComparison',
@@ -68,6 +71,8 @@ export interface RuntimeShadow extends RuntimeVariant {
   readonly experimentName?: string;
   /** Epoch seconds after which mirroring stops (the experiment's schedule end). */
   readonly endsAt?: number;
+  /** How its predictions are compared with production's; inferred from the data when absent. */
+  readonly comparison?: ComparisonConfig;
 }
 
 export interface EndpointInternal {

@@ -1,0 +1,63 @@
+/**
+ * Per-variant invocation metrics in CloudWatch's embedded metric format (EMF): one JSON log
+ * line per invocation, which CloudWatch Logs turns into metrics without any API call from
+ * the request path. Names and dimensions are SageMaker's (namespace `AWS/SageMaker`), in
+ * Understudy's own namespace, so alarms written for SageMaker endpoints carry over by
+ * changing the namespace:
+ * - dimensions `[EndpointName, VariantName]` and, to watch one fleet during a rollout,
+ *   `[EndpointName, EndpointConfigName, VariantName]`;
+ * - `Invocations`, `Invocation4XXErrors`, `Invocation5XXErrors`, `ModelError` (the model
+ *   failed on the request; SageMaker names this count `InvocationModelErrors`, which is
+ *   written too) as Count; `ModelLatency` and `OverheadLatency` in Microseconds.
+ */
+export const METRICS_NAMESPACE = 'Understudy';
+
+export interface InvocationMetrics {
+  readonly EndpointName: string;
+  readonly EndpointConfigName: string;
+  readonly VariantName: string;
+  /** The HTTP status the caller got. */
+  readonly statusCode: number;
+  /** Whether the model itself failed (ModelError, 424). */
+  readonly modelError: boolean;
+  /** Time spent in the model; absent when the request never reached it. */
+  readonly modelLatencyUs?: number;
+  /** Time from the request's arrival to its answer. */
+  readonly totalUs: number;
+  readonly timestampMs: number;
+}
+
+const count = (Name: string) => ({ Name, Unit: 'Count' });
+const micros = (Name: string) => ({ Name, Unit: 'Microseconds' });
+const COUNTS = [
+  'Invocations',
+  'Invocation4XXErrors',
+  'Invocation5XXErrors',
+  'ModelError',
+  'InvocationModelErrors',
+];
+const DIMENSIONS = [
+  ['EndpointName', 'VariantName'],
+  ['EndpointName', 'EndpointConfigName', 'VariantName'],
+];
+const directive = (latencies: string[]) =>
+  JSON.stringify([
+    {
+      Namespace: METRICS_NAMESPACE,
+      Dimensions: DIMENSIONS,
+      Metrics: [...COUNTS.map(count), ...latencies.map(micros)],
+    },
+  ]);
+// The metadata never changes: serialize it once.
+const WITH_MODEL = directive(['ModelLatency', 'OverheadLatency']);
+const WITHOUT_MODEL = directive(['OverheadLatency']);
+
+/** One EMF log line (without the newline) for one invocation. */
+export function emfLine(m: InvocationMetrics): string {
+  const client = m.statusCode >= 400 && m.statusCode < 500 ? 1 : 0;
+  const server = m.statusCode >= 500 ? 1 : 0;
+  const modelError = m.modelError ? 1 : 0;
+  const model = m.modelLatencyUs;
+  const overhead = Math.max(0, Math.round(m.totalUs - (model ?? 0)));
+  return `{"_aws":{"Timestamp":${m.timestampMs},"CloudWatchMetrics":${model === undefined ? WITHOUT_MODEL : WITH_MODEL}},"EndpointName":${JSON.stringify(m.EndpointName)},"EndpointConfigName":${JSON.stringify(m.EndpointConfigName)},"VariantName":${JSON.stringify(m.VariantName)},"Invocations":1,"Invocation4XXErrors":${client},"Invocation5XXErrors":${server},"ModelError":${modelError},"InvocationModelErrors":${modelError},${model === undefined ? '' : `"ModelLatency":${Math.round(model)},`}"OverheadLatency":${overhead}}`;
+}

@@ -1,0 +1,84 @@
+import type { MiddlewareObj } from '@middy/core';
+import { ApiError } from '../domain/errors.js';
+import { emfLine } from '../domain/metrics/emf.js';
+import type { HttpEvent, HttpResult } from '../shared/http.js';
+
+/** Where EMF lines go. In Lambda that is stdout, which CloudWatch Logs reads. */
+export interface MetricsSink {
+  write(line: string): void;
+}
+
+/**
+ * Straight to stdout, not console.log: Lambda's console prefixes each line with a timestamp
+ * and request id, and CloudWatch extracts metrics only from lines that are the JSON object.
+ */
+export const stdoutMetricsSink: MetricsSink = {
+  write: (line) => {
+    process.stdout.write(`${line}\n`);
+  },
+};
+
+interface Pending {
+  readonly startedMs: number;
+  dims?: { EndpointName: string; EndpointConfigName: string; VariantName: string };
+  modelLatencyUs?: number;
+}
+
+/**
+ * Collects one invocation's metrics while the handler runs and writes them once at the end
+ * (one EMF line). The handler reports what only it knows — the variant it routed to, the
+ * model's latency — and this middleware adds the outcome. Requests that never reached a
+ * variant (bad signature, unknown endpoint) have no variant to count against and write
+ * nothing, as in SageMaker.
+ */
+export class InvocationMetricsRecorder {
+  private readonly pending = new WeakMap<HttpEvent, Pending>();
+
+  constructor(
+    private readonly sink: MetricsSink,
+    private readonly clock: () => number = () => performance.now(),
+  ) {}
+
+  /** Use after the error middleware: its onError then runs first and sees the original error. */
+  middleware(): MiddlewareObj<HttpEvent, HttpResult> {
+    return {
+      before: (request) => {
+        this.pending.set(request.event, { startedMs: this.clock() });
+      },
+      after: (request) => {
+        this.flush(request.event, request.response?.statusCode ?? 200, false);
+      },
+      onError: (request) => {
+        const error = request.error;
+        const status = error instanceof ApiError ? error.statusCode : 500;
+        this.flush(request.event, status, error instanceof ApiError && error.type === 'ModelError');
+      },
+    };
+  }
+
+  routed(event: HttpEvent, EndpointName: string, EndpointConfigName: string, VariantName: string): void {
+    const pending = this.pending.get(event);
+    if (pending) pending.dims = { EndpointName, EndpointConfigName, VariantName };
+  }
+
+  modelLatency(event: HttpEvent, microseconds: number): void {
+    const pending = this.pending.get(event);
+    if (pending) pending.modelLatencyUs = microseconds;
+  }
+
+  private flush(event: HttpEvent, statusCode: number, modelError: boolean): void {
+    const pending = this.pending.get(event);
+    this.pending.delete(event);
+    if (!pending?.dims) return;
+    this.sink.write(
+      emfLine({
+        ...pending.dims,
+        statusCode,
+        modelError,
+        modelLatencyUs: pending.modelLatencyUs,
+        totalUs: (this.clock() - pending.startedMs) * 1000,
+        timestampMs: Date.now(),
+      }),
+    );
+  }
+}
