@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { ControlContext } from '../domain/registry/context.js';
 import { DEPLOYMENT_OPERATIONS } from './deployment-operations.js';
+import { SHADOW_OPERATIONS } from './shadow-operations.js';
 
 /**
  * Understudy's own operations (`X-Amz-Target: Understudy.<Operation>`), for what SageMaker's
@@ -22,4 +23,5 @@ export function operation<S extends z.ZodType>(
 /** Registered by name without the `Understudy.` prefix. */
 export const UNDERSTUDY_OPERATIONS: Record<string, UnderstudyOperation> = {
   ...DEPLOYMENT_OPERATIONS,
+  ...SHADOW_OPERATIONS,
 };

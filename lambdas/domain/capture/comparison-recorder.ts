@@ -63,14 +63,21 @@ export class RegistryComparisonRecorder implements ComparisonRecorder {
     comparisonId: string,
     shadowVariant: string,
     observations: readonly ShadowObservation[],
+    configured?: ComparisonConfig,
   ): Promise<void> {
     const { configFor, reports, clock = () => new Date(), maxAttempts = 10 } = this.options;
     const id = comparisonRecordId(comparisonId, shadowVariant);
-    const config = configFor?.(comparisonId, shadowVariant) ?? inferComparisonConfig(observations);
+    let stored = await this.store.get<StoredComparison>(COLLECTIONS.shadowComparison, id);
+    // Once an aggregate exists its configuration is fixed (aggregates of different ones never merge).
+    const config =
+      stored?.data.aggregate.config ??
+      configured ??
+      configFor?.(comparisonId, shadowVariant) ??
+      inferComparisonConfig(observations);
     const delta = createAggregate(config, observations.map(toComparisonObservation));
     const reportUri = reports?.uriFor(comparisonId, shadowVariant);
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
-      const stored = await this.store.get<StoredComparison>(COLLECTIONS.shadowComparison, id);
+      if (attempt > 0) stored = await this.store.get<StoredComparison>(COLLECTIONS.shadowComparison, id);
       const aggregate = stored ? mergeAggregates(parseAggregate(stored.data.aggregate), delta) : delta;
       const record: StoredComparison = {
         comparisonId,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { RuntimeCapture, RuntimeShadow, RuntimeVariant } from '../registry/records.js';
+import type { ComparisonConfig } from '../shadow/index.js';
 
 /**
  * The one SQS message the data plane sends for a request sampled for capture and/or
@@ -38,6 +39,10 @@ export const mirrorMessageSchema = z.object({
         artifact: artifactSchema,
         destination: z.string().optional(),
         experimentName: z.string().optional(),
+        // Validated when the experiment was configured (resolveComparisonConfig).
+        comparison: z
+          .custom<ComparisonConfig>((value) => typeof value === 'object' && value !== null)
+          .optional(),
         ...contentRules,
       }),
     )
@@ -126,6 +131,7 @@ export function buildMirrorMessage(answer: AnsweredRequest, plan: MirrorPlan): M
       artifact: s.artifact,
       destination: s.destination,
       experimentName: s.experimentName,
+      comparison: s.comparison,
       csvContentTypes: [...s.csvContentTypes],
       jsonContentTypes: [...s.jsonContentTypes],
     })),

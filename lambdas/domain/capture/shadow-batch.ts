@@ -9,6 +9,7 @@ import {
   type NamedOutput,
   type ResponseType,
 } from '../inference/payload.js';
+import type { ComparisonConfig } from '../shadow/index.js';
 import {
   type CaptureRecord,
   type ContentTypeRules,
@@ -60,6 +61,7 @@ export interface ComparisonRecorder {
     comparisonId: string,
     shadowVariant: string,
     observations: readonly ShadowObservation[],
+    config?: ComparisonConfig,
   ): Promise<void>;
 }
 
@@ -155,7 +157,13 @@ export async function processShadowBatch(
   // Shadows: one batched run per shadow model.
   const comparisons = new Map<
     string,
-    { comparisonId: string; variant: string; observations: ShadowObservation[]; jobs: Job[] }
+    {
+      comparisonId: string;
+      variant: string;
+      config?: ComparisonConfig;
+      observations: ShadowObservation[];
+      jobs: Job[];
+    }
   >();
   const byShadow = new Map<string, { shadow: MirrorMessage['shadows'][number]; jobs: Job[] }>();
   for (const job of jobs) {
@@ -196,6 +204,7 @@ export async function processShadowBatch(
       const entry = comparisons.get(compareKey) ?? {
         comparisonId,
         variant: shadow.VariantName,
+        config: shadow.comparison,
         observations: [],
         jobs: [],
       };
@@ -234,7 +243,7 @@ export async function processShadowBatch(
     }),
     ...[...comparisons.entries()].map(async ([compareKey, entry]) => {
       try {
-        await deps.comparisons.record(entry.comparisonId, entry.variant, entry.observations);
+        await deps.comparisons.record(entry.comparisonId, entry.variant, entry.observations, entry.config);
         for (const job of entry.jobs) job.completed.add(`compare:${compareKey}`);
       } catch (error) {
         logFailure(

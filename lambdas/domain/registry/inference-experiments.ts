@@ -1,5 +1,6 @@
 import { DEFAULT_CONTENT_TYPE_RULES } from '../capture/capture-record.js';
 import { ApiError, ConflictException, ResourceInUse, ValidationException } from '../errors.js';
+import { type ComparisonConfig, resolveComparisonConfig } from '../shadow/index.js';
 import { arn, type ControlContext, epochSeconds, type ListRequest, page, toEpoch, view } from './context.js';
 import { type EndpointConfigRecord, getEndpointConfig } from './endpoint-configs.js';
 import type { EndpointRecord } from './endpoints.js';
@@ -52,7 +53,7 @@ interface ExperimentView {
   ShadowModeConfig: ShadowModeConfig;
   KmsKey?: string;
 }
-export type ExperimentRecord = StoredResource<ExperimentView, undefined>;
+export type ExperimentRecord = StoredResource<ExperimentView, { comparison?: ComparisonConfig } | undefined>;
 
 /** SageMaker runs an experiment without an end for at most 30 days; Understudy defaults to 7. */
 const DEFAULT_DURATION_SECONDS = 7 * 24 * 3600;
@@ -71,7 +72,7 @@ class ExperimentNotFound extends ApiError {
   }
 }
 
-async function getExperiment(ctx: ControlContext, name: string) {
+export async function getExperiment(ctx: ControlContext, name: string) {
   const stored = await ctx.store.get<ExperimentRecord>(COLLECTIONS.inferenceExperiment, name);
   if (!stored) throw new ExperimentNotFound(name);
   return settle(ctx, stored.data, stored.version);
@@ -236,6 +237,7 @@ async function experimentShadows(
         DEFAULT_CONTENT_TYPE_RULES.jsonContentTypes,
       experimentName: experiment.Name,
       endsAt: experiment.Schedule.EndTime,
+      comparison: experiment.internal?.comparison,
     });
   }
   return shadows;
@@ -506,4 +508,25 @@ export async function listInferenceExperiments(
     })),
     NextToken,
   };
+}
+
+/**
+ * Sets how an experiment's shadows are compared with production (task kind, tolerances, a
+ * segment feature). Only before it starts: aggregates built under one configuration never
+ * merge with another's.
+ */
+export async function configureShadowComparison(ctx: ControlContext, name: string, config: ComparisonConfig) {
+  const experiment = await getExperiment(ctx, name);
+  if (experiment.Status !== 'Created') {
+    throw new ConflictException(
+      `Inference experiment ${name} is ${experiment.Status}; configure its comparison before starting it.`,
+    );
+  }
+  resolveComparisonConfig(config);
+  await ctx.store.replace(COLLECTIONS.inferenceExperiment, name, {
+    ...experiment,
+    LastModifiedTime: epochSeconds(ctx.now()),
+    internal: { comparison: config },
+  } satisfies ExperimentRecord);
+  return { InferenceExperimentArn: experiment.Arn };
 }
