@@ -31,12 +31,13 @@ export class DynamoDbRegistryStore implements RegistryStore {
     return Item ? { data: Item.d as T, version: Item.v as number } : undefined;
   }
 
-  async create<T>(collection: string, id: string, data: T): Promise<void> {
+  async create<T>(collection: string, id: string, data: T, options?: { expiresAt?: number }): Promise<void> {
     try {
       await this.client.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { pk: collection, sk: id, d: data, v: 1 },
+          // `expiresAt` is the table's TTL attribute.
+          Item: { pk: collection, sk: id, d: data, v: 1, expiresAt: options?.expiresAt },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );

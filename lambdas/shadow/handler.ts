@@ -5,7 +5,7 @@ import { S3ArtifactSource } from '../adapters/s3-artifact-source.js';
 import { S3CaptureSink, S3ReportSink } from '../adapters/s3-capture-sink.js';
 import { SqsDeadLetters } from '../adapters/sqs-dead-letters.js';
 import { RegistryComparisonRecorder } from '../domain/capture/comparison-recorder.js';
-import { RegistryProgressStore } from '../domain/capture/progress.js';
+import { RegistryEventClaims, RegistryProgressStore } from '../domain/capture/progress.js';
 import { processShadowBatch } from '../domain/capture/shadow-batch.js';
 import { ModelCache } from '../domain/inference/model-cache.js';
 import { clients } from '../shared/clients.js';
@@ -20,6 +20,7 @@ const deps = {
     reports: new S3ReportSink(clients.s3(), requireEnv(ENV.bucket)),
   }),
   progress: new RegistryProgressStore(store),
+  claims: new RegistryEventClaims(store),
 };
 
 /**

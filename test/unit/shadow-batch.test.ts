@@ -91,6 +91,7 @@ function harness() {
   const deadLetters: { body: string; reason: string }[] = [];
   const observations: { id: string; variant: string; obs: readonly ShadowObservation[] }[] = [];
   const progress = new Map<string, Set<string>>();
+  const claimed = new Set<string>();
   const deps = {
     models,
     sink,
@@ -102,6 +103,13 @@ function harness() {
     progress: {
       done: async (id: string) => progress.get(id) ?? new Set<string>(),
       save: async (id: string, parts: ReadonlySet<string>) => void progress.set(id, new Set(parts)),
+    },
+    claims: {
+      claim: async (id: string) => {
+        if (claimed.has(id)) return false;
+        claimed.add(id);
+        return true;
+      },
     },
   };
   return { sink, deadLetters, observations, progress, deps };
@@ -176,6 +184,16 @@ describe('processShadowBatch', () => {
     expect(obs.find((o) => o.eventId === good.eventId)?.shadow).toEqual([
       expected.models['classifier.onnx'].label[0],
     ]);
+  });
+
+  it('drops a copy of an event that arrives in a later batch', async () => {
+    const { sink, observations, deps } = harness();
+    const m = message([1, 2, 3, 4]);
+    expect(await processShadowBatch([deliver(m)], deps)).toEqual([]);
+    expect(await processShadowBatch([deliver(m)], deps)).toEqual([]);
+    expect(sink.lines('captures/prod/')).toHaveLength(1);
+    expect(sink.lines('captures/shadow/')).toHaveLength(1);
+    expect(observations.flatMap((o) => o.obs)).toHaveLength(1);
   });
 
   it('retries only what failed: a redelivery neither loses nor repeats a capture line', async () => {

@@ -74,12 +74,18 @@ export interface ProgressStore {
   save(eventId: string, parts: ReadonlySet<string>): Promise<void>;
 }
 
+/** Port: claims an event id on its first delivery; false when another copy claimed it. */
+export interface EventClaims {
+  claim(eventId: string): Promise<boolean>;
+}
+
 export interface ShadowBatchDeps {
   readonly models: ModelCache;
   readonly sink: CaptureSink;
   readonly deadLetters: DeadLetters;
   readonly comparisons: ComparisonRecorder;
   readonly progress: ProgressStore;
+  readonly claims: EventClaims;
   readonly uuid?: () => string;
 }
 
@@ -280,47 +286,61 @@ async function parseDeliveries(
   deliveries: readonly Delivery[],
   deps: ShadowBatchDeps,
 ): Promise<{ jobs: Job[]; retry: string[] }> {
-  const jobs: Job[] = [];
   const retry: string[] = [];
+  const parsed = await Promise.all(deliveries.map((delivery) => readDelivery(delivery, deps)));
   const seen = new Set<string>();
-  for (const delivery of deliveries) {
-    let body = delivery.body;
-    try {
-      const pointer = spilledMessageSchema.safeParse(JSON.parse(body));
-      if (pointer.success) {
-        const spilled = await deps.sink.readSpilled(pointer.data.spilledTo);
-        if (spilled === undefined) {
-          retry.push(delivery.messageId);
-          continue;
-        }
-        body = spilled;
-      }
-    } catch {
-      // Not JSON: the schema check below names the problem.
-    }
-    const parsed = parseMessage(body);
-    if (typeof parsed === 'string') {
-      await deps.deadLetters.send(delivery.body, parsed).catch((error: unknown) => {
+  const fresh: { delivery: Delivery; message: MirrorMessage }[] = [];
+  for (const [i, result] of parsed.entries()) {
+    const delivery = deliveries[i] as Delivery;
+    if (result === 'retry') retry.push(delivery.messageId);
+    else if (typeof result === 'string') {
+      await deps.deadLetters.send(delivery.body, result).catch((error: unknown) => {
         logFailure('dead-letter send failed; leaving the message for redrive', error, [delivery.messageId]);
         retry.push(delivery.messageId);
       });
-      continue;
+    } else if (!seen.has(result.eventId)) {
+      seen.add(result.eventId);
+      fresh.push({ delivery, message: result });
     }
-    if (seen.has(parsed.eventId)) continue;
-    seen.add(parsed.eventId);
-    let done: ReadonlySet<string> = new Set();
-    if (delivery.receiveCount > 1) {
+  }
+  // Claims (first deliveries) and progress (redeliveries) are looked up side by side.
+  const states = await Promise.all(
+    fresh.map(async ({ delivery, message }): Promise<ReadonlySet<string> | 'duplicate' | 'retry'> => {
       try {
-        done = await deps.progress.done(parsed.eventId);
+        if (delivery.receiveCount > 1) return await deps.progress.done(message.eventId);
+        // A first delivery whose event was claimed before is another copy of it: drop it.
+        return (await deps.claims.claim(message.eventId)) ? new Set<string>() : 'duplicate';
       } catch (error) {
-        logFailure('progress lookup failed', error, [parsed.eventId]);
-        retry.push(delivery.messageId);
-        continue;
+        logFailure('event claim or progress lookup failed', error, [message.eventId]);
+        return 'retry';
       }
+    }),
+  );
+  const jobs: Job[] = [];
+  for (const [i, { delivery, message }] of fresh.entries()) {
+    const state = states[i];
+    if (state === 'retry') retry.push(delivery.messageId);
+    else if (state !== 'duplicate' && state !== undefined) {
+      jobs.push({ delivery, message, done: state, completed: new Set(), failed: false });
     }
-    jobs.push({ delivery, message: parsed, done, completed: new Set(), failed: false });
   }
   return { jobs, retry };
+}
+
+/** A message, the reason it can never be processed, or 'retry' when its spilled body is not there yet. */
+async function readDelivery(delivery: Delivery, deps: ShadowBatchDeps): Promise<MirrorMessage | string> {
+  let body = delivery.body;
+  try {
+    const pointer = spilledMessageSchema.safeParse(JSON.parse(body));
+    if (pointer.success) {
+      const spilled = await deps.sink.readSpilled(pointer.data.spilledTo);
+      if (spilled === undefined) return 'retry';
+      body = spilled;
+    }
+  } catch {
+    // Not JSON: parseMessage names the problem.
+  }
+  return parseMessage(body);
 }
 
 /** The message, or the reason it can never be processed. */
