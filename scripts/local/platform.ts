@@ -9,6 +9,7 @@
  * this process's AWS environment at the emulator (throwaway credentials) for good.
  */
 import { rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import * as path from 'node:path';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { GetQueueUrlCommand } from '@aws-sdk/client-sqs';
@@ -82,6 +83,22 @@ function envPort(): number | undefined {
   return value === undefined || value === '' ? undefined : Number(value);
 }
 
+function assertPortFree(port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new Error(
+              `port ${port} is in use (is another local platform running?); choose one with --port (0 = any)`,
+            )
+          : error,
+      ),
+    );
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve()));
+  });
+}
+
 /** Queue URLs as the emulator knows them (moto's CloudFormation reports sqs.amazonaws.com ones). */
 async function emulatorQueueUrls(
   clients: Clients,
@@ -128,6 +145,9 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
     stepStarted = now;
   };
 
+  const port = options.port ?? envPort() ?? DEFAULT_PORT;
+  // Fail before touching anything when another platform already serves this port.
+  if (port !== 0) await assertPortFree(port);
   // Whoever waits for the env file must not see the previous run's.
   rmSync(envFile, { force: true });
 
@@ -181,7 +201,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       ctx,
       projectRoot: PROJECT_ROOT,
       sqs: clients.sqs,
-      port: options.port ?? envPort() ?? DEFAULT_PORT,
+      port,
       log,
       ...(options.schedules !== undefined ? { schedules: options.schedules } : {}),
       ...(options.sqsRetryDelaySeconds !== undefined

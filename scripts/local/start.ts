@@ -1,9 +1,13 @@
 /**
  * `npm start`: Understudy on this machine, without AWS.
  *
- *   tsx scripts/local/start.ts [--port N] [--moto-port N] [--state-dir DIR] [--env-file FILE]
+ *   tsx scripts/local/start.ts [--port N] [--moto-port N] [--state-dir DIR] [--env-out FILE]
  *                              [--no-restore] [--no-schedules] [--stack-name NAME] [--force-synth]
  *                              [--sqs-retry-delay SECONDS] [--quiet]
+ *
+ * `--env-file FILE` is accepted as a synonym of `--env-out`, but only works on Node >= 22:
+ * Node 20 takes `--env-file` anywhere on the command line as its own option and exits when the
+ * file does not exist yet. On Node 20 use `--env-out` or UNDERSTUDY_ENV_FILE.
  *
  * Starts (or reuses) moto, deploys the synthesized stack onto it, restores the saved state,
  * runs the handlers behind a local API, queue pollers and schedules, and writes the env
@@ -13,7 +17,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type LocalPlatformOptions, startLocalPlatform } from './platform.js';
 
-const USAGE = `usage: tsx scripts/local/start.ts [--port N] [--moto-port N] [--state-dir DIR] [--env-file FILE]
+const USAGE = `usage: tsx scripts/local/start.ts [--port N] [--moto-port N] [--state-dir DIR] [--env-out FILE]
        [--no-restore] [--no-schedules] [--stack-name NAME] [--force-synth] [--sqs-retry-delay SECONDS] [--quiet]`;
 
 function parsePort(value: string | undefined, flag: string): number {
@@ -42,6 +46,7 @@ export function parseArgs(argv: readonly string[]): LocalPlatformOptions & { qui
         options.stateDir = value();
         break;
       case '--env-file':
+      case '--env-out':
         options.envFile = value();
         break;
       case '--stack-name':
@@ -87,9 +92,13 @@ async function main(): Promise<void> {
   const platform = await startLocalPlatform({ ...options, ...(quiet ? { accessLog: false } : {}) });
   const envFile = path.relative(process.cwd(), platform.envFile) || platform.envFile;
   const schedules = platform.runtime.listSchedules();
+  const steps = Object.entries(platform.timings)
+    .filter(([step]) => step !== 'total')
+    .map(([step, seconds]) => `${step} ${seconds.toFixed(1)}`)
+    .join(', ');
   const lines = [
     '',
-    `Understudy is running at ${platform.url}   (ready in ${platform.timings.total?.toFixed(1)} s)`,
+    `Understudy is running at ${platform.url}   (ready in ${platform.timings.total?.toFixed(1)} s: ${steps})`,
     `  emulator   ${platform.emulatorEndpoint} (moto, ${platform.motoStartedByUs ? 'started here' : 'reused'})`,
     `  env file   ${envFile}   load it with:  set -a; . ${envFile}; set +a`,
     '             then e.g.  aws sagemaker list-endpoints   (SageMaker calls go to the local API)',
@@ -120,8 +129,7 @@ async function main(): Promise<void> {
       },
     );
   };
-  process.on('SIGINT', () => shutdown('SIGINT'));
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => shutdown(signal));
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
