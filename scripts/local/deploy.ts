@@ -444,6 +444,26 @@ export async function describeStack(clients: Clients, stackName: string): Promis
   };
 }
 
+/** Resource types the local platform cannot do without; the emulator must have created them. */
+const REQUIRED_TYPES: ReadonlySet<string> = new Set([
+  'AWS::DynamoDB::Table',
+  'AWS::S3::Bucket',
+  'AWS::SQS::Queue',
+  'AWS::KMS::Key',
+  'AWS::Lambda::Function',
+  'AWS::Events::Rule',
+]);
+
+/** Logical ids of required resources the stack does not have. */
+export function missingResources(
+  template: CfnTemplate,
+  physicalIds: Readonly<Record<string, string>>,
+): string[] {
+  return Object.entries(template.Resources)
+    .filter(([id, resource]) => REQUIRED_TYPES.has(resource.Type) && !(id in physicalIds))
+    .map(([id]) => id);
+}
+
 /** Template bodies compared as JSON, so formatting differences do not count as changes. */
 function sameTemplate(a: string | undefined, b: string): boolean {
   if (a === undefined) return false;
@@ -486,6 +506,7 @@ export async function deployStack(
   templateBody: string,
   log: Log = console.log,
 ): Promise<{ action: DeployAction; stack: DeployedStack }> {
+  const template = JSON.parse(templateBody) as CfnTemplate;
   const existing = await stackStatus(clients.cfn, stackName);
   let action: DeployAction = 'created';
   if (!existing) {
@@ -500,7 +521,13 @@ export async function deployStack(
     action = 'recreated';
   } else {
     const current = await clients.cfn.send(new GetTemplateCommand({ StackName: stackName }));
-    if (sameTemplate(current.TemplateBody, templateBody)) {
+    const missing = missingResources(template, (await describeStack(clients, stackName))?.physicalIds ?? {});
+    if (missing.length > 0) {
+      log(`stack ${stackName} lacks ${missing.join(', ')}: recreating it`);
+      await deleteStack(clients, stackName);
+      await createStack(clients, stackName, templateBody);
+      action = 'recreated';
+    } else if (sameTemplate(current.TemplateBody, templateBody)) {
       action = 'unchanged';
     } else {
       try {
@@ -513,6 +540,10 @@ export async function deployStack(
         );
         const stack = await waitForStack(clients.cfn, stackName);
         if (stack?.StackStatus !== 'UPDATE_COMPLETE') throw new Error(`update ended ${stack?.StackStatus}`);
+        // moto reports success for updates that replace a resource yet drops the resource from
+        // the stack (seen with a changed table key schema): treat that as a failed update.
+        const lost = missingResources(template, (await describeStack(clients, stackName))?.physicalIds ?? {});
+        if (lost.length > 0) throw new Error(`the update lost ${lost.join(', ')}`);
         action = 'updated';
       } catch (error) {
         const message = (error as Error).message;
@@ -528,6 +559,8 @@ export async function deployStack(
   }
   const stack = await describeStack(clients, stackName);
   if (!stack) throw new Error(`stack ${stackName} vanished after deployment`);
+  const missing = missingResources(template, stack.physicalIds);
+  if (missing.length > 0) throw new Error(`the emulator did not create ${missing.join(', ')}`);
   return { action, stack };
 }
 

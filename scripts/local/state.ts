@@ -13,7 +13,7 @@
  * leaves the previous state intact.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import {
   type AttributeValue,
@@ -208,11 +208,35 @@ export async function saveState(
     writeFileSync(path.join(temp, 's3', `${logicalId}.json`), JSON.stringify(manifest, null, 1));
     buckets[logicalId] = { name, objects: keys.length };
   }
+  const secrets = await readSecrets(clients, template, ctx);
+  // What the stack lacks right now (an emulator hiccup) keeps its previously saved data.
+  const previous = existsSync(path.join(stateDir, 'state.json')) ? loadState(stateDir) : undefined;
+  if (previous) {
+    for (const [logicalId] of resourcesOfType(template, 'AWS::DynamoDB::Table')) {
+      const old = previous.tables[logicalId];
+      const file = path.join('dynamodb', `${logicalId}.json`);
+      if (tables[logicalId] || !old || !existsSync(path.join(stateDir, file))) continue;
+      cpSync(path.join(stateDir, file), path.join(temp, file));
+      tables[logicalId] = old;
+    }
+    for (const [logicalId] of resourcesOfType(template, 'AWS::S3::Bucket')) {
+      const old = previous.buckets[logicalId];
+      if (buckets[logicalId] || !old) continue;
+      for (const entry of [logicalId, `${logicalId}.unsafe`, `${logicalId}.json`]) {
+        const from = path.join(stateDir, 's3', entry);
+        if (existsSync(from)) cpSync(from, path.join(temp, 's3', entry), { recursive: true });
+      }
+      buckets[logicalId] = old;
+    }
+    for (const [logicalId, secret] of Object.entries(previous.secrets)) {
+      if (!secrets[logicalId] && template.Resources[logicalId]) secrets[logicalId] = secret;
+    }
+  }
   const state: SavedState = {
     version: STATE_VERSION,
     savedAt: new Date().toISOString(),
     stackName: ctx.stackName,
-    secrets: await readSecrets(clients, template, ctx),
+    secrets,
     tables,
     buckets,
   };
