@@ -113,13 +113,16 @@ async function main(): Promise<void> {
   ];
   console.log(lines.join('\n'));
 
-  let signals = 0;
+  // A Ctrl-C reaches this process twice (from the terminal and relayed by tsx/npm): repeats
+  // within a few seconds are the same request; a later one means "stop now".
+  let firstSignalAt: number | undefined;
   const shutdown = (signal: string) => {
-    signals++;
-    if (signals > 1) {
-      console.error(`${signal} again: exiting without saving`);
+    if (firstSignalAt !== undefined) {
+      if (Date.now() - firstSignalAt < 3000) return;
+      console.error(`${signal} again: exiting without saving (stop moto with: npm run moto stop)`);
       process.exit(1);
     }
+    firstSignalAt = Date.now();
     console.log(`\n${signal}: saving state and stopping…`);
     platform.stop().then(
       () => process.exit(0),
@@ -134,9 +137,13 @@ async function main(): Promise<void> {
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   main().catch((error: unknown) => {
-    console.error(
-      `[local] failed to start: ${error instanceof Error ? (error.stack ?? error.message) : error}`,
-    );
+    const detail =
+      error instanceof Error
+        ? process.env.DEBUG
+          ? (error.stack ?? error.message)
+          : error.message
+        : String(error);
+    console.error(`[local] failed to start: ${detail}`);
     process.exit(1);
   });
 }
