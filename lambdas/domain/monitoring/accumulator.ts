@@ -344,6 +344,7 @@ export class FeatureAccumulator {
     if (this.n > 0 || type === 'Integral' || type === 'Fractional') {
       const sketch = this.settle();
       const hasValues = this.n > 0;
+      const exact = this.exactValues();
       feature.numerical_statistics = {
         common: { num_present: this.n, num_missing: numMissing + (present - this.n) },
         mean: hasValues ? this.mean : 0,
@@ -353,7 +354,7 @@ export class FeatureAccumulator {
         max: hasValues ? this.max : 0,
         distribution: {
           kll: {
-            buckets: hasValues ? this.equalWidthBuckets(sketch) : [],
+            buckets: hasValues ? this.equalWidthBuckets(exact ?? sketch.points()) : [],
             sketch: {
               parameters: { c: sketch.relativeAccuracy, k: 0 },
               data: sketch.toJSON().data.map((part) => [...part]),
@@ -361,6 +362,7 @@ export class FeatureAccumulator {
                 type: 'DDSketch',
                 relative_accuracy: sketch.relativeAccuracy,
                 center: sketch.center,
+                ...(exact ? { values: exact.flat() } : {}),
               },
             },
           },
@@ -381,13 +383,23 @@ export class FeatureAccumulator {
     return feature;
   }
 
-  /** Model Monitor's 10 equal-width buckets between min and max, counted from the sketch's bins. */
+  /**
+   * The numeric values with their counts, ascending, while the feature has at most 1,000
+   * distinct numbers (else null). Written beside the sketch: for discrete features the CDF is
+   * then exact, and atoms (the integer 3) compare exactly across sketches whose bins differ.
+   */
+  exactValues(): [number, number][] | null {
+    if (this.numberCounts === null || this.n === 0) return null;
+    return [...this.numberCounts].sort((a, b) => a[0] - b[0]);
+  }
+
+  /** Model Monitor's 10 equal-width buckets between min and max, counted from (value, count) points. */
   private equalWidthBuckets(
-    sketch: CenteredSketch,
+    points: readonly (readonly [number, number])[],
   ): { lower_bound: number; upper_bound: number; count: number }[] {
     const width = (this.max - this.min) / DISTRIBUTION_BUCKETS;
     const counts = new Array<number>(DISTRIBUTION_BUCKETS).fill(0);
-    for (const [value, count] of sketch.points()) {
+    for (const [value, count] of points) {
       const index = width > 0 ? Math.floor((value - this.min) / width) : 0;
       const k = Math.min(DISTRIBUTION_BUCKETS - 1, Math.max(0, index));
       counts[k] = (counts[k] as number) + count;

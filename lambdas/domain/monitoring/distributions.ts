@@ -9,7 +9,8 @@ import { CenteredSketch } from './sketch.js';
 
 export interface NumericDistribution {
   readonly cdf: EmpiricalCdf;
-  readonly source: 'DDSketch' | 'KLL';
+  /** `exact`: the feature's value counts (≤ 1,000 distinct numbers); else the sketch's bins or items. */
+  readonly source: 'exact' | 'DDSketch' | 'KLL';
   /** For DDSketches: the bin grid (two sketches with equal grids have aligned bins). */
   readonly grid?: { readonly center: number; readonly relativeAccuracy: number };
 }
@@ -20,6 +21,12 @@ export function numericDistribution(feature: FeatureStatistics): NumericDistribu
   const sketch = stats?.distribution?.kll?.sketch;
   if (!stats || !sketch || stats.common.num_present === 0) return null;
   const info = sketch.understudy;
+  if (info?.values && info.values.length > 0) {
+    const points: [number, number][] = [];
+    for (let i = 0; i + 1 < info.values.length; i += 2)
+      points.push([info.values[i] as number, info.values[i + 1] as number]);
+    return { cdf: cdfFromWeighted(points), source: 'exact' };
+  }
   if (info) {
     const [pos = [], neg = [], zero = [0]] = sketch.data;
     const dd = CenteredSketch.fromJSON({

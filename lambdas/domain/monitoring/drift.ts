@@ -15,12 +15,13 @@
  * A numeric feature needs either, a categorical one the PSI. Jensen–Shannon distance is
  * reported, not gated.
  *
- * Numeric features are compared through their sketches (statistics.json's
- * `distribution.kll.sketch`). With DDSketches on the same grid (the monitor centres the
- * window's sketches on the baseline's), the KS statistic D computed on bins satisfies
+ * Numeric features are compared through statistics.json's `distribution.kll.sketch`: exact
+ * value counts for features with at most 1,000 distinct numbers, else the DDSketch's bins
+ * (or a SageMaker KLL sketch's items). With DDSketches on the same grid (the monitor centres
+ * the window's sketches on the baseline's), the KS statistic D computed on bins satisfies
  * D_bins ≤ D_exact ≤ D_bins + max bin mass (`statisticErrorBound`), and W1 is within
- * α·(E|X−c| + E|Y−c|) of the exact value (`wassersteinErrorBound`). PSI and JS use the
- * baseline's deciles as buckets.
+ * α/(1−α)·(E|X−c| + E|Y−c|) of the exact value (`wassersteinErrorBound`); see `errorBounds`.
+ * PSI and JS use the baseline's deciles as buckets.
  */
 import {
   bucketCounts,
@@ -30,7 +31,13 @@ import {
   quantileOf,
   wasserstein1,
 } from './cdf.js';
-import { alignCategories, categoricalCounts, numericDistribution, sameGrid } from './distributions.js';
+import {
+  alignCategories,
+  categoricalCounts,
+  type NumericDistribution,
+  numericDistribution,
+  sameGrid,
+} from './distributions.js';
 import {
   benjaminiHochberg,
   bonferroni,
@@ -208,14 +215,13 @@ function testNumeric(b: FeatureStatistics, c: FeatureStatistics, options: DriftO
   const sigma = b.numerical_statistics?.std_dev ?? 0;
   const wassersteinNormalized =
     sigma > 0 ? wasserstein / sigma : wasserstein > 0 ? Number.POSITIVE_INFINITY : 0;
-  const aligned = sameGrid(a, d);
-  const grid = a.grid;
+  const bounds = errorBounds(a, d);
   return {
     feature: b.name,
     kind: 'numeric',
     test: 'ks',
     statistic,
-    ...(aligned ? { statisticErrorBound: Math.max(maxStep(a.cdf), maxStep(d.cdf)) } : {}),
+    ...(bounds ? { statisticErrorBound: bounds.statistic } : {}),
     pValue,
     pValueMethod: method,
     baselineCount: n,
@@ -225,14 +231,38 @@ function testNumeric(b: FeatureStatistics, c: FeatureStatistics, options: DriftO
       jensenShannon: jensenShannonDistance(pa, pd),
       wasserstein,
       wassersteinNormalized,
-      ...(aligned && grid
-        ? {
-            wassersteinErrorBound:
-              (grid.relativeAccuracy / (1 - grid.relativeAccuracy)) *
-              (meanAbsoluteDeviationFrom(a.cdf, grid.center) + meanAbsoluteDeviationFrom(d.cdf, grid.center)),
-          }
-        : {}),
+      ...(bounds ? { wassersteinErrorBound: bounds.wasserstein } : {}),
     },
+  };
+}
+
+/**
+ * How far the KS statistic and W1 computed on these representations can be from the values on
+ * the raw data (null when a side is a KLL sketch, whose rank error is not known here).
+ * Exact sides add nothing. A DDSketch side moves each value by at most α·|v − center| (so W1
+ * by at most α/(1−α)·E|rep − center|) and shifts its CDF, wherever it is evaluated, by at most
+ * its heaviest bin; two sketches on one grid move together, so the larger of the two bins
+ * bounds D (and D_bins ≤ D_exact), otherwise their sum.
+ */
+function errorBounds(
+  a: NumericDistribution,
+  b: NumericDistribution,
+): { statistic: number; wasserstein: number } | null {
+  if (a.source === 'KLL' || b.source === 'KLL') return null;
+  const side = (x: NumericDistribution) =>
+    x.source === 'DDSketch' && x.grid
+      ? {
+          step: maxStep(x.cdf),
+          transport:
+            (x.grid.relativeAccuracy / (1 - x.grid.relativeAccuracy)) *
+            meanAbsoluteDeviationFrom(x.cdf, x.grid.center),
+        }
+      : { step: 0, transport: 0 };
+  const sa = side(a);
+  const sb = side(b);
+  return {
+    statistic: sameGrid(a, b) ? Math.max(sa.step, sb.step) : sa.step + sb.step,
+    wasserstein: sa.transport + sb.transport,
   };
 }
 

@@ -13,7 +13,8 @@
  * - `distribution.kll.sketch.understudy` — `{type: "DDSketch", relative_accuracy, center}`:
  *   the sketch under `kll.sketch` is then a DDSketch, not a KLL sketch: `data` is
  *   `[positive bins, negative bins, [zero count]]` with bins as flat `[key, count, …]` lists
- *   (see sketch.ts), and `parameters.c` repeats the relative accuracy. Without it, `kll.sketch`
+ *   (see sketch.ts), and `parameters.c` repeats the relative accuracy; for features with at most
+ *   1,000 distinct numbers, `values` adds the exact `[value, count, …]` pairs. Without it, `kll.sketch`
  *   is read as SageMaker's KLL sketch (deequ's QuantileNonSample): `data[h]` holds the items
  *   of compactor level h, each of weight 2^h.
  */
@@ -30,6 +31,8 @@ const ddsketchInfo = z.looseObject({
   type: z.literal('DDSketch'),
   relative_accuracy: z.number().gt(0).lt(1),
   center: z.number(),
+  /** Exact `[value, count, …]` pairs, ascending, when the feature has at most 1,000 distinct numbers. */
+  values: z.array(z.number()).optional(),
 });
 
 const sketch = z
@@ -47,6 +50,10 @@ const sketch = z
         message: 'a DDSketch needs data [positive bins, negative bins, [zero count]]',
       });
       return;
+    }
+    const values = value.understudy.values;
+    if (values && values.length % 2 !== 0) {
+      ctx.addIssue({ code: 'custom', message: 'exact values must be [value, count] pairs' });
     }
     for (const bins of [pos, neg]) {
       if (bins.length % 2 !== 0) {
