@@ -12,6 +12,7 @@
  * `.understudy/moto.log`; `stop` only ever stops a moto recorded there.
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import {
   accessSync,
   constants,
@@ -38,6 +39,11 @@ export interface MotoOptions {
   readonly timeoutMs?: number;
   /** Progress messages. @default console.log */
   readonly log?: (message: string) => void;
+  /**
+   * Run moto with KMS keys derived from a project-local seed, so that a key the stack creates
+   * again after a restart can decrypt what the previous run encrypted. @default true
+   */
+  readonly stableKms?: boolean;
 }
 
 export interface MotoHandle {
@@ -103,6 +109,35 @@ async function portAnswers(endpoint: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+const STABLE_KMS_WRAPPER = path.join(PROJECT_ROOT, 'scripts', 'local', 'stable-kms-moto.py');
+
+/**
+ * The Python interpreter a `moto_server` script runs with: its shebang's, or `python3`.
+ */
+function pythonBehind(executable: string): string | undefined {
+  if (!existsSync(STABLE_KMS_WRAPPER)) return undefined;
+  try {
+    const firstLine = readFileSync(executable, 'utf8').slice(0, 300).split('\n')[0] ?? '';
+    const interpreter = /^#!\s*(\S*python[\d.]*)\s*$/.exec(firstLine)?.[1];
+    if (interpreter && isExecutable(interpreter)) return interpreter;
+  } catch {
+    // not a readable script
+  }
+  // A wrapper such as pyenv's shim: python3 from PATH (if it lacks moto, the plain server is used).
+  return onPath('python3');
+}
+
+/** A random per-project seed for the wrapper, kept in the work directory. */
+function kmsSeed(workDir: string): string {
+  const file = path.join(workDir, 'kms-seed');
+  try {
+    writeFileSync(file, randomBytes(32).toString('hex'), { flag: 'wx' });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  return readFileSync(file, 'utf8').trim();
 }
 
 /** Clears all of moto's state (every service, every account and region). */
@@ -225,37 +260,70 @@ export async function ensureMoto(options: MotoOptions = {}): Promise<MotoHandle>
   const executable = findOrInstallMotoServer(log);
   mkdirSync(workDir, { recursive: true });
   const logPath = logFile(port, workDir);
-  const out = openSync(logPath, 'a');
-  const child = spawn(executable, ['-H', MOTO_HOST, '-p', String(port)], {
+  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+  const serverArgs = ['-H', MOTO_HOST, '-p', String(port)];
+  // With a Python interpreter at hand, moto runs through the wrapper that keeps KMS keys
+  // stable across restarts (scripts/local/stable-kms-moto.py); plain moto_server otherwise.
+  const python = options.stableKms === false ? undefined : pythonBehind(executable);
+  const attempts: [string, string[], Record<string, string>][] = [];
+  if (python)
+    attempts.push([python, [STABLE_KMS_WRAPPER, ...serverArgs], { UNDERSTUDY_KMS_SEED: kmsSeed(workDir) }]);
+  attempts.push([executable, serverArgs, {}]);
+  let failure = '';
+  for (const [command, args, env] of attempts) {
+    const started = await launch(command, args, env, { port, workDir, logPath, deadline, endpoint });
+    if ('pid' in started) return { endpoint, port, startedByUs: true, ...started };
+    failure = started.failure;
+    // Someone else's moto may have won the port in the meantime.
+    if (await isEmulatorHealthy(endpoint))
+      return { endpoint, port, startedByUs: false, stop: async () => {} };
+  }
+  throw new Error(failure);
+}
+
+async function launch(
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+  where: { port: number; workDir: string; logPath: string; deadline: number; endpoint: string },
+): Promise<{ pid: number; stop: () => Promise<void> } | { failure: string }> {
+  const out = openSync(where.logPath, 'a');
+  const child = spawn(command, args, {
     detached: true,
     stdio: ['ignore', out, out],
-    env: { ...process.env, PYTHONUNBUFFERED: '1' },
+    env: { ...process.env, PYTHONUNBUFFERED: '1', ...env },
   });
   const pid = child.pid;
-  if (pid === undefined) throw new Error(`could not start ${executable}`);
+  if (pid === undefined) return { failure: `could not start ${command}` };
   let exited: string | undefined;
   child.on('exit', (code, signal) => {
     exited = signal ? `signal ${signal}` : `code ${code}`;
   });
+  child.on('error', (error) => {
+    exited = error.message;
+  });
   child.unref();
-  writeFileSync(pidFile(port, workDir), `${pid}\n`);
+  const file = pidFile(where.port, where.workDir);
+  writeFileSync(file, `${pid}\n`);
   const stop = async () => {
     if (exited === undefined) await killAndWait(pid);
-    if (readPid(pidFile(port, workDir)) === pid) rmSync(pidFile(port, workDir), { force: true });
+    if (readPid(file) === pid) rmSync(file, { force: true });
   };
-  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
-  while (!(await isEmulatorHealthy(endpoint))) {
-    if (exited !== undefined || Date.now() > deadline) {
+  while (!(await isEmulatorHealthy(where.endpoint))) {
+    if (exited !== undefined || Date.now() > where.deadline) {
       await stop();
-      const tail = existsSync(logPath) ? readFileSync(logPath, 'utf8').split('\n').slice(-15).join('\n') : '';
-      throw new Error(
-        `moto_server ${exited ? `exited (${exited})` : 'did not become healthy'} on port ${port}; ` +
-          `see ${logPath}:\n${tail}`,
-      );
+      const tail = existsSync(where.logPath)
+        ? readFileSync(where.logPath, 'utf8').split('\n').slice(-15).join('\n')
+        : '';
+      return {
+        failure:
+          `${path.basename(command)} ${exited ? `exited (${exited})` : 'did not become healthy'} ` +
+          `on port ${where.port}; see ${where.logPath}:\n${tail}`,
+      };
     }
     await sleep(100);
   }
-  return { endpoint, port, startedByUs: true, pid, stop };
+  return { pid, stop };
 }
 
 /** Describes the emulator on the port: healthy or not, and whether we started it. */
