@@ -15,6 +15,7 @@
  * Numeric cells of a feature that turns out to be String are also counted as categories,
  * keyed by their JavaScript number text ("1.50" → "1.5"), exactly up to 1,000 distinct numbers.
  */
+import { type CaptureSide, decodeCaptureData, readCaptureLine } from './capture.js';
 import { CellKind, type CellVisitor, cellValue, classifyString, scanCsv } from './cells.js';
 import { IncompatibleStatisticsError } from './errors.js';
 import { HyperLogLog } from './hyperloglog.js';
@@ -31,7 +32,6 @@ export interface AccumulatorOptions {
   readonly maxCategoricalBuckets?: number;
 }
 
-const PENDING = 64;
 const MAX_NUMBER_CATEGORIES = 1000;
 const DISTRIBUTION_BUCKETS = 10;
 
@@ -63,6 +63,7 @@ export interface FeatureAccumulatorJson {
   readonly sumCompensation: number;
   readonly min: number | null;
   readonly max: number | null;
+  readonly center: number | null;
   readonly sketch: SketchJson | null;
   readonly stringCounts: readonly (readonly [string, number])[];
   readonly stringOther: number;
@@ -83,9 +84,13 @@ export class FeatureAccumulator {
   sumCompensation = 0;
   min = Number.POSITIVE_INFINITY;
   max = Number.NEGATIVE_INFINITY;
+  /**
+   * Numeric values are kept two ways, never both: exact counts per distinct value while there
+   * are at most 1,000 of them (`numberCounts`; discrete features usually stay here), then a
+   * DDSketch (`sketch`), into which the counts are spilled at the 1,001st distinct value.
+   */
   private sketch: CenteredSketch | null = null;
-  private pending: Float64Array | null = null;
-  private pendingCount = 0;
+  private readonly center: number | undefined;
   private stringCounts = new Map<string, number>();
   private stringOther = 0;
   private hll: HyperLogLog | null = null;
@@ -94,8 +99,8 @@ export class FeatureAccumulator {
 
   /**
    * @param center where the sketch is centred (use the baseline's mean). Without one, the mean
-   * of the first 64 numeric values is used; accumulators that chose different centers still
-   * merge, approximately (see sketch.ts).
+   * of the values seen when the sketch is created (at the 1,001st distinct value); accumulators
+   * that chose different centers still merge, approximately (see sketch.ts).
    */
   constructor(
     readonly name: string,
@@ -103,11 +108,7 @@ export class FeatureAccumulator {
     center?: number,
   ) {
     this.options = resolve(options);
-    if (center !== undefined && Number.isFinite(center)) {
-      this.sketch = new CenteredSketch(this.options.relativeAccuracy, center);
-    } else {
-      this.pending = new Float64Array(PENDING);
-    }
+    this.center = center !== undefined && Number.isFinite(center) ? center : undefined;
   }
 
   /** Cells that held a value (numeric or string). */
@@ -128,14 +129,17 @@ export class FeatureAccumulator {
     this.sum = t;
     if (x < this.min) this.min = x;
     if (x > this.max) this.max = x;
-    if (this.sketch !== null) this.sketch.add(x);
-    else this.buffer(x);
     const counts = this.numberCounts;
-    if (counts !== null) {
-      const c = counts.get(x);
-      if (c !== undefined) counts.set(x, c + 1);
-      else if (counts.size < MAX_NUMBER_CATEGORIES) counts.set(x, 1);
-      else this.numberCounts = null;
+    if (counts === null) {
+      (this.sketch as CenteredSketch).add(x);
+      return;
+    }
+    const c = counts.get(x);
+    if (c !== undefined) counts.set(x, c + 1);
+    else if (counts.size < MAX_NUMBER_CATEGORIES) counts.set(x, 1);
+    else {
+      this.spill();
+      (this.sketch as CenteredSketch).add(x);
     }
   }
 
@@ -189,25 +193,17 @@ export class FeatureAccumulator {
     }
   }
 
-  private buffer(x: number): void {
-    const pending = this.pending as Float64Array;
-    pending[this.pendingCount++] = x;
-    if (this.pendingCount === PENDING) this.settle();
+  private newSketch(): CenteredSketch {
+    const center = this.center ?? (this.n > 0 && Number.isFinite(this.mean) ? this.mean : 0);
+    return new CenteredSketch(this.options.relativeAccuracy, center);
   }
 
-  /** Fixes the sketch center from the buffered values (their mean) and sketches them. */
-  private settle(): CenteredSketch {
-    if (this.sketch !== null) return this.sketch;
-    const pending = this.pending ?? new Float64Array(0);
-    let center = 0;
-    for (let i = 0; i < this.pendingCount; i++) center += pending[i] as number;
-    center = this.pendingCount > 0 ? center / this.pendingCount : 0;
-    const sketch = new CenteredSketch(this.options.relativeAccuracy, Number.isFinite(center) ? center : 0);
-    for (let i = 0; i < this.pendingCount; i++) sketch.add(pending[i] as number);
+  /** Switches from exact counts to the sketch, moving the counts into it. */
+  private spill(): void {
+    const sketch = this.sketch ?? this.newSketch();
+    for (const [value, count] of this.numberCounts ?? []) sketch.addWeighted(value, count);
     this.sketch = sketch;
-    this.pending = null;
-    this.pendingCount = 0;
-    return sketch;
+    this.numberCounts = null;
   }
 
   private distinctSketch(): HyperLogLog {
@@ -218,9 +214,12 @@ export class FeatureAccumulator {
     return this.hll;
   }
 
-  /** The numeric sketch (centred as described in the constructor). */
+  /** A DDSketch of the numeric values (built from the exact counts while those are kept). */
   numericSketch(): CenteredSketch {
-    return this.settle();
+    if (this.numberCounts === null) return this.sketch as CenteredSketch;
+    const sketch = this.newSketch();
+    for (const [value, count] of this.numberCounts) sketch.addWeighted(value, count);
+    return sketch;
   }
 
   /** Population standard deviation of the numeric values (deequ's StandardDeviation). */
@@ -250,6 +249,7 @@ export class FeatureAccumulator {
     this.fractional += other.fractional;
     this.strings += other.strings;
     if (other.n > 0) {
+      const hadValues = this.n > 0;
       const n = this.n + other.n;
       const delta = other.mean - this.mean;
       this.m2 += other.m2 + (delta * delta * this.n * other.n) / n;
@@ -262,17 +262,7 @@ export class FeatureAccumulator {
       this.sum = t;
       if (other.min < this.min) this.min = other.min;
       if (other.max > this.max) this.max = other.max;
-      const mine = this.settle();
-      const theirs = other.numericSketch();
-      if (mine.count === 0) {
-        this.sketch = theirs.clone();
-      } else if (theirs.center === mine.center || mine.count >= theirs.count) {
-        mine.merge(theirs);
-      } else {
-        const merged = theirs.clone();
-        merged.merge(mine);
-        this.sketch = merged;
-      }
+      this.mergeNumbers(other, hadValues);
     }
     for (const [value, count] of other.stringCounts) {
       const c = this.stringCounts.get(value);
@@ -287,15 +277,38 @@ export class FeatureAccumulator {
     }
     this.stringOther += other.stringOther;
     if (other.hll !== null) this.distinctSketch().merge(other.hll);
+    return this;
+  }
+
+  private mergeNumbers(other: FeatureAccumulator, hadValues: boolean): void {
     if (this.numberCounts !== null && other.numberCounts !== null) {
       for (const [value, count] of other.numberCounts) {
         this.numberCounts.set(value, (this.numberCounts.get(value) ?? 0) + count);
       }
-      if (this.numberCounts.size > MAX_NUMBER_CATEGORIES) this.numberCounts = null;
-    } else {
-      this.numberCounts = null;
+      if (this.numberCounts.size > MAX_NUMBER_CATEGORIES) this.spill();
+      return;
     }
-    return this;
+    const theirs = other.sketch;
+    if (!hadValues && this.center === undefined && theirs !== null) {
+      // Nothing here yet: adopt their sketch (and its center) as it is.
+      this.sketch = theirs.clone();
+      this.numberCounts = null;
+      return;
+    }
+    if (this.numberCounts !== null) this.spill();
+    const mine = this.sketch as CenteredSketch;
+    if (other.numberCounts !== null) {
+      for (const [value, count] of other.numberCounts) mine.addWeighted(value, count);
+    } else if (theirs !== null) {
+      if (theirs.center === mine.center || mine.count >= theirs.count) {
+        mine.merge(theirs);
+      } else {
+        // Re-bin the smaller sketch into the larger one's grid.
+        const merged = theirs.clone();
+        merged.merge(mine);
+        this.sketch = merged;
+      }
+    }
   }
 
   /** Categorical counts of every value seen (Strings, and numbers as text), most frequent first. */
@@ -342,7 +355,7 @@ export class FeatureAccumulator {
       type_counts: { integral: this.integral, fractional: this.fractional, string: this.strings },
     };
     if (this.n > 0 || type === 'Integral' || type === 'Fractional') {
-      const sketch = this.settle();
+      const sketch = this.numericSketch();
       const hasValues = this.n > 0;
       const exact = this.exactValues();
       feature.numerical_statistics = {
@@ -412,7 +425,6 @@ export class FeatureAccumulator {
   }
 
   toJSON(): FeatureAccumulatorJson {
-    const sketch = this.n > 0 || this.sketch !== null ? this.settle() : null;
     return {
       name: this.name,
       missing: this.missing,
@@ -426,7 +438,8 @@ export class FeatureAccumulator {
       sumCompensation: this.sumCompensation,
       min: this.n > 0 ? this.min : null,
       max: this.n > 0 ? this.max : null,
-      sketch: sketch?.toJSON() ?? null,
+      center: this.center ?? null,
+      sketch: this.sketch?.toJSON() ?? null,
       stringCounts: [...this.stringCounts],
       stringOther: this.stringOther,
       hll: this.hll?.toBase64() ?? null,
@@ -435,7 +448,12 @@ export class FeatureAccumulator {
   }
 
   static fromJSON(json: FeatureAccumulatorJson, options: AccumulatorOptions = {}): FeatureAccumulator {
-    const acc = new FeatureAccumulator(json.name, options, json.sketch?.center);
+    const relativeAccuracy = json.sketch?.relative_accuracy ?? options.relativeAccuracy;
+    const acc = new FeatureAccumulator(
+      json.name,
+      relativeAccuracy === undefined ? options : { ...options, relativeAccuracy },
+      json.center ?? undefined,
+    );
     acc.missing = json.missing;
     acc.integral = json.integral;
     acc.fractional = json.fractional;
@@ -447,15 +465,7 @@ export class FeatureAccumulator {
     acc.sumCompensation = json.sumCompensation;
     acc.min = json.min ?? Number.POSITIVE_INFINITY;
     acc.max = json.max ?? Number.NEGATIVE_INFINITY;
-    if (json.sketch !== null) {
-      if (json.sketch.relative_accuracy !== acc.options.relativeAccuracy) {
-        throw new IncompatibleStatisticsError(
-          `feature '${json.name}': sketch accuracy ${json.sketch.relative_accuracy} differs from ${acc.options.relativeAccuracy}`,
-        );
-      }
-      acc.sketch = CenteredSketch.fromJSON(json.sketch);
-      acc.pending = null;
-    }
+    if (json.sketch !== null) acc.sketch = CenteredSketch.fromJSON(json.sketch);
     acc.stringCounts = new Map(json.stringCounts);
     acc.stringOther = json.stringOther;
     acc.hll = json.hll === null ? null : HyperLogLog.fromBase64(json.hll);
@@ -647,11 +657,58 @@ export class DatasetAccumulator implements CellVisitor {
    * be read is counted as unparseable (and false is returned).
    */
   addPayload(payload: Payload, options: PayloadOptions = {}): boolean {
-    const type = mediaType(payload.contentType);
+    return this.addText(payload.data, payload.contentType, options);
+  }
+
+  /**
+   * Adds every record of a data-capture file (JSON Lines): the `side` of each record
+   * (endpointInput by default; endpointOutput for prediction drift) is decoded and parsed as
+   * `addPayload` does. Lines that are not capture records count as unparseable. Returns the
+   * number of records added.
+   */
+  addCaptureFile(text: string, options: PayloadOptions & { readonly side?: CaptureSide } = {}): number {
+    const side = options.side ?? 'endpointInput';
+    let added = 0;
+    let from = 0;
+    while (from < text.length) {
+      let nl = text.indexOf('\n', from);
+      if (nl < 0) nl = text.length;
+      if (nl > from + 1 || (nl === from + 1 && text.charCodeAt(from) > 32)) {
+        const capture = readCaptureLine(text.slice(from, nl), side);
+        if (capture === null) {
+          this.addUnparseable(`not a capture record with captureData.${side}.data`);
+        } else {
+          const encoding = capture.encoding;
+          const plain = encoding === undefined || encoding === 'CSV' || encoding === 'JSON';
+          const payload = plain
+            ? {
+                data: capture.data,
+                contentType:
+                  capture.observedContentType ?? (encoding === 'JSON' ? 'application/json' : 'text/csv'),
+              }
+            : decodeCaptureData(capture);
+          if (this.addText(payload.data, payload.contentType, options)) added++;
+        }
+      }
+      from = nl + 1;
+    }
+    return added;
+  }
+
+  private lastContentType = '';
+  private lastMediaType = '';
+
+  private addText(data: string, contentType: string, options: PayloadOptions): boolean {
+    // Every record of a capture file usually has the same content type: parse it once.
+    if (contentType !== this.lastContentType) {
+      this.lastContentType = contentType;
+      this.lastMediaType = mediaType(contentType);
+    }
+    const type = this.lastMediaType;
     if (type === 'text/csv' || type === 'application/csv') {
       const before = this.rows;
       try {
-        scanCsv(payload.data, this);
+        scanCsv(data, this);
       } catch (error) {
         // The rows before the bad quote were added: keep them, count the record as unparseable.
         this.addUnparseable(`CSV: ${(error as Error).message}`);
@@ -665,15 +722,15 @@ export class DatasetAccumulator implements CellVisitor {
       return true;
     }
     if (type === 'application/json' || type.endsWith('+json')) {
-      return this.addJsonDocuments([payload.data], options);
+      return this.addJsonDocuments([data], options);
     }
     if (JSON_LINES.has(type)) {
       return this.addJsonDocuments(
-        payload.data.split('\n').filter((line) => line.trim() !== ''),
+        data.split('\n').filter((line) => line.trim() !== ''),
         options,
       );
     }
-    this.addUnparseable(`unsupported content type '${payload.contentType}'`);
+    this.addUnparseable(`unsupported content type '${contentType}'`);
     return false;
   }
 

@@ -7,8 +7,9 @@
  *   Integral    ^(-|\+)? ?\d+$
  *   Boolean     ^(true|false)$            (Model Monitor has no Boolean type: String here)
  *   String      anything else
- * `classifyCell` implements the same grammar with a hand-written scanner (no regex, no
- * substring) because it runs for every cell of every record; it also computes the number.
+ * The same grammar is implemented here by a hand-written scanner (no regex, no substring)
+ * because it runs for every cell of every record; it also computes the number, in the same
+ * pass that finds the end of the cell.
  */
 
 export const CellKind = { Missing: 0, Integral: 1, Fractional: 2, String: 3 } as const;
@@ -18,27 +19,26 @@ export type CellKind = (typeof CellKind)[keyof typeof CellKind];
 const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
 
 /**
- * The numeric value of the last cell `classifyCell` found Integral or Fractional (a module
- * variable rather than a returned pair, so that the hot path allocates nothing).
+ * The numeric value of the last cell found Integral or Fractional (module variables rather than
+ * a returned tuple, so that the hot path allocates nothing).
  */
 export let cellValue = 0;
+let numberKind: CellKind = CellKind.Integral;
 
 function isSpace(c: number): boolean {
   return c === 32 || c === 9 || c === 13;
 }
 
 /**
- * Classifies `text[start, end)` (surrounding spaces and tabs ignored) and, for numbers, sets
- * `cellValue`. Numbers with at most 15 significant digits and a decimal exponent within ±22
+ * Reads deequ's number grammar at `text[i]` (no leading spaces), stopping before `end` or the
+ * first character that cannot continue it. Returns the index after the number, or −1 when the
+ * text there is not a number (then it is a String, whatever follows). Sets `cellValue` and
+ * `numberKind`. Numbers with at most 15 significant digits and a decimal exponent within ±22
  * are computed exactly as m·10^e or m/10^e (Clinger's fast path: both operands are exact
  * doubles, so one correctly rounded operation gives the correctly rounded value); the rest go
- * through `Number()`. Non-finite results (1e999) count as String: they cannot be sketched.
+ * through `Number()`. Non-finite results (1e999) are not numbers: they cannot be sketched.
  */
-export function classifyCell(text: string, start: number, end: number): CellKind {
-  while (start < end && isSpace(text.charCodeAt(start))) start++;
-  while (end > start && isSpace(text.charCodeAt(end - 1))) end--;
-  if (start === end) return CellKind.Missing;
-  let i = start;
+function readNumber(text: string, i: number, end: number): number {
   let c = text.charCodeAt(i);
   let negative = false;
   if (c === 45 || c === 43) {
@@ -58,14 +58,10 @@ export function classifyCell(text: string, start: number, end: number): CellKind
     }
     i++;
   }
-  if (i === digitsStart) return CellKind.String;
-  if (i === end) {
-    cellValue = significant <= 15 ? mantissa : Number(text.slice(digitsStart, end));
-    if (negative) cellValue = -cellValue;
-    return CellKind.Integral;
-  }
+  if (i === digitsStart) return -1;
   let exponent = 0;
-  if (c === 46) {
+  let fractional = false;
+  if (i < end && c === 46) {
     i++;
     const fractionStart = i;
     while (i < end) {
@@ -77,12 +73,11 @@ export function classifyCell(text: string, start: number, end: number): CellKind
       }
       i++;
     }
-    if (i === fractionStart) return CellKind.String;
+    if (i === fractionStart) return -1;
     exponent = fractionStart - i;
+    fractional = true;
   }
-  if (i < end) {
-    c = text.charCodeAt(i);
-    if (c !== 69 && c !== 101) return CellKind.String;
+  if (i < end && (c === 69 || c === 101)) {
     i++;
     let expNegative = false;
     if (i < end) {
@@ -96,25 +91,38 @@ export function classifyCell(text: string, start: number, end: number): CellKind
     let e = 0;
     while (i < end) {
       c = text.charCodeAt(i);
-      if (c < 48 || c > 57) return CellKind.String;
+      if (c < 48 || c > 57) break;
       if (e < 100000) e = e * 10 + (c - 48);
       i++;
     }
-    if (i === expStart) return CellKind.String;
+    if (i === expStart) return -1;
     exponent += expNegative ? -e : e;
+    fractional = true;
   }
   let value: number;
   if (significant <= 15 && exponent >= -22 && exponent <= 22) {
     value = exponent < 0 ? mantissa / (POW10[-exponent] as number) : mantissa * (POW10[exponent] as number);
   } else {
-    value = Number(text.slice(digitsStart, end));
+    value = Number(text.slice(digitsStart, i));
   }
-  if (!Number.isFinite(value)) return CellKind.String;
+  if (!Number.isFinite(value)) return -1;
   cellValue = negative ? -value : value;
-  return CellKind.Fractional;
+  numberKind = fractional ? CellKind.Fractional : CellKind.Integral;
+  return i;
 }
 
-/** Classifies a whole string (JSON string values, unquoted CSV cells). */
+/**
+ * Classifies `text[start, end)` (surrounding spaces and tabs ignored) and, for numbers, sets
+ * `cellValue`.
+ */
+export function classifyCell(text: string, start: number, end: number): CellKind {
+  while (start < end && isSpace(text.charCodeAt(start))) start++;
+  while (end > start && isSpace(text.charCodeAt(end - 1))) end--;
+  if (start === end) return CellKind.Missing;
+  return readNumber(text, start, end) === end ? numberKind : CellKind.String;
+}
+
+/** Classifies a whole string (JSON string values, quoted CSV cells). */
 export function classifyString(text: string): CellKind {
   return classifyCell(text, 0, text.length);
 }
@@ -152,7 +160,7 @@ function readQuoted(text: string, open: number): [string, number] {
 /**
  * Feeds every row of a CSV body (RFC 4180: `,` separators, `\n` or `\r\n` line ends, `"`
  * quoting with `""` escapes) to `visitor`; blank lines are skipped. Returns the number of rows.
- * Unquoted cells are typed in place (`classifyCell`), so a numeric cell allocates nothing.
+ * Unquoted cells are typed while their end is found, so a numeric cell allocates nothing.
  * Throws SyntaxError only for an unterminated quote.
  */
 export function scanCsv(text: string, visitor: CellVisitor): number {
@@ -160,50 +168,51 @@ export function scanCsv(text: string, visitor: CellVisitor): number {
   let rows = 0;
   let i = 0;
   while (i < n) {
-    // Skip blank lines.
     let c = text.charCodeAt(i);
     if (c === 10) {
       i++;
       continue;
     }
-    if (c === 13 && text.charCodeAt(i + 1) === 10) {
+    if (c === 13 && (i + 1 === n || text.charCodeAt(i + 1) === 10)) {
       i += 2;
       continue;
     }
     let column = 0;
-    let cellStart = i;
     for (;;) {
-      c = i < n ? text.charCodeAt(i) : 10;
-      if (c === 34 && isBlankBetween(text, cellStart, i)) {
+      // One cell starting at i: skip leading blanks.
+      c = text.charCodeAt(i);
+      while (c === 32 || c === 9) c = text.charCodeAt(++i);
+      if (i < n && c === 34) {
         const [value, after] = readQuoted(text, i);
-        let j = after;
-        while (j < n && isSpace(text.charCodeAt(j)) && text.charCodeAt(j) !== 13) j++;
         emitString(visitor, column, value);
-        i = j;
-        c = i < n ? text.charCodeAt(i) : 10;
-        if (c === 44) {
-          column++;
-          i++;
-          cellStart = i;
-          continue;
+        i = after;
+        // Whatever follows the closing quote up to the delimiter is ignored.
+        i = delimiterAt(text, i, n);
+      } else {
+        const start = i;
+        const after = i < n && c !== 44 && c !== 10 ? readNumber(text, i, n) : -1;
+        if (after >= 0) {
+          i = after;
+          c = text.charCodeAt(i);
+          while (isSpace(c)) c = text.charCodeAt(++i);
         }
-        // End of line (or stray characters after the quote, which are ignored up to it).
-        while (i < n && text.charCodeAt(i) !== 10) i++;
-        i++;
-        column++;
-        break;
-      }
-      if (c === 44 || c === 10) {
-        emitCell(visitor, column, text, cellStart, i);
-        column++;
-        i++;
-        if (c === 44) {
-          cellStart = i;
-          continue;
+        if (after >= 0 && (i === n || c === 44 || c === 10)) {
+          visitor.numberCell(column, cellValue, numberKind === CellKind.Integral);
+        } else {
+          i = delimiterAt(text, i, n);
+          let end = i;
+          while (end > start && isSpace(text.charCodeAt(end - 1))) end--;
+          if (end === start) visitor.missingCell(column);
+          else visitor.stringCell(column, text.slice(start, end));
         }
-        break;
       }
-      i++;
+      column++;
+      if (i < n && text.charCodeAt(i) === 44) {
+        i++;
+        continue;
+      }
+      i++; // past the '\n' (or the end)
+      break;
     }
     visitor.endRow(column);
     rows++;
@@ -211,20 +220,14 @@ export function scanCsv(text: string, visitor: CellVisitor): number {
   return rows;
 }
 
-function isBlankBetween(text: string, from: number, to: number): boolean {
-  for (let k = from; k < to; k++) if (!isSpace(text.charCodeAt(k))) return false;
-  return true;
-}
-
-function emitCell(visitor: CellVisitor, column: number, text: string, start: number, end: number): void {
-  const kind = classifyCell(text, start, end);
-  if (kind === CellKind.Integral || kind === CellKind.Fractional) {
-    visitor.numberCell(column, cellValue, kind === CellKind.Integral);
-  } else if (kind === CellKind.Missing) {
-    visitor.missingCell(column);
-  } else {
-    visitor.stringCell(column, trimmed(text, start, end));
+/** Index of the next ',' or '\n' at or after i (n if none). */
+function delimiterAt(text: string, i: number, n: number): number {
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (c === 44 || c === 10) return i;
+    i++;
   }
+  return n;
 }
 
 function emitString(visitor: CellVisitor, column: number, value: string): void {
@@ -236,10 +239,4 @@ function emitString(visitor: CellVisitor, column: number, value: string): void {
   } else {
     visitor.stringCell(column, value);
   }
-}
-
-function trimmed(text: string, start: number, end: number): string {
-  while (start < end && isSpace(text.charCodeAt(start))) start++;
-  while (end > start && isSpace(text.charCodeAt(end - 1))) end--;
-  return text.slice(start, end);
 }
