@@ -11,6 +11,7 @@ import {
   DatasetAccumulator,
   decodeCaptureData,
   InvalidJsonPathError,
+  readCaptureLine,
 } from '../../lambdas/domain/monitoring/index.js';
 import { SeededRandom } from '../../lambdas/domain/monitoring/random.js';
 
@@ -32,7 +33,7 @@ describe('cell typing follows deequ', () => {
     ['1e3', CellKind.Fractional, 1000],
     ['2.5E-3', CellKind.Fractional, 0.0025],
     ['6.02e+23', CellKind.Fractional, 6.02e23],
-    ['12345678901234567890', CellKind.Integral, 12345678901234567890],
+    ['12345678901234567890', CellKind.Integral, Number('12345678901234567890')],
   ])('%j is %s with value %s', (text, kind, value) => {
     expect(classify(text)).toEqual([kind, value]);
   });
@@ -223,5 +224,82 @@ describe('DatasetAccumulator.addPayload', () => {
     const absent = new DatasetAccumulator(names);
     absent.addPayload({ data: '1,2\n3,4', contentType: 'text/csv' });
     expect(absent.toStatistics().features.map((f) => f.name)).toEqual(['a', 'b']);
+  });
+});
+
+describe('capture files', () => {
+  const line = (
+    input: object,
+    output: object = { observedContentType: 'text/csv', mode: 'OUTPUT', data: '0.5', encoding: 'CSV' },
+  ) =>
+    JSON.stringify({
+      captureData: { endpointInput: input, endpointOutput: output },
+      eventMetadata: { eventId: 'e1', inferenceTime: '2026-11-25T12:00:00Z' },
+      eventVersion: '0',
+    });
+
+  it.each([
+    [{ observedContentType: 'text/csv', mode: 'INPUT', data: '1,2,3', encoding: 'CSV' }],
+    [{ data: '{"instances": [[1, "a\\"b"]]}', encoding: 'JSON', observedContentType: 'application/json' }],
+    [
+      {
+        encoding: 'BASE64',
+        mode: 'INPUT',
+        data: Buffer.from('1,2').toString('base64'),
+        observedContentType: 'text/csv',
+      },
+    ],
+    [{ data: 'x,y', extra: { nested: [1, { data: 'not this' }] }, observedContentType: 'text/csv' }],
+  ])('reads one side of a record as JSON.parse would: %j', (input) => {
+    const expected = { ...input } as Record<string, unknown>;
+    delete expected.extra;
+    expect(readCaptureLine(line(input), 'endpointInput')).toEqual(expected);
+    expect(readCaptureLine(line(input), 'endpointOutput')).toEqual({
+      observedContentType: 'text/csv',
+      mode: 'OUTPUT',
+      data: '0.5',
+      encoding: 'CSV',
+    });
+  });
+
+  it('falls back to JSON.parse for unusual layouts, and refuses lines that are not capture records', () => {
+    const spaced =
+      '{ "captureData" : { "endpointInput" : { "data" : "1,2" , "observedContentType" : "text/csv" } } }';
+    expect(readCaptureLine(spaced, 'endpointInput')).toEqual({
+      data: '1,2',
+      observedContentType: 'text/csv',
+    });
+    const escapedKey = '{"captureData": {"endpointInput": {"d\\u0061ta": "3,4"}}}';
+    expect(readCaptureLine(escapedKey, 'endpointInput')).toEqual({ data: '3,4' });
+    expect(readCaptureLine('{"captureData": {}}', 'endpointInput')).toBeNull();
+    expect(readCaptureLine('{"captureData": {"endpointInput": {"data": 5}}}', 'endpointInput')).toBeNull();
+    expect(readCaptureLine('not json', 'endpointInput')).toBeNull();
+  });
+
+  it('adds a whole capture file, input or output side, counting bad lines', () => {
+    const file = [
+      line({ observedContentType: 'text/csv', mode: 'INPUT', data: '1,2,3\n4,5,6', encoding: 'CSV' }),
+      '',
+      'garbage',
+      line({
+        observedContentType: 'application/json',
+        mode: 'INPUT',
+        data: Buffer.from('[[7, 8, 9]]').toString('base64'),
+        encoding: 'BASE64',
+      }),
+      line({ observedContentType: 'text/csv', mode: 'INPUT', data: '', encoding: 'CSV' }),
+    ].join('\n');
+    const acc = new DatasetAccumulator(['a', 'b', 'c']);
+    expect(acc.addCaptureFile(file)).toBe(2);
+    expect(acc.summary).toEqual({
+      records: 4,
+      rows: 3,
+      unparseable: 2,
+      errors: ['not a capture record with captureData.endpointInput.data', 'CSV: the body holds no rows'],
+    });
+    expect(acc.toStatistics().features.map((f) => f.numerical_statistics?.sum)).toEqual([12, 15, 18]);
+    const outputs = new DatasetAccumulator(['score']);
+    expect(outputs.addCaptureFile(file, { side: 'endpointOutput' })).toBe(3);
+    expect(outputs.toStatistics().features[0]?.numerical_statistics?.sum).toBe(1.5);
   });
 });

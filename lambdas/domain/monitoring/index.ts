@@ -23,7 +23,7 @@ export {
   suggestBaselineFromPayloads,
   suggestConstraints,
 } from './baseline.js';
-export { type CaptureData, decodeCaptureData } from './capture.js';
+export { type CaptureData, type CaptureSide, decodeCaptureData, readCaptureLine } from './capture.js';
 export {
   bucketCounts,
   cdfFromSample,
