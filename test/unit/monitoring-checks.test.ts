@@ -5,7 +5,9 @@ import {
   DatasetAccumulator,
   detectDrift,
   driftFindings,
+  featureHistograms,
   formatMonitoringFile,
+  ksCriticalCoefficient,
   modelMonitorMetrics,
   parseConstraints,
   parseViolations,
@@ -162,5 +164,47 @@ describe('constraint checks on a monitoring window', () => {
       { feature: 'income', flaggedBy: ['l_infinity', 'ks+effect'] },
       { feature: 'region', flaggedBy: ['l_infinity', 'chi2+effect'] },
     ]);
+  });
+
+  it('builds side-by-side histograms on shared buckets for the report', () => {
+    const current = window(2000, normalRow);
+    const [bIncome, cIncome] = [baseline.features[0], current.features[0]];
+    const [bRegion, cRegion] = [baseline.features[2], current.features[2]];
+    if (!bIncome || !cIncome || !bRegion || !cRegion) throw new Error('features missing');
+    const income = featureHistograms(bIncome, cIncome);
+    expect(income?.kind).toBe('numeric');
+    expect(income?.labels).toHaveLength(10);
+    expect(income?.baseline.reduce((s, x) => s + x, 0)).toBe(5000);
+    expect(income?.current.reduce((s, x) => s + x, 0)).toBe(2000);
+    const region = featureHistograms(bRegion, cRegion);
+    expect(region).toMatchObject({ kind: 'categorical', labels: ['east', 'north', 'south', 'west'] });
+  });
+
+  it('lets the Robust coefficient follow another confidence, and does not call a feature without constraints extra', () => {
+    const current = window(
+      3000,
+      () => `${r.normal(5200, 800).toFixed(2)},${18 + r.poisson(20)},north,${r.poisson(5)}`,
+    );
+    const deequ = checkConstraints({ constraints, baseline, current }).distances.find(
+      (d) => d.feature === 'income',
+    );
+    const loose = checkConstraints({
+      constraints,
+      baseline,
+      current,
+      robustCoefficient: ksCriticalCoefficient(0.05),
+    }).distances.find((d) => d.feature === 'income');
+    expect(ksCriticalCoefficient(0.05)).toBeCloseTo(1.358, 3);
+    expect(loose?.robust).toBeGreaterThan(deequ?.robust ?? Number.POSITIVE_INFINITY);
+    const fewer = parseConstraints(
+      formatMonitoringFile({
+        ...constraints,
+        features: constraints.features.filter((f) => f.name !== 'clicks'),
+      }),
+    );
+    const types = checkConstraints({ constraints: fewer, baseline, current }).violations.map(
+      (v) => `${v.feature_name}:${v.constraint_check_type}`,
+    );
+    expect(types.filter((t) => t.startsWith('clicks'))).toEqual([]);
   });
 });

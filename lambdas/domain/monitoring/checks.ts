@@ -80,6 +80,12 @@ export interface CheckInput {
   readonly baseline: Statistics;
   /** The window's statistics. */
   readonly current: Statistics;
+  /**
+   * The coefficient c of linf_robust = max(0, simple − c·√((n+m)/(nm))). deequ fixes 1.8, the
+   * two-sample KS critical value at α ≈ 0.003; `ksCriticalCoefficient(α)` gives it for another
+   * confidence. @default 1.8
+   */
+  readonly robustCoefficient?: number;
 }
 
 function pct(x: number): string {
@@ -124,7 +130,8 @@ export function checkConstraints(input: CheckInput): ConstraintCheckResult {
   const violations: ConstraintViolation[] = [];
   const currentByName = new Map(current.features.map((f) => [f.name, f]));
   const baselineByName = new Map(baseline.features.map((f) => [f.name, f]));
-  const known = new Set(constraints.features.map((f) => f.name));
+  // A feature the baseline knows is not "extra" even if a hand edit removed its constraints.
+  const known = new Set([...constraints.features.map((f) => f.name), ...baselineByName.keys()]);
   const distances: DriftDistance[] = [];
 
   const missing = constraints.features.filter((f) => !currentByName.has(f.name));
@@ -192,7 +199,7 @@ export function checkConstraints(input: CheckInput): ConstraintCheckResult {
     const base = baselineByName.get(constraint.name);
     const distance =
       config.performComparison && base
-        ? driftDistance(constraint.inferred_type, base, feature, config)
+        ? driftDistance(constraint.inferred_type, base, feature, config, input.robustCoefficient)
         : null;
     if (distance) distances.push(distance);
     if (distance?.exceeded) {
@@ -222,13 +229,14 @@ export function driftDistance(
   base: FeatureStatistics,
   current: FeatureStatistics,
   config: MonitoringConfig,
+  robustCoefficient = 1.8,
 ): DriftDistance | null {
   if (type === 'Integral' || type === 'Fractional') {
     const a = numericDistribution(base);
     const b = numericDistribution(current);
     if (!a || !b) return null;
     const simple = lInfinity(a.cdf, b.cdf);
-    const robust = lInfinityRobust(simple, a.cdf.total, b.cdf.total);
+    const robust = lInfinityRobust(simple, a.cdf.total, b.cdf.total, robustCoefficient);
     const value = config.comparisonMethod === 'Robust' ? robust : simple;
     return {
       feature: current.name,
@@ -252,7 +260,7 @@ export function driftDistance(
     aligned.a.forEach((ca, i) => {
       simple = Math.max(simple, Math.abs(ca / a.total - (aligned.b[i] as number) / b.total));
     });
-    const robust = lInfinityRobust(simple, a.total, b.total);
+    const robust = lInfinityRobust(simple, a.total, b.total, robustCoefficient);
     const threshold = config.categoricalComparisonThreshold;
     if (config.categoricalDriftMethod === 'ChiSquared') {
       const { pValue } = chiSquareHomogeneity([aligned.a, aligned.b]);

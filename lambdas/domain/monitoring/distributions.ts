@@ -3,7 +3,7 @@
  * Understudy's DDSketch, or from SageMaker's KLL sketch so that baselines made by SageMaker
  * keep working), and the categorical counts of a String feature.
  */
-import { cdfFromWeighted, type EmpiricalCdf } from './cdf.js';
+import { bucketCounts, cdfFromWeighted, type EmpiricalCdf, quantileOf } from './cdf.js';
 import type { FeatureStatistics, Statistics } from './schemas.js';
 import { CenteredSketch } from './sketch.js';
 
@@ -130,4 +130,59 @@ export function completenessOf(feature: FeatureStatistics): number | null {
   const rows = common.num_present + common.num_missing;
   const present = presentOf(feature) ?? common.num_present;
   return rows > 0 ? present / rows : null;
+}
+
+export interface FeatureHistograms {
+  readonly feature: string;
+  readonly kind: 'numeric' | 'categorical';
+  /** Bucket labels: `(lo, hi]` ranges for numeric features, values for categorical ones. */
+  readonly labels: string[];
+  /** Numeric features: the bucket edges (labels.length − 1 of them); empty for categorical. */
+  readonly edges: number[];
+  readonly baseline: number[];
+  readonly current: number[];
+}
+
+/**
+ * Baseline and current counts on the same buckets, for side-by-side histograms in a report:
+ * numeric features on `buckets` equal-width buckets spanning both windows' ranges, String
+ * features on the union of their categories. Null when the feature cannot be compared.
+ */
+export function featureHistograms(
+  baseline: FeatureStatistics,
+  current: FeatureStatistics,
+  buckets = 10,
+): FeatureHistograms | null {
+  const a = numericDistribution(baseline);
+  const b = numericDistribution(current);
+  if ((baseline.inferred_type === 'Integral' || baseline.inferred_type === 'Fractional') && a && b) {
+    const lo = Math.min(quantileOf(a.cdf, 0), quantileOf(b.cdf, 0));
+    const hi = Math.max(quantileOf(a.cdf, 1), quantileOf(b.cdf, 1));
+    const width = (hi - lo) / buckets;
+    const edges = width > 0 ? Array.from({ length: buckets - 1 }, (_, i) => lo + (i + 1) * width) : [];
+    const fmt = (x: number) => Number(x.toPrecision(4)).toString();
+    const bounds = [lo, ...edges, hi];
+    return {
+      feature: baseline.name,
+      kind: 'numeric',
+      labels: bounds.slice(1).map((upper, i) => `(${fmt(bounds[i] as number)}, ${fmt(upper)}]`),
+      edges,
+      baseline: bucketCounts(a.cdf, edges),
+      current: bucketCounts(b.cdf, edges),
+    };
+  }
+  const ca = categoricalCounts(baseline);
+  const cb = categoricalCounts(current);
+  if (baseline.inferred_type === 'String' && ca && cb) {
+    const aligned = alignCategories(ca, cb);
+    return {
+      feature: baseline.name,
+      kind: 'categorical',
+      labels: aligned.labels,
+      edges: [],
+      baseline: aligned.a,
+      current: aligned.b,
+    };
+  }
+  return null;
 }
