@@ -4,10 +4,11 @@
  * (`toJSON` / `fromJSON`) between parallel workers, and the merged one writes the window's
  * statistics.json (`toStatistics`).
  *
- * Per feature it keeps, in O(1) memory per numeric value:
+ * Per feature it keeps, in memory that does not grow with the number of values:
  * - counts of missing, Integral, Fractional and String cells (deequ's type inference);
  * - over the numeric values: count, mean and M2 (Welford; merged with Chan et al.'s pairwise
- *   formula), a Neumaier-compensated sum, min, max, and a DDSketch (see sketch.ts);
+ *   formula), a Neumaier-compensated sum, min, max, and their distribution — exact counts per
+ *   value while there are at most 1,000 distinct numbers, then a DDSketch (see sketch.ts);
  * - over String values: exact counts of up to `maxDistinct` distinct values (10,000 by
  *   default); beyond that, further new values are counted only in aggregate
  *   (`other_count`) and the distinct count switches to a HyperLogLog estimate (±1.6%) —
