@@ -65,8 +65,15 @@ function skipSpace(s: string, i: number): number {
   }
 }
 
-/** The string literal opening at s[i] and the index after it; undefined if malformed. */
-function readString(s: string, i: number): [string, number] | undefined {
+/**
+ * The string literal opening at s[i] and the index after it; undefined if malformed.
+ * `plain` says the line holds no backslash, so no string in it has escapes.
+ */
+function readString(s: string, i: number, plain = false): [string, number] | undefined {
+  if (plain) {
+    const close = s.indexOf('"', i + 1);
+    return close < 0 ? undefined : [s.slice(i + 1, close), close + 1];
+  }
   let j = i + 1;
   let escaped = false;
   for (;;) {
@@ -131,6 +138,7 @@ function scanSide(line: string, side: CaptureSide): CaptureData | null | undefin
   let observedContentType: string | undefined;
   let mode: string | undefined;
   let encoding: string | undefined;
+  const plain = line.indexOf('\\') < 0;
   for (;;) {
     i = skipSpace(line, i);
     const c = line.charCodeAt(i);
@@ -140,13 +148,13 @@ function scanSide(line: string, side: CaptureSide): CaptureData | null | undefin
       continue;
     }
     if (c !== 34) return undefined;
-    const k = readString(line, i);
+    const k = readString(line, i, plain);
     if (!k) return undefined;
     i = skipSpace(line, k[1]);
     if (line.charCodeAt(i) !== 58) return undefined;
     i = skipSpace(line, i + 1);
     if (line.charCodeAt(i) === 34) {
-      const v = readString(line, i);
+      const v = readString(line, i, plain);
       if (!v) return undefined;
       i = v[1];
       if (k[0] === 'data') data = v[0];
