@@ -35,6 +35,8 @@ export interface SavedState {
   readonly secrets: Record<string, SavedSecret>;
   readonly tables: Record<string, { readonly name: string; readonly items: number }>;
   readonly buckets: Record<string, { readonly name: string; readonly objects: number }>;
+  /** The stack's physical ids when saved, to rewrite references to them on restore. */
+  readonly physicalIds?: Record<string, string>;
 }
 
 interface SavedObject {
@@ -239,6 +241,7 @@ export async function saveState(
     secrets,
     tables,
     buckets,
+    physicalIds: { ...(previous?.physicalIds ?? {}), ...ctx.physicalIds },
   };
   writeFileSync(path.join(temp, 'state.json'), JSON.stringify(state, null, 2));
   // Swap: the old state is only removed once the new one is in place.
@@ -264,6 +267,46 @@ export function loadState(stateDir: string): SavedState | undefined {
   return undefined;
 }
 
+/**
+ * Old → new physical names, for the data that refers to the stack's resources (a model's
+ * `s3://<bucket>/...` URL in the registry): moto names resources anew on every start. Queue
+ * URLs also map by queue name (the emulator's port may differ); ids too short to be
+ * unmistakable are left alone. Longest first, so a URL is replaced before the name in it.
+ */
+export function physicalRenames(
+  before: Readonly<Record<string, string>>,
+  after: Readonly<Record<string, string>>,
+): [string, string][] {
+  const pairs = new Map<string, string>();
+  for (const [logicalId, old] of Object.entries(before)) {
+    const now = after[logicalId];
+    if (!now || now === old || old.length < 12) continue;
+    pairs.set(old, now);
+    const oldName = old.split('/').pop() ?? '';
+    const newName = now.split('/').pop() ?? '';
+    if (/^https?:\/\//.test(old) && oldName.length >= 12 && oldName !== newName) pairs.set(oldName, newName);
+  }
+  return [...pairs].sort((a, b) => b[0].length - a[0].length);
+}
+
+/** Applies the renames to every string inside a (decoded) DynamoDB item. */
+export function rewriteStrings(value: unknown, renames: readonly [string, string][]): unknown {
+  if (renames.length === 0) return value;
+  if (typeof value === 'string') {
+    let text = value;
+    for (const [from, to] of renames) if (text.includes(from)) text = text.replaceAll(from, to);
+    return text;
+  }
+  if (value instanceof Uint8Array) return value;
+  if (Array.isArray(value)) return value.map((item) => rewriteStrings(item, renames));
+  if (typeof value === 'object' && value !== null) {
+    const result: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) result[key] = rewriteStrings(item, renames);
+    return result;
+  }
+  return value;
+}
+
 export interface RestoreReport {
   readonly tables: Record<string, number | 'not empty' | 'missing'>;
   readonly buckets: Record<string, number | 'not empty' | 'missing'>;
@@ -279,6 +322,7 @@ export async function restoreState(
   stateDir: string,
   state: SavedState,
 ): Promise<RestoreReport> {
+  const renames = physicalRenames(state.physicalIds ?? {}, ctx.physicalIds);
   const report: { tables: RestoreReport['tables']; buckets: RestoreReport['buckets'] } = {
     tables: {},
     buckets: {},
@@ -296,7 +340,7 @@ export async function restoreState(
       continue;
     }
     const items = (JSON.parse(readFileSync(file, 'utf8')) as JsonValue[]).map(
-      (item) => decodeAttributeValue(item) as Record<string, AttributeValue>,
+      (item) => rewriteStrings(decodeAttributeValue(item), renames) as Record<string, AttributeValue>,
     );
     for (let i = 0; i < items.length; i += 25) {
       let requests: WriteRequest[] = items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } }));

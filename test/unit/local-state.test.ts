@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { formatEnvFile, parseEnvFile } from '../../scripts/local/env-file.js';
 import { createLambdaContext, invokeHandler, LambdaTimeoutError } from '../../scripts/local/lambda.js';
-import { decodeAttributeValue, encodeAttributeValue, objectFiles } from '../../scripts/local/state.js';
+import {
+  decodeAttributeValue,
+  encodeAttributeValue,
+  objectFiles,
+  physicalRenames,
+  rewriteStrings,
+} from '../../scripts/local/state.js';
 
 describe('saved DynamoDB items', () => {
   it('round-trip through JSON, binary values included', () => {
@@ -96,5 +102,46 @@ describe('Lambda invocation', () => {
     await expect(invokeHandler(() => new Promise(() => {}), 1, context)).rejects.toBeInstanceOf(
       LambdaTimeoutError,
     );
+  });
+});
+
+describe('references to renamed resources', () => {
+  const before = {
+    Bucket: 'understudy-artifactstorebucket47ce7d81-aaaaaaaaaaaa',
+    Queue: 'http://127.0.0.1:4566/123456789012/Understudy-MirrorQueue-AAAAAAAAAAAA',
+    Key: '5b2896ff-b997-409d-ae75-7169bcafbc42',
+    Short: 'abc',
+  };
+  const after = {
+    Bucket: 'understudy-artifactstorebucket47ce7d81-bbbbbbbbbbbb',
+    Queue: 'http://127.0.0.1:4577/123456789012/Understudy-MirrorQueue-BBBBBBBBBBBB',
+    Key: '5b2896ff-b997-409d-ae75-7169bcafbc42',
+    Short: 'xyz',
+  };
+  const renames = physicalRenames(before, after);
+
+  it('maps old physical names to new ones, queue names included, longest first', () => {
+    expect(renames).toEqual([
+      [before.Queue, after.Queue],
+      [before.Bucket, after.Bucket],
+      ['Understudy-MirrorQueue-AAAAAAAAAAAA', 'Understudy-MirrorQueue-BBBBBBBBBBBB'],
+    ]);
+  });
+
+  it('rewrites every string of an item, leaving binary values alone', () => {
+    const item = {
+      pk: { S: 'model#m1' },
+      url: { S: `s3://${before.Bucket}/models/m1.onnx` },
+      list: { L: [{ S: `arn:aws:sqs:us-east-1:123456789012:Understudy-MirrorQueue-AAAAAAAAAAAA` }] },
+      set: { SS: [before.Queue] },
+      raw: { B: new Uint8Array([1, 2]) },
+    };
+    expect(rewriteStrings(item, renames)).toEqual({
+      pk: { S: 'model#m1' },
+      url: { S: `s3://${after.Bucket}/models/m1.onnx` },
+      list: { L: [{ S: 'arn:aws:sqs:us-east-1:123456789012:Understudy-MirrorQueue-BBBBBBBBBBBB' }] },
+      set: { SS: [after.Queue] },
+      raw: { B: new Uint8Array([1, 2]) },
+    });
   });
 });
