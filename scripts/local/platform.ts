@@ -54,6 +54,8 @@ export interface LocalPlatformOptions {
   readonly forceSynth?: boolean;
   /** Local shortcut for SQS retries, see PollerOptions.retryDelaySeconds. */
   readonly sqsRetryDelaySeconds?: number;
+  /** Concurrent batches per SQS event source mapping. @default 5, as Lambda starts */
+  readonly sqsConcurrency?: number;
   /** Log every HTTP request. @default true */
   readonly accessLog?: boolean;
   readonly log?: Log;

@@ -52,6 +52,9 @@ import {
 
 export type Log = (message: string) => void;
 
+/** Concurrent batches Lambda starts an SQS event source mapping with. */
+const LAMBDA_SQS_INITIAL_CONCURRENCY = 5;
+
 /** API Gateway's request payload quota for HTTP APIs. */
 const MAX_REQUEST_BYTES = 10 * 2 ** 20;
 
@@ -68,6 +71,11 @@ export interface RuntimeOptions {
   readonly schedules?: boolean;
   /** See PollerOptions.retryDelaySeconds. */
   readonly sqsRetryDelaySeconds?: number;
+  /**
+   * Batches each event source mapping handles at once: Lambda's initial five, capped by the
+   * mapping's ScalingConfig.MaximumConcurrency. @default 5
+   */
+  readonly sqsConcurrency?: number;
   /** Log every HTTP request. @default true */
   readonly accessLog?: boolean;
   readonly log?: Log;
@@ -371,6 +379,10 @@ export class LocalRuntime {
           : {}),
         log: this.log,
         name: `${fn.fn.name} ← ${queueArn.split(':').pop()}`,
+        concurrency: Math.min(
+          this.options.sqsConcurrency ?? LAMBDA_SQS_INITIAL_CONCURRENCY,
+          source.maximumConcurrency ?? Number.POSITIVE_INFINITY,
+        ),
       });
       poller.start();
       this.pollers.push(poller);

@@ -119,6 +119,11 @@ export interface PollerOptions {
   readonly retryDelaySeconds?: number;
   readonly log?: (message: string) => void;
   readonly name?: string;
+  /**
+   * Batches handled at once. Lambda starts with five concurrent invocations per queue (or the
+   * mapping's ScalingConfig.MaximumConcurrency). @default 1
+   */
+  readonly concurrency?: number;
 }
 
 const sleep = (ms: number, signal: AbortSignal) =>
@@ -142,8 +147,10 @@ export class SqsPoller {
 
   constructor(private readonly options: PollerOptions) {}
 
+  /** Starts `concurrency` poll loops, each receiving and handling its own batches. */
   start(): void {
-    this.loop ??= this.run();
+    const loops = Math.max(1, Math.floor(this.options.concurrency ?? 1));
+    this.loop ??= Promise.all(Array.from({ length: loops }, () => this.run())).then(() => undefined);
   }
 
   /** Stops receiving and waits for the batch in hand to finish. */

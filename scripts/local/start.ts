@@ -3,7 +3,7 @@
  *
  *   tsx scripts/local/start.ts [--port N] [--moto-port N] [--state-dir DIR] [--env-out FILE]
  *                              [--no-restore] [--no-schedules] [--stack-name NAME] [--force-synth]
- *                              [--sqs-retry-delay SECONDS] [--quiet]
+ *                              [--sqs-retry-delay SECONDS] [--sqs-concurrency N] [--quiet]
  *
  * `--env-file FILE` is accepted as a synonym of `--env-out`, but only works on Node >= 22:
  * Node 20 takes `--env-file` anywhere on the command line as its own option and exits when the
@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { type LocalPlatformOptions, startLocalPlatform } from './platform.js';
 
 const USAGE = `usage: tsx scripts/local/start.ts [--port N] [--moto-port N] [--state-dir DIR] [--env-out FILE]
-       [--no-restore] [--no-schedules] [--stack-name NAME] [--force-synth] [--sqs-retry-delay SECONDS] [--quiet]`;
+       [--no-restore] [--no-schedules] [--stack-name NAME] [--force-synth] [--sqs-retry-delay SECONDS] [--sqs-concurrency N] [--quiet]`;
 
 function parsePort(value: string | undefined, flag: string): number {
   const port = Number(value);
@@ -55,6 +55,9 @@ export function parseArgs(argv: readonly string[]): LocalPlatformOptions & { qui
       case '--sqs-retry-delay':
         options.sqsRetryDelaySeconds = Number(value());
         break;
+      case '--sqs-concurrency':
+        options.sqsConcurrency = Number(value());
+        break;
       case '--no-restore':
         options.restore = false;
         break;
@@ -83,6 +86,9 @@ export function parseArgs(argv: readonly string[]): LocalPlatformOptions & { qui
   }
   if ('sqsRetryDelaySeconds' in options && !(Number(options.sqsRetryDelaySeconds) >= 0)) {
     throw new Error('--sqs-retry-delay needs a number of seconds');
+  }
+  if ('sqsConcurrency' in options && !(Number(options.sqsConcurrency) >= 1)) {
+    throw new Error('--sqs-concurrency needs a number >= 1');
   }
   return options as LocalPlatformOptions & { quiet?: boolean };
 }

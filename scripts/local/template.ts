@@ -350,6 +350,8 @@ export interface QueueEventSource {
   readonly maximumBatchingWindowInSeconds: number;
   readonly reportBatchItemFailures: boolean;
   readonly enabled: boolean;
+  /** ScalingConfig.MaximumConcurrency, when set. */
+  readonly maximumConcurrency?: number;
 }
 
 /** SQS event source mappings onto the template's functions. */
@@ -370,6 +372,9 @@ export function queueEventSources(template: CfnTemplate): QueueEventSource[] {
         typeof props.MaximumBatchingWindowInSeconds === 'number' ? props.MaximumBatchingWindowInSeconds : 0,
       reportBatchItemFailures: types.includes('ReportBatchItemFailures'),
       enabled: props.Enabled !== false,
+      ...(isRecord(props.ScalingConfig) && typeof props.ScalingConfig.MaximumConcurrency === 'number'
+        ? { maximumConcurrency: props.ScalingConfig.MaximumConcurrency }
+        : {}),
     });
   }
   return sources;

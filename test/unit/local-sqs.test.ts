@@ -204,3 +204,36 @@ describe('SqsPoller', () => {
     expect(sqs.visibilityChanged).toEqual(['rh-a', 'rh-b']);
   });
 });
+
+describe('SqsPoller concurrency', () => {
+  it('handles as many batches at once as it has poll loops', async () => {
+    const sqs = fakeSqs(Array.from({ length: 6 }, (_, i) => ({ MessageId: `m${i}`, Body: 'x' })));
+    let running = 0;
+    let peak = 0;
+    let handled = 0;
+    const poller = new SqsPoller({
+      sqs: sqs.client,
+      queueUrl: 'q',
+      queueArn: 'arn',
+      region: 'us-east-1',
+      batchSize: 2,
+      maximumBatchingWindowInSeconds: 0,
+      reportBatchItemFailures: false,
+      concurrency: 3,
+      log: () => {},
+      invoke: async (event) => {
+        running++;
+        peak = Math.max(peak, running);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        running--;
+        handled += event.Records.length;
+      },
+    });
+    poller.start();
+    for (let i = 0; i < 100 && handled < 6; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    await poller.stop();
+    expect(handled).toBe(6);
+    expect(peak).toBe(3);
+    expect(sqs.deleted).toHaveLength(6);
+  });
+});
