@@ -31,13 +31,12 @@ export class DynamoDbRegistryStore implements RegistryStore {
     return Item ? { data: Item.d as T, version: Item.v as number } : undefined;
   }
 
-  async create<T>(collection: string, id: string, data: T, options?: { expiresAt?: number }): Promise<void> {
+  async create<T>(collection: string, id: string, data: T): Promise<void> {
     try {
       await this.client.send(
         new PutCommand({
           TableName: this.tableName,
-          // `expiresAt` is the table's TTL attribute.
-          Item: { pk: collection, sk: id, d: data, v: 1, expiresAt: options?.expiresAt },
+          Item: { pk: collection, sk: id, d: data, v: 1 },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );

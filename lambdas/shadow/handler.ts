@@ -1,11 +1,12 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { ENV } from '../../infra/functions.js';
+import { DynamoDbEventClaims } from '../adapters/dynamodb-event-claims.js';
 import { DynamoDbRegistryStore } from '../adapters/dynamodb-registry-store.js';
 import { S3ArtifactSource } from '../adapters/s3-artifact-source.js';
 import { S3CaptureSink, S3ReportSink } from '../adapters/s3-capture-sink.js';
 import { SqsDeadLetters } from '../adapters/sqs-dead-letters.js';
 import { RegistryComparisonRecorder } from '../domain/capture/comparison-recorder.js';
-import { RegistryEventClaims, RegistryProgressStore } from '../domain/capture/progress.js';
+import { RegistryProgressStore } from '../domain/capture/progress.js';
 import { processShadowBatch } from '../domain/capture/shadow-batch.js';
 import { ModelCache } from '../domain/inference/model-cache.js';
 import { clients } from '../shared/clients.js';
@@ -20,7 +21,7 @@ const deps = {
     reports: new S3ReportSink(clients.s3(), requireEnv(ENV.bucket)),
   }),
   progress: new RegistryProgressStore(store),
-  claims: new RegistryEventClaims(store),
+  claims: new DynamoDbEventClaims(clients.dynamo(), requireEnv(ENV.registryTable)),
 };
 
 /**
@@ -28,6 +29,7 @@ const deps = {
  * Messages whose work failed are reported one by one so SQS retries only those.
  */
 export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
+  const started = performance.now();
   const retry = await processShadowBatch(
     event.Records.map((record) => ({
       messageId: record.messageId,
@@ -36,8 +38,14 @@ export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
     })),
     deps,
   );
-  if (retry.length > 0) {
-    console.warn(JSON.stringify({ level: 'warn', msg: 'messages left for retry', count: retry.length }));
-  }
+  console.log(
+    JSON.stringify({
+      level: retry.length > 0 ? 'warn' : 'info',
+      msg: 'mirror batch processed',
+      messages: event.Records.length,
+      retried: retry.length,
+      ms: Math.round(performance.now() - started),
+    }),
+  );
   return { batchItemFailures: retry.map((itemIdentifier) => ({ itemIdentifier })) };
 };

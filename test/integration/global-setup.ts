@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { TestProject } from 'vitest/node';
@@ -26,10 +27,22 @@ export function parseEnvFile(text: string): Record<string, string> {
   return env;
 }
 
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
 export default async function setup(project: TestProject) {
   const dir = mkdtempSync(path.join(tmpdir(), 'understudy-it-'));
   const envFile = path.join(dir, 'local.env');
-  const motoPort = process.env.UNDERSTUDY_TEST_MOTO_PORT ?? '4577';
+  // A free port of its own: the tests always get a fresh emulator, never a developer's.
+  const motoPort = process.env.UNDERSTUDY_TEST_MOTO_PORT ?? String(await freePort());
   // The env file goes by UNDERSTUDY_ENV_FILE: Node 20 reads a --env-file flag anywhere in argv as its own.
   const child: ChildProcess = spawn(
     process.execPath,
@@ -50,13 +63,16 @@ export default async function setup(project: TestProject) {
       env: { ...process.env, FORCE_COLOR: '0', UNDERSTUDY_ENV_FILE: envFile },
     },
   );
+  // The platform's log (handlers' logs included) is kept for post-mortems.
+  const logFile = path.join(tmpdir(), `understudy-integration-platform-${process.pid}.log`);
+  const log = createWriteStream(logFile);
   let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
+  const collect = (chunk: Buffer) => {
+    if (output.length < 200_000) output += chunk.toString();
+    log.write(chunk);
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
   const started = Date.now();
   while (!existsSync(envFile)) {
     if (child.exitCode !== null) throw new Error(`local platform exited (${child.exitCode}):\n${output}`);
@@ -67,7 +83,9 @@ export default async function setup(project: TestProject) {
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   const env = parseEnvFile(readFileSync(envFile, 'utf8'));
-  console.log(`local platform ready at ${env.UNDERSTUDY_URL} in ${Date.now() - started} ms`);
+  console.log(
+    `local platform ready at ${env.UNDERSTUDY_URL} in ${Date.now() - started} ms (log: ${logFile})`,
+  );
   project.provide('platformEnv', env);
 
   return async () => {

@@ -2,6 +2,9 @@ import { readFileSync } from 'node:fs';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { Hash } from '@smithy/hash-node';
+import { HttpRequest } from '@smithy/protocol-http';
+import { SignatureV4 } from '@smithy/signature-v4';
 import { inject } from 'vitest';
 import { FIXTURES } from '../support/models.js';
 
@@ -47,4 +50,42 @@ export async function ensureBucket(name: string): Promise<void> {
 /** A name unique to this run, so test files never collide. */
 export function unique(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}${Math.floor(Math.random() * 1e4).toString(36)}`;
+}
+
+/**
+ * Calls one of Understudy's own operations (`X-Amz-Target: Understudy.<Operation>`), signed
+ * like any SageMaker call, with the SDK's signer.
+ */
+export async function understudy(operation: string, input: unknown): Promise<Record<string, unknown>> {
+  const url = new URL(env.UNDERSTUDY_URL ?? '');
+  const body = JSON.stringify(input);
+  const signer = new SignatureV4({
+    service: 'sagemaker',
+    region,
+    credentials,
+    sha256: Hash.bind(null, 'sha256'),
+  });
+  const signed = await signer.sign(
+    new HttpRequest({
+      method: 'POST',
+      protocol: url.protocol,
+      hostname: url.hostname,
+      port: Number(url.port),
+      path: '/',
+      headers: {
+        host: url.host,
+        'content-type': 'application/x-amz-json-1.1',
+        'x-amz-target': `Understudy.${operation}`,
+      },
+      body,
+    }),
+  );
+  const response = await fetch(url, { method: 'POST', headers: signed.headers, body });
+  const json = (await response.json()) as Record<string, unknown>;
+  if (!response.ok)
+    throw Object.assign(new Error(String(json.message)), {
+      name: String(json.__type),
+      status: response.status,
+    });
+  return json;
 }

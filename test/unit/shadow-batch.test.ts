@@ -105,10 +105,10 @@ function harness() {
       save: async (id: string, parts: ReadonlySet<string>) => void progress.set(id, new Set(parts)),
     },
     claims: {
-      claim: async (id: string) => {
-        if (claimed.has(id)) return false;
-        claimed.add(id);
-        return true;
+      claimAll: async (ids: readonly string[]) => {
+        const fresh = new Set(ids.filter((id) => !claimed.has(id)));
+        for (const id of fresh) claimed.add(id);
+        return fresh;
       },
     },
   };

@@ -1,5 +1,5 @@
-import { RecordExistsError, type RegistryStore } from '../registry/store.js';
-import type { EventClaims, ProgressStore } from './shadow-batch.js';
+import type { RegistryStore } from '../registry/store.js';
+import type { ProgressStore } from './shadow-batch.js';
 
 const COLLECTION = 'MirrorProgress';
 
@@ -18,36 +18,5 @@ export class RegistryProgressStore implements ProgressStore {
 
   async save(eventId: string, parts: ReadonlySet<string>): Promise<void> {
     await this.store.replace(COLLECTION, eventId, { parts: [...parts], savedAt: new Date().toISOString() });
-  }
-}
-
-/** Queue retention (4 days) plus a day: no copy of an event can arrive after its claim expires. */
-const CLAIM_TTL_SECONDS = 5 * 24 * 3600;
-
-/**
- * First-delivery claims on event ids: a second SQS copy of an event (at-least-once delivery,
- * or a redriven duplicate) finds the claim taken and is dropped, in whichever batch it lands.
- */
-export class RegistryEventClaims implements EventClaims {
-  constructor(
-    private readonly store: RegistryStore,
-    private readonly clock: () => number = Date.now,
-  ) {}
-
-  async claim(eventId: string): Promise<boolean> {
-    try {
-      await this.store.create(
-        'MirrorClaim',
-        eventId,
-        { claimedAt: new Date(this.clock()).toISOString() },
-        {
-          expiresAt: Math.floor(this.clock() / 1000) + CLAIM_TTL_SECONDS,
-        },
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof RecordExistsError) return false;
-      throw error;
-    }
   }
 }

@@ -74,9 +74,9 @@ export interface ProgressStore {
   save(eventId: string, parts: ReadonlySet<string>): Promise<void>;
 }
 
-/** Port: claims an event id on its first delivery; false when another copy claimed it. */
+/** Port: claims event ids on their first delivery; returns those no other copy had claimed. */
 export interface EventClaims {
-  claim(eventId: string): Promise<boolean>;
+  claimAll(eventIds: readonly string[]): Promise<ReadonlySet<string>>;
 }
 
 export interface ShadowBatchDeps {
@@ -303,15 +303,28 @@ async function parseDeliveries(
       fresh.push({ delivery, message: result });
     }
   }
-  // Claims (first deliveries) and progress (redeliveries) are looked up side by side.
+  // First deliveries claim their event ids in one call; a first delivery whose event was
+  // claimed before is another copy of it and is dropped. Redeliveries read their progress.
+  const firsts = fresh
+    .filter(({ delivery }) => delivery.receiveCount <= 1)
+    .map(({ message }) => message.eventId);
+  let claimed: ReadonlySet<string> | 'failed' = new Set();
+  if (firsts.length > 0) {
+    claimed = await deps.claims.claimAll(firsts).catch((error: unknown) => {
+      logFailure('event claims failed', error, firsts);
+      return 'failed' as const;
+    });
+  }
   const states = await Promise.all(
     fresh.map(async ({ delivery, message }): Promise<ReadonlySet<string> | 'duplicate' | 'retry'> => {
+      if (delivery.receiveCount <= 1) {
+        if (claimed === 'failed') return 'retry';
+        return claimed.has(message.eventId) ? new Set<string>() : 'duplicate';
+      }
       try {
-        if (delivery.receiveCount > 1) return await deps.progress.done(message.eventId);
-        // A first delivery whose event was claimed before is another copy of it: drop it.
-        return (await deps.claims.claim(message.eventId)) ? new Set<string>() : 'duplicate';
+        return await deps.progress.done(message.eventId);
       } catch (error) {
-        logFailure('event claim or progress lookup failed', error, [message.eventId]);
+        logFailure('progress lookup failed', error, [message.eventId]);
         return 'retry';
       }
     }),

@@ -10,11 +10,8 @@ export interface StoredRecord<T> {
 
 export interface RegistryStore {
   get<T>(collection: string, id: string): Promise<StoredRecord<T> | undefined>;
-  /**
-   * Writes a new record; throws RecordExistsError when the id is taken. With `expiresAt`
-   * (epoch seconds) the store may drop the record after that time.
-   */
-  create<T>(collection: string, id: string, data: T, options?: { expiresAt?: number }): Promise<void>;
+  /** Writes a new record; throws RecordExistsError when the id is taken. */
+  create<T>(collection: string, id: string, data: T): Promise<void>;
   /**
    * Replaces a record. With `expectedVersion`, throws VersionConflictError unless the stored
    * version still matches (the record was not changed in between).
