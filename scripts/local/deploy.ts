@@ -114,7 +114,14 @@ async function withLock<T>(lockDir: string, fn: () => Promise<T>): Promise<T> {
       break;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const owner = Number(readFileSync(path.join(lockDir, 'pid'), { encoding: 'utf8', flag: 'a+' }));
+      let owner = 0;
+      let since = Date.now();
+      try {
+        since = statSync(lockDir).mtimeMs;
+        owner = Number(readFileSync(path.join(lockDir, 'pid'), 'utf8'));
+      } catch {
+        // the owner is just creating or removing it: look again
+      }
       let alive = false;
       try {
         if (owner > 0) {
@@ -124,7 +131,7 @@ async function withLock<T>(lockDir: string, fn: () => Promise<T>): Promise<T> {
       } catch {
         alive = false;
       }
-      if (!alive && (owner > 0 || Date.now() - statSync(lockDir).mtimeMs > 5000)) {
+      if (!alive && (owner > 0 || Date.now() - since > 5000)) {
         rmSync(lockDir, { recursive: true, force: true });
         continue;
       }
