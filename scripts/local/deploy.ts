@@ -148,7 +148,7 @@ async function withLock<T>(lockDir: string, fn: () => Promise<T>): Promise<T> {
 
 export interface SynthOptions {
   readonly projectRoot?: string;
-  /** The cloud assembly directory. @default <project>/.understudy/cdk.out */
+  /** The cloud assembly directory. @default <project>/.understudy/cdk.out[-<stack>-<region>] */
   readonly outDir?: string;
   readonly stackName?: string;
   readonly region?: string;
@@ -172,9 +172,11 @@ export interface Assembly {
  */
 export async function synthesize(options: SynthOptions = {}): Promise<Assembly> {
   const projectRoot = options.projectRoot ?? PROJECT_ROOT;
-  const outDir = options.outDir ?? path.join(projectRoot, '.understudy', 'cdk.out');
   const stackName = options.stackName ?? DEFAULT_STACK_NAME;
   const region = options.region ?? defaultRegion();
+  // One assembly per stack name and region, so switching between them does not resynthesize.
+  const variant = stackName === DEFAULT_STACK_NAME && region === 'us-east-1' ? '' : `-${stackName}-${region}`;
+  const outDir = options.outDir ?? path.join(projectRoot, '.understudy', `cdk.out${variant}`);
   const log = options.log ?? console.log;
   const assembly = {
     outDir,
