@@ -308,6 +308,8 @@ async function launch(
   const stop = async () => {
     if (exited === undefined) await killAndWait(pid);
     if (readPid(file) === pid) rmSync(file, { force: true });
+    // Logs of servers on throwaway ports (tests) would pile up; the default port's log stays.
+    if (where.port !== DEFAULT_MOTO_PORT) rmSync(where.logPath, { force: true });
   };
   while (!(await isEmulatorHealthy(where.endpoint))) {
     if (exited !== undefined || Date.now() > where.deadline) {

@@ -360,7 +360,23 @@ export async function publishAssets(
       }
     }),
   );
+  pruneZipCache(cacheDir, new Set(Object.keys(manifest.files ?? {})));
   return { uploaded, skipped };
+}
+
+/** Removes cached zips of assets this assembly does not use and nothing has used for a day. */
+function pruneZipCache(cacheDir: string, keep: ReadonlySet<string>): void {
+  if (!existsSync(cacheDir)) return;
+  const dayAgo = Date.now() - 86_400_000;
+  for (const entry of readdirSync(cacheDir)) {
+    const file = path.join(cacheDir, entry);
+    const hash = entry.replace(/\.zip$/, '');
+    try {
+      if (!keep.has(hash) && statSync(file).atimeMs < dayAgo && statSync(file).mtimeMs < dayAgo) rmSync(file);
+    } catch {
+      // another process pruned it
+    }
+  }
 }
 
 async function ensureBucket(clients: Clients, Bucket: string, region: string): Promise<void> {

@@ -13,7 +13,16 @@
  * leaves the previous state intact.
  */
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import * as path from 'node:path';
 import {
   type AttributeValue,
@@ -162,6 +171,25 @@ async function listKeys(clients: Clients, Bucket: string, max?: number): Promise
   return keys;
 }
 
+/** Temporary directories of saves whose process died before finishing. */
+function removeAbandonedSaves(stateDir: string): void {
+  const parent = path.dirname(stateDir);
+  const prefix = `${path.basename(stateDir)}.saving-`;
+  if (!existsSync(parent)) return;
+  for (const entry of readdirSync(parent)) {
+    if (!entry.startsWith(prefix)) continue;
+    const pid = Number(entry.slice(prefix.length));
+    let alive = false;
+    try {
+      process.kill(pid, 0);
+      alive = pid !== process.pid;
+    } catch {
+      alive = false;
+    }
+    if (!alive) rmSync(path.join(parent, entry), { recursive: true, force: true });
+  }
+}
+
 /** Saves tables, buckets and secrets of the stack into `stateDir` (replacing what was there). */
 export async function saveState(
   clients: Clients,
@@ -170,6 +198,7 @@ export async function saveState(
   stateDir: string,
 ): Promise<SavedState> {
   const temp = `${stateDir}.saving-${process.pid}`;
+  removeAbandonedSaves(stateDir);
   rmSync(temp, { recursive: true, force: true });
   mkdirSync(path.join(temp, 'dynamodb'), { recursive: true });
   mkdirSync(path.join(temp, 's3'), { recursive: true });
