@@ -5,9 +5,6 @@
  * Registry and artifact reads are in-memory here: this isolates the handler's CPU cost.
  */
 import { createRequire } from 'node:module';
-import { Hash } from '@smithy/hash-node';
-import { HttpRequest } from '@smithy/protocol-http';
-import { SignatureV4 } from '@smithy/signature-v4';
 import type { Context } from 'aws-lambda';
 import type * as Ort from 'onnxruntime-node';
 import { sha256Hex } from '../lambdas/domain/inference/artifact.js';
@@ -20,6 +17,7 @@ import { chooseVariant } from '../lambdas/domain/routing.js';
 import { createInvokeHandler } from '../lambdas/invoke/data-plane.js';
 import type { HttpEvent } from '../lambdas/shared/http.js';
 import { fixture, MemoryArtifactSource } from '../test/support/models.js';
+import { signedInvokeEvent } from '../test/support/signed-event.js';
 import { compare, fmt, measure, row } from './harness.js';
 
 const ort = createRequire(import.meta.url)('onnxruntime-node') as typeof Ort;
@@ -33,50 +31,8 @@ export const NOW = new Date('2026-11-25T12:00:00Z');
 export const DISCARD_METRICS = { write: (_line: string) => {} };
 const ROW = '0.5,-1.5,2.25,0\n';
 
-export async function signedEvent(): Promise<HttpEvent> {
-  const signer = new SignatureV4({
-    service: 'sagemaker',
-    region: 'us-east-1',
-    credentials: KEY,
-    sha256: Hash.bind(null, 'sha256'),
-  });
-  const request = new HttpRequest({
-    method: 'POST',
-    protocol: 'https:',
-    hostname: 'api.example.com',
-    path: '/endpoints/bench/invocations',
-    headers: { host: 'api.example.com', 'content-type': 'text/csv', accept: 'application/json' },
-    body: ROW,
-  });
-  const signed = await signer.sign(request, { signingDate: NOW });
-  return {
-    version: '2.0',
-    routeKey: 'POST /endpoints/{EndpointName}/invocations',
-    rawPath: '/endpoints/bench/invocations',
-    rawQueryString: '',
-    headers: Object.fromEntries(Object.entries(signed.headers).map(([k, v]) => [k.toLowerCase(), v])),
-    pathParameters: { EndpointName: 'bench' },
-    isBase64Encoded: true,
-    body: Buffer.from(ROW).toString('base64'),
-    requestContext: {
-      accountId: '123456789012',
-      apiId: 'bench',
-      domainName: 'api.example.com',
-      domainPrefix: 'api',
-      http: {
-        method: 'POST',
-        path: '/endpoints/bench/invocations',
-        protocol: 'HTTP/1.1',
-        sourceIp: '127.0.0.1',
-        userAgent: 'bench',
-      },
-      requestId: 'bench',
-      routeKey: 'POST /endpoints/{EndpointName}/invocations',
-      stage: '$default',
-      time: '',
-      timeEpoch: NOW.getTime(),
-    },
-  };
+export function signedEvent(): Promise<HttpEvent> {
+  return signedInvokeEvent({ key: KEY, now: NOW, endpoint: 'bench', body: ROW });
 }
 
 export async function benchInference(): Promise<void> {

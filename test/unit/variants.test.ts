@@ -1,6 +1,3 @@
-import { Hash } from '@smithy/hash-node';
-import { HttpRequest } from '@smithy/protocol-http';
-import { SignatureV4 } from '@smithy/signature-v4';
 import type { Context } from 'aws-lambda';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { RolloutState } from '../../lambdas/domain/deployments/types.js';
@@ -15,6 +12,7 @@ import { chooseFleetVariant } from '../../lambdas/domain/routing.js';
 import { createInvokeHandler } from '../../lambdas/invoke/data-plane.js';
 import type { HttpEvent } from '../../lambdas/shared/http.js';
 import { fixture, MemoryArtifactSource } from '../support/models.js';
+import { signedInvokeEvent } from '../support/signed-event.js';
 
 const KEY = {
   accessKeyId: 'AKUSVARIANTS00000000',
@@ -39,52 +37,8 @@ function seeded(seed: number): () => number {
 /** Half-width of the 99.9% normal-approximation interval of a binomial count. */
 const halfWidth999 = (n: number, p: number) => 3.2905 * Math.sqrt(n * p * (1 - p));
 
-async function signedEvent(headers: Record<string, string> = {}, body = ROW): Promise<HttpEvent> {
-  const signer = new SignatureV4({
-    service: 'sagemaker',
-    region: 'us-east-1',
-    credentials: KEY,
-    sha256: Hash.bind(null, 'sha256'),
-  });
-  const path = '/endpoints/ep/invocations';
-  const signed = await signer.sign(
-    new HttpRequest({
-      method: 'POST',
-      protocol: 'https:',
-      hostname: 'api.example.com',
-      path,
-      headers: {
-        host: 'api.example.com',
-        'content-type': 'text/csv',
-        accept: 'application/json',
-        ...headers,
-      },
-      body,
-    }),
-    { signingDate: NOW },
-  );
-  return {
-    version: '2.0',
-    routeKey: 'POST /endpoints/{EndpointName}/invocations',
-    rawPath: path,
-    rawQueryString: '',
-    headers: Object.fromEntries(Object.entries(signed.headers).map(([k, v]) => [k.toLowerCase(), v])),
-    pathParameters: { EndpointName: 'ep' },
-    isBase64Encoded: true,
-    body: Buffer.from(body).toString('base64'),
-    requestContext: {
-      accountId: '123456789012',
-      apiId: 'test',
-      domainName: 'api.example.com',
-      domainPrefix: 'api',
-      http: { method: 'POST', path, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'test' },
-      requestId: 'req',
-      routeKey: 'POST /endpoints/{EndpointName}/invocations',
-      stage: '$default',
-      time: '',
-      timeEpoch: NOW.getTime(),
-    },
-  };
+function signedEvent(headers: Record<string, string> = {}, body = ROW): Promise<HttpEvent> {
+  return signedInvokeEvent({ key: KEY, now: NOW, endpoint: 'ep', body, headers });
 }
 
 let store: InMemoryRegistryStore;

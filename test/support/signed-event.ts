@@ -1,0 +1,75 @@
+import { Hash } from '@smithy/hash-node';
+import { HttpRequest } from '@smithy/protocol-http';
+import { SignatureV4 } from '@smithy/signature-v4';
+import type { HttpEvent } from '../../lambdas/shared/http.js';
+
+export interface SigningKey {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+}
+
+/**
+ * An API Gateway (payload 2.0) InvokeEndpoint event, signed as the AWS SDK signs it, for
+ * driving the data-plane handler in process (tests and benchmarks).
+ */
+export async function signedInvokeEvent(options: {
+  key: SigningKey;
+  now: Date;
+  endpoint: string;
+  body: string;
+  headers?: Record<string, string>;
+}): Promise<HttpEvent> {
+  const { key, now, endpoint, body } = options;
+  const signer = new SignatureV4({
+    service: 'sagemaker',
+    region: 'us-east-1',
+    credentials: key,
+    sha256: Hash.bind(null, 'sha256'),
+  });
+  const path = `/endpoints/${endpoint}/invocations`;
+  const signed = await signer.sign(
+    new HttpRequest({
+      method: 'POST',
+      protocol: 'https:',
+      hostname: 'api.example.com',
+      path,
+      headers: {
+        host: 'api.example.com',
+        'content-type': 'text/csv',
+        accept: 'application/json',
+        ...options.headers,
+      },
+      body,
+    }),
+    { signingDate: now },
+  );
+  const routeKey = 'POST /endpoints/{EndpointName}/invocations';
+  return {
+    version: '2.0',
+    routeKey,
+    rawPath: path,
+    rawQueryString: '',
+    headers: Object.fromEntries(Object.entries(signed.headers).map(([k, v]) => [k.toLowerCase(), v])),
+    pathParameters: { EndpointName: endpoint },
+    isBase64Encoded: true,
+    body: Buffer.from(body).toString('base64'),
+    requestContext: {
+      accountId: '123456789012',
+      apiId: 'local',
+      domainName: 'api.example.com',
+      domainPrefix: 'api',
+      http: {
+        method: 'POST',
+        path,
+        protocol: 'HTTP/1.1',
+        sourceIp: '127.0.0.1',
+        userAgent: 'understudy-tests',
+      },
+      requestId: 'req',
+      routeKey,
+      stage: '$default',
+      time: '',
+      timeEpoch: now.getTime(),
+    },
+  };
+}
