@@ -351,6 +351,11 @@ async function main(argv: string[]): Promise<number> {
     else throw new Error(`unknown argument: ${arg}`);
   }
   switch (command) {
+    case 'install': {
+      // moto_server from PATH, else installed into the project's .venv (CI runs this).
+      console.log(`moto server: ${findOrInstallMotoServer()}`);
+      return 0;
+    }
     case 'start': {
       const moto = await ensureMoto({ port });
       console.log(
@@ -387,7 +392,7 @@ async function main(argv: string[]): Promise<number> {
       return status.healthy ? 0 : 1;
     }
     default:
-      console.error('usage: tsx scripts/moto.ts start|stop|reset|status [--port N]');
+      console.error('usage: tsx scripts/moto.ts install|start|stop|reset|status [--port N]');
       return 2;
   }
 }
