@@ -6,7 +6,11 @@ import type { EventBridgeEvent } from 'aws-lambda';
  */
 export const handler = async (event: EventBridgeEvent<'Scheduled Event', unknown>) => {
   console.log(
-    JSON.stringify({ level: 'info', msg: 'monitor tick: no monitoring schedules are implemented yet', time: event.time }),
+    JSON.stringify({
+      level: 'info',
+      msg: 'monitor tick: no monitoring schedules are implemented yet',
+      time: event.time,
+    }),
   );
   return { schedulesRun: 0 };
 };

@@ -259,7 +259,9 @@ describe('data capture and shadow tests with the AWS SDK', () => {
     // Every request sampled for the shadow put one message on the queue; wait until it is drained.
     const sent = Date.now();
     await queueDrained();
-    console.log(`${n} invocations in ${sent - started} ms; mirror queue drained ${Date.now() - sent} ms later`);
+    console.log(
+      `${n} invocations in ${sent - started} ms; mirror queue drained ${Date.now() - sent} ms later`,
+    );
     const report = await understudy('DescribeShadowReport', { InferenceExperimentName: name });
     const mirrored = report.RequestsMirrored as number;
     const margin = 3.29 * Math.sqrt(n * 0.3 * 0.7);
