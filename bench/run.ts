@@ -5,8 +5,10 @@
 import { benchColdStart } from './cold-start.bench.js';
 import { benchInference, KEY, NOW, signedEvent } from './inference.bench.js';
 import { benchRouting } from './routing.bench.js';
+import { benchShadow } from './shadow.bench.js';
 
 console.log(`Understudy benchmarks — node ${process.version}, ${new Date().toISOString()}`);
 await benchInference();
 await benchRouting();
+await benchShadow();
 await benchColdStart({ event: await signedEvent(), key: KEY, now: NOW.toISOString() });

@@ -87,6 +87,12 @@ export interface ShadowBatchDeps {
   readonly progress: ProgressStore;
   readonly claims: EventClaims;
   readonly uuid?: () => string;
+  /**
+   * Run each shadow model once over all the batch's rows (true), or once per message (false,
+   * kept to measure what batching buys).
+   * @default true
+   */
+  readonly batchRows?: boolean;
 }
 
 /** The comparison a mirrored shadow feeds: its experiment's, else its endpoint's config shadows. */
@@ -183,7 +189,7 @@ export async function processShadowBatch(
     }
   }
   for (const { shadow, jobs: shadowJobs } of byShadow.values()) {
-    const results = await runShadow(deps.models, shadow, shadowJobs);
+    const results = await runShadow(deps.models, shadow, shadowJobs, deps.batchRows ?? true);
     for (const [i, job] of shadowJobs.entries()) {
       const result = results[i] as ShadowResult;
       const { message } = job;
@@ -436,6 +442,7 @@ async function runShadow(
   models: ModelCache,
   shadow: MirrorMessage['shadows'][number],
   jobs: readonly Job[],
+  batchRows: boolean,
 ): Promise<ShadowResult[]> {
   const decoded = jobs.map((job) => {
     try {
@@ -456,7 +463,8 @@ async function runShadow(
   const runnable = decoded.map((d, i) => ({ ...d, i })).filter((d) => d.error === undefined);
   const results: ShadowResult[] = decoded.map((d) => ({ rows: d.rows, error: d.error }));
   const allRows = runnable.flatMap((d) => d.rows);
-  if (allRows.length > 0) {
+  if (allRows.length === 0) return results;
+  if (batchRows) {
     const started = performance.now();
     try {
       const outputs = await model.predict(allRows);
@@ -470,20 +478,22 @@ async function runShadow(
         offset += d.rows.length;
         results[d.i] = { rows: d.rows, outputs: slice, latencyMs: perRowMs * d.rows.length };
       }
+      return results;
     } catch {
-      for (const d of runnable) {
-        const one = performance.now();
-        try {
-          results[d.i] = {
-            rows: d.rows,
-            outputs: await model.predict(d.rows),
-            latencyMs: performance.now() - one,
-          };
-        } catch (error) {
-          const kind = error instanceof ValidationError ? 'input rejected' : 'model error';
-          results[d.i] = { rows: d.rows, error: `${kind}: ${(error as Error).message}` };
-        }
-      }
+      // One message's rows broke the batched run: run message by message to isolate it.
+    }
+  }
+  for (const d of runnable) {
+    const one = performance.now();
+    try {
+      results[d.i] = {
+        rows: d.rows,
+        outputs: await model.predict(d.rows),
+        latencyMs: performance.now() - one,
+      };
+    } catch (error) {
+      const kind = error instanceof ValidationError ? 'input rejected' : 'model error';
+      results[d.i] = { rows: d.rows, error: `${kind}: ${(error as Error).message}` };
     }
   }
   return results;

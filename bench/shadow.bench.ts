@@ -1,0 +1,172 @@
+/**
+ * Shadow tests' costs:
+ * 1. what capture + shadow at 100% add to the client-visible InvokeEndpoint handler, against
+ *    both off, in the same run. The mirror queue here counts sends and answers at once, so the
+ *    figure is the CPU cost; the network cost is exactly one SendMessage per sampled request
+ *    (checked below), never a chain of calls.
+ * 2. shadow Lambda throughput per instance (records/s): one ONNX run per batch against one run
+ *    per record, over the same batches, with in-memory sinks (the model and the batch logic,
+ *    not S3 or DynamoDB).
+ */
+import type { Context } from 'aws-lambda';
+import { newEventId } from '../lambdas/domain/capture/capture-record.js';
+import { buildMirrorMessage, type MirrorMessage } from '../lambdas/domain/capture/mirror.js';
+import { processShadowBatch, type ShadowBatchDeps } from '../lambdas/domain/capture/shadow-batch.js';
+import { sha256Hex } from '../lambdas/domain/inference/artifact.js';
+import { EndpointCache } from '../lambdas/domain/inference/endpoint-cache.js';
+import { ModelCache } from '../lambdas/domain/inference/model-cache.js';
+import type { EndpointRecord } from '../lambdas/domain/registry/endpoints.js';
+import {
+  COLLECTIONS,
+  type EndpointInternal,
+  type RuntimeShadow,
+} from '../lambdas/domain/registry/records.js';
+import { InMemoryRegistryStore } from '../lambdas/domain/registry/store.js';
+import { createInvokeHandler } from '../lambdas/invoke/data-plane.js';
+import { fixture, MemoryArtifactSource } from '../test/support/models.js';
+import { signedInvokeEvent } from '../test/support/signed-event.js';
+import { compare, fmt, row } from './harness.js';
+import { DISCARD_METRICS, KEY, NOW } from './inference.bench.js';
+
+const rules = { csvContentTypes: ['text/csv'], jsonContentTypes: ['application/json'] };
+const artifacts = new MemoryArtifactSource();
+function artifact(file: string) {
+  const bytes = fixture(file);
+  return {
+    uri: artifacts.put(`s3://bench/${file}`, bytes),
+    sha256: sha256Hex(bytes),
+    sizeBytes: bytes.length,
+  };
+}
+const shadow: RuntimeShadow = {
+  VariantName: 'shadow',
+  weight: 0,
+  ModelName: 'v2',
+  artifact: artifact('regressor-v2.onnx'),
+  samplingPercentage: 100,
+  sourceVariant: 'main',
+  destination: 's3://bench/shadow',
+  experimentName: 'bench',
+  ...rules,
+};
+
+async function handlerWith(internal: EndpointInternal, sends: { count: number }) {
+  const store = new InMemoryRegistryStore();
+  await store.create(COLLECTIONS.endpoint, 'bench', {
+    EndpointName: 'bench',
+    EndpointConfigName: 'bench',
+    EndpointStatus: 'InService',
+    internal,
+  } as unknown as EndpointRecord);
+  return createInvokeHandler({
+    endpoints: new EndpointCache(store, 60_000),
+    models: new ModelCache(artifacts),
+    keys: { resolve: async (id) => (id === KEY.accessKeyId ? KEY : undefined) },
+    mirror: {
+      send: async () => {
+        sends.count++;
+      },
+    },
+    metrics: DISCARD_METRICS,
+    now: () => NOW,
+  });
+}
+
+async function benchMirrorCost(): Promise<void> {
+  const variants = [
+    { VariantName: 'main', weight: 1, ModelName: 'v1', artifact: artifact('regressor.onnx') },
+  ];
+  const capture = {
+    enabled: true,
+    samplingPercentage: 100,
+    destination: 's3://bench/captures',
+    captureInput: true,
+    captureOutput: true,
+    ...rules,
+  };
+  const offSends = { count: 0 };
+  const onSends = { count: 0 };
+  const off = await handlerWith({ variants }, offSends);
+  const on = await handlerWith({ variants, capture, shadows: [shadow] }, onSends);
+  const event = await signedInvokeEvent({ key: KEY, now: NOW, endpoint: 'bench', body: '0.5,-1.5,2.25,0\n' });
+  const context = {} as Context;
+  const [a, b] = await compare(
+    () => off(event, context),
+    () => on(event, context),
+    20_000,
+  );
+  console.log('\nCapture + shadow on the request path (1 CSV row, in-process, queue answering at once)');
+  console.log(row('both off', a));
+  console.log(row('capture 100% + shadow 100%', b));
+  const perRequest = onSends.count / Math.max(1, countCalls(b.n, 20_000));
+  console.log(
+    `  added at the median: ${fmt(b.medianUs - a.medianUs)} of CPU; network calls added per request: ` +
+      `${perRequest.toFixed(2)} SendMessage (off: ${offSends.count}), none chained`,
+  );
+}
+
+/** Calls made by `compare` for one side: warm-up (a tenth) plus the measured ones. */
+function countCalls(measured: number, iterations: number): number {
+  return measured + iterations / 10;
+}
+
+function batchOf(size: number): { messageId: string; body: string; receiveCount: number }[] {
+  return Array.from({ length: size }, (_, i) => {
+    const message: MirrorMessage = buildMirrorMessage(
+      {
+        eventId: newEventId(),
+        inferenceTime: NOW,
+        endpointName: 'bench',
+        variantName: 'main',
+        requestBody: new TextEncoder().encode(`${i % 7},${i % 5},${i % 3},1\n`),
+        requestContentType: 'text/csv',
+        responseBody: JSON.stringify({ predictions: [1.5], outputs: { score: [[1.5]] } }),
+        responseContentType: 'application/json',
+        modelLatencyUs: 20,
+      },
+      { capture: undefined, shadows: [shadow] },
+    );
+    return { messageId: `m${i}`, body: JSON.stringify(message), receiveCount: 1 };
+  });
+}
+
+async function benchShadowThroughput(): Promise<void> {
+  const deps = (batchRows: boolean): ShadowBatchDeps => ({
+    models: new ModelCache(artifacts),
+    sink: { write: async () => undefined, readSpilled: async () => undefined },
+    deadLetters: { send: async () => undefined },
+    comparisons: { record: async () => undefined },
+    progress: { done: async () => new Set(), save: async () => undefined },
+    claims: { claimAll: async (ids) => new Set(ids) },
+    batchRows,
+  });
+  const batchSize = 50;
+  const batches = Array.from({ length: 40 }, () => batchOf(batchSize));
+  const records = batches.length * batchSize;
+  console.log(
+    `\nShadow Lambda throughput per instance (${records} records in batches of ${batchSize}, 1 row each)`,
+  );
+  const results: Record<string, number> = {};
+  for (const [label, batched] of [
+    ['one ONNX run per batch', true],
+    ['one ONNX run per record', false],
+  ] as const) {
+    const d = deps(batched);
+    await processShadowBatch(batchOf(batchSize), d); // warm: model loaded, code compiled
+    let best = Number.POSITIVE_INFINITY;
+    for (let round = 0; round < 3; round++) {
+      const started = performance.now();
+      for (const batch of batches) await processShadowBatch(batch, d);
+      best = Math.min(best, performance.now() - started);
+    }
+    results[label] = records / (best / 1000);
+    console.log(`  ${label.padEnd(44)} ${Math.round(results[label] ?? 0).toLocaleString('en')} records/s`);
+  }
+  const ratio = (results['one ONNX run per batch'] ?? 0) / (results['one ONNX run per record'] ?? 1);
+  console.log(`  batching gain: ${ratio.toFixed(2)}×`);
+}
+
+export async function benchShadow(): Promise<void> {
+  await benchMirrorCost();
+  await benchShadowThroughput();
+}
