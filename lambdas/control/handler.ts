@@ -1,9 +1,9 @@
 import { ENV } from '../../infra/functions.js';
-import { AccessKeyStore } from '../adapters/access-key-store.js';
 import { CloudWatchAlarmSource } from '../adapters/cloudwatch-alarm-source.js';
 import { DynamoDbRegistryStore } from '../adapters/dynamodb-registry-store.js';
 import { S3ArtifactSource } from '../adapters/s3-artifact-source.js';
 import { SqsStepScheduler } from '../adapters/sqs-step-scheduler.js';
+import { accessKeysFromEnv } from '../shared/access-keys.js';
 import { clients } from '../shared/clients.js';
 import { requireEnv } from '../shared/config.js';
 import { onnxModelProbe } from '../shared/model-probe.js';
@@ -15,14 +15,7 @@ export const handler = createControlHandler({
   store: new DynamoDbRegistryStore(clients.dynamo(), tableName),
   artifacts: new S3ArtifactSource(clients.s3()),
   models: onnxModelProbe,
-  keys: new AccessKeyStore({
-    dynamo: clients.dynamo(),
-    kms: clients.kms(),
-    secrets: clients.secrets(),
-    tableName,
-    kmsKeyId: requireEnv(ENV.keysKmsKeyId),
-    adminSecretId: requireEnv(ENV.adminKeySecretId),
-  }),
+  keys: accessKeysFromEnv(),
   region: requireEnv('AWS_REGION'),
   deployments: {
     alarms: new CloudWatchAlarmSource(clients.cloudwatch()),

@@ -1,10 +1,10 @@
 import { ENV } from '../../infra/functions.js';
-import { AccessKeyStore } from '../adapters/access-key-store.js';
 import { DynamoDbRegistryStore } from '../adapters/dynamodb-registry-store.js';
 import { S3ArtifactSource } from '../adapters/s3-artifact-source.js';
 import { SqsMirrorQueue } from '../adapters/sqs-mirror-queue.js';
 import { EndpointCache } from '../domain/inference/endpoint-cache.js';
 import { ModelCache } from '../domain/inference/model-cache.js';
+import { accessKeysFromEnv } from '../shared/access-keys.js';
 import { clients } from '../shared/clients.js';
 import { requireEnv } from '../shared/config.js';
 import { createInvokeHandler } from './data-plane.js';
@@ -20,12 +20,5 @@ export const handler = createInvokeHandler({
     clients.s3(),
     requireEnv(ENV.bucket),
   ),
-  keys: new AccessKeyStore({
-    dynamo: clients.dynamo(),
-    kms: clients.kms(),
-    secrets: clients.secrets(),
-    tableName,
-    kmsKeyId: requireEnv(ENV.keysKmsKeyId),
-    adminSecretId: requireEnv(ENV.adminKeySecretId),
-  }),
+  keys: accessKeysFromEnv(),
 });

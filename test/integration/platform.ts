@@ -89,3 +89,21 @@ export async function understudy(operation: string, input: unknown): Promise<Rec
     });
   return json;
 }
+
+/** The typed error a call failed with (name, message, HTTP status); fails when it did not fail. */
+export async function errorOf(
+  promise: Promise<unknown>,
+): Promise<{ name: string; message: string; status?: number }> {
+  try {
+    await promise;
+  } catch (error) {
+    const e = error as {
+      name: string;
+      message: string;
+      status?: number;
+      $metadata?: { httpStatusCode?: number };
+    };
+    return { name: e.name, message: e.message, status: e.$metadata?.httpStatusCode ?? e.status };
+  }
+  throw new Error('expected the call to fail');
+}

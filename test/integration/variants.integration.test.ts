@@ -17,17 +17,10 @@ import {
   waitUntilEndpointInService,
 } from '@aws-sdk/client-sagemaker';
 import { InvokeEndpointCommand } from '@aws-sdk/client-sagemaker-runtime';
-import { Hash } from '@smithy/hash-node';
-import { HttpRequest } from '@smithy/protocol-http';
-import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { env, runtime, sagemaker, unique, uploadFixture } from './platform.js';
+import { env, errorOf, runtime, sagemaker, understudy, unique, uploadFixture } from './platform.js';
 
 const region = env.AWS_REGION ?? 'us-east-1';
-const credentials = {
-  accessKeyId: env.AWS_ACCESS_KEY_ID ?? '',
-  secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? '',
-};
 /** CloudWatch on the emulator: moto never evaluates alarms, so tests set their state. */
 const cloudwatch = new CloudWatchClient({
   endpoint: env.AWS_ENDPOINT_URL,
@@ -41,49 +34,6 @@ const ROW = new TextEncoder().encode('0.5,-1.5,2.25,0\n');
 
 /** Half-width of the 99.9% normal-approximation interval of a binomial count. */
 const halfWidth999 = (n: number, p: number) => 3.2905 * Math.sqrt(n * p * (1 - p));
-
-async function errorOf(
-  promise: Promise<unknown>,
-): Promise<{ name: string; message: string; status?: number }> {
-  try {
-    await promise;
-  } catch (error) {
-    const e = error as { name: string; message: string; $metadata?: { httpStatusCode?: number } };
-    return { name: e.name, message: e.message, status: e.$metadata?.httpStatusCode };
-  }
-  throw new Error('expected the call to fail');
-}
-
-/** Understudy's own operations (`X-Amz-Target: Understudy.<Operation>`), signed like any SageMaker call. */
-async function understudy(operation: string, input: unknown): Promise<Record<string, unknown>> {
-  const url = new URL(env.UNDERSTUDY_URL ?? '');
-  const body = JSON.stringify(input);
-  const signer = new SignatureV4({
-    service: 'sagemaker',
-    region,
-    credentials,
-    sha256: Hash.bind(null, 'sha256'),
-  });
-  const request = await signer.sign(
-    new HttpRequest({
-      method: 'POST',
-      protocol: url.protocol,
-      hostname: url.hostname,
-      port: Number(url.port),
-      path: '/',
-      headers: {
-        host: url.host,
-        'content-type': 'application/x-amz-json-1.1',
-        'x-amz-target': `Understudy.${operation}`,
-      },
-      body,
-    }),
-  );
-  const response = await fetch(url, { method: 'POST', headers: request.headers, body });
-  const answer = (await response.json()) as Record<string, unknown>;
-  if (!response.ok) throw Object.assign(new Error(String(answer.message)), { name: String(answer.__type) });
-  return answer;
-}
 
 /** Sends `n` invocations, `concurrency` at a time; counts the variants that answered. */
 async function invokeMany(

@@ -19,22 +19,10 @@ import {
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expected, FIXTURES } from '../support/models.js';
-import { env, runtime, s3, sagemaker, unique, uploadFixture } from './platform.js';
+import { env, errorOf, runtime, s3, sagemaker, unique, uploadFixture } from './platform.js';
 
 const decode = (body: Uint8Array | undefined) => JSON.parse(new TextDecoder().decode(body));
 const csv = (rows: number[][]) => new TextEncoder().encode(`${rows.map((r) => r.join(',')).join('\n')}\n`);
-
-async function errorOf(
-  promise: Promise<unknown>,
-): Promise<{ name: string; message: string; status?: number }> {
-  try {
-    await promise;
-  } catch (error) {
-    const e = error as { name: string; message: string; $metadata?: { httpStatusCode?: number } };
-    return { name: e.name, message: e.message, status: e.$metadata?.httpStatusCode };
-  }
-  throw new Error('expected the call to fail');
-}
 
 async function inService(EndpointName: string) {
   await waitUntilEndpointInService(

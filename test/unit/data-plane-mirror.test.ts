@@ -9,6 +9,7 @@ import { COLLECTIONS, type EndpointInternal } from '../../lambdas/domain/registr
 import { InMemoryRegistryStore } from '../../lambdas/domain/registry/store.js';
 import { createInvokeHandler } from '../../lambdas/invoke/data-plane.js';
 import { expected, fixture, MemoryArtifactSource } from '../support/models.js';
+import { seeded } from '../support/random.js';
 import { signedInvokeEvent } from '../support/signed-event.js';
 
 const KEY = {
@@ -18,17 +19,6 @@ const KEY = {
 };
 const NOW = new Date('2026-11-25T12:00:00Z');
 const rules = { csvContentTypes: ['text/csv'], jsonContentTypes: ['application/json'] };
-
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 async function setup(
   capturePercent: number,

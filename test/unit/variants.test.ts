@@ -12,6 +12,7 @@ import { chooseFleetVariant } from '../../lambdas/domain/routing.js';
 import { createInvokeHandler } from '../../lambdas/invoke/data-plane.js';
 import type { HttpEvent } from '../../lambdas/shared/http.js';
 import { fixture, MemoryArtifactSource } from '../support/models.js';
+import { seeded } from '../support/random.js';
 import { signedInvokeEvent } from '../support/signed-event.js';
 
 const KEY = {
@@ -21,18 +22,6 @@ const KEY = {
 };
 const NOW = new Date('2026-11-25T12:00:00Z');
 const ROW = '0.5,-1.5,2.25,0\n';
-
-/** A deterministic generator (mulberry32), so the statistical checks never flake. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 /** Half-width of the 99.9% normal-approximation interval of a binomial count. */
 const halfWidth999 = (n: number, p: number) => 3.2905 * Math.sqrt(n * p * (1 - p));
