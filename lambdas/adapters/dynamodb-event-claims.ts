@@ -1,5 +1,5 @@
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBDocumentClient, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { EventClaims } from '../domain/capture/shadow-batch.js';
 
 /** Queue retention (4 days) plus a day: no copy of an event can arrive after its claim expires. */
@@ -11,7 +11,8 @@ const MAX_PER_TRANSACTION = 100;
  * First-delivery claims on event ids in the registry table (`pk` MirrorClaim, expiring
  * through the table's TTL): a batch claims all its events in one conditional transaction;
  * when some were claimed before, the transaction is cancelled with reasons naming them, and
- * the rest are claimed again without them.
+ * the rest are claimed again without them. A transaction that fails for any other reason
+ * falls back to one conditional put per event.
  */
 export class DynamoDbEventClaims implements EventClaims {
   constructor(
@@ -29,6 +30,16 @@ export class DynamoDbEventClaims implements EventClaims {
     return claimed;
   }
 
+  private item(id: string, now: number) {
+    return {
+      pk: 'MirrorClaim',
+      sk: id,
+      d: { claimedAt: new Date(now).toISOString() },
+      v: 1,
+      expiresAt: Math.floor(now / 1000) + CLAIM_TTL_SECONDS,
+    };
+  }
+
   private async claimChunk(ids: string[]): Promise<string[]> {
     let pending = ids;
     while (pending.length > 0) {
@@ -39,13 +50,7 @@ export class DynamoDbEventClaims implements EventClaims {
             TransactItems: pending.map((id) => ({
               Put: {
                 TableName: this.tableName,
-                Item: {
-                  pk: 'MirrorClaim',
-                  sk: id,
-                  d: { claimedAt: new Date(now).toISOString() },
-                  v: 1,
-                  expiresAt: Math.floor(now / 1000) + CLAIM_TTL_SECONDS,
-                },
+                Item: this.item(id, now),
                 ConditionExpression: 'attribute_not_exists(pk)',
               },
             })),
@@ -53,14 +58,37 @@ export class DynamoDbEventClaims implements EventClaims {
         );
         return pending;
       } catch (error) {
-        if (!(error instanceof TransactionCanceledException)) throw error;
-        const reasons = error.CancellationReasons ?? [];
+        const reasons =
+          error instanceof TransactionCanceledException ? (error.CancellationReasons ?? []) : [];
         const taken = new Set(pending.filter((_, i) => reasons[i]?.Code === 'ConditionalCheckFailed'));
-        // Cancelled for another reason (a conflicting transaction): let the queue retry.
-        if (taken.size === 0) throw error;
+        // Cancelled for another reason (a conflicting transaction, an emulator that cannot do
+        // concurrent transactions): claim one by one instead.
+        if (taken.size === 0) return this.claimEach(pending);
         pending = pending.filter((id) => !taken.has(id));
       }
     }
     return pending;
+  }
+
+  private async claimEach(ids: readonly string[]): Promise<string[]> {
+    const now = this.clock();
+    const claimed = await Promise.all(
+      ids.map(async (id) => {
+        try {
+          await this.client.send(
+            new PutCommand({
+              TableName: this.tableName,
+              Item: this.item(id, now),
+              ConditionExpression: 'attribute_not_exists(pk)',
+            }),
+          );
+          return id;
+        } catch (error) {
+          if (error instanceof ConditionalCheckFailedException) return undefined;
+          throw error;
+        }
+      }),
+    );
+    return claimed.filter((id): id is string => id !== undefined);
   }
 }
