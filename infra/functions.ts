@@ -66,4 +66,6 @@ export const ENV = {
   adminKeySecretId: 'UNDERSTUDY_ADMIN_KEY_SECRET_ID',
   deploymentQueueUrl: 'UNDERSTUDY_DEPLOYMENT_QUEUE_URL',
   deadLetterQueueUrl: 'UNDERSTUDY_DEAD_LETTER_QUEUE_URL',
+  /** SNS topic for Model Monitor alerts (violations). */
+  alertsTopicArn: 'UNDERSTUDY_ALERTS_TOPIC_ARN',
 } as const;

@@ -1,6 +1,7 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { AccessKeys } from './constructs/access-keys.js';
+import { Alerts } from './constructs/alerts.js';
 import { Api } from './constructs/api.js';
 import { ArtifactStore } from './constructs/artifact-store.js';
 import { Deployments } from './constructs/deployments.js';
@@ -34,6 +35,7 @@ export const OUTPUTS = {
   onnxLayerArn: 'OnnxLayerArn',
   deploymentQueueUrl: 'DeploymentQueueUrl',
   deployerFunction: 'DeployerFunctionName',
+  alertsTopicArn: 'AlertsTopicArn',
 } as const;
 
 export class UnderstudyStack extends Stack {
@@ -78,10 +80,11 @@ export class UnderstudyStack extends Stack {
       environment: apiEnv,
       onnxLayer: onnx.layer,
     });
+    const alerts = new Alerts(this, 'Alerts');
     const monitor = new UnderstudyFunction(this, 'Monitor', {
       name: 'monitor',
       projectRoot,
-      environment: baseEnv,
+      environment: { ...baseEnv, [ENV.alertsTopicArn]: alerts.topic.topicArn },
     });
     const deployer = new UnderstudyFunction(this, 'Deployer', {
       name: 'deployer',
@@ -111,8 +114,11 @@ export class UnderstudyStack extends Stack {
     registry.table.grantReadWriteData(shadow.fn);
     store.bucket.grantReadWrite(shadow.fn);
 
+    // Reads captures and baselines, writes reports; publishes metrics and alerts.
     registry.table.grantReadWriteData(monitor.fn);
     store.bucket.grantReadWrite(monitor.fn);
+    monitoring.grantPutDataMetrics(monitor.fn);
+    alerts.grantPublish(monitor.fn);
 
     const outputs: Record<keyof typeof OUTPUTS, string> = {
       apiUrl: api.url,
@@ -131,6 +137,7 @@ export class UnderstudyStack extends Stack {
       onnxLayerArn: onnx.layer.layerVersionArn,
       deploymentQueueUrl: deployments.queue.queueUrl,
       deployerFunction: deployer.fn.functionName,
+      alertsTopicArn: alerts.topic.topicArn,
     };
     for (const [key, value] of Object.entries(outputs)) {
       new CfnOutput(this, OUTPUTS[key as keyof typeof OUTPUTS], { value });

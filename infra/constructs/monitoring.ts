@@ -1,5 +1,6 @@
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 
@@ -25,4 +26,20 @@ export class Monitoring extends Construct {
     });
     this.rule.addTarget(new targets.LambdaFunction(props.monitorFunction, { retryAttempts: 2 }));
   }
+
+  /**
+   * Lets `grantee` emit Model Monitor's metrics: cloudwatch:PutMetricData, limited to the
+   * `aws/sagemaker/Endpoints/data-metrics` namespace (PutMetricData has no resource ARNs).
+   */
+  grantPutDataMetrics(grantee: iam.IGrantable): void {
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['cloudwatch:PutMetricData'],
+      resourceArns: ['*'],
+      conditions: { StringEquals: { 'cloudwatch:namespace': DATA_METRICS_NAMESPACE } },
+    });
+  }
 }
+
+/** Model Monitor's metric namespace for real-time endpoints (lambdas/domain/model-monitor/execution.ts). */
+export const DATA_METRICS_NAMESPACE = 'aws/sagemaker/Endpoints/data-metrics';

@@ -2,6 +2,7 @@ import { ENV } from '../../infra/functions.js';
 import { CloudWatchAlarmSource } from '../adapters/cloudwatch-alarm-source.js';
 import { DynamoDbRegistryStore } from '../adapters/dynamodb-registry-store.js';
 import { S3ArtifactSource } from '../adapters/s3-artifact-source.js';
+import { S3ObjectStore } from '../adapters/s3-object-store.js';
 import { SqsStepScheduler } from '../adapters/sqs-step-scheduler.js';
 import { accessKeysFromEnv } from '../shared/access-keys.js';
 import { clients } from '../shared/clients.js';
@@ -14,6 +15,7 @@ const tableName = requireEnv(ENV.registryTable);
 export const handler = createControlHandler({
   store: new DynamoDbRegistryStore(clients.dynamo(), tableName),
   artifacts: new S3ArtifactSource(clients.s3()),
+  objects: new S3ObjectStore(clients.s3()),
   models: onnxModelProbe,
   keys: accessKeysFromEnv(),
   region: requireEnv('AWS_REGION'),

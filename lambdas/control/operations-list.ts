@@ -29,6 +29,19 @@ export const IMPLEMENTED_OPERATIONS = [
   'StartInferenceExperiment',
   'UpdateInferenceExperiment',
   'StopInferenceExperiment',
+  'CreateDataQualityJobDefinition',
+  'DescribeDataQualityJobDefinition',
+  'ListDataQualityJobDefinitions',
+  'DeleteDataQualityJobDefinition',
+  'CreateMonitoringSchedule',
+  'DescribeMonitoringSchedule',
+  'ListMonitoringSchedules',
+  'UpdateMonitoringSchedule',
+  'StartMonitoringSchedule',
+  'StopMonitoringSchedule',
+  'DeleteMonitoringSchedule',
+  'ListMonitoringExecutions',
+  'DescribeProcessingJob',
 ] as const;
 
 export type OperationName = (typeof IMPLEMENTED_OPERATIONS)[number];

@@ -5,6 +5,7 @@ import * as endpoints from '../domain/registry/endpoints.js';
 import * as experiments from '../domain/registry/inference-experiments.js';
 import * as packages from '../domain/registry/model-packages.js';
 import * as models from '../domain/registry/models.js';
+import * as monitoring from '../domain/registry/monitoring-schedules.js';
 import type { OperationName } from './operations-list.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: inputs are validated against the service model before dispatch.
@@ -41,4 +42,17 @@ export const OPERATIONS: Record<OperationName, Operation> = {
   StartInferenceExperiment: experiments.startInferenceExperiment,
   UpdateInferenceExperiment: experiments.updateInferenceExperiment,
   StopInferenceExperiment: experiments.stopInferenceExperiment,
+  CreateDataQualityJobDefinition: monitoring.createDataQualityJobDefinition,
+  DescribeDataQualityJobDefinition: monitoring.describeDataQualityJobDefinition,
+  ListDataQualityJobDefinitions: monitoring.listDataQualityJobDefinitions,
+  DeleteDataQualityJobDefinition: monitoring.deleteDataQualityJobDefinition,
+  CreateMonitoringSchedule: monitoring.createMonitoringSchedule,
+  DescribeMonitoringSchedule: monitoring.describeMonitoringSchedule,
+  ListMonitoringSchedules: monitoring.listMonitoringSchedules,
+  UpdateMonitoringSchedule: monitoring.updateMonitoringSchedule,
+  StartMonitoringSchedule: monitoring.startMonitoringSchedule,
+  StopMonitoringSchedule: monitoring.stopMonitoringSchedule,
+  DeleteMonitoringSchedule: monitoring.deleteMonitoringSchedule,
+  ListMonitoringExecutions: monitoring.listMonitoringExecutions,
+  DescribeProcessingJob: monitoring.describeProcessingJob,
 };

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { ControlContext } from '../domain/registry/context.js';
 import { DEPLOYMENT_OPERATIONS } from './deployment-operations.js';
+import { MONITORING_OPERATIONS } from './monitoring-operations.js';
 import { SHADOW_OPERATIONS } from './shadow-operations.js';
 
 /**
@@ -24,4 +25,5 @@ export function operation<S extends z.ZodType>(
 export const UNDERSTUDY_OPERATIONS: Record<string, UnderstudyOperation> = {
   ...DEPLOYMENT_OPERATIONS,
   ...SHADOW_OPERATIONS,
+  ...MONITORING_OPERATIONS,
 };

@@ -1,8 +1,10 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
@@ -16,6 +18,8 @@ let sqs: SQSClient | undefined;
 let kms: KMSClient | undefined;
 let secrets: SecretsManagerClient | undefined;
 let cloudwatch: CloudWatchClient | undefined;
+let events: EventBridgeClient | undefined;
+let sns: SNSClient | undefined;
 
 export const clients = {
   dynamo(): DynamoDBDocumentClient {
@@ -45,5 +49,13 @@ export const clients = {
   cloudwatch(): CloudWatchClient {
     cloudwatch ??= new CloudWatchClient({});
     return cloudwatch;
+  },
+  events(): EventBridgeClient {
+    events ??= new EventBridgeClient({});
+    return events;
+  },
+  sns(): SNSClient {
+    sns ??= new SNSClient({});
+    return sns;
   },
 };

@@ -8,6 +8,7 @@ import {
   sha256Hex,
   unpackArtifact,
 } from '../inference/artifact.js';
+import type { ObjectStore } from '../model-monitor/ports.js';
 import type { RegisteredArtifact, Timestamp } from './records.js';
 import type { RegistryStore } from './store.js';
 
@@ -36,6 +37,8 @@ export interface ControlContext {
    * alarms need it; they fail loudly where it is missing.
    */
   readonly deployments?: DeploymentServices;
+  /** Objects on S3 by URI (Understudy.SuggestBaseline reads datasets and writes baselines). */
+  readonly objects?: ObjectStore;
   now(): Date;
 }
 
@@ -105,7 +108,12 @@ export function page<T extends { CreationTime: Timestamp }>(
   records: readonly T[],
   request: ListRequest,
   nameOf: (record: T) => string,
-  defaults: { sortBy: string; sortOrder: 'Ascending' | 'Descending' },
+  defaults: {
+    sortBy: string;
+    sortOrder: 'Ascending' | 'Descending';
+    /** Comparators for SortBy values other than Name and CreationTime (e.g. a resource's own Status). */
+    keys?: Readonly<Record<string, (a: T, b: T) => number>>;
+  },
 ): { items: T[]; NextToken?: string } {
   const after = toEpoch(request.CreationTimeAfter);
   const before = toEpoch(request.CreationTimeBefore);
@@ -119,8 +127,10 @@ export function page<T extends { CreationTime: Timestamp }>(
   const sortBy = request.SortBy ?? defaults.sortBy;
   const direction = (request.SortOrder ?? defaults.sortOrder) === 'Ascending' ? 1 : -1;
   filtered.sort((a, b) => {
-    const key =
-      sortBy === 'Name'
+    const custom = defaults.keys?.[sortBy];
+    const key = custom
+      ? custom(a, b)
+      : sortBy === 'Name'
         ? nameOf(a).localeCompare(nameOf(b))
         : sortBy === 'Status'
           ? String((a as Record<string, unknown>).EndpointStatus).localeCompare(

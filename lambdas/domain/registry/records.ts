@@ -17,6 +17,12 @@ export const COLLECTIONS = {
   inferenceExperiment: 'InferenceExperiment',
   /** Comparison aggregate of one shadow variant, id `{comparisonId}/{ShadowVariant}`. */
   shadowComparison: 'ShadowComparison',
+  dataQualityJobDefinition: 'DataQualityJobDefinition',
+  monitoringSchedule: 'MonitoringSchedule',
+  /** One record per execution, id `{MonitoringScheduleName}#{ScheduledTime, ISO 8601}`. */
+  monitoringExecution: 'MonitoringExecution',
+  /** A monitoring execution's processing job name → its execution id (DescribeProcessingJob). */
+  processingJob: 'ProcessingJob',
 } as const;
 
 /** A registered artifact: where, its digest and size. */

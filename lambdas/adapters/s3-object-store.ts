@@ -1,0 +1,65 @@
+import {
+  GetObjectCommand,
+  ListObjectsV2Command,
+  NoSuchBucket,
+  NoSuchKey,
+  PutObjectCommand,
+  type S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
+import type { ObjectStore, ObjectSummary } from '../domain/model-monitor/ports.js';
+
+function location(uri: string): { bucket: string; key: string } {
+  const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(uri);
+  if (!match) throw new Error(`not an s3:// URI: ${uri}`);
+  return { bucket: match[1] as string, key: match[2] as string };
+}
+
+/** Objects on S3 by `s3://bucket/key` URI: datasets, baselines, capture files, reports. */
+export class S3ObjectStore implements ObjectStore {
+  constructor(private readonly s3: S3Client) {}
+
+  async getText(uri: string): Promise<string | undefined> {
+    const { bucket, key } = location(uri);
+    if (key === '' || key.endsWith('/')) return undefined;
+    try {
+      const object = await this.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      return (await object.Body?.transformToString('utf8')) ?? '';
+    } catch (error) {
+      const missing =
+        error instanceof NoSuchKey ||
+        error instanceof NoSuchBucket ||
+        (error instanceof S3ServiceException && error.$metadata.httpStatusCode === 404);
+      if (missing) return undefined;
+      throw error;
+    }
+  }
+
+  async putText(uri: string, body: string, contentType: string): Promise<void> {
+    const { bucket, key } = location(uri);
+    await this.s3.send(
+      new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }),
+    );
+  }
+
+  async list(prefixUri: string): Promise<ObjectSummary[]> {
+    const { bucket, key: prefix } = location(prefixUri);
+    const out: ObjectSummary[] = [];
+    let token: string | undefined;
+    try {
+      do {
+        const page = await this.s3.send(
+          new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+        );
+        for (const o of page.Contents ?? []) {
+          if (o.Key) out.push({ uri: `s3://${bucket}/${o.Key}`, key: o.Key, size: o.Size ?? 0 });
+        }
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (token);
+    } catch (error) {
+      if (error instanceof NoSuchBucket) return [];
+      throw error;
+    }
+    return out;
+  }
+}
