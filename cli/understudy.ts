@@ -7,6 +7,9 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { Command } from 'commander';
+import { S3ObjectStore } from '../lambdas/adapters/s3-object-store.js';
+import { suggestBaselineJob } from '../lambdas/domain/model-monitor/baseline-job.js';
+import { clients } from '../lambdas/shared/clients.js';
 import { listDeadLetters, redriveDeadLetters } from './dlq.js';
 
 async function stackOutput(stackName: string, key: string): Promise<string> {
@@ -67,6 +70,33 @@ queueFlags(dlq.command('redrive').description('Send dead letters back to the mir
       options.max ? Number(options.max) : undefined,
     );
     console.log(`redrove ${moved} message(s) to ${queue}`);
+  });
+
+const baseline = program.command('baseline').description('Model Monitor baselines');
+baseline
+  .command('suggest')
+  .description(
+    'Suggest statistics.json and constraints.json for a dataset, as Understudy.SuggestBaseline does (same code, run here)',
+  )
+  .requiredOption('--dataset <s3-uri>', 'the dataset: an object, or a prefix whose objects are read')
+  .requiredOption('--output <s3-uri>', 'where statistics.json and constraints.json are written')
+  .option('--format <format>', 'csv (with a header line) or jsonl (one JSON object per line)', 'csv')
+  .option('--no-header', 'CSV without a header line (features are named _c0, _c1, ...)')
+  .action(async (options: { dataset: string; output: string; format: string; header: boolean }) => {
+    if (options.format !== 'csv' && options.format !== 'jsonl') {
+      throw new Error(`--format must be csv or jsonl, got '${options.format}'`);
+    }
+    const result = await suggestBaselineJob(new S3ObjectStore(clients.s3()), {
+      DatasetS3Uri: options.dataset,
+      DatasetFormat:
+        options.format === 'csv' ? { Csv: { Header: options.header } } : { Json: { Line: true } },
+      OutputS3Uri: options.output,
+    });
+    console.log(
+      `${result.Rows} rows, ${result.Features} features${result.UnparseableRecords ? `, ${result.UnparseableRecords} unparseable` : ''}`,
+    );
+    console.log(result.StatisticsS3Uri);
+    console.log(result.ConstraintsS3Uri);
   });
 
 program.parseAsync().catch((error: unknown) => {
