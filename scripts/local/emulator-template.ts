@@ -16,6 +16,11 @@
  * receive counts, so they hit the redrive policy early) and tries to run the function in
  * Docker. The local runtime does the polling, so the emulator's mappings are created with
  * `Enabled: false`.
+ * Likewise a scheduled rule (`ScheduleExpression`, no `EventPattern`) with a Lambda target:
+ * moto's PutEvents matches every event against it and then fails the whole call with an HTTP
+ * 500 because it cannot invoke Lambda targets, so no event could be put on the default bus
+ * (Model Monitor's alerts). The local runtime fires scheduled rules itself from the template,
+ * so the emulator's scheduled rules are created without targets.
  * Everything else in the template goes to the emulator unchanged.
  */
 import { type CfnResource, type CfnTemplate, referencedLogicalIds } from './template.js';
@@ -77,7 +82,8 @@ function substitute(value: unknown, literals: Readonly<Record<string, string>>):
  * The template as handed to the emulator: self-managed resources removed and references to
  * them replaced by `literals` (logical id → the value `Ref` gives, e.g. a secret's ARN), and
  * the outputs that refer to resources the emulator skips left out (they would be absent anyway),
- * event source mappings disabled (the local runtime polls instead).
+ * event source mappings disabled (the local runtime polls instead), scheduled rules without
+ * targets (the local runtime fires them).
  */
 export function adaptTemplateForEmulator(
   template: CfnTemplate,
@@ -98,6 +104,10 @@ export function adaptTemplateForEmulator(
     };
     if (adapted.Type === 'AWS::Lambda::EventSourceMapping') {
       adapted.Properties = { ...adapted.Properties, Enabled: false };
+    }
+    if (adapted.Type === 'AWS::Events::Rule' && adapted.Properties?.ScheduleExpression !== undefined) {
+      const { Targets: _targets, ...properties } = adapted.Properties;
+      adapted.Properties = properties;
     }
     if (adapted.DependsOn !== undefined) {
       const dependsOn = (Array.isArray(adapted.DependsOn) ? adapted.DependsOn : [adapted.DependsOn]).filter(

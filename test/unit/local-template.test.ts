@@ -291,6 +291,12 @@ describe('the template handed to the emulator', () => {
     expect(adapted.Resources.Mapping?.Properties?.Enabled).toBe(false);
     expect(template.Resources.Mapping?.Properties?.Enabled).toBeUndefined();
   });
+
+  it('keeps scheduled rules without targets (moto would fail every PutEvents on them)', () => {
+    expect(adapted.Resources.Tick?.Properties?.ScheduleExpression).toBe('rate(5 minutes)');
+    expect(adapted.Resources.Tick?.Properties?.Targets).toBeUndefined();
+    expect(template.Resources.Tick?.Properties?.Targets).toBeDefined();
+  });
 });
 
 describe('generated secrets', () => {

@@ -468,6 +468,18 @@ async function analyse(
     deps.objects.putText(reports.report, html, 'text/html; charset=utf-8'),
   ]);
 
+  // Metrics and alerts are told, not waited on: the results are written; a failure to publish
+  // is logged and said in the exit message rather than failing the execution.
+  const notes: string[] = [];
+  const log = deps.log ?? (() => undefined);
+  const tell = async (what: string, send: () => Promise<void>) => {
+    try {
+      await send();
+    } catch (error) {
+      log({ level: 'error', msg: `${what} not published`, error: (error as Error).message });
+      notes.push(` The ${what} could not be published: ${(error as Error).message}.`);
+    }
+  };
   if (options.publishMetrics && deps.metrics) {
     const dimensions = [
       { Name: 'Endpoint', Value: endpointName },
@@ -477,13 +489,15 @@ async function analyse(
       ...d,
       Dimensions: dimensions,
     }));
-    if (data.length > 0) await deps.metrics.put(DATA_METRICS_NAMESPACE, data);
+    const metrics = deps.metrics;
+    if (data.length > 0) await tell('CloudWatch metrics', () => metrics.put(DATA_METRICS_NAMESPACE, data));
   }
 
   const violatedFeatures = [...new Set(violations.map((v) => v.feature_name))];
-  if (violations.length > 0 && deps.alerts) {
+  const alerts = deps.alerts;
+  if (violations.length > 0 && alerts) {
     const findings = driftFindings(checks.distances, drift);
-    await deps.alerts.publish({
+    const alert = {
       endpointName,
       monitoringScheduleName: execution.MonitoringScheduleName,
       monitoringScheduleArn: execution.internal.monitoringScheduleArn,
@@ -503,10 +517,10 @@ async function analyse(
       reports,
       dataAnalysisStartTime: iso(window.start),
       dataAnalysisEndTime: iso(window.end),
-    });
+    } as const;
+    await tell('alert', () => alerts.publish(alert));
   }
-  const unparseableNote =
-    parse.unparseable > 0 ? ` ${parse.unparseable} unparseable records were skipped.` : '';
+  const unparseableNote = `${parse.unparseable > 0 ? ` ${parse.unparseable} unparseable records were skipped.` : ''}${notes.join('')}`;
   return {
     status,
     reports,
