@@ -130,6 +130,30 @@ describe('UnderstudyStack', () => {
     expect(JSON.stringify(writes[0]?.Resource)).toContain('/mirror-spill/*');
   });
 
+  it('gives the monitor an alerts topic to publish to, the default bus and its metric namespace only', () => {
+    template.resourceCountIs('AWS::SNS::Topic', 1);
+    const policies = template.findResources('AWS::IAM::Policy');
+    const monitorPolicy = Object.entries(policies).find(([id]) => id.startsWith('MonitorFunction'));
+    const statements = monitorPolicy?.[1].Properties.PolicyDocument.Statement as {
+      Action: string | string[];
+      Resource: unknown;
+      Condition?: unknown;
+    }[];
+    const find = (action: string) => statements.find((s) => [s.Action].flat().includes(action));
+    expect(find('sns:Publish')?.Resource).toEqual({ Ref: expect.stringMatching(/^AlertsTopic/) });
+    expect(JSON.stringify(find('events:PutEvents')?.Resource)).toContain(':event-bus/default');
+    expect(find('cloudwatch:PutMetricData')?.Condition).toEqual({
+      StringEquals: { 'cloudwatch:namespace': 'aws/sagemaker/Endpoints/data-metrics' },
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          UNDERSTUDY_ALERTS_TOPIC_ARN: { Ref: Match.stringLikeRegexp('^AlertsTopic') },
+        }),
+      },
+    });
+  });
+
   it('outputs every physical name', () => {
     for (const key of Object.values(OUTPUTS)) template.hasOutput(key, {});
   });
