@@ -10,8 +10,8 @@
  *    first record falls in (the `mm-ss-SSS` of its name, as the capture writer and SageMaker
  *    name them): files hold one batch of a few seconds, so each record is counted once across
  *    consecutive windows without parsing timestamps line by line;
- * 3. parse them with bounded concurrency, each into its own accumulator (sketches centred on
- *    the baseline's means), and merge: CSV columns take the baseline's feature names by
+ * 3. parse them with bounded concurrency, a few lanes each folding files into its own
+ *    accumulator (sketches centred on the baseline's means), and merge the lanes: CSV columns take the baseline's feature names by
  *    position, JSON features are picked by the job's path (see job-options.ts); unparseable
  *    records are counted, never fatal;
  * 4. check SageMaker's constraints and the calibrated drift tests, write
@@ -401,22 +401,35 @@ async function analyse(
   ];
   const files = await captureFiles(deps.objects, capture.destination, endpointName, variants, window);
 
-  const parts = await mapLimited(files, deps.fileConcurrency ?? 8, async (uri) => {
-    const text = (await deps.objects.getText(uri)) ?? '';
-    const input = options.analyseInput ? accumulatorFor(baseline, inputNames) : undefined;
-    input?.addCaptureFile(text, { side: 'endpointInput', jsonPath: options.featuresJsonPath });
-    const output = options.analyseOutput ? accumulatorFor(baseline, options.outputFeatures) : undefined;
-    output?.addCaptureFile(text, { side: 'endpointOutput', jsonPath: options.outputJsonPath });
-    return { input, output };
-  });
+  // A few lanes read files concurrently; each folds what it reads into its own accumulators
+  // (parsing is synchronous, so a lane's accumulator is never touched by two files at once),
+  // and the lanes merge at the end: memory stays at lanes × sketches, whatever the file count.
+  const lanes = Array.from(
+    { length: Math.max(1, Math.min(deps.fileConcurrency ?? 8, files.length)) },
+    () => ({
+      input: options.analyseInput ? accumulatorFor(baseline, inputNames) : undefined,
+      output: options.analyseOutput ? accumulatorFor(baseline, options.outputFeatures) : undefined,
+    }),
+  );
+  let next = 0;
+  await Promise.all(
+    lanes.map(async (lane) => {
+      while (next < files.length) {
+        const uri = files[next++] as string;
+        const text = (await deps.objects.getText(uri)) ?? '';
+        lane.input?.addCaptureFile(text, { side: 'endpointInput', jsonPath: options.featuresJsonPath });
+        lane.output?.addCaptureFile(text, { side: 'endpointOutput', jsonPath: options.outputJsonPath });
+      }
+    }),
+  );
   const merge = (accs: (DatasetAccumulator | undefined)[]) => {
     const present = accs.filter((a): a is DatasetAccumulator => a !== undefined);
     const [first, ...rest] = present;
     for (const acc of rest) first?.merge(acc);
     return first;
   };
-  const input = merge(parts.map((p) => p.input));
-  const output = merge(parts.map((p) => p.output));
+  const input = merge(lanes.map((l) => l.input));
+  const output = merge(lanes.map((l) => l.output));
   const parse = sumSummaries(input?.summary, output?.summary);
   const windowText = `${iso(window.start)} to ${iso(window.end)}`;
   if (parse.records === 0) {
