@@ -15,7 +15,17 @@ import { InvokeEndpointCommand } from '@aws-sdk/client-sagemaker-runtime';
 import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
 import { expected } from '../support/models.js';
-import { bucket, env, runtime, s3, sagemaker, understudy, unique, uploadFixture } from './platform.js';
+import {
+  bucket,
+  env,
+  errorOf,
+  runtime,
+  s3,
+  sagemaker,
+  understudy,
+  unique,
+  uploadFixture,
+} from './platform.js';
 
 const infra = {
   InfrastructureType: 'RealTimeInference' as const,
@@ -219,6 +229,50 @@ describe('data capture and shadow tests with the AWS SDK', () => {
     expect((report.AgreementRate as { Value: number; ConfidenceInterval: { Upper: number } }).Value).toBe(1);
     // Capture sampling 0%: nothing captured for production, while the shadow's copy is.
     expect(await captureLines(`captures/${name}/${name}/main/`)).toHaveLength(0);
+  });
+
+  it('answers bad experiment input with typed 4xx errors', async () => {
+    const name = unique('bad');
+    await deploy(name, 0);
+    const create = (sampling: number, shadowModel = `${name}-twin`, experiment = name) =>
+      sagemaker.send(
+        new CreateInferenceExperimentCommand({
+          Name: experiment,
+          Type: 'ShadowMode',
+          RoleArn: role,
+          EndpointName: name,
+          ModelVariants: [
+            { ModelName: `${name}-champion`, VariantName: 'main', InfrastructureConfig: infra },
+            { ModelName: shadowModel, VariantName: 'shadow', InfrastructureConfig: infra },
+          ],
+          ShadowModeConfig: {
+            SourceModelVariantName: 'main',
+            ShadowModelVariants: [{ ShadowModelVariantName: 'shadow', SamplingPercentage: sampling }],
+          },
+        }),
+      );
+    expect(await errorOf(create(101))).toMatchObject({ name: 'ValidationException', status: 400 });
+    expect(await errorOf(create(-1))).toMatchObject({ name: 'ValidationException', status: 400 });
+    const unknownModel = await errorOf(create(50, 'no-such-model'));
+    expect(unknownModel).toMatchObject({ name: 'ValidationException', status: 400 });
+    expect(unknownModel.message).toMatch(/Could not find model/);
+    await create(50);
+    const second = await errorOf(create(50, `${name}-twin`, `${name}-second`));
+    expect(second).toMatchObject({ name: 'ResourceInUse', status: 400 });
+    await sagemaker.send(new StartInferenceExperimentCommand({ Name: name }));
+    await sagemaker.send(
+      new StopInferenceExperimentCommand({
+        Name: name,
+        ModelVariantActions: { shadow: 'Remove' },
+        DesiredState: 'Cancelled',
+      }),
+    );
+    const promote = await errorOf(
+      sagemaker.send(
+        new StopInferenceExperimentCommand({ Name: name, ModelVariantActions: { shadow: 'Promote' } }),
+      ),
+    );
+    expect(promote).toMatchObject({ name: 'ConflictException', status: 400 });
   });
 
   it('parks an unreadable message in the DLQ with its reason, and the CLI lists and redrives it', async () => {
