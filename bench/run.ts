@@ -4,6 +4,7 @@
  */
 import { benchColdStart } from './cold-start.bench.js';
 import { benchInference, KEY, NOW, signedEvent } from './inference.bench.js';
+import { benchMonitor } from './monitor.bench.js';
 import { benchRouting } from './routing.bench.js';
 import { benchShadow } from './shadow.bench.js';
 
@@ -12,3 +13,4 @@ await benchInference();
 await benchRouting();
 await benchShadow();
 await benchColdStart({ event: await signedEvent(), key: KEY, now: NOW.toISOString() });
+await benchMonitor();
