@@ -86,12 +86,16 @@ baseline
     if (options.format !== 'csv' && options.format !== 'jsonl') {
       throw new Error(`--format must be csv or jsonl, got '${options.format}'`);
     }
-    const result = await suggestBaselineJob(new S3ObjectStore(clients.s3()), {
-      DatasetS3Uri: options.dataset,
-      DatasetFormat:
-        options.format === 'csv' ? { Csv: { Header: options.header } } : { Json: { Line: true } },
-      OutputS3Uri: options.output,
-    });
+    const result = await suggestBaselineJob(
+      new S3ObjectStore(clients.s3()),
+      {
+        DatasetS3Uri: options.dataset,
+        DatasetFormat:
+          options.format === 'csv' ? { Csv: { Header: options.header } } : { Json: { Line: true } },
+        OutputS3Uri: options.output,
+      },
+      { maxBytes: Number.POSITIVE_INFINITY },
+    );
     console.log(
       `${result.Rows} rows, ${result.Features} features${result.UnparseableRecords ? `, ${result.UnparseableRecords} unparseable` : ''}`,
     );

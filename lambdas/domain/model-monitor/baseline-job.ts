@@ -32,8 +32,11 @@ export interface SuggestBaselineResult {
   readonly UnparseableRecords: number;
 }
 
-/** A dataset larger than this is refused: the whole dataset is read twice in memory. */
-export const MAX_DATASET_BYTES = 512 * 2 ** 20;
+/**
+ * The largest dataset the control Lambda (1 GB) reads: the whole dataset is held and read
+ * twice. The CLI, on a machine of its own, passes a larger limit.
+ */
+export const MAX_DATASET_BYTES = 128 * 2 ** 20;
 
 function checkUri(uri: string, field: string): void {
   if (!/^s3:\/\/[^/]+/.test(uri)) {
@@ -42,7 +45,11 @@ function checkUri(uri: string, field: string): void {
 }
 
 /** The dataset's files: the object itself, else every object under it as a prefix. */
-async function datasetFiles(objects: ObjectStore, uri: string): Promise<{ uri: string; text: string }[]> {
+async function datasetFiles(
+  objects: ObjectStore,
+  uri: string,
+  maxBytes: number,
+): Promise<{ uri: string; text: string }[]> {
   if (parseS3Uri(uri)) {
     const text = await objects.getText(uri);
     if (text !== undefined) return [{ uri, text }];
@@ -53,9 +60,9 @@ async function datasetFiles(objects: ObjectStore, uri: string): Promise<{ uri: s
     throw new ValidationException(`DatasetS3Uri ${uri}: no object or prefix with objects there.`);
   }
   const total = listed.reduce((sum, o) => sum + o.size, 0);
-  if (total > MAX_DATASET_BYTES) {
+  if (total > maxBytes) {
     throw new ValidationException(
-      `DatasetS3Uri ${uri} holds ${total} bytes; at most ${MAX_DATASET_BYTES} are read for a baseline (sample it).`,
+      `DatasetS3Uri ${uri} holds ${total} bytes; at most ${maxBytes} are read for a baseline here (sample it, or run \`understudy baseline suggest\`).`,
     );
   }
   return Promise.all(listed.map(async (o) => ({ uri: o.uri, text: (await objects.getText(o.uri)) ?? '' })));
@@ -65,6 +72,7 @@ async function datasetFiles(objects: ObjectStore, uri: string): Promise<{ uri: s
 export async function suggestBaselineJob(
   objects: ObjectStore,
   request: SuggestBaselineRequest,
+  options: { readonly maxBytes?: number } = {},
 ): Promise<SuggestBaselineResult> {
   checkUri(request.DatasetS3Uri, 'DatasetS3Uri');
   checkUri(request.OutputS3Uri, 'OutputS3Uri');
@@ -73,7 +81,7 @@ export async function suggestBaselineJob(
   if (!csv && format.Json.Line === false) {
     throw new ValidationException('DatasetFormat.Json needs Line: true (one JSON object per line).');
   }
-  const files = await datasetFiles(objects, request.DatasetS3Uri);
+  const files = await datasetFiles(objects, request.DatasetS3Uri, options.maxBytes ?? MAX_DATASET_BYTES);
   if (files.every((f) => f.text.trim() === '')) {
     throw new ValidationException(`The dataset at ${request.DatasetS3Uri} is empty: it holds no rows.`);
   }
