@@ -596,6 +596,44 @@ describe('monitoring executions', () => {
     expect(violations[0]?.description).toMatch(/^Calibrated drift \(ks\+effect\)/);
   });
 
+  it('fails an execution a dead monitor left InProgress, once it is 15 minutes old', async () => {
+    await call('CreateMonitoringSchedule', schedule('crashed', 'rate(5 minutes)'));
+    await writeCaptures(generateRows(3, 40), new Date(T0.getTime() + 10_000));
+    // A monitor that dies between recording the execution and finishing it.
+    const dying: MonitorDeps = {
+      ...deps,
+      objects: {
+        ...objects,
+        getText: () => Promise.reject(new Error('killed')),
+      } as unknown as InMemoryObjectStore,
+      store: Object.assign(Object.create(store), {
+        replace: async (collection: string, id: string, data: { MonitoringExecutionStatus?: string }) => {
+          if (data.MonitoringExecutionStatus === 'Failed') throw new Error('the Lambda timed out');
+          return store.replace(collection, id, data);
+        },
+      }),
+    };
+    await runDueSchedules(dying, tick).catch(() => undefined);
+    const status = async () =>
+      (
+        (await call('ListMonitoringExecutions', { MonitoringScheduleName: 'crashed' }))
+          .MonitoringExecutionSummaries as {
+          MonitoringExecutionStatus: string;
+          FailureReason?: string;
+        }[]
+      )[0];
+    expect((await status())?.MonitoringExecutionStatus).toBe('InProgress');
+    clock = new Date(T0.getTime() + 10 * 60_000);
+    await runDueSchedules(deps, new Date(T0.getTime() + 9 * 60_000));
+    expect((await status())?.MonitoringExecutionStatus).toBe('InProgress');
+    clock = new Date(T0.getTime() + 30 * 60_000);
+    await runDueSchedules(deps, new Date(T0.getTime() + 9 * 60_000));
+    expect(await status()).toMatchObject({
+      MonitoringExecutionStatus: 'Failed',
+      FailureReason: expect.stringMatching(/stopped while in progress/),
+    });
+  });
+
   it('marks a schedule Failed when its job definition is gone', async () => {
     await call('CreateMonitoringSchedule', schedule('orphan', 'rate(5 minutes)'));
     // Deleting a definition in use is refused; a registry edited behind Understudy's back is not.

@@ -48,6 +48,7 @@ import type { EndpointRecord } from '../registry/endpoints.js';
 import {
   createPendingExecution,
   type ExecutionRecord,
+  executionId,
   resolveScheduleJob,
   type ScheduleRecord,
   scheduleTiming,
@@ -123,6 +124,7 @@ export async function runDueSchedules(deps: MonitorDeps, tick: Date): Promise<Ti
   const pending: ExecutionRecord[] = [];
   const failedSchedules: string[] = [];
   for (const listed of schedules) {
+    await settleAbandoned(deps, listed);
     if (listed.MonitoringScheduleStatus !== 'Scheduled') continue;
     const stored = await deps.store.get<ScheduleRecord>(
       COLLECTIONS.monitoringSchedule,
@@ -191,6 +193,39 @@ export async function runDueSchedules(deps: MonitorDeps, tick: Date): Promise<Ti
     })),
     failedSchedules,
   };
+}
+
+/** An execution still Pending or InProgress this long after its last change was abandoned. */
+export const ABANDONED_AFTER_SECONDS = 15 * 60;
+
+/**
+ * A schedule's last execution left Pending or InProgress by a monitor that died (a Lambda
+ * timeout, a crash) is failed with a reason, so it does not look like it is running forever.
+ */
+async function settleAbandoned(deps: MonitorDeps, schedule: ScheduleRecord): Promise<void> {
+  const last = schedule.internal.lastScheduledTime;
+  if (last === undefined) return;
+  const stored = await deps.store.get<ExecutionRecord>(
+    COLLECTIONS.monitoringExecution,
+    executionId(schedule.MonitoringScheduleName, last),
+  );
+  const execution = stored?.data;
+  if (!execution) return;
+  const status = execution.MonitoringExecutionStatus;
+  const now = toSeconds(deps.now().getTime());
+  if (
+    (status !== 'Pending' && status !== 'InProgress') ||
+    now - execution.LastModifiedTime < ABANDONED_AFTER_SECONDS
+  ) {
+    return;
+  }
+  const reason = `The execution stopped ${status === 'Pending' ? 'before it started' : 'while in progress'} (the monitor did not finish it within ${ABANDONED_AFTER_SECONDS / 60} minutes).`;
+  await updateExecution(deps.store, execution, {
+    MonitoringExecutionStatus: 'Failed',
+    FailureReason: reason,
+    LastModifiedTime: now,
+    internal: { endTime: now, exitMessage: reason },
+  });
 }
 
 /** Runs one Pending execution to its end; never throws for data or baseline problems. */
