@@ -29,6 +29,7 @@ import {
   bucket,
   env,
   errorOf,
+  mirrorQueueDrained,
   runtime,
   s3,
   sagemaker,
@@ -145,25 +146,6 @@ async function receive(url: string, count: number, timeoutMs = 10_000): Promise<
     bodies.push(...Messages.map((m) => m.Body ?? ''));
   }
   return bodies;
-}
-
-/** Waits until the mirror queue holds no message, visible or in flight, twice in a row. */
-async function mirrorQueueDrained(timeoutMs = 60_000) {
-  const started = Date.now();
-  let emptyReads = 0;
-  while (emptyReads < 2 && Date.now() - started < timeoutMs) {
-    const { Attributes = {} } = await sqs.send(
-      new GetQueueAttributesCommand({
-        QueueUrl: env.UNDERSTUDY_MIRROR_QUEUE_URL,
-        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-      }),
-    );
-    const pending =
-      Number(Attributes.ApproximateNumberOfMessages) +
-      Number(Attributes.ApproximateNumberOfMessagesNotVisible);
-    emptyReads = pending === 0 ? emptyReads + 1 : 0;
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
 }
 
 /** Fires the stack's monitor rule through the local trigger, as EventBridge would at `time`. */
@@ -318,7 +300,7 @@ describe('Model Monitor with the AWS SDK on the local platform', () => {
         }
       }),
     );
-    await mirrorQueueDrained();
+    await mirrorQueueDrained(60_000);
 
     // The monitor's tick, as EventBridge fires it once the schedules' first 5 minutes are over.
     const created = [name, `${name}-broken`].map(

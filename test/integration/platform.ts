@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -106,4 +107,33 @@ export async function errorOf(
     return { name: e.name, message: e.message, status: e.$metadata?.httpStatusCode ?? e.status };
   }
   throw new Error('expected the call to fail');
+}
+
+/** SQS on the emulator. */
+export const emulatorSqs = new SQSClient({
+  endpoint: env.AWS_ENDPOINT_URL,
+  region,
+  credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+});
+
+/**
+ * Waits until the mirror queue holds no message, visible or in flight, twice in a row: the
+ * shadow Lambda has processed everything sent so far.
+ */
+export async function mirrorQueueDrained(timeoutMs: number): Promise<void> {
+  const started = Date.now();
+  let emptyReads = 0;
+  while (emptyReads < 2 && Date.now() - started < timeoutMs) {
+    const { Attributes = {} } = await emulatorSqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: env.UNDERSTUDY_MIRROR_QUEUE_URL,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
+    );
+    const pending =
+      Number(Attributes.ApproximateNumberOfMessages) +
+      Number(Attributes.ApproximateNumberOfMessagesNotVisible);
+    emptyReads = pending === 0 ? emptyReads + 1 : 0;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
 }

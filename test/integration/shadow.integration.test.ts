@@ -12,13 +12,15 @@ import {
   waitUntilEndpointInService,
 } from '@aws-sdk/client-sagemaker';
 import { InvokeEndpointCommand } from '@aws-sdk/client-sagemaker-runtime';
-import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
 import { expected } from '../support/models.js';
 import {
   bucket,
+  emulatorSqs,
   env,
   errorOf,
+  mirrorQueueDrained,
   runtime,
   s3,
   sagemaker,
@@ -106,31 +108,6 @@ async function reportWhen(
     const report = await understudy('DescribeShadowReport', { InferenceExperimentName: name });
     if (done(report) || Date.now() - started > timeoutMs) return report;
     await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-}
-
-const sqs = new SQSClient({
-  endpoint: env.AWS_ENDPOINT_URL,
-  region: env.AWS_REGION,
-  credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-});
-
-/** Waits until the mirror queue holds no message, visible or in flight, twice in a row. */
-async function queueDrained(timeoutMs = 900_000) {
-  const started = Date.now();
-  let emptyReads = 0;
-  while (emptyReads < 2 && Date.now() - started < timeoutMs) {
-    const { Attributes = {} } = await sqs.send(
-      new GetQueueAttributesCommand({
-        QueueUrl: env.UNDERSTUDY_MIRROR_QUEUE_URL,
-        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-      }),
-    );
-    const pending =
-      Number(Attributes.ApproximateNumberOfMessages) +
-      Number(Attributes.ApproximateNumberOfMessagesNotVisible);
-    emptyReads = pending === 0 ? emptyReads + 1 : 0;
-    await new Promise((resolve) => setTimeout(resolve, 1000));
   }
 }
 
@@ -277,7 +254,7 @@ describe('data capture and shadow tests with the AWS SDK', () => {
 
   it('parks an unreadable message in the DLQ with its reason, and the CLI lists and redrives it', async () => {
     const marker = unique('poison');
-    await sqs.send(
+    await emulatorSqs.send(
       new SendMessageCommand({
         QueueUrl: env.UNDERSTUDY_MIRROR_QUEUE_URL,
         MessageBody: `{"marker":"${marker}"}`,
@@ -312,7 +289,7 @@ describe('data capture and shadow tests with the AWS SDK', () => {
     );
     // Every request sampled for the shadow put one message on the queue; wait until it is drained.
     const sent = Date.now();
-    await queueDrained();
+    await mirrorQueueDrained(900_000);
     console.log(
       `${n} invocations in ${sent - started} ms; mirror queue drained ${Date.now() - sent} ms later`,
     );

@@ -1,4 +1,4 @@
-import { ValidationException } from '../errors.js';
+import { decodeToken, encodeToken } from '../registry/context.js';
 import { COLLECTIONS, type Timestamp } from '../registry/records.js';
 import type { RegistryStore } from '../registry/store.js';
 import type { DeploymentConfig, TrafficRoutingConfigType } from './types.js';
@@ -64,24 +64,9 @@ export interface ListDeploymentHistoryInput {
 export async function listDeploymentHistory(store: RegistryStore, input: ListDeploymentHistoryInput) {
   const records = await store.list<DeploymentRecord>(COLLECTIONS.deploymentHistory, `${input.EndpointName}#`);
   if ((input.SortOrder ?? 'Descending') === 'Descending') records.reverse();
-  const start = decodeOffset(input.NextToken);
+  const start = decodeToken(input.NextToken);
   const size = input.MaxResults ?? 50;
   const items = records.slice(start, start + size);
-  const next = start + size < records.length ? encodeOffset(start + size) : undefined;
+  const next = start + size < records.length ? encodeToken(start + size) : undefined;
   return next ? { Deployments: items, NextToken: next } : { Deployments: items };
-}
-
-function encodeOffset(offset: number): string {
-  return Buffer.from(JSON.stringify({ offset })).toString('base64url');
-}
-
-function decodeOffset(token: string | undefined): number {
-  if (token === undefined) return 0;
-  try {
-    const { offset } = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { offset: unknown };
-    if (typeof offset === 'number' && Number.isInteger(offset) && offset >= 0) return offset;
-  } catch {
-    // fall through
-  }
-  throw new ValidationException('NextToken is not valid: pass the token a previous call returned.');
 }

@@ -152,11 +152,13 @@ export function toEpoch(value: number | string | undefined): number | undefined 
   return typeof value === 'number' ? value : Date.parse(value) / 1000;
 }
 
-function encodeToken(offset: number): string {
+/** An opaque List* NextToken for an offset into a sorted listing. */
+export function encodeToken(offset: number): string {
   return Buffer.from(JSON.stringify({ offset })).toString('base64url');
 }
 
-function decodeToken(token: string | undefined): number {
+/** The offset a NextToken stands for (0 without one); ValidationException when it is not ours. */
+export function decodeToken(token: string | undefined): number {
   if (token === undefined) return 0;
   try {
     const { offset } = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { offset: unknown };
