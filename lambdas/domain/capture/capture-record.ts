@@ -47,13 +47,6 @@ export function capturePayload(
   return { observedContentType, mode, data: Buffer.from(body).toString('base64'), encoding: 'BASE64' };
 }
 
-/** The bytes a captured payload stood for. */
-export function payloadBytes(payload: CapturedPayload): Buffer {
-  return payload.encoding === 'BASE64'
-    ? Buffer.from(payload.data, 'base64')
-    : Buffer.from(payload.data, 'utf8');
-}
-
 export function newEventId(): string {
   return randomUUID();
 }

@@ -9,7 +9,7 @@ import {
   type NamedOutput,
   type ResponseType,
 } from '../inference/payload.js';
-import type { ComparisonConfig } from '../shadow/index.js';
+import { type ComparisonConfig, dedupeByEventId } from '../shadow/index.js';
 import {
   type CaptureRecord,
   type ContentTypeRules,
@@ -294,8 +294,7 @@ async function parseDeliveries(
 ): Promise<{ jobs: Job[]; retry: string[] }> {
   const retry: string[] = [];
   const parsed = await Promise.all(deliveries.map((delivery) => readDelivery(delivery, deps)));
-  const seen = new Set<string>();
-  const fresh: { delivery: Delivery; message: MirrorMessage }[] = [];
+  const readable: { eventId: string; delivery: Delivery; message: MirrorMessage }[] = [];
   for (const [i, result] of parsed.entries()) {
     const delivery = deliveries[i] as Delivery;
     if (result === 'retry') retry.push(delivery.messageId);
@@ -304,11 +303,12 @@ async function parseDeliveries(
         logFailure('dead-letter send failed; leaving the message for redrive', error, [delivery.messageId]);
         retry.push(delivery.messageId);
       });
-    } else if (!seen.has(result.eventId)) {
-      seen.add(result.eventId);
-      fresh.push({ delivery, message: result });
+    } else {
+      readable.push({ eventId: result.eventId, delivery, message: result });
     }
   }
+  // A second copy of an event in the same batch is dropped (at-least-once delivery).
+  const fresh = dedupeByEventId(readable);
   // First deliveries claim their event ids in one call; a first delivery whose event was
   // claimed before is another copy of it and is dropped. Redeliveries read their progress.
   const firsts = fresh
