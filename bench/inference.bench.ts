@@ -7,6 +7,7 @@
 import { createRequire } from 'node:module';
 import type { Context } from 'aws-lambda';
 import type * as Ort from 'onnxruntime-node';
+import type { MirrorQueue } from '../lambdas/domain/capture/mirror.js';
 import { sha256Hex } from '../lambdas/domain/inference/artifact.js';
 import { EndpointCache } from '../lambdas/domain/inference/endpoint-cache.js';
 import { ModelCache } from '../lambdas/domain/inference/model-cache.js';
@@ -35,6 +36,27 @@ export function signedEvent(): Promise<HttpEvent> {
   return signedInvokeEvent({ key: KEY, now: NOW, endpoint: 'bench', body: ROW });
 }
 
+/**
+ * The InvokeEndpoint handler over one in-memory endpoint record, as every benchmark drives it:
+ * artifacts from memory, the bench key, a fixed clock, and EMF lines built but not written.
+ */
+export async function benchInvokeHandler(
+  artifacts: MemoryArtifactSource,
+  record: EndpointRecord,
+  mirror?: MirrorQueue,
+): Promise<ReturnType<typeof createInvokeHandler>> {
+  const store = new InMemoryRegistryStore();
+  await store.create(COLLECTIONS.endpoint, 'bench', record);
+  return createInvokeHandler({
+    endpoints: new EndpointCache(store, 60_000),
+    models: new ModelCache(artifacts),
+    keys: { resolve: async (id) => (id === KEY.accessKeyId ? KEY : undefined) },
+    mirror,
+    metrics: DISCARD_METRICS,
+    now: () => NOW,
+  });
+}
+
 export async function benchInference(): Promise<void> {
   const bytes = fixture('regressor.onnx');
   const artifacts = new MemoryArtifactSource();
@@ -43,21 +65,11 @@ export async function benchInference(): Promise<void> {
     sha256: sha256Hex(bytes),
     sizeBytes: bytes.length,
   };
-  const store = new InMemoryRegistryStore();
-  const endpoint = {
+  const handler = await benchInvokeHandler(artifacts, {
     EndpointName: 'bench',
     EndpointStatus: 'InService',
     internal: { variants: [{ VariantName: 'main', weight: 1, ModelName: 'm', artifact }] },
-  } as unknown as EndpointRecord;
-  await store.create(COLLECTIONS.endpoint, 'bench', endpoint);
-  const handler = createInvokeHandler({
-    endpoints: new EndpointCache(store, 60_000),
-    models: new ModelCache(artifacts),
-    keys: { resolve: async (id) => (id === KEY.accessKeyId ? KEY : undefined) },
-    // The EMF line is still built for every request; only the write to stdout is left out.
-    metrics: DISCARD_METRICS,
-    now: () => NOW,
-  });
+  } as unknown as EndpointRecord);
   const event = await signedEvent();
   const context = {} as Context;
   const first = await handler(event, context);

@@ -7,17 +7,13 @@
 import type { Context } from 'aws-lambda';
 import { routeRequest } from '../lambdas/domain/deployments/routing.js';
 import { sha256Hex } from '../lambdas/domain/inference/artifact.js';
-import { EndpointCache } from '../lambdas/domain/inference/endpoint-cache.js';
-import { ModelCache } from '../lambdas/domain/inference/model-cache.js';
 import { emfLine } from '../lambdas/domain/metrics/emf.js';
 import type { EndpointRecord } from '../lambdas/domain/registry/endpoints.js';
-import { COLLECTIONS, type RuntimeVariant } from '../lambdas/domain/registry/records.js';
-import { InMemoryRegistryStore } from '../lambdas/domain/registry/store.js';
+import type { RuntimeVariant } from '../lambdas/domain/registry/records.js';
 import { chooseVariant } from '../lambdas/domain/routing.js';
-import { createInvokeHandler } from '../lambdas/invoke/data-plane.js';
 import { fixture, MemoryArtifactSource } from '../test/support/models.js';
 import { compare, fmt, measure, row } from './harness.js';
-import { DISCARD_METRICS, KEY, NOW, signedEvent } from './inference.bench.js';
+import { benchInvokeHandler, signedEvent } from './inference.bench.js';
 
 const PER_SAMPLE = 1000;
 
@@ -86,17 +82,7 @@ export async function benchRouting(): Promise<void> {
     }).length;
   });
 
-  const handlerFor = async (record: EndpointRecord) => {
-    const store = new InMemoryRegistryStore();
-    await store.create(COLLECTIONS.endpoint, 'bench', record);
-    return createInvokeHandler({
-      endpoints: new EndpointCache(store, 60_000),
-      models: new ModelCache(artifacts),
-      keys: { resolve: async (id) => (id === KEY.accessKeyId ? KEY : undefined) },
-      metrics: DISCARD_METRICS,
-      now: () => NOW,
-    });
-  };
+  const handlerFor = (record: EndpointRecord) => benchInvokeHandler(artifacts, record);
   const event = await signedEvent();
   const context = {} as Context;
   const steadyHandler = await handlerFor(steady);

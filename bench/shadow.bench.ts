@@ -13,20 +13,13 @@ import { newEventId } from '../lambdas/domain/capture/capture-record.js';
 import { buildMirrorMessage, type MirrorMessage } from '../lambdas/domain/capture/mirror.js';
 import { processShadowBatch, type ShadowBatchDeps } from '../lambdas/domain/capture/shadow-batch.js';
 import { sha256Hex } from '../lambdas/domain/inference/artifact.js';
-import { EndpointCache } from '../lambdas/domain/inference/endpoint-cache.js';
 import { ModelCache } from '../lambdas/domain/inference/model-cache.js';
 import type { EndpointRecord } from '../lambdas/domain/registry/endpoints.js';
-import {
-  COLLECTIONS,
-  type EndpointInternal,
-  type RuntimeShadow,
-} from '../lambdas/domain/registry/records.js';
-import { InMemoryRegistryStore } from '../lambdas/domain/registry/store.js';
-import { createInvokeHandler } from '../lambdas/invoke/data-plane.js';
+import type { EndpointInternal, RuntimeShadow } from '../lambdas/domain/registry/records.js';
 import { fixture, MemoryArtifactSource } from '../test/support/models.js';
 import { signedInvokeEvent } from '../test/support/signed-event.js';
 import { compare, fmt, row } from './harness.js';
-import { DISCARD_METRICS, KEY, NOW } from './inference.bench.js';
+import { benchInvokeHandler, KEY, NOW } from './inference.bench.js';
 
 const rules = { csvContentTypes: ['text/csv'], jsonContentTypes: ['application/json'] };
 const artifacts = new MemoryArtifactSource();
@@ -50,25 +43,17 @@ const shadow: RuntimeShadow = {
   ...rules,
 };
 
-async function handlerWith(internal: EndpointInternal, sends: { count: number }) {
-  const store = new InMemoryRegistryStore();
-  await store.create(COLLECTIONS.endpoint, 'bench', {
+function handlerWith(internal: EndpointInternal, sends: { count: number }) {
+  const record = {
     EndpointName: 'bench',
     EndpointConfigName: 'bench',
     EndpointStatus: 'InService',
     internal,
-  } as unknown as EndpointRecord);
-  return createInvokeHandler({
-    endpoints: new EndpointCache(store, 60_000),
-    models: new ModelCache(artifacts),
-    keys: { resolve: async (id) => (id === KEY.accessKeyId ? KEY : undefined) },
-    mirror: {
-      send: async () => {
-        sends.count++;
-      },
+  };
+  return benchInvokeHandler(artifacts, record as unknown as EndpointRecord, {
+    send: async () => {
+      sends.count++;
     },
-    metrics: DISCARD_METRICS,
-    now: () => NOW,
   });
 }
 

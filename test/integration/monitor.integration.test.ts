@@ -13,7 +13,6 @@ import {
   DescribeMonitoringScheduleCommand,
   DescribeProcessingJobCommand,
   ListMonitoringExecutionsCommand,
-  waitUntilEndpointInService,
 } from '@aws-sdk/client-sagemaker';
 import { InvokeEndpointCommand } from '@aws-sdk/client-sagemaker-runtime';
 import { SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
@@ -27,6 +26,7 @@ import { describe, expect, it } from 'vitest';
 import { FEATURES, generateDataset, generateRows } from '../support/monitoring-data.js';
 import {
   bucket,
+  endpointInService,
   env,
   errorOf,
   mirrorQueueDrained,
@@ -71,10 +71,7 @@ async function deploy(name: string, capture: boolean) {
     }),
   );
   await sagemaker.send(new CreateEndpointCommand({ EndpointName: name, EndpointConfigName: name }));
-  await waitUntilEndpointInService(
-    { client: sagemaker, maxWaitTime: 60, minDelay: 1, maxDelay: 2 },
-    { EndpointName: name },
-  );
+  await endpointInService(name, 60);
 }
 
 function jobDefinition(

@@ -1,6 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { SageMakerClient } from '@aws-sdk/client-sagemaker';
+import {
+  DescribeEndpointCommand,
+  SageMakerClient,
+  waitUntilEndpointInService,
+} from '@aws-sdk/client-sagemaker';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { Hash } from '@smithy/hash-node';
@@ -136,4 +140,13 @@ export async function mirrorQueueDrained(timeoutMs: number): Promise<void> {
     emptyReads = pending === 0 ? emptyReads + 1 : 0;
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
+}
+
+/** Waits (polling every second, as the SDK's waiter) until an endpoint is InService; returns it. */
+export async function endpointInService(EndpointName: string, maxWaitTime = 120) {
+  await waitUntilEndpointInService(
+    { client: sagemaker, maxWaitTime, minDelay: 1, maxDelay: 1 },
+    { EndpointName },
+  );
+  return sagemaker.send(new DescribeEndpointCommand({ EndpointName }));
 }

@@ -9,7 +9,6 @@ import {
   DescribeInferenceExperimentCommand,
   StartInferenceExperimentCommand,
   StopInferenceExperimentCommand,
-  waitUntilEndpointInService,
 } from '@aws-sdk/client-sagemaker';
 import { InvokeEndpointCommand } from '@aws-sdk/client-sagemaker-runtime';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
@@ -18,6 +17,7 @@ import { expected } from '../support/models.js';
 import {
   bucket,
   emulatorSqs,
+  endpointInService,
   env,
   errorOf,
   mirrorQueueDrained,
@@ -60,10 +60,7 @@ async function deploy(name: string, captureSampling: number) {
     }),
   );
   await sagemaker.send(new CreateEndpointCommand({ EndpointName: name, EndpointConfigName: name }));
-  await waitUntilEndpointInService(
-    { client: sagemaker, maxWaitTime: 60, minDelay: 1, maxDelay: 2 },
-    { EndpointName: name },
-  );
+  await endpointInService(name, 60);
 }
 
 async function startExperiment(name: string, shadowModel: string, sampling: number) {

@@ -14,11 +14,19 @@ import {
   type DescribeEndpointCommandOutput,
   UpdateEndpointCommand,
   UpdateEndpointWeightsAndCapacitiesCommand,
-  waitUntilEndpointInService,
 } from '@aws-sdk/client-sagemaker';
 import { InvokeEndpointCommand } from '@aws-sdk/client-sagemaker-runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { env, errorOf, runtime, sagemaker, understudy, unique, uploadFixture } from './platform.js';
+import {
+  endpointInService,
+  env,
+  errorOf,
+  runtime,
+  sagemaker,
+  understudy,
+  unique,
+  uploadFixture,
+} from './platform.js';
 
 const region = env.AWS_REGION ?? 'us-east-1';
 /** CloudWatch on the emulator: moto never evaluates alarms, so tests set their state. */
@@ -65,14 +73,6 @@ async function invokeMany(
 
 const describeEndpoint = (EndpointName: string) =>
   sagemaker.send(new DescribeEndpointCommand({ EndpointName }));
-
-async function inService(EndpointName: string, maxWaitTime = 60) {
-  await waitUntilEndpointInService(
-    { client: sagemaker, maxWaitTime, minDelay: 1, maxDelay: 1 },
-    { EndpointName },
-  );
-  return describeEndpoint(EndpointName);
-}
 
 /** The percentage of traffic on the new config while a rollout runs, from DescribeEndpoint. */
 function rolloutPercent(described: DescribeEndpointCommandOutput): number | undefined {
@@ -152,7 +152,7 @@ describe('production variants and safe rollout', () => {
         new CreateEndpointCommand({ EndpointName: name, EndpointConfigName: `${p}-blue` }),
       );
     }
-    for (const name of endpoints) await inService(name);
+    for (const name of endpoints) await endpointInService(name);
     for (const [key, AlarmName] of Object.entries(alarms)) {
       await cloudwatch.send(
         new PutMetricAlarmCommand({
@@ -219,7 +219,7 @@ describe('production variants and safe rollout', () => {
         ],
       }),
     );
-    const described = await inService(names.weighted);
+    const described = await endpointInService(names.weighted);
     expect(
       described.ProductionVariants?.map((v) => [v.VariantName, v.CurrentWeight, v.DesiredWeight]),
     ).toEqual([
@@ -280,7 +280,7 @@ describe('production variants and safe rollout', () => {
         StateReason: 'errors on green',
       }),
     );
-    const settled = await inService(names.rollback);
+    const settled = await endpointInService(names.rollback);
     expect(settled.EndpointConfigName).toBe(`${p}-blue`);
     expect(settled.FailureReason).toMatch(new RegExp(`${alarms.rollback} in ALARM state`));
     expect(settled.LastDeploymentConfig).toEqual(config);
@@ -302,7 +302,7 @@ describe('production variants and safe rollout', () => {
       }),
     );
     expect((await describeEndpoint(names.complete)).EndpointStatus).toBe('Updating');
-    const settled = await inService(names.complete);
+    const settled = await endpointInService(names.complete);
     expect(settled.EndpointConfigName).toBe(`${p}-green`);
     expect(settled.FailureReason).toBeUndefined();
     expect(settled.ProductionVariants?.map((v) => v.VariantName)).toEqual(['green']);
@@ -360,7 +360,7 @@ describe('production variants and safe rollout', () => {
       if (share === 1) expect(green).toBe(n);
       else expect(Math.abs(green - n * share), `${percent}%: ${green}`).toBeLessThan(halfWidth999(n, share));
     }
-    const settled = await inService(names.linear);
+    const settled = await endpointInService(names.linear);
     expect(settled.EndpointConfigName).toBe(`${p}-green`);
   });
 

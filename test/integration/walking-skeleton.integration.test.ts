@@ -14,22 +14,23 @@ import {
   ListModelPackageGroupsCommand,
   ListModelsCommand,
   UpdateModelPackageCommand,
-  waitUntilEndpointInService,
 } from '@aws-sdk/client-sagemaker';
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expected, FIXTURES } from '../support/models.js';
-import { env, errorOf, runtime, s3, sagemaker, unique, uploadFixture } from './platform.js';
+import {
+  endpointInService,
+  env,
+  errorOf,
+  runtime,
+  s3,
+  sagemaker,
+  unique,
+  uploadFixture,
+} from './platform.js';
 
 const decode = (body: Uint8Array | undefined) => JSON.parse(new TextDecoder().decode(body));
 const csv = (rows: number[][]) => new TextEncoder().encode(`${rows.map((r) => r.join(',')).join('\n')}\n`);
-
-async function inService(EndpointName: string) {
-  await waitUntilEndpointInService(
-    { client: sagemaker, maxWaitTime: 120, minDelay: 1, maxDelay: 2 },
-    { EndpointName },
-  );
-}
 
 describe('walking skeleton: register, deploy, predict with the AWS SDK', () => {
   const group = unique('fraud');
@@ -98,7 +99,7 @@ describe('walking skeleton: register, deploy, predict with the AWS SDK', () => {
     await sagemaker.send(
       new CreateEndpointCommand({ EndpointName: endpoint, EndpointConfigName: `${group}-cfg` }),
     );
-    await inService(endpoint);
+    await endpointInService(endpoint);
     const described = await sagemaker.send(new DescribeEndpointCommand({ EndpointName: endpoint }));
     expect(described.EndpointStatus).toBe('InService');
     expect(described.ProductionVariants?.[0]).toMatchObject({ VariantName: 'main', CurrentWeight: 1 });
@@ -244,7 +245,7 @@ describe('walking skeleton: register, deploy, predict with the AWS SDK', () => {
     await sagemaker.send(
       new CreateEndpointCommand({ EndpointName: name, EndpointConfigName: `${group}-two` }),
     );
-    await inService(name);
+    await endpointInService(name);
     for (let i = 0; i < 5; i++) {
       const untargeted = await runtime.send(
         new InvokeEndpointCommand({ EndpointName: name, ContentType: 'text/csv', Body: csv([[1, 2, 3, 4]]) }),
