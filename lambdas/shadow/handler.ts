@@ -1,18 +1,19 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { ENV } from '../../infra/functions.js';
-import { DynamoDbEventClaims } from '../adapters/dynamodb-event-claims.js';
+import { ENV, FUNCTIONS } from '../../infra/functions.js';
+import { DynamoDbDeliveryLedger } from '../adapters/dynamodb-delivery-ledger.js';
 import { DynamoDbRegistryStore } from '../adapters/dynamodb-registry-store.js';
 import { S3ArtifactSource } from '../adapters/s3-artifact-source.js';
 import { S3CaptureSink, S3ReportSink } from '../adapters/s3-capture-sink.js';
 import { SqsDeadLetters } from '../adapters/sqs-dead-letters.js';
 import { RegistryComparisonRecorder } from '../domain/capture/comparison-recorder.js';
-import { RegistryProgressStore } from '../domain/capture/progress.js';
 import { processShadowBatch } from '../domain/capture/shadow-batch.js';
 import { ModelCache } from '../domain/inference/model-cache.js';
+import { mirrorBatchEmfLine } from '../domain/metrics/mirror-batch-emf.js';
 import { clients } from '../shared/clients.js';
 import { requireEnv } from '../shared/config.js';
 
-const store = new DynamoDbRegistryStore(clients.dynamo(), requireEnv(ENV.registryTable));
+const tableName = requireEnv(ENV.registryTable);
+const store = new DynamoDbRegistryStore(clients.dynamo(), tableName);
 const deps = {
   models: new ModelCache(new S3ArtifactSource(clients.s3())),
   sink: new S3CaptureSink(clients.s3()),
@@ -20,8 +21,10 @@ const deps = {
   comparisons: new RegistryComparisonRecorder(store, {
     reports: new S3ReportSink(clients.s3(), requireEnv(ENV.bucket)),
   }),
-  progress: new RegistryProgressStore(store),
-  claims: new DynamoDbEventClaims(clients.dynamo(), requireEnv(ENV.registryTable)),
+  // A hold outlives this function's timeout by a margin: past it, Lambda has stopped its holder.
+  ledger: new DynamoDbDeliveryLedger(clients.dynamo(), tableName, {
+    staleAfterMs: (FUNCTIONS.shadow.timeoutSeconds + 30) * 1000,
+  }),
 };
 
 /**
@@ -30,12 +33,8 @@ const deps = {
  */
 export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
   const started = performance.now();
-  const retry = await processShadowBatch(
-    event.Records.map((record) => ({
-      messageId: record.messageId,
-      body: record.body,
-      receiveCount: Number(record.attributes.ApproximateReceiveCount ?? '1'),
-    })),
+  const { retry, tally } = await processShadowBatch(
+    event.Records.map((record) => ({ messageId: record.messageId, body: record.body })),
     deps,
   );
   console.log(
@@ -43,9 +42,11 @@ export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
       level: retry.length > 0 ? 'warn' : 'info',
       msg: 'mirror batch processed',
       messages: event.Records.length,
+      ...tally,
       retried: retry.length,
       ms: Math.round(performance.now() - started),
     }),
   );
+  console.log(mirrorBatchEmfLine(tally, Date.now()));
   return { batchItemFailures: retry.map((itemIdentifier) => ({ itemIdentifier })) };
 };

@@ -1,15 +1,23 @@
 import { describe, expect, it } from 'vitest';
 import { newEventId } from '../../lambdas/domain/capture/capture-record.js';
+import {
+  RegistryComparisonRecorder,
+  type StoredComparison,
+} from '../../lambdas/domain/capture/comparison-recorder.js';
 import { buildMirrorMessage } from '../../lambdas/domain/capture/mirror.js';
 import {
   type CaptureSink,
   type Delivery,
   processShadowBatch,
+  type ShadowBatchDeps,
   type ShadowObservation,
 } from '../../lambdas/domain/capture/shadow-batch.js';
 import { sha256Hex } from '../../lambdas/domain/inference/artifact.js';
 import { ModelCache } from '../../lambdas/domain/inference/model-cache.js';
-import type { RuntimeShadow } from '../../lambdas/domain/registry/records.js';
+import { COLLECTIONS, type RuntimeShadow } from '../../lambdas/domain/registry/records.js';
+import { InMemoryRegistryStore, VersionConflictError } from '../../lambdas/domain/registry/store.js';
+import { parseAggregate, summarize } from '../../lambdas/domain/shadow/index.js';
+import { InMemoryDeliveryLedger } from '../support/delivery-ledger.js';
 import { expected, fixture, MemoryArtifactSource } from '../support/models.js';
 
 const source = new MemoryArtifactSource();
@@ -90,8 +98,7 @@ function harness() {
   const sink = new FakeSink();
   const deadLetters: { body: string; reason: string }[] = [];
   const observations: { id: string; variant: string; obs: readonly ShadowObservation[] }[] = [];
-  const progress = new Map<string, Set<string>>();
-  const claimed = new Set<string>();
+  const ledger = new InMemoryDeliveryLedger();
   const deps = {
     models,
     sink,
@@ -100,32 +107,25 @@ function harness() {
       record: async (id: string, variant: string, obs: readonly ShadowObservation[]) =>
         void observations.push({ id, variant, obs }),
     },
-    progress: {
-      done: async (id: string) => progress.get(id) ?? new Set<string>(),
-      save: async (id: string, parts: ReadonlySet<string>) => void progress.set(id, new Set(parts)),
-    },
-    claims: {
-      claimAll: async (ids: readonly string[]) => {
-        const fresh = new Set(ids.filter((id) => !claimed.has(id)));
-        for (const id of fresh) claimed.add(id);
-        return fresh;
-      },
-    },
+    ledger,
   };
-  return { sink, deadLetters, observations, progress, deps };
+  return { sink, deadLetters, observations, ledger, deps };
 }
 
-const deliver = (body: unknown, messageId = newEventId(), receiveCount = 1): Delivery => ({
+const deliver = (body: unknown, messageId = newEventId()): Delivery => ({
   messageId,
   body: typeof body === 'string' ? body : JSON.stringify(body),
-  receiveCount,
 });
+
+/** The ids of the messages to retry. */
+const retried = async (deliveries: Delivery[], deps: ShadowBatchDeps) =>
+  (await processShadowBatch(deliveries, deps)).retry;
 
 describe('processShadowBatch', () => {
   it('writes one capture file per variant with the same events, and compares the shadow', async () => {
     const { sink, observations, deps } = harness();
     const messages = expected.inputs.map((row) => message(row));
-    const retry = await processShadowBatch(
+    const retry = await retried(
       messages.map((m) => deliver(m)),
       deps,
     );
@@ -160,7 +160,7 @@ describe('processShadowBatch', () => {
   it('drops a second copy of an event and parks an unreadable message with its reason', async () => {
     const { sink, deadLetters, deps } = harness();
     const m = message([1, 2, 3, 4]);
-    const retry = await processShadowBatch([deliver(m), deliver(m), deliver('{"v":1,"oops":true}')], deps);
+    const retry = await retried([deliver(m), deliver(m), deliver('{"v":1,"oops":true}')], deps);
     expect(retry).toEqual([]);
     expect(sink.lines('captures/prod/')).toHaveLength(1);
     expect(deadLetters).toHaveLength(1);
@@ -175,7 +175,7 @@ describe('processShadowBatch', () => {
       [1, 2, 3, 4],
       [shadow({ VariantName: 'clf', ModelName: 'clf', artifact: clfArtifact })],
     );
-    const retry = await processShadowBatch([deliver(bad), deliver(good)], deps);
+    const retry = await retried([deliver(bad), deliver(good)], deps);
     expect(retry).toEqual([]);
     expect(sink.lines('captures/prod/')).toHaveLength(2);
     expect(sink.lines('captures/shadow/').map((l) => l.eventMetadata.eventId)).toEqual([good.eventId]);
@@ -189,24 +189,141 @@ describe('processShadowBatch', () => {
   it('drops a copy of an event that arrives in a later batch', async () => {
     const { sink, observations, deps } = harness();
     const m = message([1, 2, 3, 4]);
-    expect(await processShadowBatch([deliver(m)], deps)).toEqual([]);
-    expect(await processShadowBatch([deliver(m)], deps)).toEqual([]);
+    expect(await retried([deliver(m)], deps)).toEqual([]);
+    expect(await retried([deliver(m)], deps)).toEqual([]);
     expect(sink.lines('captures/prod/')).toHaveLength(1);
     expect(sink.lines('captures/shadow/')).toHaveLength(1);
     expect(observations.flatMap((o) => o.obs)).toHaveLength(1);
   });
 
   it('retries only what failed: a redelivery neither loses nor repeats a capture line', async () => {
-    const { sink, observations, progress, deps } = harness();
+    const { sink, observations, ledger, deps } = harness();
     const m = message([1, 2, 3, 4]);
     sink.failOn = (key) => key.startsWith('shadow/');
     const first = deliver(m, 'msg-1');
-    expect(await processShadowBatch([first], deps)).toEqual(['msg-1']);
-    expect(progress.get(m.eventId)).toEqual(new Set(['capture', 'compare:exp\u0000challenger']));
+    expect(await retried([first], deps)).toEqual(['msg-1']);
+    expect(ledger.entries.get(m.eventId)).toMatchObject({
+      state: 'released',
+      parts: ['capture', 'compare:exp\u0000challenger'],
+    });
     sink.failOn = undefined;
-    expect(await processShadowBatch([deliver(m, 'msg-1', 2)], deps)).toEqual([]);
+    expect(await retried([deliver(m, 'msg-1')], deps)).toEqual([]);
     expect(sink.lines('captures/prod/')).toHaveLength(1);
     expect(sink.lines('captures/shadow/')).toHaveLength(1);
     expect(observations.flatMap((o) => o.obs)).toHaveLength(1);
+  });
+});
+
+describe('processShadowBatch over the delivery ledger', () => {
+  it('retries a copy another live attempt holds, then drops it once that attempt is done', async () => {
+    const { sink, observations, ledger, deps } = harness();
+    const m = message([1, 2, 3, 4]);
+    await ledger.admit([m.eventId], 'another-attempt');
+    const early = await processShadowBatch([deliver(m, 'copy')], deps);
+    expect(early.retry).toEqual(['copy']);
+    expect(early.tally).toMatchObject({ deferred: 1, completed: 0 });
+    expect(sink.files.size).toBe(0);
+    await ledger.complete([m.eventId], 'another-attempt');
+    const late = await processShadowBatch([deliver(m, 'copy')], deps);
+    expect(late.retry).toEqual([]);
+    expect(late.tally).toMatchObject({ duplicates: 1, completed: 0 });
+    expect(sink.files.size).toBe(0);
+    expect(observations).toHaveLength(0);
+  });
+
+  it('takes over an event whose holder died, resuming after the parts it released', async () => {
+    let now = 1_000_000;
+    const { sink, observations, deps } = harness();
+    const ledger = new InMemoryDeliveryLedger(90_000, () => now);
+    const m = message([1, 2, 3, 4]);
+    await ledger.admit([m.eventId], 'dead-attempt');
+    const withLedger = { ...deps, ledger };
+    expect(await retried([deliver(m)], withLedger)).toHaveLength(1);
+    now += 90_001;
+    expect(await retried([deliver(m)], withLedger)).toEqual([]);
+    expect(sink.lines('captures/prod/')).toHaveLength(1);
+    expect(observations.flatMap((o) => o.obs)).toHaveLength(1);
+  });
+
+  it('retries every message when the ledger cannot be asked, and writes nothing', async () => {
+    const { sink, deps } = harness();
+    const m = message([1, 2, 3, 4]);
+    const outcome = await processShadowBatch([deliver(m, 'only')], {
+      ...deps,
+      ledger: {
+        admit: async (ids) => new Map(ids.map((id) => [id, { kind: 'unavailable', reason: 'timeout' }])),
+        complete: async () => [],
+        release: async () => undefined,
+      },
+    });
+    expect(outcome.retry).toEqual(['only']);
+    expect(outcome.tally.deferred).toBe(1);
+    expect(sink.files.size).toBe(0);
+  });
+
+  it('counts every message of a batch exactly once', async () => {
+    const { sink, deps } = harness();
+    const ok = message([1, 2, 3, 4]);
+    const failing = message([4, 3, 2, 1], [shadow({ destination: 's3://refusing/shadow' })]);
+    const outcome = await processShadowBatch(
+      [deliver(ok), deliver(ok), deliver(failing), deliver('not json')],
+      {
+        ...deps,
+        sink: {
+          write: async (location, body) => {
+            if (location.bucket === 'refusing') throw new Error('S3 is refusing writes');
+            await sink.write(location, body);
+          },
+          readSpilled: async () => undefined,
+        },
+      },
+    );
+    expect(outcome.tally).toEqual({
+      completed: 1,
+      duplicates: 1,
+      deferred: 0,
+      failed: 1,
+      pending: 0,
+      deadLettered: 1,
+    });
+    expect(outcome.retry).toHaveLength(1);
+  });
+});
+
+describe('RegistryComparisonRecorder', () => {
+  const observation = (eventId: string): ShadowObservation => ({
+    eventId,
+    production: [1],
+    shadow: [1],
+    productionLatencyMs: 1,
+    shadowLatencyMs: 1,
+    rows: [[1, 2, 3, 4]],
+  });
+
+  it('merges a delta once when a write that had succeeded is retried', async () => {
+    const store = new InMemoryRegistryStore();
+    // The first replace lands but its caller is told it failed (a timed-out call): the retry
+    // then sees a conflict, re-reads, and must find its own delta already merged.
+    let lost = 0;
+    const flaky = Object.create(store) as InMemoryRegistryStore;
+    flaky.replace = async (...args: Parameters<InMemoryRegistryStore['replace']>) => {
+      await store.replace(...args);
+      if (lost++ === 0) throw new VersionConflictError(args[0], args[1]);
+    };
+    const recorder = new RegistryComparisonRecorder(flaky);
+    await recorder.record('exp', 'shadow', [observation('a')]);
+    await recorder.record('exp', 'shadow', [observation('b'), observation('c')]);
+    const stored = await store.get<StoredComparison>(COLLECTIONS.shadowComparison, 'exp/shadow');
+    expect(summarize(parseAggregate(stored?.data.aggregate)).RequestsCompared).toBe(3);
+  });
+
+  it('loses no delta when many batches merge into one comparison at once', async () => {
+    const store = new InMemoryRegistryStore();
+    const recorder = new RegistryComparisonRecorder(store);
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) => recorder.record('exp', 'shadow', [observation(`e${i}`)])),
+    );
+    const stored = await store.get<StoredComparison>(COLLECTIONS.shadowComparison, 'exp/shadow');
+    expect(summarize(parseAggregate(stored?.data.aggregate)).RequestsCompared).toBe(20);
   });
 });

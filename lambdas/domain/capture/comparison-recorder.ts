@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import { COLLECTIONS } from '../registry/records.js';
-import { RecordExistsError, type RegistryStore, VersionConflictError } from '../registry/store.js';
+import { type RegistryStore, retryOnConflict } from '../registry/store.js';
 import {
   type ComparisonAggregate,
   type ComparisonConfig,
@@ -18,6 +19,20 @@ export interface StoredComparison {
   readonly updatedAt: string;
   /** Where the latest JSON report was written, when reports are written. */
   readonly reportUri?: string;
+  /**
+   * Ids of the latest deltas merged in (newest last), so a write retried after it had in
+   * fact succeeded (a timed-out call, an SDK retry) is not merged twice.
+   */
+  readonly appliedDeltas?: readonly string[];
+}
+
+/** How many applied delta ids a comparison remembers: far more than can be in flight at once. */
+const REMEMBERED_DELTAS = 64;
+
+/** A delta's id: the same observations always give the same id. */
+export function deltaIdOf(observations: readonly { readonly eventId: string }[]): string {
+  const ids = observations.map((o) => o.eventId).sort();
+  return createHash('sha256').update(ids.join('\n')).digest('base64url').slice(0, 22);
 }
 
 /** Port: publishes the summarized report of a comparison (S3 in production). */
@@ -39,20 +54,21 @@ export function inferComparisonConfig(observations: readonly ShadowObservation[]
   return { kind: labels ? 'classification' : 'regression' };
 }
 
-/**
- * Folds observations into the stored aggregate with optimistic concurrency: concurrent
- * batches each merge their delta into the latest version and retry on conflict (merging is
- * associative and commutative, so the order does not matter).
- */
 export interface ComparisonRecorderOptions {
   /** The comparison's configured task kind and tolerances; inferred from the data when absent. */
   readonly configFor?: (comparisonId: string, shadowVariant: string) => ComparisonConfig | undefined;
   /** Where each updated report is published. */
   readonly reports?: ReportSink;
   readonly clock?: () => Date;
+  /** Conflict retries (see retryOnConflict). @default 25 */
   readonly maxAttempts?: number;
 }
 
+/**
+ * Folds observations into the stored aggregate with optimistic concurrency: concurrent
+ * batches each merge their delta into the latest version and retry on conflict (merging is
+ * associative and commutative, so the order does not matter). Each delta is merged once.
+ */
 export class RegistryComparisonRecorder implements ComparisonRecorder {
   constructor(
     private readonly store: RegistryStore,
@@ -65,39 +81,50 @@ export class RegistryComparisonRecorder implements ComparisonRecorder {
     observations: readonly ShadowObservation[],
     configured?: ComparisonConfig,
   ): Promise<void> {
-    const { configFor, reports, clock = () => new Date(), maxAttempts = 10 } = this.options;
+    const { configFor, reports, clock = () => new Date(), maxAttempts } = this.options;
     const id = comparisonRecordId(comparisonId, shadowVariant);
-    let stored = await this.store.get<StoredComparison>(COLLECTIONS.shadowComparison, id);
-    // Once an aggregate exists its configuration is fixed (aggregates of different ones never merge).
-    const config =
-      stored?.data.aggregate.config ??
-      configured ??
-      configFor?.(comparisonId, shadowVariant) ??
-      inferComparisonConfig(observations);
-    const delta = createAggregate(config, observations.map(toComparisonObservation));
+    const deltaId = deltaIdOf(observations);
     const reportUri = reports?.uriFor(comparisonId, shadowVariant);
-    for (let attempt = 0; attempt < maxAttempts; attempt++) {
-      if (attempt > 0) stored = await this.store.get<StoredComparison>(COLLECTIONS.shadowComparison, id);
-      const aggregate = stored ? mergeAggregates(parseAggregate(stored.data.aggregate), delta) : delta;
-      const record: StoredComparison = {
-        comparisonId,
-        shadowVariant,
-        aggregate,
-        updatedAt: clock().toISOString(),
-        reportUri,
-      };
-      try {
+    let delta: ComparisonAggregate | undefined;
+    const merged = await retryOnConflict(
+      async () => {
+        const stored = await this.store.get<StoredComparison>(COLLECTIONS.shadowComparison, id);
+        if (stored?.data.appliedDeltas?.includes(deltaId)) return undefined;
+        // Once an aggregate exists its configuration is fixed (aggregates of different ones never merge).
+        delta ??= createAggregate(
+          stored?.data.aggregate.config ??
+            configured ??
+            configFor?.(comparisonId, shadowVariant) ??
+            inferComparisonConfig(observations),
+          observations.map(toComparisonObservation),
+        );
+        const aggregate = stored ? mergeAggregates(parseAggregate(stored.data.aggregate), delta) : delta;
+        const record: StoredComparison = {
+          comparisonId,
+          shadowVariant,
+          aggregate,
+          updatedAt: clock().toISOString(),
+          reportUri,
+          appliedDeltas: [...(stored?.data.appliedDeltas ?? []), deltaId].slice(-REMEMBERED_DELTAS),
+        };
         if (stored) await this.store.replace(COLLECTIONS.shadowComparison, id, record, stored.version);
         else await this.store.create(COLLECTIONS.shadowComparison, id, record);
-      } catch (error) {
-        if (!(error instanceof VersionConflictError || error instanceof RecordExistsError)) throw error;
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * (attempt + 1)));
-        continue;
-      }
-      if (reports && reportUri) await publish(reports, reportUri, comparisonId, shadowVariant, aggregate);
+        return aggregate;
+      },
+      { maxAttempts },
+    );
+    if (merged === undefined) {
+      console.log(
+        JSON.stringify({
+          level: 'info',
+          msg: 'comparison delta already applied (a retried write had succeeded); not merged again',
+          comparison: id,
+          eventIds: observations.map((o) => o.eventId),
+        }),
+      );
       return;
     }
-    throw new Error(`comparison ${id} stayed contended after ${maxAttempts} attempts`);
+    if (reports && reportUri) await publish(reports, reportUri, comparisonId, shadowVariant, merged);
   }
 }
 

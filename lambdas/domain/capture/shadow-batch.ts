@@ -17,14 +17,13 @@ import {
   capturePayload,
   hourOf,
 } from './capture-record.js';
+import type { DeliveryLedger } from './delivery-ledger.js';
 import { type MirrorMessage, mirrorMessageSchema, spilledMessageSchema } from './mirror.js';
 
 /** One delivery of a queue message. */
 export interface Delivery {
   readonly messageId: string;
   readonly body: string;
-  /** How many times the queue has delivered it (1 on first delivery). */
-  readonly receiveCount: number;
 }
 
 /** Port: writes capture files. */
@@ -65,27 +64,13 @@ export interface ComparisonRecorder {
   ): Promise<void>;
 }
 
-/**
- * Port: remembers which parts of a message are done when the rest failed, so a redelivery
- * neither loses nor repeats a capture line or a comparison.
- */
-export interface ProgressStore {
-  done(eventId: string): Promise<ReadonlySet<string>>;
-  save(eventId: string, parts: ReadonlySet<string>): Promise<void>;
-}
-
-/** Port: claims event ids on their first delivery; returns those no other copy had claimed. */
-export interface EventClaims {
-  claimAll(eventIds: readonly string[]): Promise<ReadonlySet<string>>;
-}
-
 export interface ShadowBatchDeps {
   readonly models: ModelCache;
   readonly sink: CaptureSink;
   readonly deadLetters: DeadLetters;
   readonly comparisons: ComparisonRecorder;
-  readonly progress: ProgressStore;
-  readonly claims: EventClaims;
+  readonly ledger: DeliveryLedger;
+  /** Names capture objects and each batch's holder token in the ledger. */
   readonly uuid?: () => string;
   /**
    * Run each shadow model once over all the batch's rows (true), or once per message (false,
@@ -119,18 +104,51 @@ interface PendingFile {
   readonly parts: { job: Job; part: string }[];
 }
 
+/** What became of a batch's messages: every one is counted in exactly one of these. */
+export interface ShadowBatchTally {
+  /** Processed in full and recorded as done. */
+  completed: number;
+  /** Copies of an event another delivery (or this batch) already carries: dropped. */
+  duplicates: number;
+  /** Held by another live attempt, or the ledger could not be asked: retried later. */
+  deferred: number;
+  /** Part of their work failed: retried, resuming after what was done. */
+  failed: number;
+  /** A spilled body not readable yet: retried. */
+  pending: number;
+  /** Can never be processed: sent to the dead-letter queue with the reason. */
+  deadLettered: number;
+}
+
+export interface ShadowBatchOutcome {
+  /** Message ids to leave on the queue (batchItemFailures). */
+  readonly retry: string[];
+  readonly tally: ShadowBatchTally;
+}
+
 /**
  * Processes a batch of mirrored requests: writes production captures, runs each shadow model
  * once over the rows of all messages it applies to (falling back to one run per message when
  * the batched run fails), writes shadow captures, and records comparisons. One object is
- * written per destination, endpoint, variant and hour. Returns the ids of messages to retry.
+ * written per destination, endpoint, variant and hour. Each event is processed at most once
+ * across deliveries (see delivery-ledger.ts), and nothing is skipped without a log line
+ * naming its event ids.
  */
 export async function processShadowBatch(
   deliveries: readonly Delivery[],
   deps: ShadowBatchDeps,
-): Promise<string[]> {
+): Promise<ShadowBatchOutcome> {
   const uuid = deps.uuid ?? randomUUID;
-  const { jobs, retry } = await parseDeliveries(deliveries, deps);
+  const holder = uuid();
+  const tally: ShadowBatchTally = {
+    completed: 0,
+    duplicates: 0,
+    deferred: 0,
+    failed: 0,
+    pending: 0,
+    deadLettered: 0,
+  };
+  const { jobs, retry } = await admitDeliveries(deliveries, deps, holder, tally);
   const files = new Map<string, PendingFile>();
   const addLine = (job: Job, part: string, target: Omit<PendingFile, 'lines' | 'parts'>, line: string) => {
     const id = [target.bucket, target.prefix, target.endpoint, target.variant, target.hour].join('\u0000');
@@ -177,21 +195,28 @@ export async function processShadowBatch(
       jobs: Job[];
     }
   >();
-  const byShadow = new Map<string, { shadow: MirrorMessage['shadows'][number]; jobs: Job[] }>();
+  // Messages whose shadow runs the same model share one run; each message keeps its own
+  // shadow entry (destination, experiment, comparison), which may differ within a batch.
+  const byModel = new Map<
+    string,
+    { model: MirrorMessage['shadows'][number]; jobs: Job[]; shadows: MirrorMessage['shadows'][number][] }
+  >();
   for (const job of jobs) {
     for (const shadow of job.message.shadows) {
       const part = `shadow:${shadow.VariantName}`;
       if (job.done.has(part)) continue;
       const key = `${shadow.VariantName}\u0000${shadow.artifact.sha256}`;
-      const group = byShadow.get(key) ?? { shadow, jobs: [] };
+      const group = byModel.get(key) ?? { model: shadow, jobs: [], shadows: [] };
       group.jobs.push(job);
-      byShadow.set(key, group);
+      group.shadows.push(shadow);
+      byModel.set(key, group);
     }
   }
-  for (const { shadow, jobs: shadowJobs } of byShadow.values()) {
-    const results = await runShadow(deps.models, shadow, shadowJobs, deps.batchRows ?? true);
+  for (const { model, jobs: shadowJobs, shadows } of byModel.values()) {
+    const results = await runShadow(deps.models, model, shadowJobs, deps.batchRows ?? true);
     for (const [i, job] of shadowJobs.entries()) {
       const result = results[i] as ShadowResult;
+      const shadow = shadows[i] as MirrorMessage['shadows'][number];
       const { message } = job;
       const part = `shadow:${shadow.VariantName}`;
       if (shadow.destination && result.outputs) {
@@ -245,10 +270,11 @@ export async function processShadowBatch(
         await deps.sink.write({ bucket: file.bucket, key }, `${file.lines.join('\n')}\n`, file.kmsKeyId);
         for (const { job, part } of file.parts) job.completed.add(part);
       } catch (error) {
-        logFailure(
-          'capture write failed',
-          error,
+        logEvents(
+          'error',
+          'capture write failed; retried',
           file.parts.map((p) => p.job.message.eventId),
+          error,
         );
         for (const { job } of file.parts) job.failed = true;
       }
@@ -258,90 +284,145 @@ export async function processShadowBatch(
         await deps.comparisons.record(entry.comparisonId, entry.variant, entry.observations, entry.config);
         for (const job of entry.jobs) job.completed.add(`compare:${compareKey}`);
       } catch (error) {
-        logFailure(
-          'comparison update failed',
-          error,
+        logEvents(
+          'error',
+          'comparison update failed; retried',
           entry.observations.map((o) => o.eventId),
+          error,
         );
         for (const job of entry.jobs) job.failed = true;
       }
     }),
   ]);
 
-  for (const job of jobs) {
-    if (!job.failed) continue;
-    retry.push(job.delivery.messageId);
-    const parts = new Set([...job.done, ...job.completed]);
-    if (parts.size > job.done.size) {
-      await deps.progress.save(job.message.eventId, parts).catch((error: unknown) => {
-        logFailure('progress not saved; a redelivery may repeat completed parts', error, [
-          job.message.eventId,
-        ]);
-      });
-    }
-  }
-  return retry;
+  await settle(jobs, deps.ledger, holder, retry, tally);
+  return { retry, tally };
 }
 
 /**
- * Parses deliveries. A message that can never be processed goes to the dead-letter queue
- * with its reason at once; a spilled message whose object is not there yet is retried; a
- * second copy of an event in the same batch is dropped (at-least-once delivery).
+ * Records the outcome of each job in the ledger: done for the completed (later copies are
+ * duplicates), released with the parts done for the failed (their redelivery resumes there).
  */
-async function parseDeliveries(
+async function settle(
+  jobs: readonly Job[],
+  ledger: DeliveryLedger,
+  holder: string,
+  retry: string[],
+  tally: ShadowBatchTally,
+): Promise<void> {
+  const completed = jobs.filter((job) => !job.failed).map((job) => job.message.eventId);
+  const failed = jobs.filter((job) => job.failed);
+  tally.completed += completed.length;
+  tally.failed += failed.length;
+  const [unrecorded] = await Promise.all([
+    completed.length > 0
+      ? ledger.complete(completed, holder).catch(() => completed)
+      : Promise.resolve([] as readonly string[]),
+    ...failed.map(async (job) => {
+      retry.push(job.delivery.messageId);
+      const parts = new Set([...job.done, ...job.completed]);
+      await ledger.release(job.message.eventId, holder, parts).catch((error: unknown) => {
+        logEvents(
+          'error',
+          'progress not saved; the redelivery waits for the hold to go stale, then may repeat completed parts',
+          [job.message.eventId],
+          error,
+        );
+      });
+    }),
+  ]);
+  if (unrecorded.length > 0) {
+    logEvents(
+      'error',
+      'events processed but not recorded as done; a late copy of one may be processed again',
+      unrecorded,
+    );
+  }
+}
+
+/**
+ * Parses deliveries and admits their events. A message that can never be processed goes to
+ * the dead-letter queue with its reason at once; a spilled message whose object is not there
+ * yet is retried; a second copy of an event (in this batch, or finished by another delivery)
+ * is dropped; an event another attempt holds is retried later.
+ */
+async function admitDeliveries(
   deliveries: readonly Delivery[],
   deps: ShadowBatchDeps,
+  holder: string,
+  tally: ShadowBatchTally,
 ): Promise<{ jobs: Job[]; retry: string[] }> {
   const retry: string[] = [];
   const parsed = await Promise.all(deliveries.map((delivery) => readDelivery(delivery, deps)));
   const readable: { eventId: string; delivery: Delivery; message: MirrorMessage }[] = [];
   for (const [i, result] of parsed.entries()) {
     const delivery = deliveries[i] as Delivery;
-    if (result === 'retry') retry.push(delivery.messageId);
-    else if (typeof result === 'string') {
+    if (result === 'retry') {
+      tally.pending++;
+      retry.push(delivery.messageId);
+    } else if (typeof result === 'string') {
+      tally.deadLettered++;
       await deps.deadLetters.send(delivery.body, result).catch((error: unknown) => {
-        logFailure('dead-letter send failed; leaving the message for redrive', error, [delivery.messageId]);
+        logEvents(
+          'error',
+          'dead-letter send failed; leaving the message for redrive',
+          [delivery.messageId],
+          error,
+        );
         retry.push(delivery.messageId);
       });
     } else {
       readable.push({ eventId: result.eventId, delivery, message: result });
     }
   }
-  // A second copy of an event in the same batch is dropped (at-least-once delivery).
   const fresh = dedupeByEventId(readable);
-  // First deliveries claim their event ids in one call; a first delivery whose event was
-  // claimed before is another copy of it and is dropped. Redeliveries read their progress.
-  const firsts = fresh
-    .filter(({ delivery }) => delivery.receiveCount <= 1)
-    .map(({ message }) => message.eventId);
-  let claimed: ReadonlySet<string> | 'failed' = new Set();
-  if (firsts.length > 0) {
-    claimed = await deps.claims.claimAll(firsts).catch((error: unknown) => {
-      logFailure('event claims failed', error, firsts);
-      return 'failed' as const;
-    });
+  const sameBatch = readable.length - fresh.length;
+  if (sameBatch > 0) {
+    tally.duplicates += sameBatch;
+    const kept = new Set(fresh.map((r) => r.delivery.messageId));
+    logEvents(
+      'info',
+      'duplicate copies in the batch dropped',
+      readable.filter((r) => !kept.has(r.delivery.messageId)).map((r) => r.eventId),
+    );
   }
-  const states = await Promise.all(
-    fresh.map(async ({ delivery, message }): Promise<ReadonlySet<string> | 'duplicate' | 'retry'> => {
-      if (delivery.receiveCount <= 1) {
-        if (claimed === 'failed') return 'retry';
-        return claimed.has(message.eventId) ? new Set<string>() : 'duplicate';
-      }
-      try {
-        return await deps.progress.done(message.eventId);
-      } catch (error) {
-        logFailure('progress lookup failed', error, [message.eventId]);
-        return 'retry';
-      }
-    }),
-  );
+  const admissions =
+    fresh.length > 0
+      ? await deps.ledger.admit(
+          fresh.map((r) => r.eventId),
+          holder,
+        )
+      : new Map();
   const jobs: Job[] = [];
-  for (const [i, { delivery, message }] of fresh.entries()) {
-    const state = states[i];
-    if (state === 'retry') retry.push(delivery.messageId);
-    else if (state !== 'duplicate' && state !== undefined) {
-      jobs.push({ delivery, message, done: state, completed: new Set(), failed: false });
+  const dropped: string[] = [];
+  const deferred: string[] = [];
+  const tookOver: string[] = [];
+  for (const { delivery, message } of fresh) {
+    const admission = admissions.get(message.eventId) ?? { kind: 'unavailable', reason: 'no answer' };
+    if (admission.kind === 'admitted') {
+      if (admission.tookOver === 'stale') tookOver.push(message.eventId);
+      jobs.push({ delivery, message, done: admission.done, completed: new Set(), failed: false });
+    } else if (admission.kind === 'duplicate') {
+      dropped.push(message.eventId);
+    } else {
+      deferred.push(message.eventId);
+      retry.push(delivery.messageId);
+      if (admission.kind === 'unavailable') {
+        logEvents('warn', `delivery ledger unavailable (${admission.reason}); retried`, [message.eventId]);
+      }
     }
+  }
+  tally.duplicates += dropped.length;
+  tally.deferred += deferred.length;
+  if (dropped.length > 0) logEvents('info', 'copies of events already processed dropped', dropped);
+  if (deferred.length > 0)
+    logEvents('info', 'events held by another attempt or not admitted; retried', deferred);
+  if (tookOver.length > 0) {
+    logEvents(
+      'warn',
+      'took over events of an attempt that died; parts it did not record may repeat',
+      tookOver,
+    );
   }
   return { jobs, retry };
 }
@@ -520,6 +601,19 @@ function predictionsOf(outputs: readonly NamedOutput[]): unknown[] {
     .predictions;
 }
 
-function logFailure(msg: string, error: unknown, eventIds: readonly string[]): void {
-  console.error(JSON.stringify({ level: 'error', msg, error: (error as Error).message, eventIds }));
+/** One structured line naming the events concerned: nothing is dropped or skipped unlogged. */
+function logEvents(
+  level: 'info' | 'warn' | 'error',
+  msg: string,
+  eventIds: readonly string[],
+  error?: unknown,
+): void {
+  const line = JSON.stringify({
+    level,
+    msg,
+    ...(error === undefined ? {} : { error: (error as Error).message }),
+    eventIds,
+  });
+  if (level === 'error') console.error(line);
+  else console.log(line);
 }

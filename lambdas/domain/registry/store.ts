@@ -39,6 +39,45 @@ export class VersionConflictError extends Error {
   }
 }
 
+export interface ConflictRetryOptions {
+  /** @default 25 */
+  readonly maxAttempts?: number;
+  /** First backoff ceiling; doubles each attempt. @default 10 ms */
+  readonly baseDelayMs?: number;
+  /** @default 1000 ms */
+  readonly maxDelayMs?: number;
+  readonly random?: () => number;
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+/**
+ * Runs one optimistic-concurrency write (read, compute, conditional write) until it does not
+ * conflict: `attempt` is called again after a VersionConflictError or RecordExistsError, with
+ * exponential backoff and full jitter so contending writers spread out instead of colliding
+ * again in lockstep. Any other error, and the last conflict, propagate.
+ */
+export async function retryOnConflict<T>(
+  attempt: (attemptNumber: number) => Promise<T>,
+  options: ConflictRetryOptions = {},
+): Promise<T> {
+  const {
+    maxAttempts = 25,
+    baseDelayMs = 10,
+    maxDelayMs = 1000,
+    random = Math.random,
+    sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
+  } = options;
+  for (let n = 0; ; n++) {
+    try {
+      return await attempt(n);
+    } catch (error) {
+      const conflict = error instanceof VersionConflictError || error instanceof RecordExistsError;
+      if (!conflict || n + 1 >= maxAttempts) throw error;
+      await sleep(random() * Math.min(maxDelayMs, baseDelayMs * 2 ** n));
+    }
+  }
+}
+
 /** An in-process store for unit tests and tools; same semantics as the DynamoDB adapter. */
 export class InMemoryRegistryStore implements RegistryStore {
   private readonly records = new Map<string, Map<string, StoredRecord<unknown>>>();
