@@ -248,17 +248,24 @@ describe('processShadowBatch over the delivery ledger', () => {
   it('retries every message when the ledger cannot be asked, and writes nothing', async () => {
     const { sink, deps } = harness();
     const m = message([1, 2, 3, 4]);
+    const asked: string[] = [];
+    const released: { eventId: string; holder: string; done: string[] }[] = [];
     const outcome = await processShadowBatch([deliver(m, 'only')], {
       ...deps,
       ledger: {
-        admit: async (ids) => new Map(ids.map((id) => [id, { kind: 'unavailable', reason: 'timeout' }])),
+        admit: async (ids, holder) => {
+          asked.push(holder);
+          return new Map(ids.map((id) => [id, { kind: 'unavailable', reason: 'timeout' }]));
+        },
         complete: async () => [],
-        release: async () => undefined,
+        release: async (eventId, holder, done) => void released.push({ eventId, holder, done: [...done] }),
       },
     });
     expect(outcome.retry).toEqual(['only']);
     expect(outcome.tally.deferred).toBe(1);
     expect(sink.files.size).toBe(0);
+    // An admission that timed out may have landed: it is given back under the batch's token.
+    expect(released).toEqual([{ eventId: m.eventId, holder: asked[0], done: [] }]);
   });
 
   it('counts every message of a batch exactly once', async () => {

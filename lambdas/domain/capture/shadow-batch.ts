@@ -409,6 +409,9 @@ async function admitDeliveries(
       retry.push(delivery.messageId);
       if (admission.kind === 'unavailable') {
         logEvents('warn', `delivery ledger unavailable (${admission.reason}); retried`, [message.eventId]);
+        // The admission may have landed all the same: give it back, or the redelivery would
+        // find the event held (by us) until the hold goes stale.
+        await deps.ledger.release(message.eventId, holder, new Set()).catch(() => undefined);
       }
     }
   }
