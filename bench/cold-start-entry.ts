@@ -5,12 +5,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { sha256Hex } from '../lambdas/domain/inference/artifact.js';
+import type { EndpointRecord } from '../lambdas/domain/hosting/endpoints.js';
 import { EndpointCache } from '../lambdas/domain/inference/endpoint-cache.js';
 import { ModelCache } from '../lambdas/domain/inference/model-cache.js';
-import type { EndpointRecord } from '../lambdas/domain/registry/endpoints.js';
-import { COLLECTIONS } from '../lambdas/domain/registry/records.js';
-import { InMemoryRegistryStore } from '../lambdas/domain/registry/store.js';
+import { sha256Hex } from '../lambdas/domain/kernel/artifact.js';
+import { COLLECTIONS } from '../lambdas/domain/kernel/records.js';
+import { InMemoryRegistryStore } from '../lambdas/domain/kernel/store.js';
 import { createInvokeHandler } from '../lambdas/invoke/data-plane.js';
 import type { HttpEvent } from '../lambdas/shared/http.js';
 

@@ -11,8 +11,8 @@ import {
   DatasetAccumulator,
   detectDrift,
   suggestBaseline,
-} from '../lambdas/domain/monitoring/index.js';
-import { SeededRandom } from '../lambdas/domain/monitoring/random.js';
+} from '../lambdas/domain/model-monitor/statistics/index.js';
+import { SeededRandom } from '../test/support/seeded-random.js';
 
 const FEATURES = 20;
 const NAMES = Array.from({ length: FEATURES }, (_, i) => `f${i}`);

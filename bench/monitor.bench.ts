@@ -26,6 +26,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { renderMonitoringReport } from '../lambdas/domain/model-monitor/report/report-html.js';
 import {
   checkConstraints,
   DatasetAccumulator,
@@ -36,9 +37,8 @@ import {
   parseStatistics,
   readCsvHeader,
   suggestBaselineFromPayloads,
-} from '../lambdas/domain/monitoring/index.js';
-import { SeededRandom } from '../lambdas/domain/monitoring/random.js';
-import { renderMonitoringReport } from '../lambdas/domain/monitoring/report-html.js';
+} from '../lambdas/domain/model-monitor/statistics/index.js';
+import { SeededRandom } from '../test/support/seeded-random.js';
 
 const FEATURES = 20;
 const NAMES = Array.from({ length: FEATURES }, (_, i) => `f${i}`);

@@ -6,11 +6,11 @@
  */
 import type { Context } from 'aws-lambda';
 import { routeRequest } from '../lambdas/domain/deployments/routing.js';
-import { sha256Hex } from '../lambdas/domain/inference/artifact.js';
-import { emfLine } from '../lambdas/domain/metrics/emf.js';
-import type { EndpointRecord } from '../lambdas/domain/registry/endpoints.js';
-import type { RuntimeVariant } from '../lambdas/domain/registry/records.js';
-import { chooseVariant } from '../lambdas/domain/routing.js';
+import type { EndpointRecord } from '../lambdas/domain/hosting/endpoints.js';
+import { chooseVariant } from '../lambdas/domain/hosting/routing.js';
+import { emfLine } from '../lambdas/domain/inference/emf.js';
+import { sha256Hex } from '../lambdas/domain/kernel/artifact.js';
+import type { RuntimeVariant } from '../lambdas/domain/kernel/records.js';
 import { fixture, MemoryArtifactSource } from '../test/support/models.js';
 import { compare, fmt, measure, row } from './harness.js';
 import { benchInvokeHandler, signedEvent } from './inference.bench.js';

@@ -9,13 +9,13 @@
  *    not S3 or DynamoDB).
  */
 import type { Context } from 'aws-lambda';
-import { newEventId } from '../lambdas/domain/capture/capture-record.js';
-import { buildMirrorMessage, type MirrorMessage } from '../lambdas/domain/capture/mirror.js';
-import { processShadowBatch, type ShadowBatchDeps } from '../lambdas/domain/capture/shadow-batch.js';
-import { sha256Hex } from '../lambdas/domain/inference/artifact.js';
+import { newEventId } from '../lambdas/domain/data-capture/capture-record.js';
+import type { EndpointRecord } from '../lambdas/domain/hosting/endpoints.js';
 import { ModelCache } from '../lambdas/domain/inference/model-cache.js';
-import type { EndpointRecord } from '../lambdas/domain/registry/endpoints.js';
-import type { EndpointInternal, RuntimeShadow } from '../lambdas/domain/registry/records.js';
+import { sha256Hex } from '../lambdas/domain/kernel/artifact.js';
+import type { EndpointInternal, RuntimeShadow } from '../lambdas/domain/kernel/records.js';
+import { buildMirrorMessage, type MirrorMessage } from '../lambdas/domain/mirroring/mirror.js';
+import { processShadowBatch, type ShadowBatchDeps } from '../lambdas/domain/mirroring/mirror-batch.js';
 import { InMemoryDeliveryLedger } from '../test/support/delivery-ledger.js';
 import { fixture, MemoryArtifactSource } from '../test/support/models.js';
 import { signedInvokeEvent } from '../test/support/signed-event.js';

@@ -1,5 +1,5 @@
 import { type CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
-import type { AlarmSource, AlarmState } from '../domain/deployments/types.js';
+import type { AlarmSource, AlarmState } from '../domain/kernel/ports.js';
 
 /** DescribeAlarms takes at most 100 names per call. */
 const NAMES_PER_CALL = 100;

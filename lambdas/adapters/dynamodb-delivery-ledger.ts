@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { Admission, DeliveryLedger } from '../domain/capture/delivery-ledger.js';
+import type { Admission, DeliveryLedger } from '../domain/mirroring/delivery-ledger.js';
 
 /** Queue retention (4 days) plus a day: no copy of an event can arrive after its entry expires. */
 const ENTRY_TTL_SECONDS = 5 * 24 * 3600;

@@ -12,7 +12,7 @@ import {
   type RegistryStore,
   type StoredRecord,
   VersionConflictError,
-} from '../domain/registry/store.js';
+} from '../domain/kernel/store.js';
 
 /**
  * RegistryStore over the single registry table: `pk` = collection, `sk` = id,

@@ -5,7 +5,7 @@ import {
   type S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
-import { ArtifactNotFoundError, type ArtifactSource, parseS3Uri } from '../domain/inference/artifact.js';
+import { ArtifactNotFoundError, type ArtifactSource, parseS3Uri } from '../domain/kernel/artifact.js';
 
 /** Reads model artifacts from S3. */
 export class S3ArtifactSource implements ArtifactSource {

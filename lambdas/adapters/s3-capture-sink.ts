@@ -1,7 +1,7 @@
 import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { ReportSink } from '../domain/capture/comparison-recorder.js';
-import type { CaptureSink } from '../domain/capture/shadow-batch.js';
-import { parseS3Uri } from '../domain/inference/artifact.js';
+import { parseS3Uri } from '../domain/kernel/artifact.js';
+import type { CaptureSink } from '../domain/mirroring/mirror-batch.js';
+import type { ReportSink } from '../domain/shadow-tests/comparison-recorder.js';
 
 /** Writes capture files to S3 (SSE-KMS when the capture config names a key). */
 export class S3CaptureSink implements CaptureSink {

@@ -7,7 +7,7 @@ import {
   type S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
-import type { ObjectStore, ObjectSummary } from '../domain/model-monitor/ports.js';
+import type { ObjectStore, ObjectSummary } from '../domain/kernel/ports.js';
 
 function location(uri: string): { bucket: string; key: string } {
   const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(uri);

@@ -1,5 +1,5 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { DeadLetters } from '../domain/capture/shadow-batch.js';
+import type { DeadLetters } from '../domain/mirroring/mirror-batch.js';
 
 /** Parks unprocessable messages in the dead-letter queue with the reason as an attribute. */
 export class SqsDeadLetters implements DeadLetters {

@@ -1,6 +1,6 @@
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { MirrorMessage, MirrorQueue } from '../domain/capture/mirror.js';
+import type { MirrorMessage, MirrorQueue } from '../domain/mirroring/mirror.js';
 
 /** SQS's message size limit (256 KiB), less room for attributes. */
 const MAX_INLINE_BYTES = 250 * 1024;

@@ -1,6 +1,6 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { MAX_DELAY_SECONDS } from '../domain/deployments/engine.js';
-import type { StepMessage, StepScheduler } from '../domain/deployments/types.js';
+import type { StepMessage, StepScheduler } from '../domain/kernel/ports.js';
 
 /**
  * Schedules deployment steps as messages on the deployments queue with DelaySeconds (SQS

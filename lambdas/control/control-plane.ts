@@ -1,9 +1,9 @@
 import middy from '@middy/core';
 import { authorize } from '../domain/auth/roles.js';
 import { type AccessKeyResolver, verifySigV4 } from '../domain/auth/sigv4.js';
-import { UnknownOperationException, ValidationException } from '../domain/errors.js';
-import type { ControlContext } from '../domain/registry/context.js';
-import { type ServiceModel, ShapeValidator } from '../domain/shape-validator.js';
+import type { ControlContext } from '../domain/kernel/context.js';
+import { UnknownOperationException, ValidationException } from '../domain/kernel/errors.js';
+import { type ServiceModel, ShapeValidator } from '../domain/kernel/shape-validator.js';
 import { apiErrors, type HttpEvent, type HttpResult, toHttpRequest } from '../shared/http.js';
 import apiModel from './api-model.json' with { type: 'json' };
 import { OPERATIONS } from './operations.js';

@@ -1,11 +1,11 @@
-import type { ControlContext } from '../domain/registry/context.js';
-import * as deployments from '../domain/registry/deployments.js';
-import * as endpointConfigs from '../domain/registry/endpoint-configs.js';
-import * as endpoints from '../domain/registry/endpoints.js';
-import * as experiments from '../domain/registry/inference-experiments.js';
-import * as packages from '../domain/registry/model-packages.js';
-import * as models from '../domain/registry/models.js';
-import * as monitoring from '../domain/registry/monitoring-schedules.js';
+import * as deployments from '../domain/deployments/operations.js';
+import * as endpointConfigs from '../domain/hosting/endpoint-configs.js';
+import * as endpoints from '../domain/hosting/endpoints.js';
+import * as models from '../domain/hosting/models.js';
+import type { ControlContext } from '../domain/kernel/context.js';
+import * as monitoring from '../domain/model-monitor/monitoring-schedules.js';
+import * as packages from '../domain/model-registry/model-packages.js';
+import * as experiments from '../domain/shadow-tests/inference-experiments.js';
 import type { OperationName } from './operations-list.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: inputs are validated against the service model before dispatch.

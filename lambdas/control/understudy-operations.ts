@@ -1,8 +1,8 @@
 import type { z } from 'zod';
-import type { ControlContext } from '../domain/registry/context.js';
-import { DEPLOYMENT_OPERATIONS } from './deployment-operations.js';
-import { MONITORING_OPERATIONS } from './monitoring-operations.js';
-import { SHADOW_OPERATIONS } from './shadow-operations.js';
+import { DEPLOYMENT_OPERATIONS } from '../domain/deployments/understudy-operations.js';
+import type { ControlContext } from '../domain/kernel/context.js';
+import { MONITORING_OPERATIONS } from '../domain/model-monitor/understudy-operations.js';
+import { SHADOW_OPERATIONS } from '../domain/shadow-tests/understudy-operations.js';
 
 /**
  * Understudy's own operations (`X-Amz-Target: Understudy.<Operation>`), for what SageMaker's

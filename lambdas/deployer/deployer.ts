@@ -1,7 +1,7 @@
 import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { type DeployerContext, runDeploymentStep } from '../domain/deployments/engine.js';
-import type { StepMessage } from '../domain/deployments/types.js';
+import type { StepMessage } from '../domain/kernel/ports.js';
 
 function parseStep(body: string): StepMessage | undefined {
   try {

@@ -1,14 +1,14 @@
 import middy from '@middy/core';
 import { authorize } from '../domain/auth/roles.js';
 import { type AccessKeyResolver, verifySigV4 } from '../domain/auth/sigv4.js';
-import { newEventId } from '../domain/capture/capture-record.js';
-import { buildMirrorMessage, type MirrorQueue, planMirror } from '../domain/capture/mirror.js';
+import { newEventId } from '../domain/data-capture/capture-record.js';
 import { routeRequest } from '../domain/deployments/routing.js';
-import { ModelError, ModelNotReadyException, ValidationError } from '../domain/errors.js';
-import { ArtifactIntegrityError, ArtifactNotFoundError } from '../domain/inference/artifact.js';
 import type { EndpointCache } from '../domain/inference/endpoint-cache.js';
 import type { ModelCache } from '../domain/inference/model-cache.js';
 import { decodeInstances, encodePredictions, negotiateResponseType } from '../domain/inference/payload.js';
+import { ArtifactIntegrityError, ArtifactNotFoundError } from '../domain/kernel/artifact.js';
+import { ModelError, ModelNotReadyException, ValidationError } from '../domain/kernel/errors.js';
+import { buildMirrorMessage, type MirrorQueue, planMirror } from '../domain/mirroring/mirror.js';
 import { apiErrors, type HttpEvent, type HttpResult, toHttpRequest } from '../shared/http.js';
 import { InvocationMetricsRecorder, type MetricsSink, stdoutMetricsSink } from './invocation-metrics.js';
 

@@ -1,6 +1,6 @@
 import type { MiddlewareObj } from '@middy/core';
-import { ApiError } from '../domain/errors.js';
-import { emfLine } from '../domain/metrics/emf.js';
+import { emfLine } from '../domain/inference/emf.js';
+import { ApiError } from '../domain/kernel/errors.js';
 import type { HttpEvent, HttpResult } from '../shared/http.js';
 
 /** Where EMF lines go. In Lambda that is stdout, which CloudWatch Logs reads. */

@@ -5,10 +5,10 @@ import { DynamoDbRegistryStore } from '../adapters/dynamodb-registry-store.js';
 import { S3ArtifactSource } from '../adapters/s3-artifact-source.js';
 import { S3CaptureSink, S3ReportSink } from '../adapters/s3-capture-sink.js';
 import { SqsDeadLetters } from '../adapters/sqs-dead-letters.js';
-import { RegistryComparisonRecorder } from '../domain/capture/comparison-recorder.js';
-import { processShadowBatch } from '../domain/capture/shadow-batch.js';
 import { ModelCache } from '../domain/inference/model-cache.js';
-import { mirrorBatchEmfLine } from '../domain/metrics/mirror-batch-emf.js';
+import { processShadowBatch } from '../domain/mirroring/mirror-batch.js';
+import { mirrorBatchEmfLine } from '../domain/mirroring/mirror-batch-emf.js';
+import { RegistryComparisonRecorder } from '../domain/shadow-tests/comparison-recorder.js';
 import { clients } from '../shared/clients.js';
 import { requireEnv } from '../shared/config.js';
 

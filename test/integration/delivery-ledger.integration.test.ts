@@ -2,7 +2,7 @@ import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbDeliveryLedger } from '../../lambdas/adapters/dynamodb-delivery-ledger.js';
-import type { Admission } from '../../lambdas/domain/capture/delivery-ledger.js';
+import type { Admission } from '../../lambdas/domain/mirroring/delivery-ledger.js';
 import { env, unique } from './platform.js';
 
 /** The DynamoDB delivery ledger on the platform's emulator, on a scratch table of the registry's shape. */

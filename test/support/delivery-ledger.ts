@@ -1,4 +1,4 @@
-import type { Admission, DeliveryLedger } from '../../lambdas/domain/capture/delivery-ledger.js';
+import type { Admission, DeliveryLedger } from '../../lambdas/domain/mirroring/delivery-ledger.js';
 
 interface Entry {
   state: 'held' | 'released' | 'done';

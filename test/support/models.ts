@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ArtifactNotFoundError, type ArtifactSource } from '../../lambdas/domain/inference/artifact.js';
+import { ArtifactNotFoundError, type ArtifactSource } from '../../lambdas/domain/kernel/artifact.js';
 
 export const FIXTURES = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),

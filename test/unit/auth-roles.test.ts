@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { authorize, isAllowed, isRole, ROLES, type Role } from '../../lambdas/domain/auth/roles.js';
-import { AuthError } from '../../lambdas/domain/errors.js';
+import { AuthError } from '../../lambdas/domain/kernel/errors.js';
 
 const ALLOW = true;
 const DENY = false;

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { type AccessKey, type SignedRequest, verifySigV4 } from '../../lambdas/domain/auth/sigv4.js';
-import { AuthError } from '../../lambdas/domain/errors.js';
+import { AuthError } from '../../lambdas/domain/kernel/errors.js';
 
 /**
  * Requests signed by botocore itself (scripts/fixtures/sign-botocore.py): the signer of

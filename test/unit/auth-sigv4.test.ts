@@ -14,7 +14,7 @@ import {
   type SignedRequest,
   verifySigV4,
 } from '../../lambdas/domain/auth/sigv4.js';
-import { AuthError } from '../../lambdas/domain/errors.js';
+import { AuthError } from '../../lambdas/domain/kernel/errors.js';
 
 const KEY: AccessKey = {
   accessKeyId: 'AKUSTESTKEY0000001',

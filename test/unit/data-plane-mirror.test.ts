@@ -1,12 +1,12 @@
 import type { Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import type { MirrorMessage } from '../../lambdas/domain/capture/mirror.js';
-import { sha256Hex } from '../../lambdas/domain/inference/artifact.js';
+import type { EndpointRecord } from '../../lambdas/domain/hosting/endpoints.js';
 import { EndpointCache } from '../../lambdas/domain/inference/endpoint-cache.js';
 import { ModelCache } from '../../lambdas/domain/inference/model-cache.js';
-import type { EndpointRecord } from '../../lambdas/domain/registry/endpoints.js';
-import { COLLECTIONS, type EndpointInternal } from '../../lambdas/domain/registry/records.js';
-import { InMemoryRegistryStore } from '../../lambdas/domain/registry/store.js';
+import { sha256Hex } from '../../lambdas/domain/kernel/artifact.js';
+import { COLLECTIONS, type EndpointInternal } from '../../lambdas/domain/kernel/records.js';
+import { InMemoryRegistryStore } from '../../lambdas/domain/kernel/store.js';
+import type { MirrorMessage } from '../../lambdas/domain/mirroring/mirror.js';
 import { createInvokeHandler } from '../../lambdas/invoke/data-plane.js';
 import { expected, fixture, MemoryArtifactSource } from '../support/models.js';
 import { seeded } from '../support/random.js';

@@ -2,18 +2,18 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { dispatch } from '../../lambdas/control/control-plane.js';
 import { runDeploymentStep, type StepOutcome } from '../../lambdas/domain/deployments/engine.js';
 import type { DeploymentRecord } from '../../lambdas/domain/deployments/history.js';
+import { deployerContext } from '../../lambdas/domain/deployments/operations.js';
+import type { EndpointRecord } from '../../lambdas/domain/hosting/endpoints.js';
+import type { ControlContext } from '../../lambdas/domain/kernel/context.js';
+import { ApiError } from '../../lambdas/domain/kernel/errors.js';
 import type {
   AlarmSource,
   AlarmState,
   StepMessage,
   StepScheduler,
-} from '../../lambdas/domain/deployments/types.js';
-import { ApiError } from '../../lambdas/domain/errors.js';
-import type { ControlContext } from '../../lambdas/domain/registry/context.js';
-import { deployerContext } from '../../lambdas/domain/registry/deployments.js';
-import type { EndpointRecord } from '../../lambdas/domain/registry/endpoints.js';
-import { COLLECTIONS } from '../../lambdas/domain/registry/records.js';
-import { InMemoryRegistryStore } from '../../lambdas/domain/registry/store.js';
+} from '../../lambdas/domain/kernel/ports.js';
+import { COLLECTIONS } from '../../lambdas/domain/kernel/records.js';
+import { InMemoryRegistryStore } from '../../lambdas/domain/kernel/store.js';
 import { onnxModelProbe } from '../../lambdas/shared/model-probe.js';
 import { fixture, MemoryArtifactSource } from '../support/models.js';
 

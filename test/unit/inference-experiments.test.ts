@@ -1,10 +1,10 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { dispatch } from '../../lambdas/control/control-plane.js';
-import { ApiError } from '../../lambdas/domain/errors.js';
-import type { ControlContext } from '../../lambdas/domain/registry/context.js';
-import type { EndpointRecord } from '../../lambdas/domain/registry/endpoints.js';
-import { COLLECTIONS } from '../../lambdas/domain/registry/records.js';
-import { InMemoryRegistryStore } from '../../lambdas/domain/registry/store.js';
+import type { EndpointRecord } from '../../lambdas/domain/hosting/endpoints.js';
+import type { ControlContext } from '../../lambdas/domain/kernel/context.js';
+import { ApiError } from '../../lambdas/domain/kernel/errors.js';
+import { COLLECTIONS } from '../../lambdas/domain/kernel/records.js';
+import { InMemoryRegistryStore } from '../../lambdas/domain/kernel/store.js';
 import { onnxModelProbe } from '../../lambdas/shared/model-probe.js';
 import { fixture, MemoryArtifactSource } from '../support/models.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ValidationException } from '../../lambdas/domain/errors.js';
+import { ValidationException } from '../../lambdas/domain/kernel/errors.js';
 import {
   analysisWindow,
   dueFireTime,

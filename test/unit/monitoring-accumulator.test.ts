@@ -7,8 +7,8 @@ import {
   IncompatibleStatisticsError,
   type Statistics,
   suggestBaseline,
-} from '../../lambdas/domain/monitoring/index.js';
-import { SeededRandom } from '../../lambdas/domain/monitoring/random.js';
+} from '../../lambdas/domain/model-monitor/statistics/index.js';
+import { SeededRandom } from '../support/seeded-random.js';
 
 const NAMES = ['amount', 'count', 'channel', 'delta'];
 

@@ -12,8 +12,8 @@ import {
   detectDrift,
   type Statistics,
   suggestBaseline,
-} from '../../lambdas/domain/monitoring/index.js';
-import { SeededRandom } from '../../lambdas/domain/monitoring/random.js';
+} from '../../lambdas/domain/model-monitor/statistics/index.js';
+import { SeededRandom } from '../support/seeded-random.js';
 
 const ALPHA = 0.05;
 const NAMES = ['normal', 'lognormal', 'uniform', 'counts', 'segment'];

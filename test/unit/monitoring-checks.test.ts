@@ -12,8 +12,8 @@ import {
   parseConstraints,
   parseViolations,
   suggestBaseline,
-} from '../../lambdas/domain/monitoring/index.js';
-import { SeededRandom } from '../../lambdas/domain/monitoring/random.js';
+} from '../../lambdas/domain/model-monitor/statistics/index.js';
+import { SeededRandom } from '../support/seeded-random.js';
 
 const NAMES = ['income', 'age', 'region', 'clicks'];
 const REGIONS = ['north', 'south', 'east', 'west'];

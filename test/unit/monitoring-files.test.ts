@@ -16,8 +16,8 @@ import {
   resolveMonitoringConfig,
   suggestBaseline,
   suggestBaselineFromPayloads,
-} from '../../lambdas/domain/monitoring/index.js';
-import { SeededRandom } from '../../lambdas/domain/monitoring/random.js';
+} from '../../lambdas/domain/model-monitor/statistics/index.js';
+import { SeededRandom } from '../support/seeded-random.js';
 
 const fixture = (name: string) =>
   readFileSync(new URL(`../fixtures/monitoring/${name}`, import.meta.url), 'utf8');

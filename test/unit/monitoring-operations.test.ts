@@ -1,20 +1,21 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { dispatch } from '../../lambdas/control/control-plane.js';
-import { ApiError } from '../../lambdas/domain/errors.js';
+import type { ControlContext } from '../../lambdas/domain/kernel/context.js';
+import { ApiError } from '../../lambdas/domain/kernel/errors.js';
+import { InMemoryRegistryStore } from '../../lambdas/domain/kernel/store.js';
 import {
   DATA_METRICS_NAMESPACE,
   type MonitorDeps,
   runDueSchedules,
 } from '../../lambdas/domain/model-monitor/execution.js';
+import type { DimensionedDatum, MonitoringAlert } from '../../lambdas/domain/model-monitor/ports.js';
 import {
-  type DimensionedDatum,
-  InMemoryObjectStore,
-  type MonitoringAlert,
-} from '../../lambdas/domain/model-monitor/ports.js';
-import { parseConstraints, parseStatistics, parseViolations } from '../../lambdas/domain/monitoring/index.js';
-import type { ControlContext } from '../../lambdas/domain/registry/context.js';
-import { InMemoryRegistryStore } from '../../lambdas/domain/registry/store.js';
+  parseConstraints,
+  parseStatistics,
+  parseViolations,
+} from '../../lambdas/domain/model-monitor/statistics/index.js';
 import { onnxModelProbe } from '../../lambdas/shared/model-probe.js';
+import { InMemoryObjectStore } from '../support/in-memory-object-store.js';
 import { fixture, MemoryArtifactSource } from '../support/models.js';
 import { captureLine, FEATURES, generateDataset, generateRows } from '../support/monitoring-data.js';
 

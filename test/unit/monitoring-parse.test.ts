@@ -5,15 +5,15 @@ import {
   cellValue,
   classifyString,
   scanCsv,
-} from '../../lambdas/domain/monitoring/cells.js';
+} from '../../lambdas/domain/model-monitor/statistics/cells.js';
 import {
   compileJsonPath,
   DatasetAccumulator,
   decodeCaptureData,
   InvalidJsonPathError,
   readCaptureLine,
-} from '../../lambdas/domain/monitoring/index.js';
-import { SeededRandom } from '../../lambdas/domain/monitoring/random.js';
+} from '../../lambdas/domain/model-monitor/statistics/index.js';
+import { SeededRandom } from '../support/seeded-random.js';
 
 function classify(text: string): [CellKind, number | null] {
   const kind = classifyString(text);

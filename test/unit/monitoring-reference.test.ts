@@ -6,7 +6,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { chiSquareSf } from '../../lambdas/domain/monitoring/hypothesis.js';
 import {
   benjaminiHochberg,
   bonferroni,
@@ -30,7 +29,8 @@ import {
   type Statistics,
   suggestBaseline,
   wasserstein1,
-} from '../../lambdas/domain/monitoring/index.js';
+} from '../../lambdas/domain/model-monitor/statistics/index.js';
+import { chiSquareSf } from '../../lambdas/domain/stats/hypothesis.js';
 
 interface NumericCase {
   name: string;

@@ -1,18 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import {
+  type MonitoringReportInput,
+  type MonitoringReportMetadata,
+  renderMonitoringReport,
+} from '../../lambdas/domain/model-monitor/report/report-html.js';
+import {
   checkConstraints,
   DatasetAccumulator,
   detectDrift,
   featureHistograms,
   type Statistics,
   suggestBaseline,
-} from '../../lambdas/domain/monitoring/index.js';
-import { SeededRandom } from '../../lambdas/domain/monitoring/random.js';
-import {
-  type MonitoringReportInput,
-  type MonitoringReportMetadata,
-  renderMonitoringReport,
-} from '../../lambdas/domain/monitoring/report-html.js';
+} from '../../lambdas/domain/model-monitor/statistics/index.js';
+import { SeededRandom } from '../support/seeded-random.js';
 
 const METADATA: MonitoringReportMetadata = {
   endpointName: 'churn-prod',

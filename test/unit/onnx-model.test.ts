@@ -1,12 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ValidationError } from '../../lambdas/domain/errors.js';
-import {
-  readVerifiedModelBytes,
-  sha256Hex,
-  unpackArtifact,
-} from '../../lambdas/domain/inference/artifact.js';
 import { ModelCache } from '../../lambdas/domain/inference/model-cache.js';
 import { OnnxModel } from '../../lambdas/domain/inference/onnx-model.js';
+import { readVerifiedModelBytes, sha256Hex, unpackArtifact } from '../../lambdas/domain/kernel/artifact.js';
+import { ValidationError } from '../../lambdas/domain/kernel/errors.js';
 import { expected, fixture, MemoryArtifactSource } from '../support/models.js';
 
 describe('OnnxModel', () => {

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { ValidationError } from '../../lambdas/domain/errors.js';
 import {
   decodeInstances,
   encodePredictions,
   negotiateResponseType,
 } from '../../lambdas/domain/inference/payload.js';
+import { ValidationError } from '../../lambdas/domain/kernel/errors.js';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 

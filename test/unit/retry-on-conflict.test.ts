@@ -3,7 +3,7 @@ import {
   RecordExistsError,
   retryOnConflict,
   VersionConflictError,
-} from '../../lambdas/domain/registry/store.js';
+} from '../../lambdas/domain/kernel/store.js';
 
 describe('retryOnConflict', () => {
   const noSleep = { sleep: async () => undefined };

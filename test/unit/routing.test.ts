@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ValidationError } from '../../lambdas/domain/errors.js';
-import { chooseVariant } from '../../lambdas/domain/routing.js';
+import { chooseVariant } from '../../lambdas/domain/hosting/routing.js';
+import { ValidationError } from '../../lambdas/domain/kernel/errors.js';
 
 const variants = [
   { VariantName: 'a', weight: 3 },

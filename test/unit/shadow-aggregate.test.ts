@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ValidationException } from '../../lambdas/domain/errors.js';
+import { ValidationException } from '../../lambdas/domain/kernel/errors.js';
 import {
   type ComparisonAggregate,
   type ComparisonConfig,
@@ -18,7 +18,7 @@ import {
   summarize,
   TRACKED_LABELS,
   TRACKED_SEGMENTS,
-} from '../../lambdas/domain/shadow/index.js';
+} from '../../lambdas/domain/shadow-tests/index.js';
 import { classificationTraffic, regressionTraffic, seededRandom } from '../fixtures/shadow/simulate.js';
 
 const CLASSIFIER: ComparisonConfig = { kind: 'classification', segment: { feature: 'region', column: 0 } };

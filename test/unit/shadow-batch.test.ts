@@ -1,22 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import { newEventId } from '../../lambdas/domain/capture/capture-record.js';
-import {
-  RegistryComparisonRecorder,
-  type StoredComparison,
-} from '../../lambdas/domain/capture/comparison-recorder.js';
-import { buildMirrorMessage } from '../../lambdas/domain/capture/mirror.js';
+import { newEventId } from '../../lambdas/domain/data-capture/capture-record.js';
+import { ModelCache } from '../../lambdas/domain/inference/model-cache.js';
+import { sha256Hex } from '../../lambdas/domain/kernel/artifact.js';
+import { COLLECTIONS, type RuntimeShadow } from '../../lambdas/domain/kernel/records.js';
+import { InMemoryRegistryStore, VersionConflictError } from '../../lambdas/domain/kernel/store.js';
+import { buildMirrorMessage } from '../../lambdas/domain/mirroring/mirror.js';
 import {
   type CaptureSink,
   type Delivery,
   processShadowBatch,
   type ShadowBatchDeps,
+} from '../../lambdas/domain/mirroring/mirror-batch.js';
+import {
+  RegistryComparisonRecorder,
   type ShadowObservation,
-} from '../../lambdas/domain/capture/shadow-batch.js';
-import { sha256Hex } from '../../lambdas/domain/inference/artifact.js';
-import { ModelCache } from '../../lambdas/domain/inference/model-cache.js';
-import { COLLECTIONS, type RuntimeShadow } from '../../lambdas/domain/registry/records.js';
-import { InMemoryRegistryStore, VersionConflictError } from '../../lambdas/domain/registry/store.js';
-import { parseAggregate, summarize } from '../../lambdas/domain/shadow/index.js';
+  type StoredComparison,
+} from '../../lambdas/domain/shadow-tests/comparison-recorder.js';
+import { parseAggregate, summarize } from '../../lambdas/domain/shadow-tests/index.js';
 import { InMemoryDeliveryLedger } from '../support/delivery-ledger.js';
 import { expected, fixture, MemoryArtifactSource } from '../support/models.js';
 

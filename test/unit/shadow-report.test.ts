@@ -9,7 +9,7 @@ import {
   summarize,
   VERDICT_TEST_NAME,
   verdictTest,
-} from '../../lambdas/domain/shadow/index.js';
+} from '../../lambdas/domain/shadow-tests/index.js';
 import { classificationTraffic, regressionTraffic, seededRandom } from '../fixtures/shadow/simulate.js';
 
 const CLASSIFIER: ComparisonConfig = { kind: 'classification' };

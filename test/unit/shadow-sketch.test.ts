@@ -10,7 +10,7 @@ import {
   type SketchData,
   sketchBins,
   sketchQuantiles,
-} from '../../lambdas/domain/shadow/sketch.js';
+} from '../../lambdas/domain/shadow-tests/sketch.js';
 import { normal, seededRandom } from '../fixtures/shadow/simulate.js';
 
 function sketchOf(values: readonly number[]): SketchData {

@@ -6,7 +6,7 @@ import {
   jensenShannonDistance,
   populationStabilityIndex,
   wilsonInterval,
-} from '../../lambdas/domain/shadow/index.js';
+} from '../../lambdas/domain/shadow-tests/index.js';
 
 /** Computed by scripts/fixtures/shadow-statistics.py with SciPy and statsmodels. */
 interface Fixture {

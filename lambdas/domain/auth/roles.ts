@@ -1,4 +1,4 @@
-import { AuthError } from '../errors.js';
+import { AuthError } from '../kernel/errors.js';
 import type { VerifiedCaller } from './sigv4.js';
 
 /** The roles an access key can carry, from most to least powerful. */

@@ -1,5 +1,5 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { AuthError } from '../errors.js';
+import { AuthError } from '../kernel/errors.js';
 import type { Role } from './roles.js';
 
 /**

@@ -1,18 +1,12 @@
-import { captureSummary } from '../registry/capture-config.js';
-import { epochSeconds } from '../registry/context.js';
-import type { EndpointRecord } from '../registry/endpoints.js';
-import { COLLECTIONS } from '../registry/records.js';
-import { type RegistryStore, VersionConflictError } from '../registry/store.js';
+import { captureSummary } from '../data-capture/capture-config.js';
+import type { EndpointRecord } from '../hosting/endpoints.js';
+import { epochSeconds } from '../kernel/context.js';
+import type { AlarmSource, StepMessage, StepScheduler } from '../kernel/ports.js';
+import type { FleetRuntime, PendingDeploymentSummary, RolloutState } from '../kernel/records.js';
+import { COLLECTIONS } from '../kernel/records.js';
+import { type RegistryStore, VersionConflictError } from '../kernel/store.js';
 import { type DeploymentRecord, updateDeployment } from './history.js';
 import { shareAt } from './plan.js';
-import type {
-  AlarmSource,
-  FleetRuntime,
-  PendingDeploymentSummary,
-  RolloutState,
-  StepMessage,
-  StepScheduler,
-} from './types.js';
 
 /** How often alarms are looked at during a bake. */
 export const ALARM_POLL_SECONDS = 10;

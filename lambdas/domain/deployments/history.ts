@@ -1,7 +1,7 @@
-import { decodeToken, encodeToken } from '../registry/context.js';
-import { COLLECTIONS, type Timestamp } from '../registry/records.js';
-import type { RegistryStore } from '../registry/store.js';
-import type { DeploymentConfig, TrafficRoutingConfigType } from './types.js';
+import { decodeToken, encodeToken } from '../kernel/context.js';
+import type { DeploymentConfig, TrafficRoutingConfigType } from '../kernel/records.js';
+import { COLLECTIONS, type Timestamp } from '../kernel/records.js';
+import type { RegistryStore } from '../kernel/store.js';
 
 export type DeploymentKind = 'UpdateEndpoint' | 'UpdateEndpointWeightsAndCapacities' | 'RollbackEndpoint';
 export type DeploymentStatus = 'InProgress' | 'Succeeded' | 'RolledBack' | 'Failed';

@@ -1,5 +1,5 @@
-import { ValidationException } from '../errors.js';
-import type { CapacitySize, DeploymentConfig, RolloutPlan } from './types.js';
+import { ValidationException } from '../kernel/errors.js';
+import type { CapacitySize, DeploymentConfig, RolloutPlan } from '../kernel/records.js';
 
 /** SageMaker's ceiling on MaximumExecutionTimeoutInSeconds, used when the policy leaves it out. */
 export const DEFAULT_MAX_EXECUTION_SECONDS = 28_800;

@@ -1,6 +1,6 @@
-import type { EndpointRecord } from '../registry/endpoints.js';
-import type { RuntimeVariant } from '../registry/records.js';
-import { chooseFleetVariant } from '../routing.js';
+import type { EndpointRecord } from '../hosting/endpoints.js';
+import { chooseFleetVariant } from '../hosting/routing.js';
+import type { RuntimeVariant } from '../kernel/records.js';
 
 /**
  * The variant that serves one request to `endpoint`, and the endpoint config it belongs to:

@@ -1,6 +1,6 @@
-import type { EndpointRecord } from '../registry/endpoints.js';
-import { COLLECTIONS } from '../registry/records.js';
-import type { RegistryStore } from '../registry/store.js';
+import type { EndpointRecord } from '../hosting/endpoints.js';
+import { COLLECTIONS } from '../kernel/records.js';
+import type { RegistryStore } from '../kernel/store.js';
 
 /**
  * The data plane's view of endpoints: each record is read at most once per `ttlMs` per

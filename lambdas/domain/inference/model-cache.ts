@@ -1,4 +1,4 @@
-import { type ArtifactRef, type ArtifactSource, readVerifiedModelBytes } from './artifact.js';
+import { type ArtifactRef, type ArtifactSource, readVerifiedModelBytes } from '../kernel/artifact.js';
 import { OnnxModel } from './onnx-model.js';
 
 /**

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import type * as Ort from 'onnxruntime-node';
-import { ModelError, ValidationError } from '../errors.js';
+import { ModelError, ValidationError } from '../kernel/errors.js';
 import type { Instance, NamedOutput } from './payload.js';
 
 // Loaded through require so that, in Lambda, the package resolves from the layer via

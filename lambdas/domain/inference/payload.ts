@@ -1,4 +1,4 @@
-import { ValidationError } from '../errors.js';
+import { ValidationError } from '../kernel/errors.js';
 
 /** A request's rows (instances): numbers, or nested arrays of numbers for higher-rank inputs. */
 export type Instance = number | Instance[];

@@ -3,8 +3,10 @@
  * `understudy baseline suggest`): reads the dataset, writes statistics.json and
  * constraints.json in Model Monitor's schema under the output URI.
  */
-import { ValidationException } from '../errors.js';
-import { parseS3Uri } from '../inference/artifact.js';
+
+import { parseS3Uri } from '../kernel/artifact.js';
+import { ValidationException } from '../kernel/errors.js';
+import type { ObjectStore } from '../kernel/ports.js';
 import {
   featureNamesFromJsonLines,
   formatMonitoringFile,
@@ -12,8 +14,7 @@ import {
   type Payload,
   readCsvHeader,
   suggestBaselineFromPayloads,
-} from '../monitoring/index.js';
-import type { ObjectStore } from './ports.js';
+} from './statistics/index.js';
 
 export type DatasetFormat = { Csv: { Header?: boolean } } | { Json: { Line?: boolean } };
 

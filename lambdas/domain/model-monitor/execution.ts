@@ -24,7 +24,25 @@
  * the window named: a migrating user's alarms on Failed executions keep working, and an idle
  * endpoint is told apart from a quiet one. So does a window whose records all fail to parse.
  */
-import { ValidationException } from '../errors.js';
+
+import type { EndpointRecord } from '../hosting/endpoints.js';
+import { ValidationException } from '../kernel/errors.js';
+import type { ObjectStore } from '../kernel/ports.js';
+import { COLLECTIONS } from '../kernel/records.js';
+import type { RegistryStore } from '../kernel/store.js';
+import { type JobOptions, jobOptions } from './job-options.js';
+import {
+  createPendingExecution,
+  type ExecutionRecord,
+  executionId,
+  resolveScheduleJob,
+  type ScheduleRecord,
+  scheduleTiming,
+  updateExecution,
+} from './monitoring-schedules.js';
+import type { AlertPublisher, DimensionedDatum, MetricsPublisher } from './ports.js';
+import { renderMonitoringReport } from './report/report-html.js';
+import { analysisWindow, dueFireTime, periodOf } from './schedule-expression.js';
 import {
   type ConstraintCheckResult,
   type Constraints,
@@ -42,23 +60,7 @@ import {
   parseConstraints,
   parseStatistics,
   type Statistics,
-} from '../monitoring/index.js';
-import { renderMonitoringReport } from '../monitoring/report-html.js';
-import type { EndpointRecord } from '../registry/endpoints.js';
-import {
-  createPendingExecution,
-  type ExecutionRecord,
-  executionId,
-  resolveScheduleJob,
-  type ScheduleRecord,
-  scheduleTiming,
-  updateExecution,
-} from '../registry/monitoring-schedules.js';
-import { COLLECTIONS } from '../registry/records.js';
-import type { RegistryStore } from '../registry/store.js';
-import { type JobOptions, jobOptions } from './job-options.js';
-import type { AlertPublisher, DimensionedDatum, MetricsPublisher, ObjectStore } from './ports.js';
-import { analysisWindow, dueFireTime, periodOf } from './schedule-expression.js';
+} from './statistics/index.js';
 
 /** Model Monitor's namespace for real-time endpoints (as its example notebooks and alarms use it). */
 export const DATA_METRICS_NAMESPACE = 'aws/sagemaker/Endpoints/data-metrics';

@@ -18,13 +18,8 @@
  * With `endpointOutput` analysed, `output_features` must name the features it carries; the
  * input side then carries the baseline's other features, in order.
  */
-import { ValidationException } from '../errors.js';
-import {
-  type Correction,
-  compileJsonPath,
-  InvalidJsonPathError,
-  type JsonPath,
-} from '../monitoring/index.js';
+import { ValidationException } from '../kernel/errors.js';
+import { type Correction, compileJsonPath, InvalidJsonPathError, type JsonPath } from './statistics/index.js';
 
 export type DriftViolationRule = 'l_infinity' | 'calibrated' | 'any';
 

@@ -21,7 +21,7 @@
  * A schedule is due when a fire time after its last execution's (or, before its first, after
  * its anchor) has passed. Fires missed while nothing ran are not replayed: the latest one runs.
  */
-import { ValidationException } from '../errors.js';
+import { ValidationException } from '../kernel/errors.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;

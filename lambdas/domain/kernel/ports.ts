@@ -1,0 +1,48 @@
+/**
+ * The ports the control plane is built with, beyond the registry store (store.ts) and
+ * artifacts (artifact.ts): objects on S3 by URI, and what rollouts need (alarms, the step
+ * queue). Adapters in lambdas/adapters/ implement them over the AWS SDK; tests fake them.
+ */
+
+/** One object under a prefix. */
+export interface ObjectSummary {
+  /** `s3://bucket/key`. */
+  readonly uri: string;
+  readonly key: string;
+  readonly size: number;
+}
+
+/** Reading and writing objects by `s3://bucket/key` URI. */
+export interface ObjectStore {
+  /** The object's text, or undefined when there is no such object (or bucket). */
+  getText(uri: string): Promise<string | undefined>;
+  putText(uri: string, body: string, contentType: string): Promise<void>;
+  /** Every object whose key starts with the prefix of `prefixUri` (`s3://bucket/prefix`), by key. */
+  list(prefixUri: string): Promise<ObjectSummary[]>;
+}
+
+/** The message that drives a rollout: "look at this deployment again". */
+export interface StepMessage {
+  readonly EndpointName: string;
+  readonly DeploymentId: string;
+  readonly Tick: number;
+}
+
+export type AlarmState = 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
+
+/** CloudWatch alarms by name (metric or composite). */
+export interface AlarmSource {
+  /** The states of the named alarms; a name missing from the answer has no alarm. */
+  states(names: readonly string[]): Promise<Map<string, AlarmState>>;
+}
+
+/** Delivers step messages to the deployer after a delay, at least once. */
+export interface StepScheduler {
+  schedule(message: StepMessage, delaySeconds: number): Promise<void>;
+}
+
+/** What rollouts need beyond the registry; the control plane and the deployer both have it. */
+export interface DeploymentServices {
+  readonly alarms: AlarmSource;
+  readonly scheduler: StepScheduler;
+}

@@ -1,0 +1,166 @@
+/**
+ * Mergeable quantile sketch per numeric feature: @datadog/sketches-js's DDSketch over values
+ * shifted by a fixed `center` (the baseline's mean, when known).
+ *
+ * Why the shift: DDSketch guarantees *relative* accuracy α — every value is represented
+ * within α·|v| — so its bins are narrow near 0 and wide far from it. A feature centred far
+ * from 0 with a small spread (say timestamps, or 10,000 ± 10) would otherwise fall in a handful
+ * of bins. Sketching v − center makes the error α·|v − center|: fine resolution where the
+ * data are, which is what the CDF distances (L∞, KS, Wasserstein) need.
+ *
+ * Two sketches with the same center and α share their bin grid and merge exactly (bin counts
+ * add). Sketches with different centers (partial baselines that picked their own) merge by
+ * re-binning the smaller one's bin representatives into the other's grid, which adds at most
+ * one more α-relative error to those values.
+ *
+ * Workarounds for sketches-js 2.1.1: `DDSketch.merge` drops the negative store
+ * (DataDog/sketches-js#22) and `DenseStore.merge` can mis-size its range when a key is 0
+ * (`secondKey || key`), so merging adds bins one by one through `store.add`; and `toProto`
+ * needs protobufjs, which the package does not depend on, so the sketch is serialised as its
+ * bins (see `SketchJson`).
+ */
+import { DDSketch } from '@datadog/sketches-js';
+import { cdfFromWeighted, type EmpiricalCdf } from '../../stats/cdf.js';
+import { IncompatibleStatisticsError } from './errors.js';
+
+/** Default relative accuracy α of the sketches: quantiles within 1% of their distance to the center. */
+export const DEFAULT_RELATIVE_ACCURACY = 0.01;
+
+type Store = DDSketch['store'];
+
+/**
+ * The serialised sketch, stored in statistics.json under `distribution.kll.sketch`:
+ * `data` holds `[positive, negative, zero]` where positive/negative are flat
+ * `[key, count, key, count, …]` lists of the non-empty bins of v − center (negative keys
+ * index −(v − center)) and zero is `[count of v == center]`; the fields that say how to
+ * read them live beside it under `understudy`.
+ */
+export interface SketchJson {
+  readonly type: 'DDSketch';
+  readonly relative_accuracy: number;
+  readonly center: number;
+  readonly data: readonly [readonly number[], readonly number[], readonly [number]];
+}
+
+function storeBins(store: Store): number[] {
+  const out: number[] = [];
+  if (store.count === 0) return out;
+  for (let key = store.minKey; key <= store.maxKey; key++) {
+    const count = store.bins[key - store.offset] ?? 0;
+    if (count > 0) out.push(key, count);
+  }
+  return out;
+}
+
+function addBins(store: Store, flat: readonly number[]): number {
+  let total = 0;
+  for (let i = 0; i + 1 < flat.length; i += 2) {
+    const key = flat[i] as number;
+    const count = flat[i + 1] as number;
+    if (count > 0) {
+      store.add(key, count);
+      total += count;
+    }
+  }
+  return total;
+}
+
+export class CenteredSketch {
+  readonly sketch: DDSketch;
+
+  constructor(
+    readonly relativeAccuracy: number = DEFAULT_RELATIVE_ACCURACY,
+    readonly center: number = 0,
+  ) {
+    if (!(relativeAccuracy > 0 && relativeAccuracy < 1)) {
+      throw new RangeError(`relative accuracy must be in (0, 1), got ${relativeAccuracy}`);
+    }
+    if (!Number.isFinite(center)) throw new RangeError(`sketch center must be finite, got ${center}`);
+    this.sketch = new DDSketch({ relativeAccuracy });
+  }
+
+  get count(): number {
+    return this.sketch.count;
+  }
+
+  /** Adds a finite value. */
+  add(value: number): void {
+    this.sketch.accept(value - this.center);
+  }
+
+  /** Adds `weight` copies of a value. */
+  addWeighted(value: number, weight: number): void {
+    if (weight > 0) this.sketch.accept(value - this.center, weight);
+  }
+
+  /** The value at quantile q ∈ [0, 1], within α·|value − center|. */
+  quantile(q: number): number {
+    return this.center + this.sketch.getValueAtQuantile(q);
+  }
+
+  /** Merges `other` into this sketch (see the module comment for when this is exact). */
+  merge(other: CenteredSketch): void {
+    if (other.relativeAccuracy !== this.relativeAccuracy) {
+      throw new IncompatibleStatisticsError(
+        `cannot merge sketches of relative accuracy ${this.relativeAccuracy} and ${other.relativeAccuracy}`,
+      );
+    }
+    if (other.count === 0) return;
+    if (other.center === this.center) {
+      const s = this.sketch;
+      const o = other.sketch;
+      const added =
+        addBins(s.store, storeBins(o.store)) + addBins(s.negativeStore, storeBins(o.negativeStore));
+      s.zeroCount += o.zeroCount;
+      s.count += added + o.zeroCount;
+      return;
+    }
+    for (const [value, weight] of other.points()) this.addWeighted(value, weight);
+  }
+
+  /** The bins as (representative value, count) in original units, ascending. */
+  points(): [number, number][] {
+    const s = this.sketch;
+    const out: [number, number][] = [];
+    const neg = storeBins(s.negativeStore);
+    for (let i = neg.length - 2; i >= 0; i -= 2) {
+      out.push([this.center - s.mapping.value(neg[i] as number), neg[i + 1] as number]);
+    }
+    if (s.zeroCount > 0) out.push([this.center, s.zeroCount]);
+    const pos = storeBins(s.store);
+    for (let i = 0; i < pos.length; i += 2) {
+      out.push([this.center + s.mapping.value(pos[i] as number), pos[i + 1] as number]);
+    }
+    return out;
+  }
+
+  /** The sketch's step CDF in original units. */
+  toCdf(): EmpiricalCdf {
+    return cdfFromWeighted(this.points());
+  }
+
+  toJSON(): SketchJson {
+    const s = this.sketch;
+    return {
+      type: 'DDSketch',
+      relative_accuracy: this.relativeAccuracy,
+      center: this.center,
+      data: [storeBins(s.store), storeBins(s.negativeStore), [s.zeroCount]],
+    };
+  }
+
+  static fromJSON(json: SketchJson): CenteredSketch {
+    const sketch = new CenteredSketch(json.relative_accuracy, json.center);
+    const s = sketch.sketch;
+    const [pos, neg, zero] = json.data;
+    const added = addBins(s.store, pos) + addBins(s.negativeStore, neg);
+    s.zeroCount = zero[0];
+    s.count = added + zero[0];
+    return sketch;
+  }
+
+  /** A copy sharing nothing with this sketch. */
+  clone(): CenteredSketch {
+    return CenteredSketch.fromJSON(this.toJSON());
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * Shadow-test comparison: pure domain code (no AWS SDK). The shadow Lambda folds each batch
+ * of observations into a delta with `createAggregate`, merges it into the stored aggregate
+ * with `mergeAggregates` (associative and commutative, so concurrent batches can retry under
+ * optimistic concurrency), and `summarize` turns an aggregate into the report that
+ * `Understudy.DescribeShadowReport` returns.
+ */
+
+export type { ComparisonConfig, SegmentConfig, TaskKind } from '../kernel/records.js';
+export {
+  clopperPearsonBounds,
+  DEFAULT_PSI_EPSILON,
+  type Interval,
+  jensenShannonDistance,
+  populationStabilityIndex,
+  wilsonInterval,
+} from '../stats/intervals.js';
+export {
+  type ComparisonAggregate,
+  ComparisonError,
+  type ComparisonObservation,
+  createAggregate,
+  DEFAULT_ABSOLUTE_TOLERANCE,
+  emptyAggregate,
+  IncompatibleAggregatesError,
+  inferTaskKind,
+  type LabelCount,
+  MISSING_SEGMENT,
+  mergeAggregates,
+  type ResolvedComparisonConfig,
+  recordObservations,
+  resolveComparisonConfig,
+  type SegmentTally,
+  SHADOW_ERROR_KINDS,
+  type ShadowErrorKind,
+  TRACKED_LABELS,
+  TRACKED_SEGMENTS,
+} from './aggregate.js';
+export { dedupeByEventId } from './dedupe.js';
+export { InvalidAggregateError, parseAggregate } from './parse.js';
+export {
+  type AgreementRate,
+  type LatencySummary,
+  outputHistograms,
+  type ProportionInterval,
+  type SegmentReport,
+  type ShadowReport,
+  type SummaryOptions,
+  summarize,
+  VERDICT_TEST_NAME,
+  type Verdict,
+  type VerdictTest,
+  verdictTest,
+} from './report.js';
+export { DEFAULT_RELATIVE_ACCURACY, type SketchData } from './sketch.js';

@@ -1,0 +1,24 @@
+// jstat ships no types: the parts of it Understudy uses, declared once.
+declare module 'jstat' {
+  interface JStat {
+    /** Regularised lower incomplete gamma P(a, x). */
+    lowRegGamma(a: number, x: number): number;
+    readonly chisquare: {
+      cdf(x: number, dof: number): number;
+    };
+    readonly binomial: {
+      cdf(k: number, n: number, p: number): number;
+      pdf(k: number, n: number, p: number): number;
+    };
+    readonly beta: {
+      /** Quantile function of Beta(alpha, beta). */
+      inv(p: number, alpha: number, beta: number): number;
+    };
+    readonly normal: {
+      /** Quantile function of Normal(mean, std). */
+      inv(p: number, mean: number, std: number): number;
+    };
+  }
+  const jstat: { jStat: JStat };
+  export default jstat;
+}

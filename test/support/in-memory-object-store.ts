@@ -1,0 +1,26 @@
+import type { ObjectStore, ObjectSummary } from '../../lambdas/domain/kernel/ports.js';
+
+/** An ObjectStore in memory, for tests and tools. */
+export class InMemoryObjectStore implements ObjectStore {
+  readonly objects = new Map<string, { body: string; contentType: string }>();
+
+  async getText(uri: string): Promise<string | undefined> {
+    return this.objects.get(uri)?.body;
+  }
+
+  async putText(uri: string, body: string, contentType: string): Promise<void> {
+    this.objects.set(uri, { body, contentType });
+  }
+
+  async list(prefixUri: string): Promise<ObjectSummary[]> {
+    const bucket = /^s3:\/\/([^/]+)/.exec(prefixUri)?.[1] ?? '';
+    return [...this.objects.keys()]
+      .filter((uri) => uri.startsWith(prefixUri))
+      .sort()
+      .map((uri) => ({
+        uri,
+        key: uri.slice(`s3://${bucket}/`.length),
+        size: Buffer.byteLength(this.objects.get(uri)?.body ?? ''),
+      }));
+  }
+}
