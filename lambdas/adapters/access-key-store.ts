@@ -3,8 +3,8 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DecryptCommand, EncryptCommand, type KMSClient } from '@aws-sdk/client-kms';
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { isRole, type Role } from '../domain/auth/roles.js';
-import type { AccessKey, AccessKeyResolver } from '../domain/auth/sigv4.js';
+import type { AccessKey, AccessKeyResolver } from '../domain/auth/identity.js';
+import { isRole, type Role } from '../domain/auth/identity.js';
 
 export interface AccessKeyStoreProps {
   readonly dynamo: DynamoDBDocumentClient;

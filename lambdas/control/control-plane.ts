@@ -1,6 +1,7 @@
 import middy from '@middy/core';
+import type { AccessKeyResolver } from '../domain/auth/identity.js';
 import { authorize } from '../domain/auth/roles.js';
-import { type AccessKeyResolver, verifySigV4 } from '../domain/auth/sigv4.js';
+import { verifySigV4 } from '../domain/auth/sigv4.js';
 import type { ControlContext } from '../domain/kernel/context.js';
 import { UnknownOperationException, ValidationException } from '../domain/kernel/errors.js';
 import { type ServiceModel, ShapeValidator } from '../domain/kernel/shape-validator.js';

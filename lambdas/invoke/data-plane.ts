@@ -1,6 +1,7 @@
 import middy from '@middy/core';
+import type { AccessKeyResolver } from '../domain/auth/identity.js';
 import { authorize } from '../domain/auth/roles.js';
-import { type AccessKeyResolver, verifySigV4 } from '../domain/auth/sigv4.js';
+import { verifySigV4 } from '../domain/auth/sigv4.js';
 import { newEventId } from '../domain/data-capture/capture-record.js';
 import { routeRequest } from '../domain/deployments/routing.js';
 import type { EndpointCache } from '../domain/inference/endpoint-cache.js';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { authorize, isAllowed, isRole, ROLES, type Role } from '../../lambdas/domain/auth/roles.js';
+import { isRole, ROLES, type Role } from '../../lambdas/domain/auth/identity.js';
+import { authorize, isAllowed } from '../../lambdas/domain/auth/roles.js';
 import { AuthError } from '../../lambdas/domain/kernel/errors.js';
 
 const ALLOW = true;

@@ -1,7 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { type AccessKey, type SignedRequest, verifySigV4 } from '../../lambdas/domain/auth/sigv4.js';
+import type { AccessKey } from '../../lambdas/domain/auth/identity.js';
+import { type SignedRequest, verifySigV4 } from '../../lambdas/domain/auth/sigv4.js';
 import { AuthError } from '../../lambdas/domain/kernel/errors.js';
 
 /**

@@ -5,10 +5,8 @@ import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { describe, expect, it } from 'vitest';
-import type { Role } from '../../lambdas/domain/auth/roles.js';
+import type { AccessKey, AccessKeyResolver, Role } from '../../lambdas/domain/auth/identity.js';
 import {
-  type AccessKey,
-  type AccessKeyResolver,
   canonicalPath,
   canonicalQuery,
   type SignedRequest,

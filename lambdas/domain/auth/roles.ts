@@ -1,14 +1,5 @@
 import { AuthError } from '../kernel/errors.js';
-import type { VerifiedCaller } from './sigv4.js';
-
-/** The roles an access key can carry, from most to least powerful. */
-export const ROLES = ['admin', 'deployer', 'invoker', 'viewer'] as const;
-
-export type Role = (typeof ROLES)[number];
-
-export function isRole(value: unknown): value is Role {
-  return typeof value === 'string' && (ROLES as readonly string[]).includes(value);
-}
+import type { Role, VerifiedCaller } from './identity.js';
 
 /** Data-plane operations (SageMaker Runtime). Understudy serves `InvokeEndpoint`; the others are reserved. */
 const INVOKE_OPERATIONS: ReadonlySet<string> = new Set([

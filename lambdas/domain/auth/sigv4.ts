@@ -1,6 +1,6 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { AuthError } from '../kernel/errors.js';
-import type { Role } from './roles.js';
+import type { AccessKeyResolver, VerifiedCaller } from './identity.js';
 
 /**
  * AWS Signature Version 4 verification for requests signed by the AWS CLI, boto3 and the
@@ -14,24 +14,6 @@ import type { Role } from './roles.js';
  * object, and clones the request on every call. Verification runs on every inference
  * request, so it is kept to a handful of `node:crypto` calls with cached signing keys.
  */
-
-/** An access key as Understudy stores it: SigV4 needs the plain secret to verify. */
-export interface AccessKey {
-  readonly accessKeyId: string;
-  readonly secretAccessKey: string;
-  readonly role: Role;
-}
-
-/** Looks up access keys by id; `undefined` when the key is unknown or inactive. */
-export interface AccessKeyResolver {
-  resolve(accessKeyId: string): Promise<AccessKey | undefined>;
-}
-
-/** Who signed a request, once the signature has been checked. */
-export interface VerifiedCaller {
-  readonly accessKeyId: string;
-  readonly role: Role;
-}
 
 /** The parts of an HTTP request that SigV4 covers, as API Gateway (payload v2.0) delivers them. */
 export interface SignedRequest {

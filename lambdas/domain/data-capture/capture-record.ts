@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mediaType } from '../inference/payload.js';
+import { mediaType } from '../kernel/media-type.js';
 
 /** How a capture stores a payload: CSV and JSON as text, anything else base64. */
 export type CaptureEncoding = 'CSV' | 'JSON' | 'BASE64';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { UnderstudyOperation } from '../../control/understudy-operations.js';
+import type { UnderstudyOperation } from '../kernel/understudy-operation.js';
 import * as deployments from './operations.js';
 
 /** SageMaker's EndpointName shape: 63 characters, letters, digits and inner hyphens. */

@@ -1,4 +1,5 @@
 import { ValidationError } from '../kernel/errors.js';
+import { mediaType } from '../kernel/media-type.js';
 
 /** A request's rows (instances): numbers, or nested arrays of numbers for higher-rank inputs. */
 export type Instance = number | Instance[];
@@ -7,11 +8,6 @@ export const CSV = 'text/csv';
 export const JSON_TYPE = 'application/json';
 const SUPPORTED_ACCEPT = [JSON_TYPE, CSV] as const;
 export type ResponseType = (typeof SUPPORTED_ACCEPT)[number];
-
-/** Strips parameters (`; charset=utf-8`) and case from a media type. */
-export function mediaType(header: string | undefined): string {
-  return (header ?? '').split(';', 1)[0]?.trim().toLowerCase() ?? '';
-}
 
 /** Parses a request body into instances according to its Content-Type. */
 export function decodeInstances(body: Uint8Array, contentType: string | undefined): Instance[] {

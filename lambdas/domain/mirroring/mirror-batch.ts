@@ -11,11 +11,11 @@ import {
   decodeInstances,
   encodePredictions,
   type Instance,
-  mediaType,
   type NamedOutput,
   type ResponseType,
 } from '../inference/payload.js';
 import { ValidationError } from '../kernel/errors.js';
+import { mediaType } from '../kernel/media-type.js';
 import type { ComparisonRecorder, ShadowObservation } from '../shadow-tests/comparison-recorder.js';
 import { type ComparisonConfig, dedupeByEventId } from '../shadow-tests/index.js';
 import type { DeliveryLedger } from './delivery-ledger.js';

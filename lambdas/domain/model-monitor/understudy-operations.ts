@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { UnderstudyOperation } from '../../control/understudy-operations.js';
 import { ValidationException } from '../kernel/errors.js';
+import type { UnderstudyOperation } from '../kernel/understudy-operation.js';
 import { suggestBaselineJob } from './baseline-job.js';
 
 const S3Uri = z

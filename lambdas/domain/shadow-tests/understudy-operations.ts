@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import type { UnderstudyOperation } from '../../control/understudy-operations.js';
 import { getEndpoint } from '../hosting/endpoints.js';
 import type { ControlContext } from '../kernel/context.js';
 import { ValidationException } from '../kernel/errors.js';
 import { COLLECTIONS } from '../kernel/records.js';
+import type { UnderstudyOperation } from '../kernel/understudy-operation.js';
 import { comparisonRecordId, type StoredComparison } from './comparison-recorder.js';
 import { emptyAggregate, parseAggregate, summarize } from './index.js';
 import { configureShadowComparison, getExperiment } from './inference-experiments.js';

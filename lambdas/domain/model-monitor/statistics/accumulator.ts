@@ -18,7 +18,7 @@
  */
 
 import { HyperLogLog } from '../../stats/hyperloglog.js';
-import { type CaptureSide, decodeCaptureData, readCaptureLine } from './capture.js';
+import { type CaptureSide, decodeCaptureData, type Payload, readCaptureLine } from './capture.js';
 import { CellKind, type CellVisitor, cellValue, classifyString, scanCsv } from './cells.js';
 import { IncompatibleStatisticsError } from './errors.js';
 import type { JsonPath } from './jsonpath.js';
@@ -502,12 +502,6 @@ export interface DatasetAccumulatorJson {
   readonly errors: readonly string[];
   readonly features: readonly FeatureAccumulatorJson[];
   readonly extras: readonly FeatureAccumulatorJson[];
-}
-
-/** A payload to parse: its text and media type (`text/csv`, `application/json`, `application/jsonlines`). */
-export interface Payload {
-  readonly data: string;
-  readonly contentType: string;
 }
 
 /** Options for reading JSON payloads. */

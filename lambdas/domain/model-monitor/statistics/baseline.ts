@@ -13,9 +13,9 @@ import {
   DatasetAccumulator,
   type DatasetAccumulatorOptions,
   type ParseSummary,
-  type Payload,
   type PayloadOptions,
 } from './accumulator.js';
+import type { Payload } from './capture.js';
 import { CellKind, classifyString } from './cells.js';
 import { categoricalCounts, completenessOf } from './distributions.js';
 import { MonitoringError } from './errors.js';

@@ -8,7 +8,6 @@
  * it. Anything the scanner does not expect (escapes in keys, odd nesting) falls back to
  * JSON.parse, so the result is the same either way.
  */
-import type { Payload } from './accumulator.js';
 
 /** SageMaker's capture shape: `{observedContentType, mode, data, encoding}`. */
 export interface CaptureData {
@@ -20,6 +19,12 @@ export interface CaptureData {
 }
 
 export type CaptureSide = 'endpointInput' | 'endpointOutput';
+
+/** A payload to parse: its text and media type (`text/csv`, `application/json`, `application/jsonlines`). */
+export interface Payload {
+  readonly data: string;
+  readonly contentType: string;
+}
 
 /** The payload's text (base64 decoded as UTF-8) and media type (`text/csv` when unstated). */
 export function decodeCaptureData(capture: CaptureData): Payload {

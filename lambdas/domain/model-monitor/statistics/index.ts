@@ -34,7 +34,6 @@ export {
   FeatureAccumulator,
   type FeatureAccumulatorJson,
   type ParseSummary,
-  type Payload,
   type PayloadOptions,
 } from './accumulator.js';
 export {
@@ -46,7 +45,13 @@ export {
   suggestBaselineFromPayloads,
   suggestConstraints,
 } from './baseline.js';
-export { type CaptureData, type CaptureSide, decodeCaptureData, readCaptureLine } from './capture.js';
+export {
+  type CaptureData,
+  type CaptureSide,
+  decodeCaptureData,
+  type Payload,
+  readCaptureLine,
+} from './capture.js';
 export {
   type CheckInput,
   type CheckOutcome,
