@@ -10,9 +10,9 @@ import { EndpointCache } from '../lambdas/domain/inference/endpoint-cache.js';
 import { ModelCache } from '../lambdas/domain/inference/model-cache.js';
 import { sha256Hex } from '../lambdas/domain/kernel/artifact.js';
 import { COLLECTIONS } from '../lambdas/domain/kernel/records.js';
-import { InMemoryRegistryStore } from '../lambdas/domain/kernel/store.js';
 import { createInvokeHandler } from '../lambdas/invoke/data-plane.js';
 import type { HttpEvent } from '../lambdas/shared/http.js';
+import { InMemoryRegistryStore } from '../test/support/in-memory-registry-store.js';
 
 const imported = performance.now();
 const [modelPath, eventPath] = process.argv.slice(2) as [string, string];

@@ -5,9 +5,9 @@ import { EndpointCache } from '../../lambdas/domain/inference/endpoint-cache.js'
 import { ModelCache } from '../../lambdas/domain/inference/model-cache.js';
 import { sha256Hex } from '../../lambdas/domain/kernel/artifact.js';
 import { COLLECTIONS, type EndpointInternal } from '../../lambdas/domain/kernel/records.js';
-import { InMemoryRegistryStore } from '../../lambdas/domain/kernel/store.js';
 import type { MirrorMessage } from '../../lambdas/domain/mirroring/mirror.js';
 import { createInvokeHandler } from '../../lambdas/invoke/data-plane.js';
+import { InMemoryRegistryStore } from '../support/in-memory-registry-store.js';
 import { expected, fixture, MemoryArtifactSource } from '../support/models.js';
 import { seeded } from '../support/random.js';
 import { signedInvokeEvent } from '../support/signed-event.js';

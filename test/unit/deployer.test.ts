@@ -2,7 +2,8 @@ import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { describe, expect, it, vi } from 'vitest';
 import { createDeployerHandler } from '../../lambdas/deployer/deployer.js';
 import type { DeployerContext } from '../../lambdas/domain/deployments/engine.js';
-import { InMemoryRegistryStore, type RegistryStore } from '../../lambdas/domain/kernel/store.js';
+import type { RegistryStore } from '../../lambdas/domain/kernel/store.js';
+import { InMemoryRegistryStore } from '../support/in-memory-registry-store.js';
 
 const record = (messageId: string, body: string) => ({ messageId, body }) as SQSRecord;
 const event = (...records: SQSRecord[]): SQSEvent => ({ Records: records });

@@ -13,8 +13,8 @@ import type {
   StepScheduler,
 } from '../../lambdas/domain/kernel/ports.js';
 import { COLLECTIONS } from '../../lambdas/domain/kernel/records.js';
-import { InMemoryRegistryStore } from '../../lambdas/domain/kernel/store.js';
 import { onnxModelProbe } from '../../lambdas/shared/model-probe.js';
+import { InMemoryRegistryStore } from '../support/in-memory-registry-store.js';
 import { fixture, MemoryArtifactSource } from '../support/models.js';
 
 /** Alarm states by name, set by the test (as SetAlarmState does on the emulator). */

@@ -4,8 +4,8 @@ import type { EndpointRecord } from '../../lambdas/domain/hosting/endpoints.js';
 import type { ControlContext } from '../../lambdas/domain/kernel/context.js';
 import { ApiError } from '../../lambdas/domain/kernel/errors.js';
 import { COLLECTIONS } from '../../lambdas/domain/kernel/records.js';
-import { InMemoryRegistryStore } from '../../lambdas/domain/kernel/store.js';
 import { onnxModelProbe } from '../../lambdas/shared/model-probe.js';
+import { InMemoryRegistryStore } from '../support/in-memory-registry-store.js';
 import { fixture, MemoryArtifactSource } from '../support/models.js';
 
 let ctx: ControlContext;

@@ -2,7 +2,6 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { dispatch } from '../../lambdas/control/control-plane.js';
 import type { ControlContext } from '../../lambdas/domain/kernel/context.js';
 import { ApiError } from '../../lambdas/domain/kernel/errors.js';
-import { InMemoryRegistryStore } from '../../lambdas/domain/kernel/store.js';
 import {
   DATA_METRICS_NAMESPACE,
   type MonitorDeps,
@@ -16,6 +15,7 @@ import {
 } from '../../lambdas/domain/model-monitor/statistics/index.js';
 import { onnxModelProbe } from '../../lambdas/shared/model-probe.js';
 import { InMemoryObjectStore } from '../support/in-memory-object-store.js';
+import { InMemoryRegistryStore } from '../support/in-memory-registry-store.js';
 import { fixture, MemoryArtifactSource } from '../support/models.js';
 import { captureLine, FEATURES, generateDataset, generateRows } from '../support/monitoring-data.js';
 

@@ -2,8 +2,8 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { dispatch } from '../../lambdas/control/control-plane.js';
 import type { ControlContext } from '../../lambdas/domain/kernel/context.js';
 import { ApiError } from '../../lambdas/domain/kernel/errors.js';
-import { InMemoryRegistryStore } from '../../lambdas/domain/kernel/store.js';
 import { onnxModelProbe } from '../../lambdas/shared/model-probe.js';
+import { InMemoryRegistryStore } from '../support/in-memory-registry-store.js';
 import { fixture, MemoryArtifactSource } from '../support/models.js';
 
 let ctx: ControlContext;

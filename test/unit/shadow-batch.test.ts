@@ -3,7 +3,7 @@ import { newEventId } from '../../lambdas/domain/data-capture/capture-record.js'
 import { ModelCache } from '../../lambdas/domain/inference/model-cache.js';
 import { sha256Hex } from '../../lambdas/domain/kernel/artifact.js';
 import { COLLECTIONS, type RuntimeShadow } from '../../lambdas/domain/kernel/records.js';
-import { InMemoryRegistryStore, VersionConflictError } from '../../lambdas/domain/kernel/store.js';
+import { VersionConflictError } from '../../lambdas/domain/kernel/store.js';
 import { buildMirrorMessage } from '../../lambdas/domain/mirroring/mirror.js';
 import {
   type CaptureSink,
@@ -18,6 +18,7 @@ import {
 } from '../../lambdas/domain/shadow-tests/comparison-recorder.js';
 import { parseAggregate, summarize } from '../../lambdas/domain/shadow-tests/index.js';
 import { InMemoryDeliveryLedger } from '../support/delivery-ledger.js';
+import { InMemoryRegistryStore } from '../support/in-memory-registry-store.js';
 import { expected, fixture, MemoryArtifactSource } from '../support/models.js';
 
 const source = new MemoryArtifactSource();
