@@ -108,6 +108,7 @@ function batchOf(size: number): { messageId: string; body: string }[] {
         requestContentType: 'text/csv',
         responseBody: JSON.stringify({ predictions: [1.5], outputs: { score: [[1.5]] } }),
         responseContentType: 'application/json',
+        predictions: [1.5],
         modelLatencyUs: 20,
       },
       { capture: undefined, shadows: [shadow] },

@@ -6,7 +6,12 @@ import { newEventId } from '../domain/data-capture/capture-record.js';
 import { routeRequest } from '../domain/deployments/routing.js';
 import type { EndpointCache } from '../domain/inference/endpoint-cache.js';
 import type { ModelCache } from '../domain/inference/model-cache.js';
-import { decodeInstances, encodePredictions, negotiateResponseType } from '../domain/inference/payload.js';
+import {
+  decodeInstances,
+  encodePredictions,
+  negotiateResponseType,
+  predictionsOf,
+} from '../domain/inference/payload.js';
 import { ArtifactIntegrityError, ArtifactNotFoundError } from '../domain/kernel/artifact.js';
 import { ModelError, ModelNotReadyException, ValidationError } from '../domain/kernel/errors.js';
 import { buildMirrorMessage, type MirrorQueue, planMirror } from '../domain/mirroring/mirror.js';
@@ -93,6 +98,7 @@ export function createInvokeHandler(deps: DataPlaneDeps) {
             requestContentType: request.headers['content-type'],
             responseBody: body,
             responseContentType: responseType,
+            predictions: predictionsOf(outputs),
             modelLatencyUs,
           },
           plan,

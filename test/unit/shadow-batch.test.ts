@@ -67,6 +67,7 @@ function message(row: number[], shadows = [shadow()], eventId = newEventId()) {
       requestContentType: 'text/csv',
       responseBody: JSON.stringify({ predictions: [score], outputs: { score: [[score]] } }),
       responseContentType: 'application/json',
+      predictions: [score],
       modelLatencyUs: 120,
     },
     { capture, shadows },
@@ -333,5 +334,23 @@ describe('RegistryComparisonRecorder', () => {
     );
     const stored = await store.get<StoredComparison>(COLLECTIONS.shadowComparison, 'exp/shadow');
     expect(summarize(parseAggregate(stored?.data.aggregate)).RequestsCompared).toBe(20);
+  });
+});
+
+describe('production predictions in the mirror message', () => {
+  it('compares the predictions the data plane computed, without parsing the answer again', async () => {
+    const { observations, deps } = harness();
+    const m = message([1, 2, 3, 4]);
+    const carried = { ...m, response: { ...m.response, predictions: [42] } };
+    await processShadowBatch([deliver(carried)], deps);
+    expect(observations[0]?.obs[0]?.production).toEqual([42]);
+  });
+
+  it('parses the answer of a message sent before predictions were carried', async () => {
+    const { observations, deps } = harness();
+    const m = message([1, 2, 3, 4]);
+    const { predictions: _dropped, ...older } = m.response;
+    await processShadowBatch([deliver({ ...m, response: older })], deps);
+    expect(observations[0]?.obs[0]?.production).toEqual([expected.models['regressor.onnx'].score[0]]);
   });
 });

@@ -100,14 +100,18 @@ export interface NamedOutput {
  * CSV: one line per row with the first output's values.
  */
 export function encodePredictions(outputs: readonly NamedOutput[], type: ResponseType): string {
-  const first = outputs[0];
-  const predictions = (first?.rows ?? []).map(unwrapSingle);
+  const predictions = predictionsOf(outputs);
   if (type === CSV) {
     return `${predictions.map((row) => (Array.isArray(row) ? row.flat(Number.POSITIVE_INFINITY) : [row]).join(',')).join('\n')}\n`;
   }
   const named: Record<string, readonly unknown[]> = {};
   for (const output of outputs) named[output.name] = output.rows;
   return JSON.stringify({ predictions, outputs: named });
+}
+
+/** Per-row predictions: the first output's values, a bare value when a row has a single one. */
+export function predictionsOf(outputs: readonly NamedOutput[]): unknown[] {
+  return (outputs[0]?.rows ?? []).map(unwrapSingle);
 }
 
 function unwrapSingle(row: unknown): unknown {

@@ -12,6 +12,7 @@ import {
   encodePredictions,
   type Instance,
   type NamedOutput,
+  predictionsOf,
   type ResponseType,
 } from '../inference/payload.js';
 import { ValidationError } from '../kernel/errors.js';
@@ -223,7 +224,7 @@ export async function processShadowBatch(
       };
       entry.observations.push({
         eventId: message.eventId,
-        production: productionPredictions(message),
+        production: message.response.predictions ?? productionPredictions(message),
         shadow: result.outputs ? predictionsOf(result.outputs) : undefined,
         shadowError: result.error,
         shadowErrorKind:
@@ -559,7 +560,10 @@ async function runShadow(
   return results;
 }
 
-/** Per-row predictions from a production answer as the client received it (JSON or CSV). */
+/**
+ * Per-row predictions from a production answer as the client received it (JSON or CSV), for
+ * messages that do not carry them (sent before `response.predictions` existed).
+ */
 export function productionPredictions(message: MirrorMessage): unknown[] {
   const text = payloadBytesOf(message.response.body).toString('utf8');
   if (mediaType(message.response.contentType) === 'text/csv') {
@@ -573,11 +577,6 @@ export function productionPredictions(message: MirrorMessage): unknown[] {
   }
   const parsed = JSON.parse(text) as { predictions?: unknown[] };
   return parsed.predictions ?? [];
-}
-
-function predictionsOf(outputs: readonly NamedOutput[]): unknown[] {
-  return (JSON.parse(encodePredictions(outputs, 'application/json')) as { predictions: unknown[] })
-    .predictions;
 }
 
 /** One structured line naming the events concerned: nothing is dropped or skipped unlogged. */

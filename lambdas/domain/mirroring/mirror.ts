@@ -21,7 +21,16 @@ export const mirrorMessageSchema = z.object({
   endpointName: z.string(),
   variantName: z.string(),
   request: z.object({ contentType: z.string().optional(), body: z.string() }),
-  response: z.object({ contentType: z.string(), body: z.string(), modelLatencyUs: z.number() }),
+  response: z.object({
+    contentType: z.string(),
+    body: z.string(),
+    modelLatencyUs: z.number(),
+    /**
+     * Production's per-row predictions as computed, so the consumer compares them without
+     * parsing the answer's body again. Optional only for messages sent before it existed.
+     */
+    predictions: z.array(z.unknown()).optional(),
+  }),
   capture: z
     .object({
       destination: z.string(),
@@ -97,6 +106,8 @@ export interface AnsweredRequest {
   readonly requestContentType?: string;
   readonly responseBody: string;
   readonly responseContentType: string;
+  /** The per-row predictions the answer's body encodes. */
+  readonly predictions: readonly unknown[];
   readonly modelLatencyUs: number;
 }
 
@@ -116,6 +127,7 @@ export function buildMirrorMessage(answer: AnsweredRequest, plan: MirrorPlan): M
       contentType: answer.responseContentType,
       body: Buffer.from(answer.responseBody, 'utf8').toString('base64'),
       modelLatencyUs: answer.modelLatencyUs,
+      predictions: [...answer.predictions],
     },
     capture: plan.capture && {
       destination: plan.capture.destination,
