@@ -1,5 +1,6 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { ENV } from '../lambdas/functions.js';
 import { AccessKeys } from './constructs/access-keys.js';
 import { Alerts } from './constructs/alerts.js';
 import { Api } from './constructs/api.js';
@@ -10,7 +11,6 @@ import { OnnxRuntimeLayer } from './constructs/onnx-runtime-layer.js';
 import { Registry } from './constructs/registry.js';
 import { ShadowPipeline } from './constructs/shadow-pipeline.js';
 import { UnderstudyFunction } from './constructs/understudy-function.js';
-import { ENV } from './functions.js';
 
 export interface UnderstudyStackProps extends StackProps {
   /** Absolute path of the project (entries and the layer build are resolved from it). */

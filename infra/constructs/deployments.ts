@@ -4,7 +4,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ENV } from '../functions.js';
+import { ENV } from '../../lambdas/functions.js';
 
 export interface DeploymentsProps {
   /** The deployer function: it consumes step messages and schedules the next ones. */

@@ -3,7 +3,7 @@ import { Duration } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
-import { FUNCTION_METADATA_KEY, FUNCTIONS, type FunctionName } from '../functions.js';
+import { FUNCTION_METADATA_KEY, FUNCTIONS, type FunctionName } from '../../lambdas/functions.js';
 
 export interface UnderstudyFunctionProps {
   readonly name: FunctionName;

@@ -1,3 +1,4 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { AccessKeyResolver } from '../domain/auth/identity.js';
 import { authorize } from '../domain/auth/roles.js';
@@ -6,6 +7,7 @@ import type { ControlContext } from '../domain/kernel/context.js';
 import { UnknownOperationException, ValidationException } from '../domain/kernel/errors.js';
 import { type ServiceModel, ShapeValidator } from '../domain/kernel/shape-validator.js';
 import { apiErrors, type HttpEvent, type HttpResult, toHttpRequest } from '../shared/http.js';
+import { type FunctionLogging, functionLogger } from '../shared/logger.js';
 import apiModel from './api-model.json' with { type: 'json' };
 import { OPERATIONS } from './operations.js';
 import type { OperationName } from './operations-list.js';
@@ -70,29 +72,27 @@ async function dispatchUnderstudy(ctx: ControlContext, operation: string, input:
 export interface ControlPlaneDeps extends Omit<ControlContext, 'caller' | 'accountId' | 'now'> {
   readonly keys: AccessKeyResolver;
   readonly now?: () => Date;
+  /** @default functionLogger('understudy-control') */
+  readonly logging?: FunctionLogging;
 }
 
 /** The control plane's HTTP handler: verify, authorize, validate, dispatch, answer JSON 1.1. */
 export function createControlHandler(deps: ControlPlaneDeps) {
   const now = deps.now ?? (() => new Date());
+  const { logging, ...context } = deps;
+  const { logger, log } = logging ?? functionLogger('understudy-control');
   return middy<HttpEvent, HttpResult>()
-    .use(apiErrors('awsJson1_1'))
+    .use(injectLambdaContext(logger))
+    .use(apiErrors('awsJson1_1', log))
     .handler(async (event) => {
       const request = toHttpRequest(event);
       const caller = await verifySigV4(request, deps.keys, { now: now() });
       const operation = operationOf(request.headers['x-amz-target']);
       authorize(caller, operation);
       const input = parseJsonBody(request.body);
-      const ctx: ControlContext = { ...deps, caller, accountId: request.accountId, now };
+      const ctx: ControlContext = { ...context, caller, accountId: request.accountId, now };
       const output = await dispatch(ctx, operation, input);
-      console.log(
-        JSON.stringify({
-          level: 'info',
-          operation,
-          caller: caller.accessKeyId,
-          requestId: request.requestId,
-        }),
-      );
+      log.info('operation', { operation, caller: caller.accessKeyId, requestId: request.requestId });
       return {
         statusCode: 200,
         headers: { 'Content-Type': 'application/x-amz-json-1.1', 'x-amzn-RequestId': request.requestId },

@@ -1,7 +1,10 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import sqsPartialBatchFailure from '@middy/sqs-partial-batch-failure';
+import type { SQSEvent } from 'aws-lambda';
 import { type DeployerContext, runDeploymentStep } from '../domain/deployments/engine.js';
 import type { StepMessage } from '../domain/kernel/ports.js';
+import { type FunctionLogging, functionLogger } from '../shared/logger.js';
 
 function parseStep(body: string): StepMessage | undefined {
   try {
@@ -19,38 +22,44 @@ function parseStep(body: string): StepMessage | undefined {
   return undefined;
 }
 
+export interface DeployerHandlerDeps extends DeployerContext {
+  /** @default functionLogger('understudy-deployer') */
+  readonly logging?: FunctionLogging;
+}
+
 /**
  * The deployer: consumes step messages from the deployments queue and moves each rollout
- * on (bake, shift, complete or roll back). Messages are handled one by one; a failure is
- * reported for that message only, so SQS delivers it again (and, after the queue's
- * maxReceiveCount, moves it to the dead-letter queue).
+ * on (bake, shift, complete or roll back). Messages are handled one by one and settle on
+ * their own; @middy/sqs-partial-batch-failure reports the failed ones, so SQS delivers only
+ * those again (and, after the queue's maxReceiveCount, moves them to the dead-letter queue).
  */
-export function createDeployerHandler(ctx: DeployerContext) {
-  return middy<SQSEvent, SQSBatchResponse>().handler(async (event) => {
-    const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
-    for (const record of event.Records) {
-      const step = parseStep(record.body);
-      if (!step) {
-        console.error(
-          JSON.stringify({ level: 'error', msg: 'not a step message; dropped', messageId: record.messageId }),
-        );
-        continue;
-      }
-      try {
-        const outcome = await runDeploymentStep(ctx, step);
-        console.log(JSON.stringify({ level: 'info', msg: 'deployment step', ...step, outcome }));
-      } catch (error) {
-        console.error(
-          JSON.stringify({
-            level: 'error',
-            msg: 'deployment step failed',
-            ...step,
-            error: (error as Error).message,
-          }),
-        );
-        batchItemFailures.push({ itemIdentifier: record.messageId });
-      }
-    }
-    return { batchItemFailures };
-  });
+export function createDeployerHandler(deps: DeployerHandlerDeps) {
+  const { logging, ...ctx } = deps;
+  const { logger, log } = logging ?? functionLogger('understudy-deployer');
+  return (
+    middy<SQSEvent, PromiseSettledResult<void>[]>()
+      .use(injectLambdaContext(logger))
+      // Each failure is logged below with its step; the middleware's log would print the body.
+      .use(sqsPartialBatchFailure({ logger: undefined }))
+      .handler(async (event) => {
+        const settled: PromiseSettledResult<void>[] = [];
+        for (const record of event.Records) {
+          const step = parseStep(record.body);
+          if (!step) {
+            log.error('not a step message; dropped', { messageId: record.messageId });
+            settled.push({ status: 'fulfilled', value: undefined });
+            continue;
+          }
+          try {
+            const outcome = await runDeploymentStep(ctx, step);
+            log.info('deployment step', { ...step, outcome });
+            settled.push({ status: 'fulfilled', value: undefined });
+          } catch (error) {
+            log.error('deployment step failed', { ...step, error: (error as Error).message });
+            settled.push({ status: 'rejected', reason: error });
+          }
+        }
+        return settled;
+      })
+  );
 }

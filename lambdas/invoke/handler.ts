@@ -1,9 +1,9 @@
-import { ENV } from '../../infra/functions.js';
 import { DynamoDbRegistryStore } from '../adapters/dynamodb-registry-store.js';
 import { S3ArtifactSource } from '../adapters/s3-artifact-source.js';
 import { SqsMirrorQueue } from '../adapters/sqs-mirror-queue.js';
 import { EndpointCache } from '../domain/inference/endpoint-cache.js';
 import { ModelCache } from '../domain/inference/model-cache.js';
+import { ENV } from '../functions.js';
 import { accessKeysFromEnv } from '../shared/access-keys.js';
 import { clients } from '../shared/clients.js';
 import { requireEnv } from '../shared/config.js';

@@ -1,5 +1,5 @@
-import { ENV } from '../../infra/functions.js';
 import { AccessKeyStore } from '../adapters/access-key-store.js';
+import { ENV } from '../functions.js';
 import { clients } from './clients.js';
 import { requireEnv } from './config.js';
 

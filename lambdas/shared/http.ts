@@ -1,6 +1,7 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { ApiError } from '../domain/kernel/errors.js';
+import { consoleLog, type Log } from '../domain/kernel/log.js';
 
 export type HttpEvent = APIGatewayProxyEventV2;
 export type HttpResult = APIGatewayProxyStructuredResultV2;
@@ -52,18 +53,20 @@ export function errorResult(error: ApiError, protocol: ErrorProtocol, requestId:
  * Turns every error into the protocol's error shape: ApiErrors with their own type and
  * message; anything else as an opaque InternalFailure (500), logged, never leaked.
  */
-export function apiErrors(protocol: ErrorProtocol): MiddlewareObj<HttpEvent, HttpResult> {
+export function apiErrors(
+  protocol: ErrorProtocol,
+  log: Log = consoleLog,
+): MiddlewareObj<HttpEvent, HttpResult> {
   return {
     onError: async (request) => {
       const requestId = request.event.requestContext?.requestId ?? 'unknown';
       const { error } = request;
       if (error instanceof ApiError) {
-        if (error.statusCode >= 500)
-          console.error(JSON.stringify({ level: 'error', requestId, error: describe(error) }));
+        if (error.statusCode >= 500) log.error('request failed', { requestId, error: describe(error) });
         request.response = errorResult(error, protocol, requestId);
         return;
       }
-      console.error(JSON.stringify({ level: 'error', requestId, error: describe(error) }));
+      log.error('request failed', { requestId, error: describe(error) });
       request.response = errorResult(
         new ApiError(
           'InternalFailure',

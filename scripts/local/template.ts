@@ -4,7 +4,7 @@
  * properties use, resolved against the physical resources of the deployed stack.
  * Everything here is pure; the values of a live stack come in through a StackContext.
  */
-import { FUNCTION_METADATA_KEY, FUNCTIONS, type FunctionSpec } from '../../infra/functions.js';
+import { FUNCTION_METADATA_KEY, FUNCTIONS, type FunctionSpec } from '../../lambdas/functions.js';
 
 export interface CfnResource {
   readonly Type: string;
@@ -239,7 +239,7 @@ export function resourcesOfType(template: CfnTemplate, type: string): [string, C
 
 export interface LocalFunction {
   readonly logicalId: string;
-  /** Key in FUNCTIONS (infra/functions.ts). */
+  /** Key in FUNCTIONS (lambdas/functions.ts). */
   readonly name: string;
   readonly spec: FunctionSpec;
   readonly timeoutSeconds: number;
@@ -262,7 +262,7 @@ export function localFunctions(
     if (typeof name !== 'string') continue;
     const spec = specs[name];
     if (!spec)
-      throw new Error(`${logicalId}: ${FUNCTION_METADATA_KEY} "${name}" is not in infra/functions.ts`);
+      throw new Error(`${logicalId}: ${FUNCTION_METADATA_KEY} "${name}" is not in lambdas/functions.ts`);
     const props = resource.Properties ?? {};
     const env =
       isRecord(props.Environment) && isRecord(props.Environment.Variables) ? props.Environment.Variables : {};

@@ -3,8 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { App, DefaultStackSynthesizer } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ENV, FUNCTION_METADATA_KEY } from '../../infra/functions.js';
 import { UnderstudyStack } from '../../infra/understudy-stack.js';
+import { ENV, FUNCTION_METADATA_KEY } from '../../lambdas/functions.js';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 let template: Template;

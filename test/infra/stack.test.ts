@@ -3,8 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { App, DefaultStackSynthesizer } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FUNCTION_METADATA_KEY, FUNCTIONS } from '../../infra/functions.js';
 import { OUTPUTS, UnderstudyStack } from '../../infra/understudy-stack.js';
+import { FUNCTION_METADATA_KEY, FUNCTIONS } from '../../lambdas/functions.js';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 let template: Template;

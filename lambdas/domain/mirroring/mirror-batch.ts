@@ -16,6 +16,7 @@ import {
   type ResponseType,
 } from '../inference/payload.js';
 import { ValidationError } from '../kernel/errors.js';
+import { consoleLog, type Log } from '../kernel/log.js';
 import { mediaType } from '../kernel/media-type.js';
 import type { ComparisonRecorder, ShadowObservation } from '../shadow-tests/comparison-recorder.js';
 import { type ComparisonConfig, dedupeByEventId } from '../shadow-tests/index.js';
@@ -47,6 +48,8 @@ export interface ShadowBatchDeps {
   readonly deadLetters: DeadLetters;
   readonly comparisons: ComparisonRecorder;
   readonly ledger: DeliveryLedger;
+  /** Where drops, deferrals and failures are logged with their event ids. @default consoleLog */
+  readonly log?: Log;
   /** Names capture objects and each batch's holder token in the ledger. */
   readonly uuid?: () => string;
   /**
@@ -116,6 +119,7 @@ export async function processShadowBatch(
   deps: ShadowBatchDeps,
 ): Promise<ShadowBatchOutcome> {
   const uuid = deps.uuid ?? randomUUID;
+  const log = deps.log ?? consoleLog;
   const holder = uuid();
   const tally: ShadowBatchTally = {
     completed: 0,
@@ -248,6 +252,7 @@ export async function processShadowBatch(
         for (const { job, part } of file.parts) job.completed.add(part);
       } catch (error) {
         logEvents(
+          log,
           'error',
           'capture write failed; retried',
           file.parts.map((p) => p.job.message.eventId),
@@ -262,6 +267,7 @@ export async function processShadowBatch(
         for (const job of entry.jobs) job.completed.add(`compare:${compareKey}`);
       } catch (error) {
         logEvents(
+          log,
           'error',
           'comparison update failed; retried',
           entry.observations.map((o) => o.eventId),
@@ -272,7 +278,7 @@ export async function processShadowBatch(
     }),
   ]);
 
-  await settle(jobs, deps.ledger, holder, retry, tally);
+  await settle(log, jobs, deps.ledger, holder, retry, tally);
   return { retry, tally };
 }
 
@@ -281,6 +287,7 @@ export async function processShadowBatch(
  * duplicates), released with the parts done for the failed (their redelivery resumes there).
  */
 async function settle(
+  log: Log,
   jobs: readonly Job[],
   ledger: DeliveryLedger,
   holder: string,
@@ -300,6 +307,7 @@ async function settle(
       const parts = new Set([...job.done, ...job.completed]);
       await ledger.release(job.message.eventId, holder, parts).catch((error: unknown) => {
         logEvents(
+          log,
           'error',
           'progress not saved; the redelivery waits for the hold to go stale, then may repeat completed parts',
           [job.message.eventId],
@@ -310,6 +318,7 @@ async function settle(
   ]);
   if (unrecorded.length > 0) {
     logEvents(
+      log,
       'error',
       'events processed but not recorded as done; a late copy of one may be processed again',
       unrecorded,
@@ -329,6 +338,7 @@ async function admitDeliveries(
   holder: string,
   tally: ShadowBatchTally,
 ): Promise<{ jobs: Job[]; retry: string[] }> {
+  const log = deps.log ?? consoleLog;
   const retry: string[] = [];
   const parsed = await Promise.all(deliveries.map((delivery) => readDelivery(delivery, deps)));
   const readable: { eventId: string; delivery: Delivery; message: MirrorMessage }[] = [];
@@ -341,6 +351,7 @@ async function admitDeliveries(
       tally.deadLettered++;
       await deps.deadLetters.send(delivery.body, result).catch((error: unknown) => {
         logEvents(
+          log,
           'error',
           'dead-letter send failed; leaving the message for redrive',
           [delivery.messageId],
@@ -358,6 +369,7 @@ async function admitDeliveries(
     tally.duplicates += sameBatch;
     const kept = new Set(fresh.map((r) => r.delivery.messageId));
     logEvents(
+      log,
       'info',
       'duplicate copies in the batch dropped',
       readable.filter((r) => !kept.has(r.delivery.messageId)).map((r) => r.eventId),
@@ -385,7 +397,9 @@ async function admitDeliveries(
       deferred.push(message.eventId);
       retry.push(delivery.messageId);
       if (admission.kind === 'unavailable') {
-        logEvents('warn', `delivery ledger unavailable (${admission.reason}); retried`, [message.eventId]);
+        logEvents(log, 'warn', `delivery ledger unavailable (${admission.reason}); retried`, [
+          message.eventId,
+        ]);
         // The admission may have landed all the same: give it back, or the redelivery would
         // find the event held (by us) until the hold goes stale.
         await deps.ledger.release(message.eventId, holder, new Set()).catch(() => undefined);
@@ -394,11 +408,12 @@ async function admitDeliveries(
   }
   tally.duplicates += dropped.length;
   tally.deferred += deferred.length;
-  if (dropped.length > 0) logEvents('info', 'copies of events already processed dropped', dropped);
+  if (dropped.length > 0) logEvents(log, 'info', 'copies of events already processed dropped', dropped);
   if (deferred.length > 0)
-    logEvents('info', 'events held by another attempt or not admitted; retried', deferred);
+    logEvents(log, 'info', 'events held by another attempt or not admitted; retried', deferred);
   if (tookOver.length > 0) {
     logEvents(
+      log,
       'warn',
       'took over events of an attempt that died; parts it did not record may repeat',
       tookOver,
@@ -581,17 +596,11 @@ export function productionPredictions(message: MirrorMessage): unknown[] {
 
 /** One structured line naming the events concerned: nothing is dropped or skipped unlogged. */
 function logEvents(
+  log: Log,
   level: 'info' | 'warn' | 'error',
   msg: string,
   eventIds: readonly string[],
   error?: unknown,
 ): void {
-  const line = JSON.stringify({
-    level,
-    msg,
-    ...(error === undefined ? {} : { error: (error as Error).message }),
-    eventIds,
-  });
-  if (level === 'error') console.error(line);
-  else console.log(line);
+  log[level](msg, { eventIds, ...(error === undefined ? {} : { error: (error as Error).message }) });
 }

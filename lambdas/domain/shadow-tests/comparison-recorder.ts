@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Instance } from '../inference/payload.js';
+import { consoleLog, type Log } from '../kernel/log.js';
 import { COLLECTIONS } from '../kernel/records.js';
 import { type RegistryStore, retryOnConflict } from '../kernel/store.js';
 import {
@@ -87,6 +88,8 @@ export interface ComparisonRecorderOptions {
   readonly clock?: () => Date;
   /** Conflict retries (see retryOnConflict). @default 25 */
   readonly maxAttempts?: number;
+  /** @default consoleLog */
+  readonly log?: Log;
 }
 
 /**
@@ -106,7 +109,7 @@ export class RegistryComparisonRecorder implements ComparisonRecorder {
     observations: readonly ShadowObservation[],
     configured?: ComparisonConfig,
   ): Promise<void> {
-    const { configFor, reports, clock = () => new Date(), maxAttempts } = this.options;
+    const { configFor, reports, clock = () => new Date(), maxAttempts, log = consoleLog } = this.options;
     const id = comparisonRecordId(comparisonId, shadowVariant);
     const deltaId = deltaIdOf(observations);
     const reportUri = reports?.uriFor(comparisonId, shadowVariant);
@@ -139,17 +142,13 @@ export class RegistryComparisonRecorder implements ComparisonRecorder {
       { maxAttempts },
     );
     if (merged === undefined) {
-      console.log(
-        JSON.stringify({
-          level: 'info',
-          msg: 'comparison delta already applied (a retried write had succeeded); not merged again',
-          comparison: id,
-          eventIds: observations.map((o) => o.eventId),
-        }),
-      );
+      log.info('comparison delta already applied (a retried write had succeeded); not merged again', {
+        comparison: id,
+        eventIds: observations.map((o) => o.eventId),
+      });
       return;
     }
-    if (reports && reportUri) await publish(reports, reportUri, comparisonId, shadowVariant, merged);
+    if (reports && reportUri) await publish(reports, log, reportUri, comparisonId, shadowVariant, merged);
   }
 }
 
@@ -165,6 +164,7 @@ export function shadowReportDocument(
 /** A failed report write is logged, not retried: the stored aggregate stays the truth. */
 async function publish(
   reports: ReportSink,
+  log: Log,
   uri: string,
   comparisonId: string,
   shadowVariant: string,
@@ -173,14 +173,7 @@ async function publish(
   try {
     await reports.write(uri, shadowReportDocument(comparisonId, shadowVariant, aggregate));
   } catch (error) {
-    console.error(
-      JSON.stringify({
-        level: 'error',
-        msg: 'shadow report not written',
-        uri,
-        error: (error as Error).message,
-      }),
-    );
+    log.error('shadow report not written', { uri, error: (error as Error).message });
   }
 }
 
