@@ -228,7 +228,7 @@ describe('figures in the report', () => {
     }
     expect(labelReport.Divergence).toMatchObject({ Binning: 'Labels', Bins: 3 });
     expect(labelReport.JensenShannon).toBeCloseTo(jensenShannonDistance(production, shadow), 12);
-    expect(labelReport.Psi).toBeCloseTo(populationStabilityIndex(production, shadow), 12);
+    expect(labelReport.Psi).toBeCloseTo(populationStabilityIndex(production, shadow, 'additive'), 12);
   });
 
   it('names every field in PascalCase', () => {
