@@ -4,7 +4,7 @@
  * feature's mean by some standard deviations and to drop the last column from a share of
  * rows ("missing": the row has fewer columns).
  */
-import { seeded } from './random.js';
+import { seeded, normal as standardNormal } from './seeded-random.js';
 
 export const FEATURES = ['age', 'income', 'score', 'tenure', 'balance', 'segment'] as const;
 export type Feature = (typeof FEATURES)[number];
@@ -29,11 +29,7 @@ export interface RowOptions {
 /** `n` CSV rows (no header) from a seeded generator. */
 export function generateRows(seed: number, n: number, options: RowOptions = {}): string[] {
   const random = seeded(seed);
-  const normal = () => {
-    const u = 1 - random();
-    const v = random();
-    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
-  };
+  const normal = () => standardNormal(random);
   const rows: string[] = [];
   for (let i = 0; i < n; i++) {
     const cells: string[] = [];

@@ -1,6 +1,7 @@
 /**
- * A small seeded PRNG (xoshiro128**, Blackman & Vigna) with the draws the monitoring tests
- * and benchmarks need. Deterministic across platforms; not for anything secret.
+ * The tests' one seeded PRNG (xoshiro128**, Blackman & Vigna), so statistical checks never
+ * flake, with the draws the tests and benchmarks need. Deterministic across platforms; not
+ * for anything secret. No production code uses one.
  */
 export class SeededRandom {
   private a: number;
@@ -95,4 +96,19 @@ export class SeededRandom {
     }
     return weights.length - 1;
   }
+}
+
+/** A seeded uniform [0, 1) source, for code that takes a `random: () => number` like Math.random. */
+export function seeded(seed: number): () => number {
+  const r = new SeededRandom(seed);
+  return () => r.uniform();
+}
+
+/**
+ * A standard normal draw from any uniform source (Box–Muller, one draw per call), for
+ * generators that take a `() => number`; SeededRandom's own `normal` draws differently.
+ */
+export function normal(random: () => number): number {
+  const u = 1 - random();
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
 }

@@ -9,7 +9,7 @@ import type { MirrorMessage } from '../../lambdas/domain/mirroring/mirror.js';
 import { createInvokeHandler } from '../../lambdas/invoke/data-plane.js';
 import { InMemoryRegistryStore } from '../support/in-memory-registry-store.js';
 import { expected, fixture, MemoryArtifactSource } from '../support/models.js';
-import { seeded } from '../support/random.js';
+import { seeded } from '../support/seeded-random.js';
 import { signedInvokeEvent } from '../support/signed-event.js';
 
 const KEY = {

@@ -13,7 +13,9 @@ import type {
   StepScheduler,
 } from '../../lambdas/domain/kernel/ports.js';
 import { COLLECTIONS } from '../../lambdas/domain/kernel/records.js';
+import { VersionConflictError } from '../../lambdas/domain/kernel/store.js';
 import { onnxModelProbe } from '../../lambdas/shared/model-probe.js';
+import { ConflictingStore } from '../support/conflicting-store.js';
 import { InMemoryRegistryStore } from '../support/in-memory-registry-store.js';
 import { fixture, MemoryArtifactSource } from '../support/models.js';
 
@@ -129,6 +131,21 @@ function canary(size: number, wait = 5, alarm = 'ep-errors') {
     },
     AutoRollbackConfiguration: { Alarms: [{ AlarmName: alarm }] },
   };
+}
+
+/** Starts a 10% canary and moves the clock to its first step: the endpoint then, and that step's message. */
+async function canaryStepDue(): Promise<{
+  before: { data: EndpointRecord; version: number };
+  message: StepMessage;
+}> {
+  await call('UpdateEndpoint', {
+    EndpointName: 'ep',
+    EndpointConfigName: 'green',
+    DeploymentConfig: canary(10, 5),
+  });
+  const next = scheduler.sent.at(-1) as { message: StepMessage; delaySeconds: number };
+  clock += next.delaySeconds * 1000;
+  return { before: await stored(), message: next.message };
 }
 
 describe('UpdateEndpointWeightsAndCapacities', () => {
@@ -394,6 +411,30 @@ describe('UpdateEndpoint', () => {
       await runDeploymentStep(deployerContext(ctx), { ...first, DeploymentId: 'another deployment' }),
     ).toBe('gone');
     expect((await stored()).data.internal.rollout?.step).toBe(1);
+  });
+
+  it('looks again when another writer changed the endpoint in between, and the step lands once', async () => {
+    const { before, message } = await canaryStepDue();
+    const racing = new ConflictingStore(store, COLLECTIONS.endpoint, 2);
+    expect(await runDeploymentStep(deployerContext({ ...ctx, store: racing }), message)).toBe('advanced');
+    expect([racing.refused, racing.landed]).toEqual([2, 1]);
+    const after = await stored();
+    expect(after.version).toBe(before.version + 1);
+    expect(after.data.internal.rollout).toMatchObject({ share: 1, step: 1, tick: 1 });
+    expect((await history())[0]?.Steps).toEqual([
+      { TrafficPercentage: 10, StartTime: expect.any(Number) },
+      { TrafficPercentage: 100, StartTime: expect.any(Number) },
+    ]);
+  });
+
+  it('gives up on a step with the conflict after six tries, the rollout unchanged', async () => {
+    const { before, message } = await canaryStepDue();
+    const racing = new ConflictingStore(store, COLLECTIONS.endpoint, 6);
+    await expect(
+      runDeploymentStep(deployerContext({ ...ctx, store: racing }), message),
+    ).rejects.toBeInstanceOf(VersionConflictError);
+    expect([racing.refused, racing.landed]).toEqual([6, 0]);
+    expect(await stored()).toEqual(before);
   });
 
   it('rolls back a deployment that outlives MaximumExecutionTimeoutInSeconds', async () => {

@@ -5,6 +5,7 @@ import type { ControlContext } from '../../lambdas/domain/kernel/context.js';
 import { ApiError } from '../../lambdas/domain/kernel/errors.js';
 import { COLLECTIONS } from '../../lambdas/domain/kernel/records.js';
 import { onnxModelProbe } from '../../lambdas/shared/model-probe.js';
+import { ConflictingStore } from '../support/conflicting-store.js';
 import { InMemoryRegistryStore } from '../support/in-memory-registry-store.js';
 import { fixture, MemoryArtifactSource } from '../support/models.js';
 
@@ -142,6 +143,33 @@ describe('inference experiments', () => {
       Status: 'Running',
       EndpointMetadata: { EndpointName: 'ep', EndpointStatus: 'InService' },
     });
+  });
+
+  it('writes the shadows again when the endpoint changed in between, landing once', async () => {
+    await call('CreateInferenceExperiment', experiment('exp'));
+    const before = await store.get<EndpointRecord>(COLLECTIONS.endpoint, 'ep');
+    const racing = new ConflictingStore(store, COLLECTIONS.endpoint, 3);
+    await dispatch({ ...ctx, store: racing }, 'StartInferenceExperiment', { Name: 'exp' });
+    expect([racing.refused, racing.landed]).toEqual([3, 1]);
+    const after = await store.get<EndpointRecord>(COLLECTIONS.endpoint, 'ep');
+    expect(after?.version).toBe((before?.version ?? 0) + 1);
+    expect(after?.data.internal.shadows).toMatchObject([
+      { VariantName: 'shadow', ModelName: 'challenger', experimentName: 'exp' },
+    ]);
+    expect((await call('DescribeInferenceExperiment', { Name: 'exp' })).Status).toBe('Running');
+  });
+
+  it('answers ConflictException when the endpoint keeps changing, after five tries', async () => {
+    await call('CreateInferenceExperiment', experiment('exp'));
+    const racing = new ConflictingStore(store, COLLECTIONS.endpoint, 5);
+    const error = await errorOf(
+      dispatch({ ...ctx, store: racing }, 'StartInferenceExperiment', { Name: 'exp' }),
+    );
+    expect(error.type).toBe('ConflictException');
+    expect(error.message).toBe('Endpoint ep kept changing; try again.');
+    expect([racing.refused, racing.landed]).toEqual([5, 0]);
+    expect((await endpoint()).internal.shadows ?? []).toEqual([]);
+    expect((await call('DescribeInferenceExperiment', { Name: 'exp' })).Status).toBe('Created');
   });
 
   it('promotes the shadow: the source variant serves the shadow model under a new config, recorded in history', async () => {

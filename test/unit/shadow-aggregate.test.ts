@@ -19,7 +19,8 @@ import {
   TRACKED_LABELS,
   TRACKED_SEGMENTS,
 } from '../../lambdas/domain/shadow-tests/index.js';
-import { classificationTraffic, regressionTraffic, seededRandom } from '../fixtures/shadow/simulate.js';
+import { classificationTraffic, regressionTraffic } from '../fixtures/shadow/simulate.js';
+import { seeded } from '../support/seeded-random.js';
 
 const CLASSIFIER: ComparisonConfig = { kind: 'classification', segment: { feature: 'region', column: 0 } };
 const REGRESSOR: ComparisonConfig = { kind: 'regression', absoluteTolerance: 0.1, relativeTolerance: 0.01 };
@@ -358,7 +359,7 @@ describe('serialization', () => {
   });
 
   it('stays below the limit even at its worst: every sketch spanning 24 decades, all segment slots used', () => {
-    const random = seededRandom(8);
+    const random = seeded(8);
     const logUniform = () => (random() < 0.5 ? -1 : 1) * 10 ** (24 * random() - 12);
     const observations: ComparisonObservation[] = Array.from({ length: 50_000 }, (_, i) => ({
       production: [logUniform(), logUniform()],

@@ -10,7 +10,8 @@ import {
   VERDICT_TEST_NAME,
   verdictTest,
 } from '../../lambdas/domain/shadow-tests/index.js';
-import { classificationTraffic, regressionTraffic, seededRandom } from '../fixtures/shadow/simulate.js';
+import { classificationTraffic, regressionTraffic } from '../fixtures/shadow/simulate.js';
+import { seeded } from '../support/seeded-random.js';
 
 const CLASSIFIER: ComparisonConfig = { kind: 'classification' };
 const TOLERANCE = 0.1;
@@ -132,7 +133,7 @@ describe('a shadow that differs on a known fraction f of rows', () => {
 
 describe('verdictTest error rates', () => {
   it('concludes wrongly at most about alpha of the time when the mismatch rate sits on the margin', () => {
-    const random = seededRandom(31);
+    const random = seeded(31);
     const verdicts = { NoDifference: 0, Different: 0, InsufficientData: 0 };
     for (let trial = 0; trial < 200; trial++) {
       let mismatches = 0;
@@ -228,7 +229,7 @@ describe('figures in the report', () => {
     }
     expect(labelReport.Divergence).toMatchObject({ Binning: 'Labels', Bins: 3 });
     expect(labelReport.JensenShannon).toBeCloseTo(jensenShannonDistance(production, shadow), 12);
-    expect(labelReport.Psi).toBeCloseTo(populationStabilityIndex(production, shadow), 12);
+    expect(labelReport.Psi).toBeCloseTo(populationStabilityIndex(production, shadow, 'additive'), 12);
   });
 
   it('names every field in PascalCase', () => {

@@ -11,7 +11,7 @@ import {
   sketchBins,
   sketchQuantiles,
 } from '../../lambdas/domain/shadow-tests/sketch.js';
-import { normal, seededRandom } from '../fixtures/shadow/simulate.js';
+import { normal, seeded } from '../support/seeded-random.js';
 
 function sketchOf(values: readonly number[]): SketchData {
   const sketch = newSketch(ACCURACY);
@@ -24,7 +24,7 @@ function exactQuantile(sorted: readonly number[], q: number): number {
   return sorted[Math.floor(q * (sorted.length - 1))] as number;
 }
 
-const random = seededRandom(7);
+const random = seeded(7);
 const mixed = Array.from({ length: 5000 }, () => 3 * normal(random));
 const positive = Array.from({ length: 5000 }, () => Math.exp(normal(random)));
 

@@ -12,7 +12,7 @@ import { createInvokeHandler } from '../../lambdas/invoke/data-plane.js';
 import type { HttpEvent } from '../../lambdas/shared/http.js';
 import { InMemoryRegistryStore } from '../support/in-memory-registry-store.js';
 import { fixture, MemoryArtifactSource } from '../support/models.js';
-import { seeded } from '../support/random.js';
+import { seeded } from '../support/seeded-random.js';
 import { signedInvokeEvent } from '../support/signed-event.js';
 
 const KEY = {

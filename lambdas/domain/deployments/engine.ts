@@ -4,7 +4,7 @@ import { epochSeconds } from '../kernel/context.js';
 import type { AlarmSource, StepMessage, StepScheduler } from '../kernel/ports.js';
 import type { FleetRuntime, PendingDeploymentSummary, RolloutState } from '../kernel/records.js';
 import { COLLECTIONS } from '../kernel/records.js';
-import { type RegistryStore, VersionConflictError } from '../kernel/store.js';
+import { type RegistryStore, retryOnConflict } from '../kernel/store.js';
 import { type DeploymentRecord, updateDeployment } from './history.js';
 import { shareAt } from './plan.js';
 
@@ -163,25 +163,20 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * rollout's is dropped, and every write is conditional on the version read.
  */
 export async function runDeploymentStep(ctx: DeployerContext, message: StepMessage): Promise<StepOutcome> {
-  for (let attempt = 0; ; attempt++) {
+  // Six tries, as before: a conflicting write means the rollout changed under us, so look again.
+  return retryOnConflict(() => lookAndAdvance(ctx, message), { maxAttempts: 6 });
+}
+
+async function lookAndAdvance(ctx: DeployerContext, message: StepMessage): Promise<StepOutcome> {
+  for (let wait = 0; ; wait++) {
     const stored = await ctx.store.get<EndpointRecord>(COLLECTIONS.endpoint, message.EndpointName);
     const rollout = stored?.data.internal.rollout;
     if (!stored || !rollout || rollout.deploymentId !== message.DeploymentId) return 'gone';
     if (message.Tick < rollout.tick) return 'stale';
-    if (message.Tick > rollout.tick) {
-      // The message was sent just before the write recording its tick: give the write a moment.
-      if (attempt < 5) {
-        await sleep(200);
-        continue;
-      }
-      throw new StepNotReadyError(message);
-    }
-    try {
-      return await advance(ctx, stored.data, stored.version, rollout);
-    } catch (error) {
-      if (error instanceof VersionConflictError && attempt < 5) continue;
-      throw error;
-    }
+    if (message.Tick === rollout.tick) return advance(ctx, stored.data, stored.version, rollout);
+    // The message was sent just before the write recording its tick: give the write a moment.
+    if (wait >= 5) throw new StepNotReadyError(message);
+    await sleep(200);
   }
 }
 

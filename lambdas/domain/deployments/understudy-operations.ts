@@ -1,15 +1,7 @@
 import { z } from 'zod';
+import { EndpointName } from '../kernel/names.js';
 import type { UnderstudyOperation } from '../kernel/understudy-operation.js';
 import * as deployments from './operations.js';
-
-/** SageMaker's EndpointName shape: 63 characters, letters, digits and inner hyphens. */
-const EndpointName = z
-  .string()
-  .max(63)
-  .regex(
-    /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/,
-    'Member must satisfy regular expression pattern: [a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}',
-  );
 
 const rollbackEndpoint = z.strictObject({ EndpointName });
 

@@ -8,13 +8,12 @@
 
 export type { ComparisonConfig, SegmentConfig, TaskKind } from '../kernel/records.js';
 export {
-  clopperPearsonBounds,
   DEFAULT_PSI_EPSILON,
-  type Interval,
   jensenShannonDistance,
+  type PsiSmoothing,
   populationStabilityIndex,
-  wilsonInterval,
-} from '../stats/intervals.js';
+} from '../stats/divergence.js';
+export { clopperPearsonBounds, type Interval, wilsonInterval } from '../stats/intervals.js';
 export {
   type ComparisonAggregate,
   ComparisonError,

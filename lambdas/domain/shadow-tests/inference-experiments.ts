@@ -13,7 +13,7 @@ import {
 } from '../kernel/context.js';
 import { ApiError, ConflictException, ResourceInUse, ValidationException } from '../kernel/errors.js';
 import { COLLECTIONS, type RuntimeShadow, type StoredResource, type Timestamp } from '../kernel/records.js';
-import { RecordExistsError, VersionConflictError } from '../kernel/store.js';
+import { RecordExistsError, retryOnConflict, VersionConflictError } from '../kernel/store.js';
 import { type ComparisonConfig, resolveComparisonConfig } from './index.js';
 
 export type ExperimentStatus =
@@ -251,6 +251,9 @@ async function experimentShadows(
   return shadows;
 }
 
+/** Tries at writing an endpoint's shadows before answering ConflictException (an API call waits on it). */
+const SHADOW_WRITE_ATTEMPTS = 5;
+
 /** Replaces an endpoint's shadows in one conditional write (the data plane sees old or new, never half). */
 async function setEndpointShadows(
   ctx: ControlContext,
@@ -261,23 +264,29 @@ async function setEndpointShadows(
   ) => RuntimeShadow[] | Promise<RuntimeShadow[]>,
   extra: (endpoint: EndpointRecord) => Partial<EndpointRecord> = () => ({}),
 ) {
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const stored = await getEndpointRecord(ctx, endpointName);
-    const shadows = await change(stored.data.internal.shadows ?? [], stored.data);
-    const updated: EndpointRecord = {
-      ...stored.data,
-      ...extra(stored.data),
-      LastModifiedTime: epochSeconds(ctx.now()),
-    };
-    updated.internal = { ...updated.internal, shadows };
-    try {
-      await ctx.store.replace(COLLECTIONS.endpoint, endpointName, updated, stored.version);
-      return updated;
-    } catch (error) {
-      if (!(error instanceof VersionConflictError)) throw error;
+  try {
+    return await retryOnConflict(
+      async () => {
+        const stored = await getEndpointRecord(ctx, endpointName);
+        const shadows = await change(stored.data.internal.shadows ?? [], stored.data);
+        const updated: EndpointRecord = {
+          ...stored.data,
+          ...extra(stored.data),
+          LastModifiedTime: epochSeconds(ctx.now()),
+        };
+        updated.internal = { ...updated.internal, shadows };
+        await ctx.store.replace(COLLECTIONS.endpoint, endpointName, updated, stored.version);
+        return updated;
+      },
+      { maxAttempts: SHADOW_WRITE_ATTEMPTS },
+    );
+  } catch (error) {
+    // A caller waiting on an API answer gets a retryable error, not the store's.
+    if (error instanceof VersionConflictError) {
+      throw new ConflictException(`Endpoint ${endpointName} kept changing; try again.`);
     }
+    throw error;
   }
-  throw new ConflictException(`Endpoint ${endpointName} kept changing; try again.`);
 }
 
 export async function startInferenceExperiment(ctx: ControlContext, input: { Name: string }) {

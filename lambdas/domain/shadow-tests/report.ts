@@ -1,10 +1,5 @@
-import {
-  clopperPearsonBounds,
-  DEFAULT_PSI_EPSILON,
-  jensenShannonDistance,
-  populationStabilityIndex,
-  wilsonInterval,
-} from '../stats/intervals.js';
+import { DEFAULT_PSI_EPSILON, jensenShannonDistance, populationStabilityIndex } from '../stats/divergence.js';
+import { clopperPearsonBounds, wilsonInterval } from '../stats/intervals.js';
 import {
   type ComparisonAggregate,
   type SegmentTally,
@@ -32,7 +27,7 @@ export interface SummaryOptions {
   readonly confidenceLevel?: number;
   /** Regression: bins for JS/PSI, cut at production's quantiles. @default 10 */
   readonly divergenceBins?: number;
-  /** PSI's smoothing of empty bins (see populationStabilityIndex). @default 1e-4 */
+  /** PSI's ε for the additive smoothing of empty bins (see PsiSmoothing). @default 1e-4 */
   readonly psiEpsilon?: number;
   /** Segments listed by name (the busiest); the rest are summed into "Other". @default 20 */
   readonly maxSegments?: number;
@@ -203,7 +198,10 @@ export function summarize(aggregate: ComparisonAggregate, options: SummaryOption
       Max: aggregate.difference.max,
     },
     JensenShannon: divergent ? jensenShannonDistance(histograms.production, histograms.shadow) : null,
-    Psi: divergent ? populationStabilityIndex(histograms.production, histograms.shadow, psiEpsilon) : null,
+    // Additive smoothing: the rule shadow reports have always published (see PsiSmoothing).
+    Psi: divergent
+      ? populationStabilityIndex(histograms.production, histograms.shadow, 'additive', psiEpsilon)
+      : null,
     Divergence: {
       Binning: config.kind === 'classification' ? 'Labels' : 'ProductionQuantiles',
       Bins: histograms?.production.length ?? 0,

@@ -2,25 +2,24 @@ import { z } from 'zod';
 import { getEndpoint } from '../hosting/endpoints.js';
 import type { ControlContext } from '../kernel/context.js';
 import { ValidationException } from '../kernel/errors.js';
+import { EndpointName } from '../kernel/names.js';
 import { COLLECTIONS } from '../kernel/records.js';
 import type { UnderstudyOperation } from '../kernel/understudy-operation.js';
 import { comparisonRecordId, type StoredComparison } from './comparison-recorder.js';
 import { emptyAggregate, parseAggregate, summarize } from './index.js';
 import { configureShadowComparison, getExperiment } from './inference-experiments.js';
 
-const Name = z
-  .string()
-  .max(63)
-  .regex(
-    /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/,
-    'Member must satisfy regular expression pattern: [a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}',
-  );
+/**
+ * These operations have always checked an experiment's name with the EndpointName rule
+ * (63 characters), narrower than SageMaker's InferenceExperimentName (120): kept as it is.
+ */
+const ExperimentName = EndpointName;
 
 const describeShadowReport = z
   .strictObject({
-    InferenceExperimentName: Name.optional(),
+    InferenceExperimentName: ExperimentName.optional(),
     /** Config-level shadows (ShadowProductionVariants) are reported by endpoint. */
-    EndpointName: Name.optional(),
+    EndpointName: EndpointName.optional(),
     /** Largest mismatch rate still called "no difference". */
     AgreementMargin: z.number().gt(0).lt(1).optional(),
     Alpha: z.number().gt(0).lt(0.5).optional(),
@@ -31,7 +30,7 @@ const describeShadowReport = z
   });
 
 const configureShadowComparisonInput = z.strictObject({
-  InferenceExperimentName: Name,
+  InferenceExperimentName: ExperimentName,
   TaskKind: z.enum(['classification', 'regression']),
   AbsoluteTolerance: z.number().min(0).optional(),
   RelativeTolerance: z.number().min(0).optional(),

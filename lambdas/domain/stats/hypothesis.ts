@@ -1,9 +1,9 @@
 /**
- * Two-sample tests, effect sizes and multiple-testing corrections. Distributions come from
- * jstat (chi-square CDF through its regularised incomplete gamma). jstat has no Kolmogorov
- * distribution and no two-sample KS, no PSI, Jensen–Shannon or p-value corrections, so those
- * are written here — each is a short, textbook formula, checked against scipy in
- * test/unit/monitoring-reference.test.ts to 1e-9.
+ * Two-sample tests, effect sizes and multiple-testing corrections (PSI and Jensen–Shannon are
+ * in divergence.ts). Distributions come from jstat (chi-square CDF through its regularised
+ * incomplete gamma). jstat has no Kolmogorov distribution, no two-sample KS and no p-value
+ * corrections, so those are written here — each is a short, textbook formula, checked
+ * against scipy in test/unit/monitoring-reference.test.ts to 1e-9.
  */
 import jstat from 'jstat';
 
@@ -146,57 +146,6 @@ export function chiSquareHomogeneity(table: readonly (readonly number[])[]): Chi
 export function chiSquareSf(x: number, dof: number): number {
   if (!(x > 0)) return 1;
   return Math.min(1, Math.max(0, 1 - jStat.lowRegGamma(dof / 2, x / 2)));
-}
-
-function proportions(counts: readonly number[]): number[] {
-  const total = counts.reduce((s, c) => s + c, 0);
-  return counts.map((c) => (total > 0 ? c / total : 0));
-}
-
-/** The floor PSI puts under empty buckets (a common choice, e.g. Evidently's). */
-export const PSI_EPSILON = 1e-4;
-
-/**
- * Population Stability Index Σ (qᵢ − pᵢ)·ln(qᵢ/pᵢ) between the bucket proportions of the
- * baseline (p) and the current window (q), with each proportion floored at `epsilon`
- * so that empty buckets do not make it infinite. Rule of thumb (Siddiqi): < 0.1 stable,
- * 0.1–0.25 moderate shift, > 0.25 major shift.
- */
-export function populationStabilityIndex(
-  baselineCounts: readonly number[],
-  currentCounts: readonly number[],
-  epsilon = PSI_EPSILON,
-): number {
-  const p = proportions(baselineCounts);
-  const q = proportions(currentCounts);
-  let psi = 0;
-  for (let i = 0; i < p.length; i++) {
-    const pi = Math.max(p[i] as number, epsilon);
-    const qi = Math.max(q[i] ?? 0, epsilon);
-    psi += (qi - pi) * Math.log(qi / pi);
-  }
-  return psi;
-}
-
-/**
- * Jensen–Shannon distance (the square root of the divergence) in base 2, so it lies in [0, 1]:
- * scipy.spatial.distance.jensenshannon(p, q, base=2).
- */
-export function jensenShannonDistance(
-  baselineCounts: readonly number[],
-  currentCounts: readonly number[],
-): number {
-  const p = proportions(baselineCounts);
-  const q = proportions(currentCounts);
-  let js = 0;
-  for (let i = 0; i < p.length; i++) {
-    const pi = p[i] as number;
-    const qi = q[i] ?? 0;
-    const mi = (pi + qi) / 2;
-    if (pi > 0) js += pi * Math.log(pi / mi);
-    if (qi > 0) js += qi * Math.log(qi / mi);
-  }
-  return Math.sqrt(Math.max(0, js / 2 / Math.LN2));
 }
 
 /**

@@ -31,14 +31,8 @@ import {
   quantileOf,
   wasserstein1,
 } from '../../stats/cdf.js';
-import {
-  benjaminiHochberg,
-  bonferroni,
-  chiSquareHomogeneity,
-  jensenShannonDistance,
-  ksPValue,
-  populationStabilityIndex,
-} from '../../stats/hypothesis.js';
+import { jensenShannonDistance, populationStabilityIndex } from '../../stats/divergence.js';
+import { benjaminiHochberg, bonferroni, chiSquareHomogeneity, ksPValue } from '../../stats/hypothesis.js';
 import {
   alignCategories,
   categoricalCounts,
@@ -47,6 +41,9 @@ import {
   sameGrid,
 } from './distributions.js';
 import type { FeatureStatistics, Statistics } from './schemas.js';
+
+/** Floored proportions: the rule Model Monitor's drift reports have always used (see PsiSmoothing). */
+const MONITOR_PSI_SMOOTHING = 'floor';
 
 export type Correction = 'benjamini-hochberg' | 'bonferroni' | 'none';
 
@@ -227,7 +224,7 @@ function testNumeric(b: FeatureStatistics, c: FeatureStatistics, options: DriftO
     baselineCount: n,
     currentCount: m,
     effect: {
-      psi: populationStabilityIndex(pa, pd),
+      psi: populationStabilityIndex(pa, pd, MONITOR_PSI_SMOOTHING),
       jensenShannon: jensenShannonDistance(pa, pd),
       wasserstein,
       wassersteinNormalized,
@@ -339,7 +336,7 @@ function testCategorical(
     baselineCount: a.total,
     currentCount: d.total,
     effect: {
-      psi: populationStabilityIndex(aligned.a, aligned.b),
+      psi: populationStabilityIndex(aligned.a, aligned.b, MONITOR_PSI_SMOOTHING),
       jensenShannon: jensenShannonDistance(aligned.a, aligned.b),
     },
   };

@@ -14,17 +14,20 @@ export {
   wasserstein1,
 } from '../../stats/cdf.js';
 export {
+  jensenShannonDistance,
+  type PsiSmoothing,
+  populationStabilityIndex,
+} from '../../stats/divergence.js';
+export {
   benjaminiHochberg,
   bonferroni,
   type ChiSquareResult,
   chiSquareHomogeneity,
-  jensenShannonDistance,
   kolmogorovSf,
   ksCriticalCoefficient,
   ksPValue,
   ksPValueExact,
   lInfinityRobust,
-  populationStabilityIndex,
 } from '../../stats/hypothesis.js';
 export {
   type AccumulatorOptions,

@@ -13,20 +13,24 @@
  * re-binning the smaller one's bin representatives into the other's grid, which adds at most
  * one more α-relative error to those values.
  *
- * Workarounds for sketches-js 2.1.1: `DDSketch.merge` drops the negative store
- * (DataDog/sketches-js#22) and `DenseStore.merge` can mis-size its range when a key is 0
- * (`secondKey || key`), so merging adds bins one by one through `store.add`; and `toProto`
- * needs protobufjs, which the package does not depend on, so the sketch is serialised as its
- * bins (see `SketchJson`).
+ * The bins are read, written and merged by the shared codec (stats/ddsketch.ts, which also
+ * says how it works around sketches-js 2.1.1); this class adds the center and the
+ * statistics.json shape (`SketchJson`, bins as `pairBins`). The default relative accuracy α
+ * bounds quantiles by 1% of their distance to the center.
  */
-import { DDSketch } from '@datadog/sketches-js';
+import type { DDSketch } from '@datadog/sketches-js';
 import { cdfFromWeighted, type EmpiricalCdf } from '../../stats/cdf.js';
+import {
+  addBins,
+  binPoints,
+  DEFAULT_RELATIVE_ACCURACY,
+  newSketch,
+  pairBins,
+  storeBins,
+} from '../../stats/ddsketch.js';
 import { IncompatibleStatisticsError } from './errors.js';
 
-/** Default relative accuracy α of the sketches: quantiles within 1% of their distance to the center. */
-export const DEFAULT_RELATIVE_ACCURACY = 0.01;
-
-type Store = DDSketch['store'];
+export { DEFAULT_RELATIVE_ACCURACY };
 
 /**
  * The serialised sketch, stored in statistics.json under `distribution.kll.sketch`:
@@ -42,29 +46,6 @@ export interface SketchJson {
   readonly data: readonly [readonly number[], readonly number[], readonly [number]];
 }
 
-function storeBins(store: Store): number[] {
-  const out: number[] = [];
-  if (store.count === 0) return out;
-  for (let key = store.minKey; key <= store.maxKey; key++) {
-    const count = store.bins[key - store.offset] ?? 0;
-    if (count > 0) out.push(key, count);
-  }
-  return out;
-}
-
-function addBins(store: Store, flat: readonly number[]): number {
-  let total = 0;
-  for (let i = 0; i + 1 < flat.length; i += 2) {
-    const key = flat[i] as number;
-    const count = flat[i + 1] as number;
-    if (count > 0) {
-      store.add(key, count);
-      total += count;
-    }
-  }
-  return total;
-}
-
 export class CenteredSketch {
   readonly sketch: DDSketch;
 
@@ -76,7 +57,7 @@ export class CenteredSketch {
       throw new RangeError(`relative accuracy must be in (0, 1), got ${relativeAccuracy}`);
     }
     if (!Number.isFinite(center)) throw new RangeError(`sketch center must be finite, got ${center}`);
-    this.sketch = new DDSketch({ relativeAccuracy });
+    this.sketch = newSketch(relativeAccuracy);
   }
 
   get count(): number {
@@ -121,17 +102,7 @@ export class CenteredSketch {
   /** The bins as (representative value, count) in original units, ascending. */
   points(): [number, number][] {
     const s = this.sketch;
-    const out: [number, number][] = [];
-    const neg = storeBins(s.negativeStore);
-    for (let i = neg.length - 2; i >= 0; i -= 2) {
-      out.push([this.center - s.mapping.value(neg[i] as number), neg[i + 1] as number]);
-    }
-    if (s.zeroCount > 0) out.push([this.center, s.zeroCount]);
-    const pos = storeBins(s.store);
-    for (let i = 0; i < pos.length; i += 2) {
-      out.push([this.center + s.mapping.value(pos[i] as number), pos[i + 1] as number]);
-    }
-    return out;
+    return binPoints(s.mapping, storeBins(s.negativeStore), s.zeroCount, storeBins(s.store), this.center);
   }
 
   /** The sketch's step CDF in original units. */
@@ -145,7 +116,7 @@ export class CenteredSketch {
       type: 'DDSketch',
       relative_accuracy: this.relativeAccuracy,
       center: this.center,
-      data: [storeBins(s.store), storeBins(s.negativeStore), [s.zeroCount]],
+      data: [pairBins.encode(storeBins(s.store)), pairBins.encode(storeBins(s.negativeStore)), [s.zeroCount]],
     };
   }
 
@@ -153,7 +124,7 @@ export class CenteredSketch {
     const sketch = new CenteredSketch(json.relative_accuracy, json.center);
     const s = sketch.sketch;
     const [pos, neg, zero] = json.data;
-    const added = addBins(s.store, pos) + addBins(s.negativeStore, neg);
+    const added = addBins(s.store, pairBins.decode(pos)) + addBins(s.negativeStore, pairBins.decode(neg));
     s.zeroCount = zero[0];
     s.count = added + zero[0];
     return sketch;
