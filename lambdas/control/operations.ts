@@ -3,7 +3,7 @@ import * as endpointConfigs from '../domain/hosting/endpoint-configs.js';
 import * as endpoints from '../domain/hosting/endpoints.js';
 import * as models from '../domain/hosting/models.js';
 import type { ControlContext } from '../domain/kernel/context.js';
-import * as monitoring from '../domain/model-monitor/monitoring-schedules.js';
+import * as monitoring from '../domain/model-monitor/schedules.js';
 import * as packages from '../domain/model-registry/model-packages.js';
 import * as experiments from '../domain/shadow-tests/inference-experiments.js';
 import type { OperationName } from './operations-list.js';

@@ -4,7 +4,7 @@ import { CloudWatchMetricsPublisher } from '../adapters/cloudwatch-metrics-publi
 import { DynamoDbRegistryStore } from '../adapters/dynamodb-registry-store.js';
 import { EventBridgeSnsAlerts } from '../adapters/monitoring-alerts.js';
 import { S3ObjectStore } from '../adapters/s3-object-store.js';
-import { type MonitorDeps, runDueSchedules } from '../domain/model-monitor/execution.js';
+import { type MonitorDeps, runDueSchedules } from '../domain/model-monitor/runner.js';
 import { clients } from '../shared/clients.js';
 import { requireEnv } from '../shared/config.js';
 

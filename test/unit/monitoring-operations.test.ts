@@ -2,12 +2,12 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { dispatch } from '../../lambdas/control/control-plane.js';
 import type { ControlContext } from '../../lambdas/domain/kernel/context.js';
 import { ApiError } from '../../lambdas/domain/kernel/errors.js';
+import type { DimensionedDatum, MonitoringAlert } from '../../lambdas/domain/model-monitor/ports.js';
 import {
   DATA_METRICS_NAMESPACE,
   type MonitorDeps,
   runDueSchedules,
-} from '../../lambdas/domain/model-monitor/execution.js';
-import type { DimensionedDatum, MonitoringAlert } from '../../lambdas/domain/model-monitor/ports.js';
+} from '../../lambdas/domain/model-monitor/runner.js';
 import {
   parseConstraints,
   parseStatistics,

@@ -31,6 +31,9 @@ import type { ObjectStore } from '../kernel/ports.js';
 import { COLLECTIONS } from '../kernel/records.js';
 import type { RegistryStore } from '../kernel/store.js';
 import { type JobOptions, jobOptions } from './job-options.js';
+import type { AlertPublisher, DimensionedDatum, MetricsPublisher } from './ports.js';
+import { renderMonitoringReport } from './report/page.js';
+import { analysisWindow, dueFireTime, periodOf } from './schedule-expression.js';
 import {
   createPendingExecution,
   type ExecutionRecord,
@@ -39,10 +42,7 @@ import {
   type ScheduleRecord,
   scheduleTiming,
   updateExecution,
-} from './monitoring-schedules.js';
-import type { AlertPublisher, DimensionedDatum, MetricsPublisher } from './ports.js';
-import { renderMonitoringReport } from './report/report-html.js';
-import { analysisWindow, dueFireTime, periodOf } from './schedule-expression.js';
+} from './schedules.js';
 import {
   type ConstraintCheckResult,
   type Constraints,

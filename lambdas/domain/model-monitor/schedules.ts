@@ -2,7 +2,7 @@
  * Model Monitor's control plane: data-quality job definitions, monitoring schedules, their
  * executions, and DescribeProcessingJob for an execution's processing job — SageMaker's
  * operations and shapes. Schedules live in the registry; the monitor Lambda, on its
- * EventBridge tick, runs the due ones (see model-monitor/execution.ts), so creating a
+ * EventBridge tick, runs the due ones (see model-monitor/runner.ts), so creating a
  * schedule needs no redeploy.
  *
  * Understudy runs `DataQuality` monitoring of real-time endpoints (`EndpointInput`) against a
