@@ -30,19 +30,14 @@ import { ValidationException } from '../kernel/errors.js';
 import type { ObjectStore } from '../kernel/ports.js';
 import { COLLECTIONS } from '../kernel/records.js';
 import type { RegistryStore } from '../kernel/store.js';
+import { createPendingExecution, updateExecution } from './executions.js';
+import { resolveScheduleJob } from './job-definitions.js';
 import { type JobOptions, jobOptions } from './job-options.js';
 import type { AlertPublisher, DimensionedDatum, MetricsPublisher } from './ports.js';
+import { type ExecutionRecord, executionId, type ScheduleRecord } from './records.js';
 import { renderMonitoringReport } from './report/page.js';
 import { analysisWindow, dueFireTime, periodOf } from './schedule-expression.js';
-import {
-  createPendingExecution,
-  type ExecutionRecord,
-  executionId,
-  resolveScheduleJob,
-  type ScheduleRecord,
-  scheduleTiming,
-  updateExecution,
-} from './schedules.js';
+import { scheduleTiming } from './schedules.js';
 import {
   type ConstraintCheckResult,
   type Constraints,
