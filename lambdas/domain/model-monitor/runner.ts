@@ -35,7 +35,7 @@ import { resolveScheduleJob } from './job-definitions.js';
 import { type JobOptions, jobOptions } from './job-options.js';
 import type { AlertPublisher, DimensionedDatum, MetricsPublisher } from './ports.js';
 import { type ExecutionRecord, executionId, type ScheduleRecord } from './records.js';
-import { renderMonitoringReport } from './report/page.js';
+import { renderMonitoringReport } from './report/index.js';
 import { analysisWindow, dueFireTime, periodOf } from './schedule-expression.js';
 import { scheduleTiming } from './schedules.js';
 import {

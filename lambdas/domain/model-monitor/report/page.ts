@@ -1,196 +1,42 @@
 /**
- * The monitoring execution's HTML report: one self-contained page (inline CSS and SVG, no
- * scripts, no external assets) that a person can open from S3 and read. Header with the
+ * The monitoring execution's HTML report as one self-contained page (inline CSS and SVG, no
+ * scripts, no external assets) that a person can open from S3 and read: header with the
  * window and its outcome; the constraint violations; a summary row per feature; then per
- * feature the baseline and current histograms side by side on shared buckets, and the numbers
- * behind every check — SageMaker's L∞ distance and the calibrated test with its effect sizes —
- * saying which rule, if any, flagged it.
+ * feature its charts and the numbers behind every check — SageMaker's L∞ distance and the
+ * calibrated test with its effect sizes — saying which rule, if any, flagged it.
  *
- * Pure: the same input gives the same page (no clock, no I/O). Every string that comes from
- * the data — feature names, category values, parse errors, endpoint and schedule names — is
- * HTML-escaped.
+ * Every string that comes from the data — feature names, category values, parse errors,
+ * endpoint and schedule names — is HTML-escaped here or in the charts.
  */
 import type { ParseSummary } from '../statistics/accumulator.js';
-import type { CheckOutcome, ConstraintCheckResult, DriftDistance } from '../statistics/checks.js';
-import { completenessOf, type FeatureHistograms, featureHistograms } from '../statistics/distributions.js';
-import { type DriftReport, type DriftRule, driftFindings, type FeatureDrift } from '../statistics/drift.js';
-import type { ConstraintViolation, FeatureStatistics, Statistics } from '../statistics/schemas.js';
+import { completenessOf } from '../statistics/distributions.js';
+import type { DriftReport, DriftRule } from '../statistics/drift.js';
+import type { ConstraintViolation, FeatureStatistics } from '../statistics/schemas.js';
+import { COLORS, featureCharts } from './charts.js';
+import { count, escapeHtml as esc, num, percent, pValue, time, truncate } from './format.js';
+import {
+  CORRECTION_LABELS,
+  type FeatureView,
+  featureChart,
+  type MonitoringReportInput,
+  notFlaggedReason,
+  OUTCOME_LABELS,
+  type ReportView,
+  RULE_LABELS,
+  typeOf,
+} from './view-model.js';
 
-/** Who and what the report is about; the execution knows these. */
-export interface MonitoringReportMetadata {
-  readonly endpointName: string;
-  readonly scheduleName: string;
-  /** The data analysis window (ISO-8601 strings or Dates; shown in UTC). */
-  readonly windowStart: string | Date;
-  readonly windowEnd: string | Date;
-  /** Shown when given (e.g. the monitoring execution's id or ARN). */
-  readonly executionId?: string;
-  /** When the report was made; left out when not given (the renderer reads no clock). */
-  readonly generatedAt?: string | Date;
-}
-
-/** Everything the report shows: the execution's results, as the monitoring domain returns them. */
-export interface MonitoringReportInput {
-  readonly metadata: MonitoringReportMetadata;
-  /** The baseline's statistics.json. */
-  readonly baseline: Statistics;
-  /** The window's statistics.json (`DatasetAccumulator.toStatistics()`). */
-  readonly current: Statistics;
-  /** How the window's capture records parsed (`DatasetAccumulator.summary`). */
-  readonly parse: ParseSummary;
-  /** `checkConstraints(...)` on the window. */
-  readonly checks: ConstraintCheckResult;
-  /** `detectDrift(baseline, current, ...)`. */
-  readonly drift: DriftReport;
-}
-
-/** Categories drawn per categorical histogram; the rest are summed into one bar. */
-const MAX_CATEGORIES = 10;
-const NUMERIC_BUCKETS = 10;
-
-const RULE_LABELS: Record<DriftRule, string> = {
-  l_infinity: 'L∞ distance (SageMaker baseline_drift_check)',
-  'ks+effect': 'KS test + effect size (calibrated)',
-  'chi2+effect': 'Chi-square test + effect size (calibrated)',
-};
-
-const CORRECTION_LABELS: Record<DriftReport['correction'], string> = {
-  'benjamini-hochberg': 'Benjamini–Hochberg',
-  bonferroni: 'Bonferroni',
-  none: 'none',
-};
-
-const OUTCOME_LABELS: Record<CheckOutcome, string> = {
-  NoData: 'No data',
-  Completed: 'Completed',
-  CompletedWithViolations: 'Completed with violations',
-};
-
-/** Escapes text for HTML element content and quoted attribute values. */
-export function escapeHtml(value: unknown): string {
-  return String(value)
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
-}
-
-const esc = escapeHtml;
-
-function count(n: number): string {
-  if (!Number.isFinite(n)) return num(n);
-  const s = String(Math.round(Math.abs(n))).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-  return n < 0 ? `−${s}` : s;
-}
-
-/** A number in at most 4 significant digits (exponent form when very large or small). */
-function num(x: number | undefined | null): string {
-  if (x === undefined || x === null || Number.isNaN(x)) return '—';
-  if (!Number.isFinite(x)) return x > 0 ? '∞' : '−∞';
-  if (x === 0) return '0';
-  const a = Math.abs(x);
-  if (Number.isInteger(x) && a < 1e9) return count(x);
-  if (a >= 1e9 || a < 1e-3) return x.toExponential(2).replace('-', '−');
-  const s = x.toPrecision(4);
-  const trimmed = s.includes('.') ? s.replace(/\.?0+$/, '') : s;
-  return trimmed.replace('-', '−');
-}
-
-function pValue(p: number | undefined): string {
-  if (p === undefined || Number.isNaN(p)) return '—';
-  // 0 when the tail probability is below what the test's floating-point arithmetic resolves.
-  if (p <= 0) return '≈ 0';
-  if (p < 1e-4) return p.toExponential(2).replace('-', '−');
-  return Number(p.toPrecision(3)).toString();
-}
-
-/** A share as a percentage that never rounds a shortfall up to 100%. */
-function percent(x: number | null | undefined): string {
-  if (x === null || x === undefined || Number.isNaN(x)) return '—';
-  const s = (x * 100).toFixed(2);
-  if (x < 1 && s === '100.00') return '> 99.99%';
-  if (x > 0 && s === '0.00') return '< 0.01%';
-  return `${s}%`;
-}
-
-function time(t: string | Date): string {
-  if (t instanceof Date) return Number.isNaN(t.getTime()) ? String(t) : t.toISOString();
-  return t;
-}
-
-/** What is known about one feature across the inputs. */
-interface FeatureView {
-  readonly name: string;
-  readonly baseline?: FeatureStatistics;
-  readonly current?: FeatureStatistics;
-  readonly distance?: DriftDistance;
-  readonly drift?: FeatureDrift;
-  readonly skipped?: string;
-  readonly violations: ConstraintViolation[];
-  readonly flaggedBy: DriftRule[];
-}
-
-function featureViews(input: MonitoringReportInput): FeatureView[] {
-  const { baseline, current, checks, drift } = input;
-  const names: string[] = [];
-  const seen = new Set<string>();
-  for (const f of [...baseline.features, ...current.features]) {
-    if (!seen.has(f.name)) {
-      seen.add(f.name);
-      names.push(f.name);
-    }
-  }
-  for (const v of checks.violations) {
-    if (!seen.has(v.feature_name)) {
-      seen.add(v.feature_name);
-      names.push(v.feature_name);
-    }
-  }
-  const byName = <T extends { name: string }>(list: readonly T[]) => new Map(list.map((x) => [x.name, x]));
-  const baseByName = byName(baseline.features);
-  const currentByName = byName(current.features);
-  const distances = new Map(checks.distances.map((d) => [d.feature, d]));
-  const drifts = new Map(drift.features.map((d) => [d.feature, d]));
-  const skipped = new Map(drift.skipped.map((s) => [s.feature, s.reason]));
-  const flagged = new Map(driftFindings(checks.distances, drift).map((f) => [f.feature, f.flaggedBy]));
-  const views = names.map((name): FeatureView => {
-    const view: {
-      -readonly [K in keyof FeatureView]: FeatureView[K];
-    } = {
-      name,
-      violations: checks.violations.filter((v) => v.feature_name === name),
-      flaggedBy: flagged.get(name) ?? [],
-    };
-    const b = baseByName.get(name);
-    const c = currentByName.get(name);
-    const d = distances.get(name);
-    const t = drifts.get(name);
-    const s = skipped.get(name);
-    if (b) view.baseline = b;
-    if (c) view.current = c;
-    if (d) view.distance = d;
-    if (t) view.drift = t;
-    if (s !== undefined) view.skipped = s;
-    return view;
-  });
-  // Features with findings first, each group in the baseline's order.
-  const hasFindings = (v: FeatureView) => v.flaggedBy.length > 0 || v.violations.length > 0;
-  return [...views.filter(hasFindings), ...views.filter((v) => !hasFindings(v))];
-}
-
-/** Renders the execution's report as one self-contained HTML page. */
-export function renderMonitoringReport(input: MonitoringReportInput): string {
+/** The report's page: the whole HTML document for its view. */
+export function renderPage(view: ReportView): string {
+  const { input, noData, features } = view;
   const { metadata } = input;
-  const noData = input.checks.outcome === 'NoData' || input.current.dataset.item_count === 0;
-  const views = noData ? [] : featureViews(input);
   const title = `Model Monitor report — ${metadata.endpointName} / ${metadata.scheduleName}`;
   const body = [
-    header(input, noData),
+    header(view),
     noData ? noDataPanel(input) : '',
     noData ? '' : violationsSection(input.checks.violations),
-    noData ? '' : summarySection(input, views),
-    noData ? '' : views.map((v, i) => featureSection(v, i, input.drift)).join('\n'),
+    noData ? '' : summarySection(input, features),
+    noData ? '' : features.map((v, i) => featureSection(v, i, input.drift)).join('\n'),
   ].join('\n');
   return `<!DOCTYPE html>
 <html lang="en">
@@ -209,9 +55,8 @@ ${body}
 `;
 }
 
-function header(input: MonitoringReportInput, noData: boolean): string {
+function header({ input, noData, outcome }: ReportView): string {
   const { metadata, parse, checks, drift } = input;
-  const outcome = noData ? 'NoData' : checks.outcome;
   const rows = input.current.dataset.item_count;
   const tested = drift.features.length;
   const facts: [string, string][] = [
@@ -275,13 +120,6 @@ ${rows}
 </tbody></table></section>`;
 }
 
-function typeOf(v: FeatureView): string {
-  const b = v.baseline?.inferred_type;
-  const c = v.current?.inferred_type;
-  if (b && c && b !== c) return `${b} → ${c}`;
-  return b ?? c ?? 'Unknown';
-}
-
 function summarySection(input: MonitoringReportInput, views: readonly FeatureView[]): string {
   const rows = views
     .map((v, i) => {
@@ -321,236 +159,9 @@ function featureSection(v: FeatureView, index: number, drift: DriftReport): stri
 <h2><span class="name">${esc(v.name)}</span> <span class="type">${esc(typeOf(v))}</span></h2>
 ${verdict}
 ${violations}
-${charts(v, flagged)}
+${featureCharts(featureChart(v), flagged)}
 <div class="tables">${statisticsTable(v)}${testsTable(v, drift)}</div>
 </section>`;
-}
-
-function notFlaggedReason(v: FeatureView, drift: DriftReport): string {
-  if (!v.baseline) return 'Not in the baseline (an extra column): not compared.';
-  if (!v.current) return 'Absent from this window: not compared.';
-  const t = v.drift;
-  if (!t) return `Not flagged. Calibrated test not run: ${v.skipped ?? 'no comparable distribution'}.`;
-  if (t.significant && !t.effectExceeded) {
-    return `Not flagged: the difference is statistically significant (adjusted p = ${pValue(t.adjustedPValue)}) but smaller than the effect thresholds (PSI < ${num(drift.thresholds.psi)} and W₁/σ < ${num(drift.thresholds.wassersteinNormalized)}).`;
-  }
-  if (!t.significant && t.effectExceeded) {
-    return `Not flagged: the effect size passes its threshold but the test is not significant (adjusted p = ${pValue(t.adjustedPValue)} > α = ${num(drift.alpha)}).`;
-  }
-  return 'Not flagged: no significant drift.';
-}
-
-function charts(v: FeatureView, flagged: boolean): string {
-  const both = v.baseline && v.current ? featureHistograms(v.baseline, v.current, NUMERIC_BUCKETS) : null;
-  let histograms: FeatureHistograms | null = both;
-  let sides: ('baseline' | 'current')[] = ['baseline', 'current'];
-  if (!histograms) {
-    // One side only (a missing or extra column, or a changed type): draw what there is.
-    const only = v.current ?? v.baseline;
-    const self = only ? featureHistograms(only, only, NUMERIC_BUCKETS) : null;
-    if (self && v.current && (!v.baseline || v.baseline.inferred_type === 'Unknown')) {
-      histograms = self;
-      sides = ['current'];
-    } else if (self && v.baseline && !v.current) {
-      histograms = self;
-      sides = ['baseline'];
-    }
-  }
-  if (!histograms) {
-    return '<p class="muted charts-none">No histogram: the feature has no comparable distribution on both sides.</p>';
-  }
-  const h = histograms;
-  const shares = {
-    baseline: shareOf(h.baseline),
-    current: shareOf(h.current),
-  };
-  const note = sides.length === 1 ? `<p class="muted">Only the ${sides[0]} has this feature.</p>` : '';
-  if (h.kind === 'numeric') {
-    const yMax = niceMax(Math.max(...sides.flatMap((s) => shares[s])));
-    return `${note}<div class="charts">${sides
-      .map((s) => numericChart(h, s, s === 'baseline' ? h.baseline : h.current, yMax, flagged))
-      .join('')}</div>`;
-  }
-  const order = categoryOrder(h, sides);
-  const xMax = niceMax(
-    Math.max(...sides.flatMap((s) => order.map((group) => sumAt(shares[s], group.indices)))),
-  );
-  return `${note}<div class="charts">${sides
-    .map((s) => categoricalChart(h, s, s === 'baseline' ? h.baseline : h.current, order, xMax, flagged))
-    .join('')}</div>`;
-}
-
-function shareOf(counts: readonly number[]): number[] {
-  const total = counts.reduce((a, b) => a + b, 0);
-  return counts.map((c) => (total > 0 ? c / total : 0));
-}
-
-function sumAt(values: readonly number[], indices: readonly number[]): number {
-  let s = 0;
-  for (const i of indices) s += values[i] as number;
-  return s;
-}
-
-/** A round axis maximum at or above x (1, 2, 2.5, 5 × 10^k), at most 1. */
-function niceMax(x: number): number {
-  if (!(x > 0)) return 1;
-  const p = 10 ** Math.floor(Math.log10(x));
-  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= x - 1e-12) return Math.min(1, m * p);
-  return 1;
-}
-
-const W = 520;
-const COLORS = { baseline: '#7d8ea3', current: '#2f6fc4', drifted: '#c8412f' };
-
-function seriesColor(side: 'baseline' | 'current', flagged: boolean): string {
-  return side === 'baseline' ? COLORS.baseline : flagged ? COLORS.drifted : COLORS.current;
-}
-
-function caption(side: 'baseline' | 'current', counts: readonly number[]): string {
-  const total = counts.reduce((a, b) => a + b, 0);
-  return `<figcaption><span class="swatch ${side}"></span>${side === 'baseline' ? 'Baseline' : 'Current window'} · ${count(total)} values <span class="muted">(share of values per bar)</span></figcaption>`;
-}
-
-function axisNumber(x: number): string {
-  if (x === 0) return '0';
-  const a = Math.abs(x);
-  if (a >= 1e5 || a < 1e-2) return x.toExponential(1).replace('-', '−');
-  return Number(x.toPrecision(3)).toString().replace('-', '−');
-}
-
-function numericChart(
-  h: FeatureHistograms,
-  side: 'baseline' | 'current',
-  counts: readonly number[],
-  yMax: number,
-  flagged: boolean,
-): string {
-  const H = 190;
-  const left = 46;
-  const right = 12;
-  const top = 10;
-  const bottom = 24;
-  const plotW = W - left - right;
-  const plotH = H - top - bottom;
-  const n = counts.length;
-  const shares = shareOf(counts);
-  const bw = plotW / Math.max(1, n);
-  const color = seriesColor(side, flagged);
-  const parts: string[] = [];
-  for (const f of [0, 0.5, 1]) {
-    const y = top + plotH - f * plotH;
-    parts.push(
-      `<line class="grid" x1="${left}" x2="${W - right}" y1="${y.toFixed(1)}" y2="${y.toFixed(1)}"/>`,
-      `<text class="tick" x="${left - 6}" y="${(y + 4).toFixed(1)}" text-anchor="end">${esc(percent0(f * yMax))}</text>`,
-    );
-  }
-  counts.forEach((c, i) => {
-    const share = shares[i] as number;
-    const height = (share / yMax) * plotH;
-    const x = left + i * bw + 1;
-    const y = top + plotH - height;
-    parts.push(
-      `<rect data-series="${side}" data-count="${c}" x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${Math.max(1, bw - 2).toFixed(1)}" height="${height.toFixed(1)}" fill="${color}"><title>${esc(h.labels[i] ?? '')}: ${count(c)} (${percent(share)})</title></rect>`,
-    );
-  });
-  // Bucket boundaries under the axis: every other one when there are many.
-  const bounds = boundaries(h);
-  const step = bounds.length > 7 ? 2 : 1;
-  bounds.forEach((b, i) => {
-    if (i % step !== 0 && i !== bounds.length - 1) return;
-    if (i === bounds.length - 2 && step === 2 && (bounds.length - 1) % 2 !== 0) return;
-    const x = left + i * bw;
-    parts.push(
-      `<line class="axis" x1="${x.toFixed(1)}" x2="${x.toFixed(1)}" y1="${top + plotH}" y2="${top + plotH + 4}"/>`,
-      `<text class="tick" x="${x.toFixed(1)}" y="${top + plotH + 17}" text-anchor="${i === 0 ? 'start' : i === bounds.length - 1 ? 'end' : 'middle'}">${esc(axisNumber(b))}</text>`,
-    );
-  });
-  parts.push(`<line class="axis" x1="${left}" x2="${W - right}" y1="${top + plotH}" y2="${top + plotH}"/>`);
-  return `<figure class="chart" data-series="${side}">${caption(side, counts)}<svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(`${h.feature}: ${side} histogram`)}">${parts.join('')}</svg></figure>`;
-}
-
-function percent0(x: number): string {
-  const s = (x * 100).toFixed(x * 100 >= 10 || x === 0 ? 0 : 1);
-  return `${s}%`;
-}
-
-/** The bucket boundaries of a numeric histogram: lowest value, the edges, highest value. */
-function boundaries(h: FeatureHistograms): number[] {
-  const e = h.edges;
-  if (e.length >= 2) {
-    const w = (e[1] as number) - (e[0] as number);
-    return [(e[0] as number) - w, ...e, (e[e.length - 1] as number) + w];
-  }
-  // One bucket (every value equal): its label is "(lo, hi]".
-  const m = /^\((.*), (.*)\]$/.exec(h.labels[0] ?? '');
-  const lo = Number(m?.[1]);
-  const hi = Number(m?.[2]);
-  return Number.isFinite(lo) && Number.isFinite(hi) ? (lo === hi ? [lo] : [lo, hi]) : [];
-}
-
-interface CategoryGroup {
-  readonly label: string;
-  readonly indices: number[];
-  readonly title: string;
-}
-
-/** The most frequent categories (by the larger of the two shares), then the rest as one group. */
-function categoryOrder(h: FeatureHistograms, sides: readonly ('baseline' | 'current')[]): CategoryGroup[] {
-  const sa = shareOf(h.baseline);
-  const sc = shareOf(h.current);
-  const weight = (i: number) =>
-    Math.max(
-      sides.includes('baseline') ? (sa[i] as number) : 0,
-      sides.includes('current') ? (sc[i] as number) : 0,
-    );
-  const order = h.labels
-    .map((label, i) => ({ label, i }))
-    .sort((a, b) => weight(b.i) - weight(a.i) || (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
-  const limit = order.length > MAX_CATEGORIES + 1 ? MAX_CATEGORIES : order.length;
-  const groups: CategoryGroup[] = order
-    .slice(0, limit)
-    .map(({ label, i }) => ({ label, indices: [i], title: label }));
-  const rest = order.slice(limit);
-  if (rest.length > 0) {
-    groups.push({
-      label: `(${count(rest.length)} other values)`,
-      indices: rest.map((r) => r.i),
-      title: `${count(rest.length)} less frequent values, summed`,
-    });
-  }
-  return groups;
-}
-
-function truncate(s: string, max: number): string {
-  const chars = [...s];
-  return chars.length > max ? `${chars.slice(0, max - 1).join('')}…` : s;
-}
-
-function categoricalChart(
-  h: FeatureHistograms,
-  side: 'baseline' | 'current',
-  counts: readonly number[],
-  groups: readonly CategoryGroup[],
-  xMax: number,
-  flagged: boolean,
-): string {
-  const rowH = 20;
-  const top = 6;
-  const labelW = 150;
-  const valueW = 62;
-  const H = top + groups.length * rowH + 8;
-  const plotW = W - labelW - valueW;
-  const shares = shareOf(counts);
-  const color = seriesColor(side, flagged);
-  const parts = groups.map((g, r) => {
-    const c = sumAt(counts, g.indices);
-    const share = sumAt(shares, g.indices);
-    const y = top + r * rowH;
-    const width = (share / xMax) * plotW;
-    return `<text class="cat" x="${labelW - 6}" y="${y + 14}" text-anchor="end">${esc(truncate(g.label, 22))}<title>${esc(g.title)}</title></text><rect data-series="${side}" data-count="${c}" data-category="${esc(g.label)}" x="${labelW}" y="${y + 3}" width="${width.toFixed(1)}" height="${rowH - 6}" fill="${color}"><title>${esc(g.title)}: ${count(c)} (${percent(share)})</title></rect><text class="tick" x="${(labelW + width + 4).toFixed(1)}" y="${y + 14}">${esc(percent(share))}</text>`;
-  });
-  parts.push(`<line class="axis" x1="${labelW}" x2="${labelW}" y1="${top}" y2="${H - 8}"/>`);
-  return `<figure class="chart" data-series="${side}">${caption(side, counts)}<svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(`${h.feature}: ${side} top values`)}">${parts.join('')}</svg></figure>`;
 }
 
 function statisticsTable(v: FeatureView): string {
