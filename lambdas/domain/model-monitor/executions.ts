@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { arn, type ControlContext, page, view } from '../kernel/context.js';
 import { ResourceNotFound } from '../kernel/errors.js';
 import { COLLECTIONS, type Timestamp } from '../kernel/records.js';
-import { RecordExistsError, type RegistryStore, VersionConflictError } from '../kernel/store.js';
+import { RecordExistsError, type RegistryStore } from '../kernel/store.js';
 import { type MonitoringListRequest, monitoringListFilter, timeFilter } from './list-filters.js';
 import {
   type ExecutionInternal,
@@ -216,14 +216,12 @@ export function executionOutputUri(
 }
 
 /**
- * Records a Pending execution for a schedule's fire time and moves the schedule's last
- * scheduled time on. Returns undefined when that execution already exists (a retried or
- * concurrent tick): each fire time runs once.
+ * Records a Pending execution for a schedule's fire time. Returns undefined when that
+ * execution already exists (a retried or concurrent tick): each fire time runs once.
  */
 export async function createPendingExecution(
   store: RegistryStore,
   schedule: ScheduleRecord,
-  scheduleVersion: number,
   job: MonitoringJob,
   fire: { scheduledTime: Timestamp; window: { start: Timestamp; end: Timestamp }; subHourly: boolean },
   now: Timestamp,
@@ -258,17 +256,6 @@ export async function createPendingExecution(
   await store.create(COLLECTIONS.processingJob, jobName, { executionId: id }).catch((error: unknown) => {
     if (!(error instanceof RecordExistsError)) throw error;
   });
-  try {
-    await store.replace<ScheduleRecord>(
-      COLLECTIONS.monitoringSchedule,
-      name,
-      { ...schedule, internal: { ...schedule.internal, lastScheduledTime: fire.scheduledTime } },
-      scheduleVersion,
-    );
-  } catch (error) {
-    // The schedule changed meanwhile (an update, a stop): the execution record already marks the fire as taken.
-    if (!(error instanceof VersionConflictError)) throw error;
-  }
   return record;
 }
 

@@ -37,7 +37,7 @@ import type { AlertPublisher, DimensionedDatum, MetricsPublisher } from './ports
 import { type ExecutionRecord, executionId, type ScheduleRecord } from './records.js';
 import { renderMonitoringReport } from './report/index.js';
 import { analysisWindow, dueFireTime, periodOf } from './schedule-expression.js';
-import { scheduleTiming } from './schedules.js';
+import { markFireTaken, scheduleTiming } from './schedules.js';
 import {
   type ConstraintCheckResult,
   type Constraints,
@@ -145,7 +145,6 @@ export async function runDueSchedules(deps: MonitorDeps, tick: Date): Promise<Ti
       const execution = await createPendingExecution(
         deps.store,
         schedule,
-        stored.version,
         job,
         {
           scheduledTime: toSeconds(fire),
@@ -154,7 +153,10 @@ export async function runDueSchedules(deps: MonitorDeps, tick: Date): Promise<Ti
         },
         toSeconds(deps.now().getTime()),
       );
-      if (execution) pending.push(execution);
+      if (execution) {
+        await markFireTaken(deps.store, stored, execution.ScheduledTime);
+        pending.push(execution);
+      }
     } catch (error) {
       if (!(error instanceof ValidationException)) throw error;
       // The schedule can no longer run (its job definition was deleted, ...): say so on it.

@@ -6,8 +6,14 @@
 import type { EndpointRecord } from '../hosting/endpoints.js';
 import { arn, type ControlContext, epochSeconds, page, view } from '../kernel/context.js';
 import { ResourceInUse, ResourceNotFound, ValidationException } from '../kernel/errors.js';
-import { COLLECTIONS } from '../kernel/records.js';
-import { RecordExistsError } from '../kernel/store.js';
+import { COLLECTIONS, type Timestamp } from '../kernel/records.js';
+import {
+  RecordExistsError,
+  type RegistryStore,
+  retryOnConflict,
+  type StoredRecord,
+  VersionConflictError,
+} from '../kernel/store.js';
 import { deleteExecutions, executionSummary, executionsOf } from './executions.js';
 import { resolveScheduleJob } from './job-definitions.js';
 import type { JobOptions } from './job-options.js';
@@ -155,6 +161,53 @@ function scheduleSummary(s: ScheduleRecord) {
   };
 }
 
+/**
+ * Rewrites a schedule as `change` makes it from what is stored (undefined: nothing to write).
+ * A concurrent write (the monitor recording a fire, another call) makes the conditional write
+ * conflict: the schedule is read again with `reread` and changed again, so neither write is
+ * lost and the caller does not see the conflict. `reread` finding nothing ends it.
+ */
+async function changeSchedule(
+  store: RegistryStore,
+  first: StoredRecord<ScheduleRecord>,
+  change: (current: ScheduleRecord) => ScheduleRecord | undefined,
+  reread: (name: string) => Promise<StoredRecord<ScheduleRecord> | undefined> = (name) =>
+    store.get<ScheduleRecord>(COLLECTIONS.monitoringSchedule, name),
+): Promise<void> {
+  const name = first.data.MonitoringScheduleName;
+  await retryOnConflict(async (attempt) => {
+    const stored = attempt === 0 ? first : await reread(name);
+    const changed = stored && change(stored.data);
+    if (changed) await store.replace(COLLECTIONS.monitoringSchedule, name, changed, stored.version);
+  });
+}
+
+/**
+ * Moves the schedule's last scheduled time on to a fire whose execution the runner recorded
+ * (it finds an abandoned execution from it). Left alone: a schedule deleted meanwhile or
+ * created again under its name, and one a later fire already moved on.
+ */
+export async function markFireTaken(
+  store: RegistryStore,
+  schedule: StoredRecord<ScheduleRecord>,
+  scheduledTime: Timestamp,
+): Promise<void> {
+  await changeSchedule(store, schedule, (current) => {
+    const last = current.internal.lastScheduledTime;
+    if (
+      current.CreationTime !== schedule.data.CreationTime ||
+      (last !== undefined && last >= scheduledTime)
+    ) {
+      return undefined;
+    }
+    return { ...current, internal: { ...current.internal, lastScheduledTime: scheduledTime } };
+  }).catch((error: unknown) => {
+    // Still contended after every retry: the execution record marks the fire as taken all the
+    // same, so each fire still runs once.
+    if (!(error instanceof VersionConflictError)) throw error;
+  });
+}
+
 /** Replaces the schedule's config (as SageMaker does); rate schedules count again from now. */
 export async function updateMonitoringSchedule(
   ctx: ControlContext,
@@ -164,39 +217,41 @@ export async function updateMonitoringSchedule(
   const job = await checkedScheduleConfig(ctx, input.MonitoringScheduleConfig);
   const now = epochSeconds(ctx.now());
   const config = input.MonitoringScheduleConfig;
-  await ctx.store.replace<ScheduleRecord>(
-    COLLECTIONS.monitoringSchedule,
-    input.MonitoringScheduleName,
-    {
-      ...stored.data,
+  await changeSchedule(
+    ctx.store,
+    stored,
+    (current) => ({
+      ...current,
       MonitoringScheduleConfig: config.MonitoringJobDefinitionName
         ? { ...config, MonitoringType: config.MonitoringType ?? 'DataQuality' }
         : config,
       EndpointName: job.endpointInput.EndpointName,
       LastModifiedTime: now,
       FailureReason: undefined,
-      internal: { ...stored.data.internal, anchor: now },
-    },
-    stored.version,
+      internal: { ...current.internal, anchor: now },
+    }),
+    (name) => getSchedule(ctx, name),
   );
   return { MonitoringScheduleArn: stored.data.MonitoringScheduleArn };
 }
 
 async function setStatus(ctx: ControlContext, name: string, status: 'Scheduled' | 'Stopped') {
   const stored = await getSchedule(ctx, name);
-  if (stored.data.MonitoringScheduleStatus === status) return {};
   const now = epochSeconds(ctx.now());
-  await ctx.store.replace<ScheduleRecord>(
-    COLLECTIONS.monitoringSchedule,
-    name,
-    {
-      ...stored.data,
-      MonitoringScheduleStatus: status,
-      LastModifiedTime: now,
-      // A restarted schedule counts its fire times from the restart.
-      internal: status === 'Scheduled' ? { ...stored.data.internal, anchor: now } : stored.data.internal,
-    },
-    stored.version,
+  await changeSchedule(
+    ctx.store,
+    stored,
+    (current) =>
+      current.MonitoringScheduleStatus === status
+        ? undefined
+        : {
+            ...current,
+            MonitoringScheduleStatus: status,
+            LastModifiedTime: now,
+            // A restarted schedule counts its fire times from the restart.
+            internal: status === 'Scheduled' ? { ...current.internal, anchor: now } : current.internal,
+          },
+    (name) => getSchedule(ctx, name),
   );
   return {};
 }
