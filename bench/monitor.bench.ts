@@ -26,7 +26,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { renderMonitoringReport } from '../lambdas/domain/model-monitor/report/report-html.js';
+import { renderMonitoringReport } from '../lambdas/domain/model-monitor/report/index.js';
 import {
   checkConstraints,
   DatasetAccumulator,

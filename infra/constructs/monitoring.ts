@@ -41,5 +41,5 @@ export class Monitoring extends Construct {
   }
 }
 
-/** Model Monitor's metric namespace for real-time endpoints (lambdas/domain/model-monitor/execution.ts). */
+/** Model Monitor's metric namespace for real-time endpoints (lambdas/domain/model-monitor/runner.ts). */
 export const DATA_METRICS_NAMESPACE = 'aws/sagemaker/Endpoints/data-metrics';

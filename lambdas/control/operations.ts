@@ -3,7 +3,9 @@ import * as endpointConfigs from '../domain/hosting/endpoint-configs.js';
 import * as endpoints from '../domain/hosting/endpoints.js';
 import * as models from '../domain/hosting/models.js';
 import type { ControlContext } from '../domain/kernel/context.js';
-import * as monitoring from '../domain/model-monitor/monitoring-schedules.js';
+import * as monitoringExecutions from '../domain/model-monitor/executions.js';
+import * as jobDefinitions from '../domain/model-monitor/job-definitions.js';
+import * as monitoringSchedules from '../domain/model-monitor/schedules.js';
 import * as packages from '../domain/model-registry/model-packages.js';
 import * as experiments from '../domain/shadow-tests/inference-experiments.js';
 import type { OperationName } from './operations-list.js';
@@ -42,17 +44,17 @@ export const OPERATIONS: Record<OperationName, Operation> = {
   StartInferenceExperiment: experiments.startInferenceExperiment,
   UpdateInferenceExperiment: experiments.updateInferenceExperiment,
   StopInferenceExperiment: experiments.stopInferenceExperiment,
-  CreateDataQualityJobDefinition: monitoring.createDataQualityJobDefinition,
-  DescribeDataQualityJobDefinition: monitoring.describeDataQualityJobDefinition,
-  ListDataQualityJobDefinitions: monitoring.listDataQualityJobDefinitions,
-  DeleteDataQualityJobDefinition: monitoring.deleteDataQualityJobDefinition,
-  CreateMonitoringSchedule: monitoring.createMonitoringSchedule,
-  DescribeMonitoringSchedule: monitoring.describeMonitoringSchedule,
-  ListMonitoringSchedules: monitoring.listMonitoringSchedules,
-  UpdateMonitoringSchedule: monitoring.updateMonitoringSchedule,
-  StartMonitoringSchedule: monitoring.startMonitoringSchedule,
-  StopMonitoringSchedule: monitoring.stopMonitoringSchedule,
-  DeleteMonitoringSchedule: monitoring.deleteMonitoringSchedule,
-  ListMonitoringExecutions: monitoring.listMonitoringExecutions,
-  DescribeProcessingJob: monitoring.describeProcessingJob,
+  CreateDataQualityJobDefinition: jobDefinitions.createDataQualityJobDefinition,
+  DescribeDataQualityJobDefinition: jobDefinitions.describeDataQualityJobDefinition,
+  ListDataQualityJobDefinitions: jobDefinitions.listDataQualityJobDefinitions,
+  DeleteDataQualityJobDefinition: jobDefinitions.deleteDataQualityJobDefinition,
+  CreateMonitoringSchedule: monitoringSchedules.createMonitoringSchedule,
+  DescribeMonitoringSchedule: monitoringSchedules.describeMonitoringSchedule,
+  ListMonitoringSchedules: monitoringSchedules.listMonitoringSchedules,
+  UpdateMonitoringSchedule: monitoringSchedules.updateMonitoringSchedule,
+  StartMonitoringSchedule: monitoringSchedules.startMonitoringSchedule,
+  StopMonitoringSchedule: monitoringSchedules.stopMonitoringSchedule,
+  DeleteMonitoringSchedule: monitoringSchedules.deleteMonitoringSchedule,
+  ListMonitoringExecutions: monitoringExecutions.listMonitoringExecutions,
+  DescribeProcessingJob: monitoringExecutions.describeProcessingJob,
 };

@@ -1,7 +1,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { EventBridgeEvent } from 'aws-lambda';
-import { type MonitorDeps, runDueSchedules } from '../domain/model-monitor/execution.js';
+import { type MonitorDeps, runDueSchedules } from '../domain/model-monitor/runner.js';
 import { type FunctionLogging, functionLogger } from '../shared/logger.js';
 
 export interface MonitorHandlerDeps extends Omit<MonitorDeps, 'log'> {

@@ -2,11 +2,20 @@
  * EventBridge schedule expressions — `rate(5 minutes)` and six-field
  * `cron(minutes hours day-of-month month day-of-week year)` in UTC — and a scheduler that
  * fires a callback at each due time. Nothing in moto is time-driven, so this is what makes
- * the stack's scheduled rules run locally.
+ * the stack's scheduled rules run locally. The syntax and rate fire times are the kernel's
+ * (lambdas/domain/kernel/schedule-expression.ts, shared with Model Monitor's schedules);
+ * EventBridge's cron fields and their fire times (cron-parser) are added here.
  */
 import { randomUUID } from 'node:crypto';
 import type { ScheduledEvent } from 'aws-lambda';
 import { CronExpressionParser } from 'cron-parser';
+import {
+  type CronFields,
+  cronFields,
+  nextRateFire,
+  parseRate,
+  scheduleExpressionParts,
+} from '../../lambdas/domain/kernel/schedule-expression.js';
 
 export type Schedule =
   | { readonly kind: 'rate'; readonly expression: string; readonly periodMs: number }
@@ -17,24 +26,6 @@ export type Schedule =
       readonly cron: string;
       readonly year: (year: number) => boolean;
     };
-
-const UNIT_MS = { minute: 60_000, hour: 3_600_000, day: 86_400_000 } as const;
-
-function parseRate(body: string, expression: string): Schedule {
-  const match = /^(\d+)\s+(minute|minutes|hour|hours|day|days)$/.exec(body.trim());
-  if (!match?.[1] || !match[2]) throw new Error(`invalid rate expression: ${expression}`);
-  const value = Number(match[1]);
-  const unit = match[2];
-  if (value < 1) throw new Error(`rate must be positive: ${expression}`);
-  // EventBridge insists on the singular for 1 and the plural otherwise.
-  if ((value === 1) !== !unit.endsWith('s')) {
-    throw new Error(
-      `invalid rate expression (use "1 ${unit.replace(/s$/, '')}" or "N ${unit.replace(/s?$/, 's')}"): ${expression}`,
-    );
-  }
-  const base = unit.replace(/s$/, '') as keyof typeof UNIT_MS;
-  return { kind: 'rate', expression, periodMs: value * UNIT_MS[base] };
-}
 
 /** EventBridge numbers days of the week 1-7 from Sunday; cron-parser 0-6. */
 function mapDayOfWeek(field: string, expression: string): string {
@@ -78,18 +69,8 @@ function parseYearField(field: string, expression: string): (year: number) => bo
   return (year) => tests.some((test) => test(year));
 }
 
-function parseCron(body: string, expression: string): Schedule {
-  const fields = body.trim().split(/\s+/);
-  if (fields.length !== 6)
-    throw new Error(`cron expressions have six fields (min hour dom month dow year): ${expression}`);
-  const [minutes, hours, dayOfMonth, month, dayOfWeek, year] = fields as [
-    string,
-    string,
-    string,
-    string,
-    string,
-    string,
-  ];
+function parseCron(fields: CronFields, expression: string): Schedule {
+  const { minutes, hours, dayOfMonth, month, dayOfWeek, year } = fields;
   if ((dayOfMonth === '?') === (dayOfWeek === '?')) {
     throw new Error(`exactly one of day-of-month and day-of-week must be "?": ${expression}`);
   }
@@ -112,9 +93,14 @@ function parseCron(body: string, expression: string): Schedule {
 
 /** Parses `rate(...)` or `cron(...)`; throws on anything EventBridge would reject. */
 export function parseScheduleExpression(expression: string): Schedule {
-  const match = /^(rate|cron)\((.*)\)$/.exec(expression.trim());
-  if (!match?.[1] || match[2] === undefined) throw new Error(`invalid schedule expression: ${expression}`);
-  return match[1] === 'rate' ? parseRate(match[2], expression) : parseCron(match[2], expression);
+  const parts = scheduleExpressionParts(expression);
+  if (!parts) throw new Error(`invalid schedule expression: ${expression}`);
+  const refuse = (why: string): never => {
+    throw new Error(`invalid schedule expression ${expression}: ${why}`);
+  };
+  return parts.kind === 'rate'
+    ? { kind: 'rate', expression, periodMs: parseRate(parts.body, refuse).periodMs }
+    : parseCron(cronFields(parts.body, refuse), expression);
 }
 
 /**
@@ -123,9 +109,10 @@ export function parseScheduleExpression(expression: string): Schedule {
  */
 export function nextFireTime(schedule: Schedule, after: Date, anchor: Date = after): Date | undefined {
   if (schedule.kind === 'rate') {
-    const elapsed = after.getTime() - anchor.getTime();
-    const periods = elapsed < 0 ? 0 : Math.floor(elapsed / schedule.periodMs) + 1;
-    return new Date(anchor.getTime() + periods * schedule.periodMs);
+    // A rule set up at the anchor: the anchor counts as a fire time for a caller asking from before it.
+    return new Date(
+      nextRateFire(anchor.getTime(), schedule.periodMs, after.getTime(), { anchorFires: true }),
+    );
   }
   const iterator = CronExpressionParser.parse(schedule.cron, { tz: 'UTC', currentDate: after });
   for (let i = 0; i < 100_000; i++) {

@@ -2,12 +2,15 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { dispatch } from '../../lambdas/control/control-plane.js';
 import type { ControlContext } from '../../lambdas/domain/kernel/context.js';
 import { ApiError } from '../../lambdas/domain/kernel/errors.js';
+import { COLLECTIONS } from '../../lambdas/domain/kernel/records.js';
+import type { RegistryStore } from '../../lambdas/domain/kernel/store.js';
+import type { DimensionedDatum, MonitoringAlert } from '../../lambdas/domain/model-monitor/ports.js';
+import type { ScheduleRecord } from '../../lambdas/domain/model-monitor/records.js';
 import {
   DATA_METRICS_NAMESPACE,
   type MonitorDeps,
   runDueSchedules,
-} from '../../lambdas/domain/model-monitor/execution.js';
-import type { DimensionedDatum, MonitoringAlert } from '../../lambdas/domain/model-monitor/ports.js';
+} from '../../lambdas/domain/model-monitor/runner.js';
 import {
   parseConstraints,
   parseStatistics,
@@ -88,6 +91,30 @@ async function writeCaptures(rows: readonly string[], at: Date, variant = 'main'
     const lines = rows.slice(i, i + 20).map((row, j) => captureLine(`${row}\n`, when, `e${i + j}`));
     await objects.putText(`s3://b/${key}`, `${lines.join('\n')}\n`, 'application/jsonlines');
   }
+}
+
+/**
+ * The test's store, but the first conditional write of a monitoring schedule lets `meanwhile`
+ * change that schedule first (another writer between the read and the write), so the write
+ * conflicts. `writes` counts the conditional schedule writes tried.
+ */
+function racingStore(meanwhile: () => Promise<unknown>): { store: RegistryStore; writes: () => number } {
+  let writes = 0;
+  const racing: RegistryStore = Object.assign(Object.create(store), {
+    replace: async (collection: string, id: string, data: unknown, expectedVersion?: number) => {
+      if (collection === COLLECTIONS.monitoringSchedule && expectedVersion !== undefined) {
+        if (writes++ === 0) await meanwhile();
+      }
+      return store.replace(collection, id, data, expectedVersion);
+    },
+  });
+  return { store: racing, writes: () => writes };
+}
+
+async function storedSchedule(name: string): Promise<ScheduleRecord> {
+  const stored = await store.get<ScheduleRecord>(COLLECTIONS.monitoringSchedule, name);
+  if (!stored) throw new Error(`no schedule ${name}`);
+  return stored.data;
 }
 
 beforeEach(async () => {
@@ -384,6 +411,35 @@ describe('monitoring schedules', () => {
       'ResourceNotFound',
     );
   });
+
+  it('retry an update, a stop and a start over a concurrent write, keeping both', async () => {
+    await call('CreateMonitoringSchedule', schedule('s', 'rate(5 minutes)'));
+    // The monitor records a fire between the call's read of the schedule and its write.
+    let fires = 0;
+    const recordFire = async () => {
+      const stored = await store.get<ScheduleRecord>(COLLECTIONS.monitoringSchedule, 's');
+      if (!stored) throw new Error('no schedule');
+      const internal = { ...stored.data.internal, lastScheduledTime: 1_000 + fires++ };
+      await store.replace(COLLECTIONS.monitoringSchedule, 's', { ...stored.data, internal }, stored.version);
+    };
+    const calls: [string, Record<string, unknown>][] = [
+      ['UpdateMonitoringSchedule', schedule('s', 'cron(0 */6 ? * * *)')],
+      ['StopMonitoringSchedule', { MonitoringScheduleName: 's' }],
+      ['StartMonitoringSchedule', { MonitoringScheduleName: 's' }],
+    ];
+    const plain = ctx;
+    for (const [operation, input] of calls) {
+      const racing = racingStore(recordFire);
+      ctx = { ...plain, store: racing.store };
+      await call(operation, input);
+      expect(racing.writes(), operation).toBe(2);
+    }
+    ctx = plain;
+    const stored = await storedSchedule('s');
+    expect(stored.internal.lastScheduledTime).toBe(1_002);
+    expect(stored.MonitoringScheduleStatus).toBe('Scheduled');
+    expect(stored.MonitoringScheduleConfig.ScheduleConfig?.ScheduleExpression).toBe('cron(0 */6 ? * * *)');
+  });
 });
 
 describe('monitoring executions', () => {
@@ -633,6 +689,23 @@ describe('monitoring executions', () => {
       MonitoringExecutionStatus: 'Failed',
       FailureReason: expect.stringMatching(/stopped while in progress/),
     });
+  });
+
+  it('records a fire on a schedule stopped while the tick ran, and runs it once', async () => {
+    await call('CreateMonitoringSchedule', schedule('five', 'rate(5 minutes)'));
+    await writeCaptures(generateRows(3, 40), new Date(T0.getTime() + 10_000));
+    // StopMonitoringSchedule lands between the tick's read of the schedule and its write.
+    const racing = racingStore(() => call('StopMonitoringSchedule', { MonitoringScheduleName: 'five' }));
+    const { executions } = await runDueSchedules({ ...deps, store: racing.store }, tick);
+    expect(executions.map((e) => [e.schedule, e.scheduledTime])).toEqual([
+      ['five', new Date(T0.getTime() + 5 * 60_000).toISOString()],
+    ]);
+    expect(racing.writes()).toBe(2);
+    const stored = await storedSchedule('five');
+    expect(stored.MonitoringScheduleStatus).toBe('Stopped');
+    expect(stored.internal.lastScheduledTime).toBe((T0.getTime() + 5 * 60_000) / 1000);
+    await call('StartMonitoringSchedule', { MonitoringScheduleName: 'five' });
+    expect((await runDueSchedules(deps, tick)).executions).toEqual([]);
   });
 
   it('marks a schedule Failed when its job definition is gone', async () => {

@@ -3,7 +3,7 @@ import {
   type MonitoringReportInput,
   type MonitoringReportMetadata,
   renderMonitoringReport,
-} from '../../lambdas/domain/model-monitor/report/report-html.js';
+} from '../../lambdas/domain/model-monitor/report/index.js';
 import {
   checkConstraints,
   DatasetAccumulator,

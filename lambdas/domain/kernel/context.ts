@@ -101,18 +101,20 @@ export interface ListRequest {
 /**
  * Filters, sorts and pages records the way SageMaker's List* operations do. Registries are
  * small (hundreds of records), so a collection is read whole and paged in memory; the token
- * is an opaque offset.
+ * is an opaque offset. Without SortBy and SortOrder, newest first, as SageMaker lists.
  */
 export function page<T extends { CreationTime: Timestamp }>(
   records: readonly T[],
   request: ListRequest,
   nameOf: (record: T) => string,
   defaults: {
-    sortBy: string;
-    sortOrder: 'Ascending' | 'Descending';
+    /** @default 'CreationTime' */
+    sortBy?: string;
+    /** @default 'Descending' */
+    sortOrder?: 'Ascending' | 'Descending';
     /** Comparators for SortBy values other than Name and CreationTime (e.g. a resource's own Status). */
     keys?: Readonly<Record<string, (a: T, b: T) => number>>;
-  },
+  } = {},
 ): { items: T[]; NextToken?: string } {
   const after = toEpoch(request.CreationTimeAfter);
   const before = toEpoch(request.CreationTimeBefore);
@@ -123,8 +125,8 @@ export function page<T extends { CreationTime: Timestamp }>(
       (after === undefined || r.CreationTime > after) &&
       (before === undefined || r.CreationTime < before),
   );
-  const sortBy = request.SortBy ?? defaults.sortBy;
-  const direction = (request.SortOrder ?? defaults.sortOrder) === 'Ascending' ? 1 : -1;
+  const sortBy = request.SortBy ?? defaults.sortBy ?? 'CreationTime';
+  const direction = (request.SortOrder ?? defaults.sortOrder ?? 'Descending') === 'Ascending' ? 1 : -1;
   filtered.sort((a, b) => {
     const custom = defaults.keys?.[sortBy];
     const key = custom

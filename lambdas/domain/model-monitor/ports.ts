@@ -1,7 +1,7 @@
 /**
  * Ports of Model Monitor's orchestration: objects on S3 (baselines, captures, reports),
  * CloudWatch metrics and alerts. Adapters in lambdas/adapters/ implement them over the AWS
- * SDK; tests hand in the in-memory ones below.
+ * SDK; tests hand in in-memory ones.
  */
 import type { MetricDatum } from './statistics/index.js';
 

@@ -20,8 +20,20 @@
  *
  * A schedule is due when a fire time after its last execution's (or, before its first, after
  * its anchor) has passed. Fires missed while nothing ran are not replayed: the latest one runs.
+ *
+ * The rate/cron syntax and rate fire times are the kernel's (kernel/schedule-expression.ts,
+ * which the local EventBridge scheduler parses with too); the rules above are SageMaker's.
  */
 import { ValidationException } from '../kernel/errors.js';
+import {
+  type CronFields,
+  cronFields,
+  latestRateFire,
+  nextRateFire,
+  parseRate,
+  type Rate,
+  scheduleExpressionParts,
+} from '../kernel/schedule-expression.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -55,18 +67,9 @@ function hourNumber(text: string, expression: string, what: string, max: number,
   return value;
 }
 
-function parseCron(body: string, expression: string): ParsedSchedule {
-  const fields = body.trim().split(/\s+/);
-  if (fields.length !== 6) reject(expression, 'a cron expression has six fields.');
-  const [minute, hours, dayOfMonth, month, dayOfWeek, year] = fields as [
-    string,
-    string,
-    string,
-    string,
-    string,
-    string,
-  ];
-  if (minute !== '0' && minute !== '00') {
+function parseCron(fields: CronFields, expression: string): ParsedSchedule {
+  const { minutes, hours, dayOfMonth, month, dayOfWeek, year } = fields;
+  if (minutes !== '0' && minutes !== '00') {
     reject(expression, 'SageMaker runs monitoring on the hour: the minute field must be 0.');
   }
   if (dayOfMonth !== '?' || month !== '*' || dayOfWeek !== '*' || year !== '*') {
@@ -93,31 +96,24 @@ function range(start: number, every: number): number[] {
   return [...hours].sort((a, b) => a - b);
 }
 
-function parseRate(body: string, expression: string): ParsedSchedule {
-  const match = /^(\d+)\s+(minute|minutes|hour|hours|day|days)$/.exec(body.trim());
-  if (!match) reject(expression, 'a rate is "N minutes", "N hours" or "N days".');
-  const value = Number(match[1]);
-  const unit = match[2] as string;
-  if (value < 1) reject(expression, 'the rate must be positive.');
-  if ((value === 1) !== !unit.endsWith('s')) {
-    reject(expression, `write "1 ${unit.replace(/s$/, '')}" or "${value} ${unit.replace(/s?$/, 's')}".`);
-  }
-  const unitMs = unit.startsWith('minute') ? MINUTE : unit.startsWith('hour') ? HOUR : DAY;
-  if (unitMs === MINUTE && value < MIN_RATE_MINUTES) {
+/** Understudy runs rates down to its monitor's tick. */
+function parseMonitoringRate(rate: Rate, expression: string): ParsedSchedule {
+  if (rate.unit === 'minute' && rate.value < MIN_RATE_MINUTES) {
     reject(expression, `the shortest rate is ${MIN_RATE_MINUTES} minutes (the monitor's tick).`);
   }
-  return { kind: 'rate', expression, periodMs: value * unitMs };
+  return { kind: 'rate', expression, periodMs: rate.periodMs };
 }
 
 /** Parses a ScheduleExpression; throws ValidationException naming it when it is not accepted. */
 export function parseScheduleExpression(expression: string): ParsedSchedule {
   const text = expression.trim();
   if (text === 'NOW') return { kind: 'now', expression: 'NOW' };
-  const match = /^(cron|rate)\((.*)\)$/.exec(text);
-  if (!match) reject(expression, 'it is not a cron(...) or rate(...) expression, nor NOW.');
-  return match[1] === 'cron'
-    ? parseCron(match[2] as string, expression)
-    : parseRate(match[2] as string, expression);
+  const parts = scheduleExpressionParts(text);
+  if (!parts) reject(expression, 'it is not a cron(...) or rate(...) expression, nor NOW.');
+  const refuse = (why: string) => reject(expression, why);
+  return parts.kind === 'cron'
+    ? parseCron(cronFields(parts.body, refuse), expression)
+    : parseMonitoringRate(parseRate(parts.body, refuse), expression);
 }
 
 /**
@@ -185,10 +181,8 @@ export function latestFireAtOrBefore(
   switch (schedule.kind) {
     case 'now':
       return at >= anchor ? anchor : undefined;
-    case 'rate': {
-      if (at < anchor + schedule.periodMs) return undefined;
-      return anchor + Math.floor((at - anchor) / schedule.periodMs) * schedule.periodMs;
-    }
+    case 'rate':
+      return latestRateFire(anchor, schedule.periodMs, at);
     case 'cron': {
       const fire = previousCronFire(schedule.hours, at);
       return fire > anchor ? fire : undefined;
@@ -210,10 +204,8 @@ export function nextFireAfter(schedule: ParsedSchedule, anchor: number, after: n
   switch (schedule.kind) {
     case 'now':
       return after < anchor ? anchor : undefined;
-    case 'rate': {
-      if (after < anchor) return anchor + schedule.periodMs;
-      return anchor + (Math.floor((after - anchor) / schedule.periodMs) + 1) * schedule.periodMs;
-    }
+    case 'rate':
+      return nextRateFire(anchor, schedule.periodMs, after);
     case 'cron': {
       let hour = Math.floor(after / HOUR) * HOUR + HOUR;
       for (let i = 0; i <= 48; i++, hour += HOUR) {

@@ -1,3 +1,7 @@
+/**
+ * Model Monitor's operations beyond SageMaker's API (the control plane serves them as
+ * `Understudy.*`): SuggestBaseline, with its request schema.
+ */
 import { z } from 'zod';
 import { ValidationException } from '../kernel/errors.js';
 import type { UnderstudyOperation } from '../kernel/understudy-operation.js';

@@ -30,19 +30,14 @@ import { ValidationException } from '../kernel/errors.js';
 import type { ObjectStore } from '../kernel/ports.js';
 import { COLLECTIONS } from '../kernel/records.js';
 import type { RegistryStore } from '../kernel/store.js';
+import { createPendingExecution, updateExecution } from './executions.js';
+import { resolveScheduleJob } from './job-definitions.js';
 import { type JobOptions, jobOptions } from './job-options.js';
-import {
-  createPendingExecution,
-  type ExecutionRecord,
-  executionId,
-  resolveScheduleJob,
-  type ScheduleRecord,
-  scheduleTiming,
-  updateExecution,
-} from './monitoring-schedules.js';
 import type { AlertPublisher, DimensionedDatum, MetricsPublisher } from './ports.js';
-import { renderMonitoringReport } from './report/report-html.js';
+import { type ExecutionRecord, executionId, type ScheduleRecord } from './records.js';
+import { renderMonitoringReport } from './report/index.js';
 import { analysisWindow, dueFireTime, periodOf } from './schedule-expression.js';
+import { markFireTaken, scheduleTiming } from './schedules.js';
 import {
   type ConstraintCheckResult,
   type Constraints,
@@ -150,7 +145,6 @@ export async function runDueSchedules(deps: MonitorDeps, tick: Date): Promise<Ti
       const execution = await createPendingExecution(
         deps.store,
         schedule,
-        stored.version,
         job,
         {
           scheduledTime: toSeconds(fire),
@@ -159,7 +153,10 @@ export async function runDueSchedules(deps: MonitorDeps, tick: Date): Promise<Ti
         },
         toSeconds(deps.now().getTime()),
       );
-      if (execution) pending.push(execution);
+      if (execution) {
+        await markFireTaken(deps.store, stored, execution.ScheduledTime);
+        pending.push(execution);
+      }
     } catch (error) {
       if (!(error instanceof ValidationException)) throw error;
       // The schedule can no longer run (its job definition was deleted, ...): say so on it.

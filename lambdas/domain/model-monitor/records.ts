@@ -1,0 +1,192 @@
+/**
+ * Model Monitor's stored records: data-quality job definitions, monitoring schedules and their
+ * executions, in SageMaker's shapes as the registry keeps them (the `internal` part is
+ * Understudy's own), and the job a schedule runs. The operations (job-definitions.ts,
+ * schedules.ts, executions.ts) and the runner all read and write these.
+ */
+import type { StoredResource, Timestamp } from '../kernel/records.js';
+
+export interface EndpointInput {
+  EndpointName: string;
+  LocalPath: string;
+  S3InputMode?: 'Pipe' | 'File';
+  S3DataDistributionType?: 'FullyReplicated' | 'ShardedByS3Key';
+  FeaturesAttribute?: string;
+  InferenceAttribute?: string;
+  ProbabilityAttribute?: string;
+  ProbabilityThresholdAttribute?: number;
+  StartTimeOffset?: string;
+  EndTimeOffset?: string;
+  ExcludeFeaturesAttribute?: string;
+}
+
+export interface BaselineConfig {
+  BaseliningJobName?: string;
+  ConstraintsResource?: { S3Uri?: string };
+  StatisticsResource?: { S3Uri?: string };
+}
+
+export interface MonitoringOutputConfig {
+  MonitoringOutputs: { S3Output: { S3Uri: string; LocalPath: string; S3UploadMode?: string } }[];
+  KmsKeyId?: string;
+}
+
+export interface ClusterConfig {
+  InstanceCount: number;
+  InstanceType: string;
+  VolumeSizeInGB: number;
+  VolumeKmsKeyId?: string;
+}
+
+export interface AppSpecification {
+  ImageUri: string;
+  ContainerEntrypoint?: string[];
+  ContainerArguments?: string[];
+  RecordPreprocessorSourceUri?: string;
+  PostAnalyticsProcessorSourceUri?: string;
+}
+
+export interface MonitoringInput {
+  EndpointInput?: EndpointInput;
+  BatchTransformInput?: unknown;
+}
+
+/** An inline MonitoringScheduleConfig.MonitoringJobDefinition. */
+export interface InlineJobDefinition {
+  BaselineConfig?: BaselineConfig;
+  MonitoringInputs: MonitoringInput[];
+  MonitoringOutputConfig: MonitoringOutputConfig;
+  MonitoringResources: { ClusterConfig: ClusterConfig };
+  MonitoringAppSpecification: AppSpecification;
+  StoppingCondition?: { MaxRuntimeInSeconds: number };
+  Environment?: Record<string, string>;
+  NetworkConfig?: unknown;
+  RoleArn: string;
+}
+
+export type MonitoringType = 'DataQuality' | 'ModelQuality' | 'ModelBias' | 'ModelExplainability';
+
+export interface ScheduleConfig {
+  ScheduleExpression: string;
+  DataAnalysisStartTime?: string;
+  DataAnalysisEndTime?: string;
+}
+
+export interface MonitoringScheduleConfig {
+  ScheduleConfig?: ScheduleConfig;
+  MonitoringJobDefinition?: InlineJobDefinition;
+  MonitoringJobDefinitionName?: string;
+  MonitoringType?: MonitoringType;
+}
+
+export interface JobDefinitionView {
+  JobDefinitionArn: string;
+  JobDefinitionName: string;
+  CreationTime: Timestamp;
+  DataQualityBaselineConfig?: BaselineConfig;
+  DataQualityAppSpecification: AppSpecification & { Environment?: Record<string, string> };
+  DataQualityJobInput: { EndpointInput?: EndpointInput; BatchTransformInput?: unknown };
+  DataQualityJobOutputConfig: MonitoringOutputConfig;
+  JobResources: { ClusterConfig: ClusterConfig };
+  NetworkConfig?: unknown;
+  RoleArn: string;
+  StoppingCondition?: { MaxRuntimeInSeconds: number };
+}
+export type JobDefinitionRecord = StoredResource<JobDefinitionView, undefined>;
+
+export type ScheduleStatus = 'Pending' | 'Failed' | 'Scheduled' | 'Stopped';
+
+export interface ScheduleView {
+  MonitoringScheduleArn: string;
+  MonitoringScheduleName: string;
+  MonitoringScheduleStatus: ScheduleStatus;
+  MonitoringType: MonitoringType;
+  FailureReason?: string;
+  CreationTime: Timestamp;
+  LastModifiedTime: Timestamp;
+  MonitoringScheduleConfig: MonitoringScheduleConfig;
+  EndpointName: string;
+}
+export interface ScheduleInternal {
+  /** Epoch seconds from which fire times count: creation, last update or last start. */
+  readonly anchor: Timestamp;
+  /** ScheduledTime of the last execution created. */
+  readonly lastScheduledTime?: Timestamp;
+}
+export type ScheduleRecord = StoredResource<ScheduleView, ScheduleInternal>;
+
+export type ExecutionStatus =
+  | 'Pending'
+  | 'Completed'
+  | 'CompletedWithViolations'
+  | 'InProgress'
+  | 'Failed'
+  | 'Stopping'
+  | 'Stopped';
+
+export interface ExecutionView {
+  MonitoringScheduleName: string;
+  ScheduledTime: Timestamp;
+  CreationTime: Timestamp;
+  LastModifiedTime: Timestamp;
+  MonitoringExecutionStatus: ExecutionStatus;
+  ProcessingJobArn: string;
+  EndpointName: string;
+  FailureReason?: string;
+  MonitoringJobDefinitionName?: string;
+  MonitoringType: MonitoringType;
+}
+
+/** Where an execution's results are. */
+export interface ExecutionReports {
+  readonly statistics: string;
+  readonly constraintViolations: string;
+  readonly report: string;
+}
+
+export interface ExecutionInternal {
+  readonly processingJobName: string;
+  readonly monitoringScheduleArn: string;
+  readonly job: MonitoringJob;
+  /** The data analysis window, epoch seconds, [start, end). */
+  readonly window: { readonly start: Timestamp; readonly end: Timestamp };
+  /** The folder the execution writes to: `{S3Uri}/{endpoint}/{schedule}/{yyyy}/{mm}/{dd}/{hh}[/{MM}]`. */
+  readonly outputUri: string;
+  /** The endpoint's capture prefix read (`{destination}/{endpoint}`), once the execution started. */
+  readonly inputUri?: string;
+  readonly reports?: ExecutionReports;
+  readonly exitMessage?: string;
+  readonly startTime?: Timestamp;
+  readonly endTime?: Timestamp;
+  readonly counts?: {
+    readonly records: number;
+    readonly rows: number;
+    readonly unparseable: number;
+    readonly violations: number;
+  };
+  readonly violatedFeatures?: readonly string[];
+}
+export type ExecutionRecord = StoredResource<ExecutionView, ExecutionInternal>;
+
+/** A schedule's job, whether defined inline or by a job definition: what the monitor runs. */
+export interface MonitoringJob {
+  readonly jobDefinitionName?: string;
+  readonly monitoringType: 'DataQuality';
+  readonly endpointInput: EndpointInput;
+  readonly statisticsUri: string;
+  readonly constraintsUri: string;
+  readonly baseliningJobName?: string;
+  readonly outputS3Uri: string;
+  readonly outputLocalPath: string;
+  readonly kmsKeyId?: string;
+  readonly environment: Record<string, string>;
+  readonly appSpecification: AppSpecification;
+  readonly clusterConfig: ClusterConfig;
+  readonly roleArn: string;
+  readonly maxRuntimeInSeconds?: number;
+}
+
+/** The registry id of an execution: schedule name and ScheduledTime (ISO 8601), sortable. */
+export function executionId(scheduleName: string, scheduledTime: Timestamp): string {
+  return `${scheduleName}#${new Date(scheduledTime * 1000).toISOString()}`;
+}
