@@ -7,6 +7,55 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+
+/**
+ * Explicit timeouts for every client: the SDK's defaults are none, so one stuck connection
+ * holds a handler until its function times out (the caller then sees a 500 instead of a typed
+ * error or a retry). `connectionTimeout` bounds getting a connected socket (pool wait and DNS
+ * included, TLS not); in-region endpoints connect in milliseconds, so 1 s means the connection
+ * is lost (a dropped SYN is only resent after 1 s) and the SDK's retry on a new connection is
+ * the faster way out.
+ * `requestTimeout` bounds the wait for the response's headers; with `throwOnRequestTimeout`
+ * it fails the attempt (without it, this version of the handler only logs a warning). Each
+ * service's value leaves room for the SDK's three attempts inside the shortest function
+ * timeout that uses it (30 s), and sits far above the service's normal latency so a loaded
+ * machine (the local emulator on two cores) slows down rather than fails.
+ */
+function timeouts(
+  requestTimeout: number,
+  extra: { socketTimeout?: number; connectionTimeout?: number } = {},
+) {
+  return new NodeHttpHandler({
+    connectionTimeout: extra.connectionTimeout ?? 1_000,
+    requestTimeout,
+    throwOnRequestTimeout: true,
+    socketTimeout: extra.socketTimeout,
+  });
+}
+
+/**
+ * Per client, in milliseconds. DynamoDB answers in single-digit ms; 5 s covers a slow
+ * transaction or a long query page. KMS and Secrets Manager sit on the signature check of a
+ * cold start (access keys), so they fail faster. S3 bodies stream after the headers, which
+ * `requestTimeout` does not cover: `socketTimeout` (inactivity) catches a stalled model
+ * download or capture upload without cutting a large one that is still moving. SQS
+ * (deployment steps, dead letters; no handler long-polls), CloudWatch, EventBridge and SNS
+ * are small control calls.
+ */
+const CLIENT_TIMEOUTS_MS = {
+  dynamo: 5_000,
+  kms: 3_000,
+  secrets: 3_000,
+  s3: 8_000,
+  sqs: 5_000,
+  cloudwatch: 5_000,
+  events: 5_000,
+  sns: 5_000,
+} as const;
+
+/** Custom endpoints (emulators, S3-compatible stores) need path-style addressing. */
+const s3PathStyle = () => Boolean(process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL);
 
 /**
  * One SDK client per service per process, created on first use. Endpoints, region and
@@ -23,39 +72,41 @@ let sns: SNSClient | undefined;
 
 export const clients = {
   dynamo(): DynamoDBDocumentClient {
-    dynamo ??= DynamoDBDocumentClient.from(new DynamoDBClient({}), {
-      marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: true },
-    });
+    dynamo ??= DynamoDBDocumentClient.from(
+      new DynamoDBClient({ requestHandler: timeouts(CLIENT_TIMEOUTS_MS.dynamo) }),
+      { marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: true } },
+    );
     return dynamo;
   },
   s3(): S3Client {
-    // Custom endpoints (emulators, S3-compatible stores) need path-style addressing.
-    const customEndpoint = Boolean(process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL);
-    s3 ??= new S3Client({ forcePathStyle: customEndpoint });
+    s3 ??= new S3Client({
+      forcePathStyle: s3PathStyle(),
+      requestHandler: timeouts(CLIENT_TIMEOUTS_MS.s3, { socketTimeout: CLIENT_TIMEOUTS_MS.s3 }),
+    });
     return s3;
   },
   sqs(): SQSClient {
-    sqs ??= new SQSClient({});
+    sqs ??= new SQSClient({ requestHandler: timeouts(CLIENT_TIMEOUTS_MS.sqs) });
     return sqs;
   },
   kms(): KMSClient {
-    kms ??= new KMSClient({});
+    kms ??= new KMSClient({ requestHandler: timeouts(CLIENT_TIMEOUTS_MS.kms) });
     return kms;
   },
   secrets(): SecretsManagerClient {
-    secrets ??= new SecretsManagerClient({});
+    secrets ??= new SecretsManagerClient({ requestHandler: timeouts(CLIENT_TIMEOUTS_MS.secrets) });
     return secrets;
   },
   cloudwatch(): CloudWatchClient {
-    cloudwatch ??= new CloudWatchClient({});
+    cloudwatch ??= new CloudWatchClient({ requestHandler: timeouts(CLIENT_TIMEOUTS_MS.cloudwatch) });
     return cloudwatch;
   },
   events(): EventBridgeClient {
-    events ??= new EventBridgeClient({});
+    events ??= new EventBridgeClient({ requestHandler: timeouts(CLIENT_TIMEOUTS_MS.events) });
     return events;
   },
   sns(): SNSClient {
-    sns ??= new SNSClient({});
+    sns ??= new SNSClient({ requestHandler: timeouts(CLIENT_TIMEOUTS_MS.sns) });
     return sns;
   },
 };
