@@ -2,10 +2,10 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { KMSClient } from '@aws-sdk/client-kms';
-import { S3Client } from '@aws-sdk/client-s3';
+import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import { SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 
@@ -54,6 +54,44 @@ const CLIENT_TIMEOUTS_MS = {
   sns: 5_000,
 } as const;
 
+/**
+ * The mirror's clients (invoke Lambda: SendMessage, and the S3 spill of large messages) are
+ * separate from the others because the mirror has its own time budget and its own single
+ * retry (lambdas/domain/capture/mirror-delivery.ts): one SDK attempt per call, so the budget
+ * sees every attempt. The short connect timeout lets a lost connection fail while the budget
+ * still has room for the retry on a fresh one; the request timeout is only a backstop, since
+ * the budget's abort signal (500 ms by default) ends a send sooner; a budget set above it
+ * still ends each attempt there, leaving the rest of the budget to the retry.
+ */
+export const MIRROR_CLIENT_CONFIG = {
+  maxAttempts: 1,
+  connectionTimeoutMs: 250,
+  requestTimeoutMs: 2_000,
+} as const;
+
+function mirrorHandler(): NodeHttpHandler {
+  return timeouts(MIRROR_CLIENT_CONFIG.requestTimeoutMs, {
+    connectionTimeout: MIRROR_CLIENT_CONFIG.connectionTimeoutMs,
+  });
+}
+
+/** An SQS client for the mirror queue; `config` adds to it (an endpoint, in the benchmark). */
+export function mirrorSqsClient(config: SQSClientConfig = {}): SQSClient {
+  return new SQSClient({
+    maxAttempts: MIRROR_CLIENT_CONFIG.maxAttempts,
+    requestHandler: mirrorHandler(),
+    ...config,
+  });
+}
+
+function mirrorS3Client(config: S3ClientConfig = {}): S3Client {
+  return new S3Client({
+    maxAttempts: MIRROR_CLIENT_CONFIG.maxAttempts,
+    requestHandler: mirrorHandler(),
+    ...config,
+  });
+}
+
 /** Custom endpoints (emulators, S3-compatible stores) need path-style addressing. */
 const s3PathStyle = () => Boolean(process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL);
 
@@ -64,6 +102,7 @@ const s3PathStyle = () => Boolean(process.env.AWS_ENDPOINT_URL_S3 ?? process.env
 let dynamo: DynamoDBDocumentClient | undefined;
 let s3: S3Client | undefined;
 let sqs: SQSClient | undefined;
+let mirror: { sqs: SQSClient; s3: S3Client } | undefined;
 let kms: KMSClient | undefined;
 let secrets: SecretsManagerClient | undefined;
 let cloudwatch: CloudWatchClient | undefined;
@@ -88,6 +127,11 @@ export const clients = {
   sqs(): SQSClient {
     sqs ??= new SQSClient({ requestHandler: timeouts(CLIENT_TIMEOUTS_MS.sqs) });
     return sqs;
+  },
+  /** The mirror queue's clients: see MIRROR_CLIENT_CONFIG. */
+  mirror(): { sqs: SQSClient; s3: S3Client } {
+    mirror ??= { sqs: mirrorSqsClient(), s3: mirrorS3Client({ forcePathStyle: s3PathStyle() }) };
+    return mirror;
   },
   kms(): KMSClient {
     kms ??= new KMSClient({ requestHandler: timeouts(CLIENT_TIMEOUTS_MS.kms) });

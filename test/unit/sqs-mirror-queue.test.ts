@@ -3,6 +3,8 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SPILL_PREFIX, SqsMirrorQueue } from '../../lambdas/adapters/sqs-mirror-queue.js';
 import { buildMirrorMessage, type MirrorMessage } from '../../lambdas/domain/capture/mirror.js';
+import { sendWithinBudget } from '../../lambdas/domain/capture/mirror-delivery.js';
+import { MIRROR_CLIENT_CONFIG, mirrorSqsClient } from '../../lambdas/shared/clients.js';
 import { type SqsStandIn, standInClientConfig, startSqsStandIn } from '../support/sqs-stand-in.js';
 
 let standIn: SqsStandIn | undefined;
@@ -76,5 +78,29 @@ describe('SqsMirrorQueue over a real SQS client', () => {
     expect(error?.name).toBe('AbortError');
     await vi.waitFor(() => expect(standIn?.counts.abandoned).toBe(2));
     expect(standIn?.counts.answered).toBe(0);
+  });
+});
+
+describe("the mirror's own SQS client", () => {
+  async function mirrorQueueOver(delayMs: number) {
+    standIn = await startSqsStandIn({ delayMs });
+    const s3 = new S3Client({ ...standInClientConfig(standIn), forcePathStyle: true });
+    return new SqsMirrorQueue(mirrorSqsClient(standInClientConfig(standIn)), standIn.queueUrl, s3, 'spill');
+  }
+
+  it('gives up within the budget on a queue that answers late, in one attempt, and frees the connection', async () => {
+    const queue = await mirrorQueueOver(60_000);
+    const delivery = await sendWithinBudget(queue, message(10), 100);
+    expect(delivery).toMatchObject({ delivered: false, attempts: 1 });
+    await vi.waitFor(() => expect(standIn?.counts.abandoned).toBe(1));
+    expect(standIn?.counts.received).toBe(1);
+  });
+
+  it('fails an attempt at its request timeout instead of hanging, a backstop for a caller without a budget', async () => {
+    const queue = await mirrorQueueOver(60_000);
+    const error = await errorOf(queue.send(message(10)));
+    expect(error?.name).toBe('TimeoutError');
+    expect(error?.message).toContain(`${MIRROR_CLIENT_CONFIG.requestTimeoutMs} ms requestTimeout`);
+    expect(standIn?.counts.received).toBe(MIRROR_CLIENT_CONFIG.maxAttempts);
   });
 });
