@@ -290,6 +290,37 @@ describe('the InvokeEndpoint handler when the mirror is slow or failing', () => 
     expect(dropped[0]).toMatchObject({ endpoint: 'ep', capture: true, shadows: ['shadow'], attempts: 1 });
   });
 
+  it('shows the drops in DescribeEndpoint and DescribeShadowReport', async () => {
+    const handler = handlerWith(scriptedQueue('hang').queue);
+    for (let i = 0; i < 2; i++) await invoke(handler);
+    expect((await call('DescribeEndpoint', { EndpointName: 'ep' })).CapturesDropped).toBe(2);
+    const report = await call('Understudy.DescribeShadowReport', { InferenceExperimentName: 'exp' });
+    expect(report).toMatchObject({
+      InferenceExperimentName: 'exp',
+      ShadowVariantName: 'shadow',
+      MirrorsDropped: 2,
+      RequestsMirrored: 0,
+      ShadowVariants: [{ ShadowVariantName: 'shadow', MirrorsDropped: 2 }],
+    });
+  });
+
+  it('shows zero drops when every copy was delivered, and forgets an endpoint’s count with the endpoint', async () => {
+    await invoke(handlerWith(scriptedQueue('ok').queue));
+    expect((await call('DescribeEndpoint', { EndpointName: 'ep' })).CapturesDropped).toBe(0);
+    expect(
+      (await call('Understudy.DescribeShadowReport', { InferenceExperimentName: 'exp' })).MirrorsDropped,
+    ).toBe(0);
+    await invoke(handlerWith(scriptedQueue('fail').queue));
+    expect((await call('DescribeEndpoint', { EndpointName: 'ep' })).CapturesDropped).toBe(1);
+    await call('StopInferenceExperiment', {
+      Name: 'exp',
+      ModelVariantActions: { main: 'Retain', shadow: 'Remove' },
+    });
+    await call('DeleteEndpoint', { EndpointName: 'ep' });
+    await call('CreateEndpoint', { EndpointName: 'ep', EndpointConfigName: 'cfg' });
+    expect((await call('DescribeEndpoint', { EndpointName: 'ep' })).CapturesDropped).toBe(0);
+  });
+
   it('answers 200 when the send fails twice, and counts the drop', async () => {
     const { queue, signals } = scriptedQueue('fail');
     await invoke(handlerWith(queue, { budgetMs: 5_000 }));
@@ -339,6 +370,9 @@ describe('the InvokeEndpoint handler when the mirror is slow or failing', () => 
     expect(lines[0]).toMatchObject({ EndpointName: 'ep2', MirrorsDropped: 1, CapturesDropped: 0 });
     expect(await capturesDropped(store, 'ep2')).toBe(0);
     expect(await mirrorsDropped(store, 'endpoint/ep2', 'shadow')).toBe(1);
+    const report = await call('Understudy.DescribeShadowReport', { EndpointName: 'ep2' });
+    expect(report).toMatchObject({ EndpointName: 'ep2', ShadowVariantName: 'shadow', MirrorsDropped: 1 });
+    expect((await call('DescribeEndpoint', { EndpointName: 'ep2' })).CapturesDropped).toBe(0);
   });
 
   it('writes no mirror metrics for a request that was not sampled', async () => {
