@@ -115,7 +115,7 @@ async function side(
     standIn &&
     config &&
     new SqsMirrorQueue(
-      mirrorSqsClient(config),
+      mirrorSqsClient(DEFAULT_MIRROR_BUDGET_MS, config),
       standIn.queueUrl,
       new S3Client({ ...config, forcePathStyle: true }),
       'bench',

@@ -12,7 +12,8 @@ import { millisecondsEnv, requireEnv } from '../shared/config.js';
 import { createInvokeHandler } from './data-plane.js';
 
 const registry = new DynamoDbRegistryStore(clients.dynamo(), requireEnv(ENV.registryTable));
-const mirrorClients = clients.mirror();
+const mirrorBudgetMs = millisecondsEnv(ENV.mirrorBudgetMs, DEFAULT_MIRROR_BUDGET_MS);
+const mirrorClients = clients.mirror(mirrorBudgetMs);
 
 export const handler = createInvokeHandler({
   endpoints: new EndpointCache(registry),
@@ -23,7 +24,7 @@ export const handler = createInvokeHandler({
     mirrorClients.s3,
     requireEnv(ENV.bucket),
   ),
-  mirrorBudgetMs: millisecondsEnv(ENV.mirrorBudgetMs, DEFAULT_MIRROR_BUDGET_MS),
+  mirrorBudgetMs,
   drops: new RegistryMirrorDropCounter(registry),
   keys: accessKeysFromEnv(),
 });

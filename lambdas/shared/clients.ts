@@ -10,24 +10,27 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 
 /**
+ * A connection to an in-region endpoint takes milliseconds; 5 s leaves room for the pool wait
+ * of a busy process (the local platform runs every function in one process, sharing these
+ * clients) while still ending a black-holed connect well inside a function's timeout.
+ */
+const CONNECTION_TIMEOUT_MS = 5_000;
+
+/**
  * Explicit timeouts for every client: the SDK's defaults are none, so one stuck connection
- * holds a handler until its function times out (the caller then sees a 500 instead of a typed
- * error or a retry). `connectionTimeout` bounds getting a connected socket (pool wait and DNS
- * included, TLS not); in-region endpoints connect in milliseconds, so 1 s means the connection
- * is lost (a dropped SYN is only resent after 1 s) and the SDK's retry on a new connection is
- * the faster way out.
- * `requestTimeout` bounds the wait for the response's headers; with `throwOnRequestTimeout`
- * it fails the attempt (without it, this version of the handler only logs a warning). Each
- * service's value leaves room for the SDK's three attempts inside the shortest function
- * timeout that uses it (30 s), and sits far above the service's normal latency so a loaded
- * machine (the local emulator on two cores) slows down rather than fails.
+ * (a half-open socket, an endpoint that stopped answering) holds a handler until its function
+ * times out, and the caller sees a 500 where a retry on a fresh connection would have worked.
+ * `connectionTimeout` bounds getting a connected socket, which here includes waiting for one
+ * from the pool and the DNS lookup (the kernel resends a lost SYN by itself). `requestTimeout`
+ * bounds the wait for the response's headers; `throwOnRequestTimeout` makes it fail the attempt
+ * (this version of the handler only logs a warning otherwise), and the SDK retries.
  */
 function timeouts(
   requestTimeout: number,
   extra: { socketTimeout?: number; connectionTimeout?: number } = {},
 ) {
   return new NodeHttpHandler({
-    connectionTimeout: extra.connectionTimeout ?? 1_000,
+    connectionTimeout: extra.connectionTimeout ?? CONNECTION_TIMEOUT_MS,
     requestTimeout,
     throwOnRequestTimeout: true,
     socketTimeout: extra.socketTimeout,
@@ -35,61 +38,57 @@ function timeouts(
 }
 
 /**
- * Per client, in milliseconds. DynamoDB answers in single-digit ms; 5 s covers a slow
- * transaction or a long query page. KMS and Secrets Manager sit on the signature check of a
- * cold start (access keys), so they fail faster. S3 bodies stream after the headers, which
- * `requestTimeout` does not cover: `socketTimeout` (inactivity) catches a stalled model
- * download or capture upload without cutting a large one that is still moving. SQS
- * (deployment steps, dead letters; no handler long-polls), CloudWatch, EventBridge and SNS
- * are small control calls.
+ * Per client, in milliseconds. These services answer in milliseconds; the timeouts are there
+ * for calls that will never answer, not to hurry slow ones, since a call given up on is
+ * retried and a retried write (a DynamoDB transaction, an ADD) may apply twice. So each is
+ * far above normal latency and above what the emulator was seen to take on a loaded two-core
+ * machine (up to ~10 s for DynamoDB; 3-5 s timeouts failed requests there), and an attempt plus
+ * one retry still fit in the 30 s of the shortest function timeout (invoke, deployer).
+ * DynamoDB, SQS (deployment steps, dead letters; no handler long-polls), KMS and Secrets
+ * Manager (access keys, at cold start), CloudWatch, EventBridge and SNS are all small
+ * calls, so they share one value. S3 differs: bodies stream after the headers, which
+ * `requestTimeout` does not cover, so `socketTimeout` (inactivity) also catches a stalled model
+ * download or capture upload without cutting a large one that is still moving.
  */
 const CLIENT_TIMEOUTS_MS = {
-  dynamo: 5_000,
-  kms: 3_000,
-  secrets: 3_000,
-  s3: 8_000,
-  sqs: 5_000,
-  cloudwatch: 5_000,
-  events: 5_000,
-  sns: 5_000,
+  dynamo: 12_000,
+  sqs: 12_000,
+  kms: 12_000,
+  secrets: 12_000,
+  cloudwatch: 12_000,
+  events: 12_000,
+  sns: 12_000,
+  s3: 12_000,
 } as const;
 
 /**
  * The mirror's clients (invoke Lambda: SendMessage, and the S3 spill of large messages) are
  * separate from the others because the mirror has its own time budget and its own single
  * retry (lambdas/domain/capture/mirror-delivery.ts): one SDK attempt per call, so the budget
- * sees every attempt. The short connect timeout lets a lost connection fail while the budget
- * still has room for the retry on a fresh one; the request timeout is only a backstop, since
- * the budget's abort signal (500 ms by default) ends a send sooner; a budget set above it
- * still ends each attempt there, leaving the rest of the budget to the retry.
+ * sees every attempt, and timeouts taken from the budget. The connect timeout is half of it,
+ * so a connection that does not come up fails while the budget still has room for the retry
+ * on a fresh one; the request timeout is the budget itself, a backstop for a send made
+ * without the budget's abort signal, which otherwise ends a send first.
  */
-export const MIRROR_CLIENT_CONFIG = {
-  maxAttempts: 1,
-  connectionTimeoutMs: 250,
-  requestTimeoutMs: 2_000,
-} as const;
+export function mirrorClientConfig(budgetMs: number) {
+  return { maxAttempts: 1, connectionTimeoutMs: Math.ceil(budgetMs / 2), requestTimeoutMs: budgetMs };
+}
 
-function mirrorHandler(): NodeHttpHandler {
-  return timeouts(MIRROR_CLIENT_CONFIG.requestTimeoutMs, {
-    connectionTimeout: MIRROR_CLIENT_CONFIG.connectionTimeoutMs,
-  });
+function mirrorClientOptions(budgetMs: number) {
+  const config = mirrorClientConfig(budgetMs);
+  return {
+    maxAttempts: config.maxAttempts,
+    requestHandler: timeouts(config.requestTimeoutMs, { connectionTimeout: config.connectionTimeoutMs }),
+  };
 }
 
 /** An SQS client for the mirror queue; `config` adds to it (an endpoint, in the benchmark). */
-export function mirrorSqsClient(config: SQSClientConfig = {}): SQSClient {
-  return new SQSClient({
-    maxAttempts: MIRROR_CLIENT_CONFIG.maxAttempts,
-    requestHandler: mirrorHandler(),
-    ...config,
-  });
+export function mirrorSqsClient(budgetMs: number, config: SQSClientConfig = {}): SQSClient {
+  return new SQSClient({ ...mirrorClientOptions(budgetMs), ...config });
 }
 
-function mirrorS3Client(config: S3ClientConfig = {}): S3Client {
-  return new S3Client({
-    maxAttempts: MIRROR_CLIENT_CONFIG.maxAttempts,
-    requestHandler: mirrorHandler(),
-    ...config,
-  });
+function mirrorS3Client(budgetMs: number, config: S3ClientConfig = {}): S3Client {
+  return new S3Client({ ...mirrorClientOptions(budgetMs), ...config });
 }
 
 /** Custom endpoints (emulators, S3-compatible stores) need path-style addressing. */
@@ -128,9 +127,12 @@ export const clients = {
     sqs ??= new SQSClient({ requestHandler: timeouts(CLIENT_TIMEOUTS_MS.sqs) });
     return sqs;
   },
-  /** The mirror queue's clients: see MIRROR_CLIENT_CONFIG. */
-  mirror(): { sqs: SQSClient; s3: S3Client } {
-    mirror ??= { sqs: mirrorSqsClient(), s3: mirrorS3Client({ forcePathStyle: s3PathStyle() }) };
+  /** The mirror queue's clients, for the mirror's time budget (see mirrorClientConfig). */
+  mirror(budgetMs: number): { sqs: SQSClient; s3: S3Client } {
+    mirror ??= {
+      sqs: mirrorSqsClient(budgetMs),
+      s3: mirrorS3Client(budgetMs, { forcePathStyle: s3PathStyle() }),
+    };
     return mirror;
   },
   kms(): KMSClient {
