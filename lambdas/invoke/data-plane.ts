@@ -121,6 +121,19 @@ export function createInvokeHandler(deps: DataPlaneDeps) {
         const delivery = await sendWithinBudget(deps.mirror, message, mirrorBudgetMs);
         metrics.mirrored(event, { dropped: !delivery.delivered, captured: message.capture !== undefined });
         if (!delivery.delivered) await countDrop(message, delivery, deps.drops);
+        else if (delivery.retriedAfter !== undefined) {
+          // Delivered, but the first attempt may have been too (it failed on the way back):
+          // the consumer drops a second copy by its event id; this line says where one came from.
+          console.warn(
+            JSON.stringify({
+              level: 'warn',
+              msg: 'mirror message sent on the retry',
+              eventId: message.eventId,
+              endpoint: endpointName,
+              firstAttempt: delivery.retriedAfter,
+            }),
+          );
+        }
       }
       return {
         statusCode: 200,

@@ -84,7 +84,11 @@ describe('sendWithinBudget', () => {
 
   it('delivers on the retry inside the budget', async () => {
     const { queue, delivered } = scriptedQueue('fail', 'ok');
-    expect(await sendWithinBudget(queue, message, 5_000)).toEqual({ delivered: true, attempts: 2 });
+    expect(await sendWithinBudget(queue, message, 5_000)).toEqual({
+      delivered: true,
+      attempts: 2,
+      retriedAfter: 'SQS is down',
+    });
     expect(delivered).toHaveLength(1);
   });
 
@@ -333,9 +337,20 @@ describe('the InvokeEndpoint handler when the mirror is slow or failing', () => 
     ]);
   });
 
-  it('does not count a copy delivered on the retry inside the budget', async () => {
+  it('does not count a copy delivered on the retry inside the budget, and says it was retried', async () => {
+    const warnings: Record<string, unknown>[] = [];
+    vi.spyOn(console, 'warn').mockImplementation((line: unknown) => {
+      warnings.push(JSON.parse(String(line)));
+    });
     const { queue, signals, delivered } = scriptedQueue('fail', 'ok');
     await invoke(handlerWith(queue, { budgetMs: 5_000 }));
+    expect(warnings).toMatchObject([
+      {
+        msg: 'mirror message sent on the retry',
+        eventId: delivered[0]?.eventId,
+        firstAttempt: 'SQS is down',
+      },
+    ]);
     expect(signals).toHaveLength(2);
     expect(delivered).toHaveLength(1);
     expect(lines[0]).toMatchObject({ MirrorsDropped: 0, CapturesDropped: 0 });

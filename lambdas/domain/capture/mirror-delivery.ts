@@ -12,7 +12,12 @@ export const DEFAULT_MIRROR_BUDGET_MS = 500;
 const MAX_ATTEMPTS = 2;
 
 export type MirrorDelivery =
-  | { readonly delivered: true; readonly attempts: number }
+  | {
+      readonly delivered: true;
+      readonly attempts: number;
+      /** Why the first attempt failed, when the retry delivered. */
+      readonly retriedAfter?: string;
+    }
   | { readonly delivered: false; readonly attempts: number; readonly reason: string };
 
 /**
@@ -40,16 +45,20 @@ export async function sendWithinBudget(
     attempts++;
     try {
       await untilAborted(queue.send(message, { abortSignal: deadline }), deadline);
-      return { delivered: true, attempts };
+      return attempts === 1
+        ? { delivered: true, attempts }
+        : { delivered: true, attempts, retriedAfter: messageOf(lastError) };
     } catch (error) {
       lastError = error;
     }
   }
   const reason = deadline.aborted
     ? `no answer from the mirror queue within the ${budgetMs} ms budget`
-    : `the mirror queue failed: ${(lastError as Error | undefined)?.message ?? String(lastError)}`;
+    : `the mirror queue failed: ${messageOf(lastError)}`;
   return { delivered: false, attempts, reason };
 }
+
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 /**
  * Settles as `work` does, or rejects with the signal's reason as soon as it fires, whichever
