@@ -51,12 +51,25 @@ export const mirrorMessageSchema = z.object({
 
 export type MirrorMessage = z.infer<typeof mirrorMessageSchema>;
 
+/**
+ * The comparison a shadow's copies feed: its experiment's, else its endpoint's config-level
+ * shadows'. The registry keys the comparison aggregate and the shadow's drop count by it.
+ */
+export function comparisonIdFor(endpointName: string, experimentName: string | undefined): string {
+  return experimentName ?? `endpoint/${endpointName}`;
+}
+
 /** A mirror message too large for SQS is stored in S3 and the queue carries this pointer. */
 export const spilledMessageSchema = z.object({ v: z.literal(1), eventId: z.string(), spilledTo: z.string() });
 
+export interface MirrorSendOptions {
+  /** Ends the send early (the request path's time budget); the send then rejects. */
+  readonly abortSignal?: AbortSignal;
+}
+
 /** Port: delivers mirror messages (SQS in production). */
 export interface MirrorQueue {
-  send(message: MirrorMessage): Promise<void>;
+  send(message: MirrorMessage, options?: MirrorSendOptions): Promise<void>;
 }
 
 export interface MirrorPlan {

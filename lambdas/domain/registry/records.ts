@@ -17,6 +17,10 @@ export const COLLECTIONS = {
   inferenceExperiment: 'InferenceExperiment',
   /** Comparison aggregate of one shadow variant, id `{comparisonId}/{ShadowVariant}`. */
   shadowComparison: 'ShadowComparison',
+  /** Counter: an endpoint's captured copies not known to reach the mirror queue, id `{EndpointName}`. */
+  capturesDropped: 'CapturesDropped',
+  /** Counter: a shadow variant's copies not known to reach the mirror queue, id `{comparisonId}/{ShadowVariant}`. */
+  mirrorsDropped: 'MirrorsDropped',
   dataQualityJobDefinition: 'DataQualityJobDefinition',
   monitoringSchedule: 'MonitoringSchedule',
   /** One record per execution, id `{MonitoringScheduleName}#{ScheduledTime, ISO 8601}`. */
