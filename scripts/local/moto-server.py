@@ -1,4 +1,4 @@
-"""moto_server made fit for the local platform: an atomic DynamoDB, and stable KMS keys.
+"""moto_server made fit for the local platform: an atomic DynamoDB and SQS receive, stable KMS keys.
 
 Usage: python moto-server.py [moto_server arguments]. scripts/moto.ts always starts moto
 through this file.
@@ -16,7 +16,10 @@ through this file.
    DynamoDB that silently loses updates. Transactions back up only the items they name
    instead of deep-copying whole tables (see cheapen_transaction_rollback).
 
-2. Stable KMS keys (with UNDERSTUDY_KMS_SEED). moto gives every KMS key a random id and random
+2. SQS receives, one at a time per queue (required): moto can hand one message to two
+   concurrent receivers; see serialise_sqs_receives. Waiting long polls do not hold the lock.
+
+3. Stable KMS keys (with UNDERSTUDY_KMS_SEED). moto gives every KMS key a random id and random
    key material, so ciphertexts saved from one run (the access keys the control plane stores
    encrypted in the registry) cannot be decrypted by the next, whose stack has a new key. Here
    a key's id and material are derived from a project-local seed and what the key is
@@ -35,7 +38,7 @@ import threading
 import uuid
 
 # Printed (to moto's log) once the required patches are in; scripts/moto.ts does not parse it.
-READY = "understudy: DynamoDB requests serialised"
+READY = "understudy: DynamoDB requests serialised, SQS receives atomic per queue"
 
 
 def serialise_dynamodb() -> None:
@@ -64,6 +67,53 @@ def serialise_dynamodb() -> None:
             return original(self, *args, **kwargs)
 
     DynamoHandler.call_action = call_action
+
+
+def serialise_sqs_receives() -> None:
+    """One ReceiveMessage at a time per queue, except while it waits for messages.
+
+    moto's receive checks that a message is visible and then marks it received in separate
+    steps, so concurrent receivers (the local pollers: five per queue) can both take the same
+    message inside its visibility timeout: measured here, 302 deliveries of 300 messages to
+    five receivers, the second copy with ApproximateReceiveCount 2, which the shadow function
+    reads as a redelivery. A per-queue lock around the receive makes the check and the mark
+    one step; a long poll gives the lock up while it waits, so it holds up no other receiver,
+    and sends, deletes and other queues never take it. Raises if moto's internals are not what
+    this expects.
+    """
+    from moto.sqs import models
+
+    original_receive = models.SQSBackend.receive_message
+    original_wait = models.Queue.wait_for_messages
+    if "queue.wait_for_messages(" not in inspect.getsource(original_receive):
+        raise RuntimeError("SQSBackend.receive_message no longer waits through Queue.wait_for_messages")
+
+    locks_lock = threading.Lock()
+
+    def lock_of(queue):  # type: ignore[no-untyped-def]
+        with locks_lock:
+            lock = queue.__dict__.get("_understudy_receive_lock")
+            if lock is None:
+                lock = queue.__dict__["_understudy_receive_lock"] = threading.Lock()
+            return lock
+
+    @functools.wraps(original_receive)
+    def receive_message(self, queue_name, *args, **kwargs):  # type: ignore[no-untyped-def]
+        with lock_of(self.get_queue(queue_name)):
+            return original_receive(self, queue_name, *args, **kwargs)
+
+    @functools.wraps(original_wait)
+    def wait_for_messages(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        # Only receive_message waits, holding this queue's lock: let the others in meanwhile.
+        lock = lock_of(self)
+        lock.release()
+        try:
+            return original_wait(self, *args, **kwargs)
+        finally:
+            lock.acquire()
+
+    models.SQSBackend.receive_message = receive_message
+    models.Queue.wait_for_messages = wait_for_messages
 
 
 def cheapen_transaction_rollback() -> None:
@@ -179,6 +229,15 @@ def main() -> None:
         print(
             f"understudy: cannot make moto's DynamoDB atomic ({error!r}); refusing to start an "
             "emulator whose conditional writes and transactions lose updates under concurrency",
+            file=sys.stderr,
+        )
+        sys.exit(3)
+    try:
+        serialise_sqs_receives()
+    except Exception as error:  # noqa: BLE001 - any mismatch with moto's internals is fatal
+        print(
+            f"understudy: cannot make moto's SQS receives atomic ({error!r}); refusing to start an "
+            "emulator that hands one message to two concurrent receivers",
             file=sys.stderr,
         )
         sys.exit(3)

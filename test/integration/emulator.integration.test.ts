@@ -10,15 +10,22 @@ import {
   TransactWriteItemsCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
+import {
+  CreateQueueCommand,
+  DeleteQueueCommand,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+} from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { emulatorDynamoDb as dynamodb, unique } from './platform.js';
+import { emulatorDynamoDb as dynamodb, emulatorSqs as sqs, unique } from './platform.js';
 
 /**
- * The platform's emulator must be as atomic as DynamoDB: the event claims, the comparison
- * aggregates and the registry's optimistic concurrency all rest on conditional writes and
- * transactions. Plain moto server is not (its threads interleave inside one request), so these
- * fail against it (the transactions every time, the others now and then);
- * scripts/local/moto-server.py serialises DynamoDB requests.
+ * The platform's emulator must be as atomic as DynamoDB and SQS: the event claims, the
+ * comparison aggregates and the registry's optimistic concurrency all rest on conditional
+ * writes and transactions, and the pollers on a message going to one receiver at a time. Plain
+ * moto server is not (its threads interleave inside one request), so these fail against it
+ * (the transactions every time, the others now and then); scripts/local/moto-server.py
+ * serialises DynamoDB requests and each queue's receives.
  */
 const WORKERS = 16;
 
@@ -306,5 +313,50 @@ describe("the embedded emulator's DynamoDB under concurrent requests", () => {
       item('rb-new', 7),
       { ...key('rb-updated'), n: { N: '99' }, m: { M: { l: { L: [{ N: '99' }] } } } },
     ]);
+  });
+});
+
+describe("the embedded emulator's SQS under concurrent receivers", () => {
+  it('hands each message to one receiver only while it is invisible', async () => {
+    const { QueueUrl } = await sqs.send(
+      new CreateQueueCommand({ QueueName: unique('receivers'), Attributes: { VisibilityTimeout: '300' } }),
+    );
+    try {
+      const n = 100;
+      for (let i = 0; i < n; i += 10)
+        await sqs.send(
+          new SendMessageBatchCommand({
+            QueueUrl,
+            Entries: Array.from({ length: 10 }, (_, j) => ({ Id: String(j), MessageBody: `m${i + j}` })),
+          }),
+        );
+      // As many receivers as the local poller runs per queue, none deleting: a message must not
+      // come back within its visibility timeout.
+      const deliveries: { id: string; receiveCount: string }[] = [];
+      await Promise.all(
+        Array.from({ length: 5 }, async () => {
+          for (;;) {
+            const { Messages = [] } = await sqs.send(
+              new ReceiveMessageCommand({
+                QueueUrl,
+                MaxNumberOfMessages: 10,
+                MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+              }),
+            );
+            if (Messages.length === 0) return;
+            for (const m of Messages)
+              deliveries.push({
+                id: String(m.MessageId),
+                receiveCount: String(m.Attributes?.ApproximateReceiveCount),
+              });
+          }
+        }),
+      );
+      expect(deliveries).toHaveLength(n);
+      expect(new Set(deliveries.map((d) => d.id)).size).toBe(n);
+      expect(deliveries.filter((d) => d.receiveCount !== '1')).toEqual([]);
+    } finally {
+      await sqs.send(new DeleteQueueCommand({ QueueUrl }));
+    }
   });
 });
