@@ -29,6 +29,34 @@ export async function measure(
 }
 
 /**
+ * Times `total` calls of `fn` made by `lanes` callers side by side, each waiting for its
+ * answer before its next call: for calls that mostly wait (on a slow network), so a run takes
+ * `total / lanes` waits rather than `total`. Lane i starts `i × spreadMs / lanes` after the
+ * first, so that callers do not all wake at once and queue behind each other's CPU work. One
+ * sample per call, from the call to its answer.
+ */
+export async function measureConcurrent(
+  fn: () => unknown,
+  total: number,
+  lanes: number,
+  spreadMs = 0,
+): Promise<Stats> {
+  const samples: bigint[] = [];
+  let started = 0;
+  const lane = async (i: number) => {
+    await new Promise((resolve) => setTimeout(resolve, (i * spreadMs) / lanes));
+    while (started < total) {
+      started++;
+      const start = process.hrtime.bigint();
+      await fn();
+      samples.push(process.hrtime.bigint() - start);
+    }
+  };
+  await Promise.all(Array.from({ length: lanes }, (_, i) => lane(i)));
+  return stats(samples);
+}
+
+/**
  * Alternates two measurements in rounds so that machine noise (these machines are shared)
  * lands on both alike; returns the stats of each over all rounds.
  */

@@ -14,7 +14,9 @@ import { ModelCache } from '../lambdas/domain/inference/model-cache.js';
 import { sha256Hex } from '../lambdas/domain/kernel/artifact.js';
 import { COLLECTIONS } from '../lambdas/domain/kernel/records.js';
 import type { MirrorQueue } from '../lambdas/domain/mirroring/mirror.js';
+import type { MirrorDropCounter } from '../lambdas/domain/mirroring/mirror-drops.js';
 import { createInvokeHandler } from '../lambdas/invoke/data-plane.js';
+import type { MetricsSink } from '../lambdas/invoke/invocation-metrics.js';
 import type { HttpEvent } from '../lambdas/shared/http.js';
 import { InMemoryRegistryStore } from '../test/support/in-memory-registry-store.js';
 import { fixture, MemoryArtifactSource } from '../test/support/models.js';
@@ -36,6 +38,15 @@ export function signedEvent(): Promise<HttpEvent> {
   return signedInvokeEvent({ key: KEY, now: NOW, endpoint: 'bench', body: ROW });
 }
 
+/** What a benchmark may change in the handler it drives. */
+export interface BenchHandlerOptions {
+  /** The registry the endpoint record goes into (and drops are counted in, with `drops`). */
+  readonly store?: InMemoryRegistryStore;
+  readonly mirrorBudgetMs?: number;
+  readonly drops?: MirrorDropCounter;
+  readonly metrics?: MetricsSink;
+}
+
 /**
  * The InvokeEndpoint handler over one in-memory endpoint record, as every benchmark drives it:
  * artifacts from memory, the bench key, a fixed clock, and EMF lines built but not written.
@@ -44,15 +55,18 @@ export async function benchInvokeHandler(
   artifacts: MemoryArtifactSource,
   record: EndpointRecord,
   mirror?: MirrorQueue,
+  options: BenchHandlerOptions = {},
 ): Promise<ReturnType<typeof createInvokeHandler>> {
-  const store = new InMemoryRegistryStore();
+  const store = options.store ?? new InMemoryRegistryStore();
   await store.create(COLLECTIONS.endpoint, 'bench', record);
   return createInvokeHandler({
     endpoints: new EndpointCache(store, 60_000),
     models: new ModelCache(artifacts),
     keys: { resolve: async (id) => (id === KEY.accessKeyId ? KEY : undefined) },
     mirror,
-    metrics: DISCARD_METRICS,
+    mirrorBudgetMs: options.mirrorBudgetMs,
+    drops: options.drops,
+    metrics: options.metrics ?? DISCARD_METRICS,
     now: () => NOW,
   });
 }

@@ -4,6 +4,7 @@
  */
 import { benchColdStart } from './cold-start.bench.js';
 import { benchInference, KEY, NOW, signedEvent } from './inference.bench.js';
+import { benchMirrorBudget } from './mirror-budget.bench.js';
 import { benchMonitor } from './monitor.bench.js';
 import { benchRouting } from './routing.bench.js';
 import { benchShadow } from './shadow.bench.js';
@@ -12,5 +13,6 @@ console.log(`Understudy benchmarks — node ${process.version}, ${new Date().toI
 await benchInference();
 await benchRouting();
 await benchShadow();
+await benchMirrorBudget();
 await benchColdStart({ event: await signedEvent(), key: KEY, now: NOW.toISOString() });
 await benchMonitor();

@@ -68,4 +68,9 @@ export const ENV = {
   deadLetterQueueUrl: 'UNDERSTUDY_DEAD_LETTER_QUEUE_URL',
   /** SNS topic for Model Monitor alerts (violations). */
   alertsTopicArn: 'UNDERSTUDY_ALERTS_TOPIC_ARN',
+  /**
+   * Optional, invoke function: the request path's time budget for the mirror's SendMessage,
+   * retry included, in ms. The stack leaves it unset (500 ms); set it on the function to change it.
+   */
+  mirrorBudgetMs: 'UNDERSTUDY_MIRROR_BUDGET_MS',
 } as const;

@@ -4,10 +4,12 @@
  *
  *   tsx scripts/moto.ts start|stop|reset|status [--port N]     (or MOTO_PORT)
  *
- * `start` reuses an emulator already answering on the port, otherwise launches
- * `moto_server` (from PATH, else from a project-local `.venv` it creates with
- * `pip install 'moto[server]'`), detached in its own process group so a Ctrl-C in the
- * terminal of whoever started it does not kill it before they have saved their state.
+ * `start` reuses an emulator already answering on the port, otherwise launches moto
+ * (`moto_server` from PATH, else from a project-local `.venv` it creates with
+ * `pip install 'moto[server]'`) through `scripts/local/moto-server.py`, which makes its
+ * DynamoDB atomic under concurrent requests and its KMS keys stable across restarts. It runs
+ * detached in its own process group so a Ctrl-C in the terminal of whoever started it does
+ * not kill it before they have saved their state.
  * Its pid goes to `.understudy/moto.pid` (`moto-<port>.pid` for other ports), its output to
  * `.understudy/moto.log`; `stop` only ever stops a moto recorded there.
  */
@@ -39,9 +41,12 @@ export interface MotoOptions {
   readonly timeoutMs?: number;
   /** Progress messages. @default console.log */
   readonly log?: (message: string) => void;
+  /** Warnings (an emulator reused that may not be atomic). @default console.warn */
+  readonly warn?: (message: string) => void;
   /**
-   * Run moto with KMS keys derived from a project-local seed, so that a key the stack creates
-   * again after a restart can decrypt what the previous run encrypted. @default true
+   * Derive moto's KMS keys from a project-local seed, so that a key the stack creates again
+   * after a restart can decrypt what the previous run encrypted. Only the KMS seeding: moto
+   * always runs through the wrapper, whose DynamoDB lock correctness depends on. @default true
    */
   readonly stableKms?: boolean;
 }
@@ -111,22 +116,52 @@ async function portAnswers(endpoint: string): Promise<boolean> {
   }
 }
 
-const STABLE_KMS_WRAPPER = path.join(PROJECT_ROOT, 'scripts', 'local', 'stable-kms-moto.py');
+/** The wrapper moto always runs through (an atomic DynamoDB; stable KMS keys). */
+export const MOTO_WRAPPER = path.join(PROJECT_ROOT, 'scripts', 'local', 'moto-server.py');
+
+/** Whether the interpreter can import what the wrapper needs (moto with its server). */
+function importsMoto(python: string): boolean {
+  const probe = spawnSync(python, ['-c', 'import moto.server, moto.dynamodb.responses'], {
+    stdio: 'ignore',
+    timeout: 60_000,
+  });
+  return probe.status === 0;
+}
 
 /**
- * The Python interpreter a `moto_server` script runs with: its shebang's, or `python3`.
+ * The Python interpreter behind a `moto_server` script: its shebang's, else (a wrapper such as
+ * pyenv's shim) `python3` from PATH, whichever has moto. Without one the wrapper cannot run,
+ * and plain `moto_server` is not an option: its DynamoDB loses updates under concurrency.
  */
-function pythonBehind(executable: string): string | undefined {
-  if (!existsSync(STABLE_KMS_WRAPPER)) return undefined;
+export function motoPython(executable: string): string {
+  const candidates: string[] = [];
   try {
     const firstLine = readFileSync(executable, 'utf8').slice(0, 300).split('\n')[0] ?? '';
     const interpreter = /^#!\s*(\S*python[\d.]*)\s*$/.exec(firstLine)?.[1];
-    if (interpreter && isExecutable(interpreter)) return interpreter;
+    if (interpreter && isExecutable(interpreter)) candidates.push(interpreter);
   } catch {
     // not a readable script
   }
-  // A wrapper such as pyenv's shim: python3 from PATH (if it lacks moto, the plain server is used).
-  return onPath('python3');
+  const python3 = onPath('python3');
+  if (python3) candidates.push(python3);
+  const found = candidates.find(importsMoto);
+  if (found) return found;
+  throw new Error(
+    `no Python interpreter with moto found for ${executable} (tried ${candidates.join(', ') || 'none'}): ` +
+      `moto must run through ${path.relative(PROJECT_ROOT, MOTO_WRAPPER)}; install moto[server] for ` +
+      'python3, or take moto_server off PATH so that a project .venv is made',
+  );
+}
+
+/** Whether the moto recorded in this project's pid file for the port runs through the wrapper. */
+function recordedWrappedMoto(port: number, workDir: string): boolean {
+  const pid = readPid(pidFile(port, workDir));
+  if (pid === undefined || !isMotoProcess(pid)) return false;
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(path.basename(MOTO_WRAPPER));
+  } catch {
+    return false;
+  }
 }
 
 /** A random per-project seed for the wrapper, kept in the work directory. */
@@ -249,36 +284,40 @@ export async function stopMoto(options: MotoOptions = {}): Promise<boolean> {
 export async function ensureMoto(options: MotoOptions = {}): Promise<MotoHandle> {
   const port = options.port ?? defaultMotoPort();
   const log = options.log ?? console.log;
+  const warn = options.warn ?? console.warn;
   const endpoint = motoEndpoint(port);
   const workDir = workDirOf(options);
-  if (await isEmulatorHealthy(endpoint)) {
+  const reused = (): MotoHandle => {
+    if (!recordedWrappedMoto(port, workDir))
+      warn(
+        `warning: reusing the emulator already answering on ${endpoint}, which this project did not ` +
+          `start through ${path.relative(PROJECT_ROOT, MOTO_WRAPPER)}: if it is plain moto, its DynamoDB ` +
+          'may not be atomic under concurrency (conditional writes and transactions can lose updates). ' +
+          'Stop it to have a correct one started.',
+      );
     return { endpoint, port, startedByUs: false, stop: async () => {} };
-  }
+  };
+  if (await isEmulatorHealthy(endpoint)) return reused();
   if (await portAnswers(endpoint)) {
     throw new Error(`port ${port} is in use by something that is not moto or LocalStack`);
   }
-  const executable = findOrInstallMotoServer(log);
+  const python = motoPython(findOrInstallMotoServer(log));
   mkdirSync(workDir, { recursive: true });
   const logPath = logFile(port, workDir);
   const deadline = Date.now() + (options.timeoutMs ?? 60_000);
-  const serverArgs = ['-H', MOTO_HOST, '-p', String(port)];
-  // With a Python interpreter at hand, moto runs through the wrapper that keeps KMS keys
-  // stable across restarts (scripts/local/stable-kms-moto.py); plain moto_server otherwise.
-  const python = options.stableKms === false ? undefined : pythonBehind(executable);
-  const attempts: [string, string[], Record<string, string>][] = [];
-  if (python)
-    attempts.push([python, [STABLE_KMS_WRAPPER, ...serverArgs], { UNDERSTUDY_KMS_SEED: kmsSeed(workDir) }]);
-  attempts.push([executable, serverArgs, {}]);
-  let failure = '';
-  for (const [command, args, env] of attempts) {
-    const started = await launch(command, args, env, { port, workDir, logPath, deadline, endpoint });
-    if ('pid' in started) return { endpoint, port, startedByUs: true, ...started };
-    failure = started.failure;
-    // Someone else's moto may have won the port in the meantime.
-    if (await isEmulatorHealthy(endpoint))
-      return { endpoint, port, startedByUs: false, stop: async () => {} };
-  }
-  throw new Error(failure);
+  // An empty seed (not an inherited one) is what turns the KMS seeding off.
+  const env = { UNDERSTUDY_KMS_SEED: options.stableKms === false ? '' : kmsSeed(workDir) };
+  const started = await launch(python, [MOTO_WRAPPER, '-H', MOTO_HOST, '-p', String(port)], env, {
+    port,
+    workDir,
+    logPath,
+    deadline,
+    endpoint,
+  });
+  if ('pid' in started) return { endpoint, port, startedByUs: true, ...started };
+  // Someone else's moto may have won the port in the meantime.
+  if (await isEmulatorHealthy(endpoint)) return reused();
+  throw new Error(started.failure);
 }
 
 async function launch(

@@ -98,7 +98,11 @@ export class DynamoDbRegistryStore implements RegistryStore {
     return items;
   }
 
-  async increment(collection: string, id: string): Promise<number> {
+  async increment(
+    collection: string,
+    id: string,
+    options: { abortSignal?: AbortSignal } = {},
+  ): Promise<number> {
     const { Attributes } = await this.client.send(
       new UpdateCommand({
         TableName: this.tableName,
@@ -107,6 +111,7 @@ export class DynamoDbRegistryStore implements RegistryStore {
         ExpressionAttributeValues: { ':one': 1 },
         ReturnValues: 'UPDATED_NEW',
       }),
+      { abortSignal: options.abortSignal },
     );
     return Attributes?.d as number;
   }

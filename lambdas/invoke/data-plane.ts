@@ -14,7 +14,18 @@ import {
 } from '../domain/inference/payload.js';
 import { ArtifactIntegrityError, ArtifactNotFoundError } from '../domain/kernel/artifact.js';
 import { ModelError, ModelNotReadyException, ValidationError } from '../domain/kernel/errors.js';
-import { buildMirrorMessage, type MirrorQueue, planMirror } from '../domain/mirroring/mirror.js';
+import {
+  buildMirrorMessage,
+  type MirrorMessage,
+  type MirrorQueue,
+  planMirror,
+} from '../domain/mirroring/mirror.js';
+import {
+  DEFAULT_MIRROR_BUDGET_MS,
+  type MirrorDelivery,
+  sendWithinBudget,
+} from '../domain/mirroring/mirror-delivery.js';
+import type { MirrorDropCounter } from '../domain/mirroring/mirror-drops.js';
 import { apiErrors, type HttpEvent, type HttpResult, toHttpRequest } from '../shared/http.js';
 import { InvocationMetricsRecorder, type MetricsSink, stdoutMetricsSink } from './invocation-metrics.js';
 
@@ -24,6 +35,13 @@ export interface DataPlaneDeps {
   readonly keys: AccessKeyResolver;
   /** Where sampled requests go for capture and shadowing; absent, nothing is mirrored. */
   readonly mirror?: MirrorQueue;
+  /**
+   * How long the request path waits on the mirror, retry included, before the copy is counted
+   * as dropped and the answer goes out. @default DEFAULT_MIRROR_BUDGET_MS
+   */
+  readonly mirrorBudgetMs?: number;
+  /** Where dropped copies are counted durably (the registry); absent, only logs and metrics count them. */
+  readonly drops?: MirrorDropCounter;
   /** Where per-variant metrics (EMF lines) go; stdout, which CloudWatch Logs reads, by default. */
   readonly metrics?: MetricsSink;
   readonly random?: () => number;
@@ -37,6 +55,7 @@ export function createInvokeHandler(deps: DataPlaneDeps) {
   const now = deps.now ?? (() => new Date());
   const random = deps.random ?? Math.random;
   const metrics = new InvocationMetricsRecorder(deps.metrics ?? stdoutMetricsSink);
+  const mirrorBudgetMs = deps.mirrorBudgetMs ?? DEFAULT_MIRROR_BUDGET_MS;
   return middy<HttpEvent, HttpResult>()
     .use(apiErrors('restJson1'))
     .use(metrics.middleware())
@@ -103,19 +122,25 @@ export function createInvokeHandler(deps: DataPlaneDeps) {
           },
           plan,
         );
-        // The one network call capture and shadowing add to the request path. A failure is
-        // logged with the event id and never changes the answer.
-        await deps.mirror.send(message).catch((error: unknown) => {
-          console.error(
+        // The one network call capture and shadowing add to the request path, bounded by its
+        // own budget (far below the function's timeout): whatever the queue does, the client
+        // gets its answer, and a copy not known to be queued is counted as dropped.
+        const delivery = await sendWithinBudget(deps.mirror, message, mirrorBudgetMs);
+        metrics.mirrored(event, { dropped: !delivery.delivered, captured: message.capture !== undefined });
+        if (!delivery.delivered) await countDrop(message, delivery, deps.drops);
+        else if (delivery.retriedAfter !== undefined) {
+          // Delivered, but the first attempt may have been too (it failed on the way back):
+          // the consumer drops a second copy by its event id; this line says where one came from.
+          console.warn(
             JSON.stringify({
-              level: 'error',
-              msg: 'mirror message not sent: capture/shadow copy lost for this request',
+              level: 'warn',
+              msg: 'mirror message sent on the retry',
               eventId: message.eventId,
               endpoint: endpointName,
-              error: (error as Error).message,
+              firstAttempt: delivery.retriedAfter,
             }),
           );
-        });
+        }
       }
       return {
         statusCode: 200,
@@ -127,6 +152,45 @@ export function createInvokeHandler(deps: DataPlaneDeps) {
         body,
       };
     });
+}
+
+/**
+ * A dropped copy is never silently lost: it is logged with its event id, counted in the
+ * invocation's EMF line (by the caller), and counted in the registry, where DescribeEndpoint
+ * and DescribeShadowReport show it. The registry write has its own short budget; if it fails,
+ * that is logged too, and the metric still counts the drop.
+ */
+async function countDrop(
+  message: MirrorMessage,
+  delivery: Extract<MirrorDelivery, { delivered: false }>,
+  drops: MirrorDropCounter | undefined,
+): Promise<void> {
+  const about = {
+    eventId: message.eventId,
+    endpoint: message.endpointName,
+    variant: message.variantName,
+    capture: message.capture !== undefined,
+    shadows: message.shadows.map((s) => s.VariantName),
+  };
+  console.error(
+    JSON.stringify({
+      level: 'error',
+      msg: 'mirror message dropped: the capture/shadow copy of this request is not known to be queued',
+      ...about,
+      attempts: delivery.attempts,
+      error: delivery.reason,
+    }),
+  );
+  await drops?.count(message).catch((error: unknown) => {
+    console.error(
+      JSON.stringify({
+        level: 'error',
+        msg: 'mirror drop not counted in the registry (the MirrorsDropped metric still counts it)',
+        ...about,
+        error: (error as Error).message,
+      }),
+    );
+  });
 }
 
 function endpointNameOf(event: HttpEvent, path: string): string {

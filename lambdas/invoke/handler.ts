@@ -3,22 +3,28 @@ import { S3ArtifactSource } from '../adapters/s3-artifact-source.js';
 import { SqsMirrorQueue } from '../adapters/sqs-mirror-queue.js';
 import { EndpointCache } from '../domain/inference/endpoint-cache.js';
 import { ModelCache } from '../domain/inference/model-cache.js';
+import { DEFAULT_MIRROR_BUDGET_MS } from '../domain/mirroring/mirror-delivery.js';
+import { RegistryMirrorDropCounter } from '../domain/mirroring/mirror-drops.js';
 import { ENV } from '../functions.js';
 import { accessKeysFromEnv } from '../shared/access-keys.js';
 import { clients } from '../shared/clients.js';
-import { requireEnv } from '../shared/config.js';
+import { millisecondsEnv, requireEnv } from '../shared/config.js';
 import { createInvokeHandler } from './data-plane.js';
 
-const tableName = requireEnv(ENV.registryTable);
+const registry = new DynamoDbRegistryStore(clients.dynamo(), requireEnv(ENV.registryTable));
+const mirrorBudgetMs = millisecondsEnv(ENV.mirrorBudgetMs, DEFAULT_MIRROR_BUDGET_MS);
+const mirrorClients = clients.mirror(mirrorBudgetMs);
 
 export const handler = createInvokeHandler({
-  endpoints: new EndpointCache(new DynamoDbRegistryStore(clients.dynamo(), tableName)),
+  endpoints: new EndpointCache(registry),
   models: new ModelCache(new S3ArtifactSource(clients.s3())),
   mirror: new SqsMirrorQueue(
-    clients.sqs(),
+    mirrorClients.sqs,
     requireEnv(ENV.mirrorQueueUrl),
-    clients.s3(),
+    mirrorClients.s3,
     requireEnv(ENV.bucket),
   ),
+  mirrorBudgetMs,
+  drops: new RegistryMirrorDropCounter(registry),
   keys: accessKeysFromEnv(),
 });

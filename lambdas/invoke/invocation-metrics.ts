@@ -22,6 +22,7 @@ interface Pending {
   readonly startedMs: number;
   dims?: { EndpointName: string; EndpointConfigName: string; VariantName: string };
   modelLatencyUs?: number;
+  mirror?: { dropped: boolean; captured: boolean };
 }
 
 /**
@@ -66,6 +67,12 @@ export class InvocationMetricsRecorder {
     if (pending) pending.modelLatencyUs = microseconds;
   }
 
+  /** The request was sampled for capture or shadowing; `dropped`: its copy is not known to be queued. */
+  mirrored(event: HttpEvent, outcome: { dropped: boolean; captured: boolean }): void {
+    const pending = this.pending.get(event);
+    if (pending) pending.mirror = outcome;
+  }
+
   private flush(event: HttpEvent, statusCode: number, modelError: boolean): void {
     const pending = this.pending.get(event);
     this.pending.delete(event);
@@ -76,6 +83,7 @@ export class InvocationMetricsRecorder {
         statusCode,
         modelError,
         modelLatencyUs: pending.modelLatencyUs,
+        mirror: pending.mirror,
         totalUs: (this.clock() - pending.startedMs) * 1000,
         timestampMs: Date.now(),
       }),

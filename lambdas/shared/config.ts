@@ -6,3 +6,19 @@ export function requireEnv(name: string): string {
   }
   return value;
 }
+
+/**
+ * Reads an optional whole number of milliseconds once at cold start: unset (or empty) gives
+ * `fallback`; anything but a positive integer fails loudly rather than being guessed at.
+ */
+export function millisecondsEnv(name: string, fallback: number): number {
+  const value = process.env[name];
+  if (value === undefined || value.trim() === '') return fallback;
+  const ms = Number(value);
+  if (!Number.isInteger(ms) || ms <= 0) {
+    throw new Error(
+      `Environment variable ${name} must be a positive whole number of milliseconds; got "${value}".`,
+    );
+  }
+  return ms;
+}

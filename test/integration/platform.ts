@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   DescribeEndpointCommand,
@@ -118,6 +119,17 @@ export const emulatorSqs = new SQSClient({
   endpoint: env.AWS_ENDPOINT_URL,
   region,
   credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+});
+
+/**
+ * DynamoDB on the emulator, without retries: a failed call (an emulator's 500 included) stays
+ * visible to the test instead of being retried away.
+ */
+export const emulatorDynamoDb = new DynamoDBClient({
+  endpoint: env.AWS_ENDPOINT_URL_DYNAMODB ?? env.AWS_ENDPOINT_URL,
+  region,
+  credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  maxAttempts: 1,
 });
 
 /**

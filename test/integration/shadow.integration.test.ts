@@ -1,132 +1,25 @@
 import { execFileSync } from 'node:child_process';
-import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import {
-  CreateEndpointCommand,
-  CreateEndpointConfigCommand,
   CreateInferenceExperimentCommand,
-  CreateModelCommand,
   DescribeEndpointCommand,
   DescribeInferenceExperimentCommand,
   StartInferenceExperimentCommand,
   StopInferenceExperimentCommand,
 } from '@aws-sdk/client-sagemaker';
-import { InvokeEndpointCommand } from '@aws-sdk/client-sagemaker-runtime';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
 import { expected } from '../support/models.js';
 import {
   bucket,
   emulatorSqs,
-  endpointInService,
   env,
   errorOf,
   mirrorQueueDrained,
-  runtime,
-  s3,
   sagemaker,
   understudy,
   unique,
-  uploadFixture,
 } from './platform.js';
-
-const infra = {
-  InfrastructureType: 'RealTimeInference' as const,
-  RealTimeInferenceConfig: { InstanceType: 'ml.m5.large' as const, InstanceCount: 1 },
-};
-const role = 'arn:aws:iam::123456789012:role/understudy';
-
-async function deploy(name: string, captureSampling: number) {
-  const v1 = await uploadFixture('regressor.onnx', `models/${name}/v1.onnx`);
-  const v2 = await uploadFixture('regressor-v2.onnx', `models/${name}/v2.onnx`);
-  for (const [model, url] of [
-    [`${name}-champion`, v1],
-    [`${name}-twin`, v1],
-    [`${name}-challenger`, v2],
-  ] as const) {
-    await sagemaker.send(
-      new CreateModelCommand({ ModelName: model, PrimaryContainer: { Image: 'x', ModelDataUrl: url } }),
-    );
-  }
-  await sagemaker.send(
-    new CreateEndpointConfigCommand({
-      EndpointConfigName: name,
-      ProductionVariants: [{ VariantName: 'main', ModelName: `${name}-champion` }],
-      DataCaptureConfig: {
-        EnableCapture: true,
-        InitialSamplingPercentage: captureSampling,
-        DestinationS3Uri: `s3://${bucket}/captures/${name}`,
-        CaptureOptions: [{ CaptureMode: 'Input' }, { CaptureMode: 'Output' }],
-      },
-    }),
-  );
-  await sagemaker.send(new CreateEndpointCommand({ EndpointName: name, EndpointConfigName: name }));
-  await endpointInService(name, 60);
-}
-
-async function startExperiment(name: string, shadowModel: string, sampling: number) {
-  await sagemaker.send(
-    new CreateInferenceExperimentCommand({
-      Name: name,
-      Type: 'ShadowMode',
-      RoleArn: role,
-      EndpointName: name,
-      ModelVariants: [
-        { ModelName: `${name}-champion`, VariantName: 'main', InfrastructureConfig: infra },
-        { ModelName: shadowModel, VariantName: 'shadow', InfrastructureConfig: infra },
-      ],
-      ShadowModeConfig: {
-        SourceModelVariantName: 'main',
-        ShadowModelVariants: [{ ShadowModelVariantName: 'shadow', SamplingPercentage: sampling }],
-      },
-    }),
-  );
-  await sagemaker.send(new StartInferenceExperimentCommand({ Name: name }));
-}
-
-async function invoke(name: string, row: readonly number[]) {
-  const answer = await runtime.send(
-    new InvokeEndpointCommand({
-      EndpointName: name,
-      ContentType: 'text/csv',
-      Body: new TextEncoder().encode(`${row.join(',')}\n`),
-    }),
-  );
-  return JSON.parse(new TextDecoder().decode(answer.Body)).predictions[0] as number;
-}
-
-/** Polls DescribeShadowReport until `done` holds (the shadow Lambda works asynchronously). */
-async function reportWhen(
-  name: string,
-  done: (report: Record<string, unknown>) => boolean,
-  timeoutMs = 90_000,
-) {
-  const started = Date.now();
-  for (;;) {
-    const report = await understudy('DescribeShadowReport', { InferenceExperimentName: name });
-    if (done(report) || Date.now() - started > timeoutMs) return report;
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-}
-
-async function captureLines(
-  prefix: string,
-): Promise<{ eventMetadata: { eventId: string }; captureData: Record<string, { data: string }> }[]> {
-  const lines = [];
-  let token: string | undefined;
-  do {
-    const page = await s3.send(
-      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
-    );
-    for (const object of page.Contents ?? []) {
-      const body = await (
-        await s3.send(new GetObjectCommand({ Bucket: bucket, Key: object.Key }))
-      ).Body?.transformToString();
-      for (const line of (body ?? '').trim().split('\n')) if (line) lines.push(JSON.parse(line));
-    }
-    token = page.NextContinuationToken;
-  } while (token);
-  return lines;
-}
+import { captureLines, deploy, infra, invoke, reportWhen, role, startExperiment } from './shadow-support.js';
 
 describe('data capture and shadow tests with the AWS SDK', () => {
   it('captures every request for production and shadow, never answers with the shadow, reports the difference, promotes', async () => {

@@ -1,5 +1,6 @@
 import { captureSummary, resolveCapture } from '../data-capture/capture-config.js';
 import { DEFAULT_CONTENT_TYPE_RULES } from '../data-capture/capture-record.js';
+import { capturesDropped } from '../data-capture/drops.js';
 import { readVerifiedModelBytes } from '../kernel/artifact.js';
 import {
   arn,
@@ -153,8 +154,17 @@ export async function firstLoadFailure(
   return undefined;
 }
 
+/**
+ * SageMaker's view, plus `CapturesDropped`: requests sampled for capture whose copy was not
+ * known to reach the mirror queue within the request path's budget (their capture may be
+ * missing). SDKs ignore the extra field.
+ */
 export async function describeEndpoint(ctx: ControlContext, input: { EndpointName: string }) {
-  return view(await getEndpoint(ctx, input.EndpointName));
+  const [endpoint, dropped] = await Promise.all([
+    getEndpoint(ctx, input.EndpointName),
+    capturesDropped(ctx.store, input.EndpointName),
+  ]);
+  return { ...view(endpoint), CapturesDropped: dropped };
 }
 
 export async function listEndpoints(
@@ -192,6 +202,8 @@ export async function listEndpoints(
 export async function deleteEndpoint(ctx: ControlContext, input: { EndpointName: string }) {
   await getEndpoint(ctx, input.EndpointName);
   await ctx.store.delete(COLLECTIONS.endpoint, input.EndpointName);
+  // The count describes this endpoint; one created later under the name starts from zero.
+  await ctx.store.delete(COLLECTIONS.capturesDropped, input.EndpointName);
   return {};
 }
 

@@ -8,7 +8,10 @@
  *   `[EndpointName, EndpointConfigName, VariantName]`;
  * - `Invocations`, `Invocation4XXErrors`, `Invocation5XXErrors`, `ModelError` (the model
  *   failed on the request; SageMaker names this count `InvocationModelErrors`, which is
- *   written too) as Count; `ModelLatency` and `OverheadLatency` in Microseconds.
+ *   written too) as Count; `ModelLatency` and `OverheadLatency` in Microseconds;
+ * - on invocations sampled for capture or shadowing, `MirrorsDropped` (the copy was not known
+ *   to reach the mirror queue within its budget) and `CapturesDropped` (that copy carried a
+ *   capture) as Count, 0 or 1: their sums count drops, their sample counts the copies tried.
  */
 export const METRICS_NAMESPACE = 'Understudy';
 
@@ -24,6 +27,8 @@ export interface InvocationMetrics {
   readonly modelLatencyUs?: number;
   /** Time from the request's arrival to its answer. */
   readonly totalUs: number;
+  /** Set when the request was sampled for capture or shadowing: what became of its copy. */
+  readonly mirror?: { readonly dropped: boolean; readonly captured: boolean };
   readonly timestampMs: number;
 }
 
@@ -40,17 +45,23 @@ const DIMENSIONS = [
   ['EndpointName', 'VariantName'],
   ['EndpointName', 'EndpointConfigName', 'VariantName'],
 ];
-const directive = (latencies: string[]) =>
+const MIRROR_COUNTS = ['MirrorsDropped', 'CapturesDropped'];
+const directive = (latencies: string[], extraCounts: string[] = []) =>
   JSON.stringify([
     {
       Namespace: METRICS_NAMESPACE,
       Dimensions: DIMENSIONS,
-      Metrics: [...COUNTS.map(count), ...latencies.map(micros)],
+      Metrics: [...COUNTS.map(count), ...latencies.map(micros), ...extraCounts.map(count)],
     },
   ]);
-// The metadata never changes: serialize it once.
-const WITH_MODEL = directive(['ModelLatency', 'OverheadLatency']);
-const WITHOUT_MODEL = directive(['OverheadLatency']);
+// The metadata never changes: serialize it once, by whether the model ran and the request was mirrored.
+const DIRECTIVES = {
+  model: {
+    plain: directive(['ModelLatency', 'OverheadLatency']),
+    mirrored: directive(['ModelLatency', 'OverheadLatency'], MIRROR_COUNTS),
+  },
+  noModel: { plain: directive(['OverheadLatency']), mirrored: directive(['OverheadLatency'], MIRROR_COUNTS) },
+};
 
 /** One EMF log line (without the newline) for one invocation. */
 export function emfLine(m: InvocationMetrics): string {
@@ -59,5 +70,10 @@ export function emfLine(m: InvocationMetrics): string {
   const modelError = m.modelError ? 1 : 0;
   const model = m.modelLatencyUs;
   const overhead = Math.max(0, Math.round(m.totalUs - (model ?? 0)));
-  return `{"_aws":{"Timestamp":${m.timestampMs},"CloudWatchMetrics":${model === undefined ? WITHOUT_MODEL : WITH_MODEL}},"EndpointName":${JSON.stringify(m.EndpointName)},"EndpointConfigName":${JSON.stringify(m.EndpointConfigName)},"VariantName":${JSON.stringify(m.VariantName)},"Invocations":1,"Invocation4XXErrors":${client},"Invocation5XXErrors":${server},"ModelError":${modelError},"InvocationModelErrors":${modelError},${model === undefined ? '' : `"ModelLatency":${Math.round(model)},`}"OverheadLatency":${overhead}}`;
+  const metadata = DIRECTIVES[model === undefined ? 'noModel' : 'model'][m.mirror ? 'mirrored' : 'plain'];
+  const mirror =
+    m.mirror === undefined
+      ? ''
+      : `,"MirrorsDropped":${m.mirror.dropped ? 1 : 0},"CapturesDropped":${m.mirror.dropped && m.mirror.captured ? 1 : 0}`;
+  return `{"_aws":{"Timestamp":${m.timestampMs},"CloudWatchMetrics":${metadata}},"EndpointName":${JSON.stringify(m.EndpointName)},"EndpointConfigName":${JSON.stringify(m.EndpointConfigName)},"VariantName":${JSON.stringify(m.VariantName)},"Invocations":1,"Invocation4XXErrors":${client},"Invocation5XXErrors":${server},"ModelError":${modelError},"InvocationModelErrors":${modelError},${model === undefined ? '' : `"ModelLatency":${Math.round(model)},`}"OverheadLatency":${overhead}${mirror}}`;
 }

@@ -21,6 +21,10 @@ export const COLLECTIONS = {
   monitoringExecution: 'MonitoringExecution',
   /** A monitoring execution's processing job name → its execution id (DescribeProcessingJob). */
   processingJob: 'ProcessingJob',
+  /** Counter: an endpoint's captured copies not known to reach the mirror queue, id `{EndpointName}`. */
+  capturesDropped: 'CapturesDropped',
+  /** Counter: a shadow variant's copies not known to reach the mirror queue, id `{comparisonId}/{ShadowVariant}`. */
+  mirrorsDropped: 'MirrorsDropped',
 } as const;
 
 /** A registered artifact: where, its digest and size. */

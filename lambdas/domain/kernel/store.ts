@@ -21,8 +21,11 @@ export interface RegistryStore {
   delete(collection: string, id: string): Promise<boolean>;
   /** All records of a collection (optionally only ids starting with `idPrefix`), by id. */
   list<T>(collection: string, idPrefix?: string): Promise<T[]>;
-  /** Atomically increments a counter and returns its new value. */
-  increment(collection: string, id: string): Promise<number>;
+  /**
+   * Atomically increments a counter and returns its new value. `abortSignal` ends the call
+   * early (it then rejects, and the increment may or may not have happened).
+   */
+  increment(collection: string, id: string, options?: { abortSignal?: AbortSignal }): Promise<number>;
 }
 
 export class RecordExistsError extends Error {

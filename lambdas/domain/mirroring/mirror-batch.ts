@@ -18,7 +18,11 @@ import {
 import { ValidationError } from '../kernel/errors.js';
 import { consoleLog, type Log } from '../kernel/log.js';
 import { mediaType } from '../kernel/media-type.js';
-import type { ComparisonRecorder, ShadowObservation } from '../shadow-tests/comparison-recorder.js';
+import {
+  type ComparisonRecorder,
+  comparisonIdFor,
+  type ShadowObservation,
+} from '../shadow-tests/comparison-recorder.js';
 import { type ComparisonConfig, dedupeByEventId } from '../shadow-tests/index.js';
 import type { DeliveryLedger } from './delivery-ledger.js';
 import { type MirrorMessage, mirrorMessageSchema, spilledMessageSchema } from './mirror.js';
@@ -58,11 +62,6 @@ export interface ShadowBatchDeps {
    * @default true
    */
   readonly batchRows?: boolean;
-}
-
-/** The comparison a mirrored shadow feeds: its experiment's, else its endpoint's config shadows. */
-export function comparisonIdOf(message: MirrorMessage, experimentName: string | undefined): string {
-  return experimentName ?? `endpoint/${message.endpointName}`;
 }
 
 interface Job {
@@ -216,7 +215,7 @@ export async function processShadowBatch(
       } else {
         job.completed.add(part);
       }
-      const comparisonId = comparisonIdOf(message, shadow.experimentName);
+      const comparisonId = comparisonIdFor(message.endpointName, shadow.experimentName);
       const compareKey = `${comparisonId}\u0000${shadow.VariantName}`;
       if (job.done.has(`compare:${compareKey}`)) continue;
       const entry = comparisons.get(compareKey) ?? {

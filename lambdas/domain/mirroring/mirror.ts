@@ -63,9 +63,14 @@ export type MirrorMessage = z.infer<typeof mirrorMessageSchema>;
 /** A mirror message too large for SQS is stored in S3 and the queue carries this pointer. */
 export const spilledMessageSchema = z.object({ v: z.literal(1), eventId: z.string(), spilledTo: z.string() });
 
+export interface MirrorSendOptions {
+  /** Ends the send early (the request path's time budget); the send then rejects. */
+  readonly abortSignal?: AbortSignal;
+}
+
 /** Port: delivers mirror messages (SQS in production). */
 export interface MirrorQueue {
-  send(message: MirrorMessage): Promise<void>;
+  send(message: MirrorMessage, options?: MirrorSendOptions): Promise<void>;
 }
 
 export interface MirrorPlan {

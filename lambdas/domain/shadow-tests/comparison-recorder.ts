@@ -67,6 +67,14 @@ export interface ReportSink {
   write(uri: string, report: unknown): Promise<void>;
 }
 
+/**
+ * The comparison a shadow's copies feed: its experiment's, else its endpoint's config-level
+ * shadows'. The registry keys the comparison aggregate and the shadow's drop count by it.
+ */
+export function comparisonIdFor(endpointName: string, experimentName: string | undefined): string {
+  return experimentName ?? `endpoint/${endpointName}`;
+}
+
 export const comparisonRecordId = (comparisonId: string, shadowVariant: string) =>
   `${comparisonId}/${shadowVariant}`;
 
@@ -188,4 +196,19 @@ function toComparisonObservation(o: ShadowObservation): ComparisonObservation {
     shadowLatencyMs: o.shadowLatencyMs,
     rows: o.rows,
   };
+}
+
+/**
+ * DescribeShadowReport's `MirrorsDropped` for one shadow variant of a comparison: copies the
+ * data plane could not hand to the mirror queue within its budget (mirroring/mirror-drops.ts).
+ */
+export async function mirrorsDropped(
+  store: RegistryStore,
+  comparisonId: string,
+  shadowVariant: string,
+): Promise<number> {
+  return (
+    (await store.get<number>(COLLECTIONS.mirrorsDropped, comparisonRecordId(comparisonId, shadowVariant)))
+      ?.data ?? 0
+  );
 }

@@ -5,7 +5,12 @@ import { ValidationException } from '../kernel/errors.js';
 import { EndpointName } from '../kernel/names.js';
 import { COLLECTIONS } from '../kernel/records.js';
 import type { UnderstudyOperation } from '../kernel/understudy-operation.js';
-import { comparisonRecordId, type StoredComparison } from './comparison-recorder.js';
+import {
+  comparisonIdFor,
+  comparisonRecordId,
+  mirrorsDropped,
+  type StoredComparison,
+} from './comparison-recorder.js';
 import { emptyAggregate, parseAggregate, summarize } from './index.js';
 import { configureShadowComparison, getExperiment } from './inference-experiments.js';
 
@@ -47,7 +52,7 @@ async function shadowVariantsOf(ctx: ControlContext, input: z.infer<typeof descr
   if (input.InferenceExperimentName) {
     const experiment = await getExperiment(ctx, input.InferenceExperimentName);
     return {
-      comparisonId: experiment.Name,
+      comparisonId: comparisonIdFor(experiment.EndpointMetadata.EndpointName, experiment.Name),
       header: {
         InferenceExperimentName: experiment.Name,
         EndpointName: experiment.EndpointMetadata.EndpointName,
@@ -64,7 +69,7 @@ async function shadowVariantsOf(ctx: ControlContext, input: z.infer<typeof descr
     throw new ValidationException(`Endpoint ${endpoint.EndpointName} has no shadow production variants.`);
   }
   return {
-    comparisonId: `endpoint/${endpoint.EndpointName}`,
+    comparisonId: comparisonIdFor(endpoint.EndpointName, undefined),
     header: { EndpointName: endpoint.EndpointName },
     variants,
   };
@@ -85,16 +90,23 @@ export const SHADOW_OPERATIONS = {
       const options = { margin: input.AgreementMargin, alpha: input.Alpha, minRows: input.MinRows };
       const reports = await Promise.all(
         variants.map(async (variant) => {
-          const stored = await ctx.store.get<StoredComparison>(
-            COLLECTIONS.shadowComparison,
-            comparisonRecordId(comparisonId, variant),
-          );
+          const [stored, dropped] = await Promise.all([
+            ctx.store.get<StoredComparison>(
+              COLLECTIONS.shadowComparison,
+              comparisonRecordId(comparisonId, variant),
+            ),
+            mirrorsDropped(ctx.store, comparisonId, variant),
+          ]);
           const aggregate = stored
             ? parseAggregate(stored.data.aggregate)
             : emptyAggregate({ kind: 'regression' });
           return {
             ShadowVariantName: variant,
             ...summarize(aggregate, options),
+            // Sampled for this shadow but not known to reach the mirror queue (the request
+            // path's budget ran out or the send failed), so missing from RequestsMirrored,
+            // unless a send aborted at the deadline had arrived after all.
+            MirrorsDropped: dropped,
             ...(stored?.data.reportUri ? { ReportS3Uri: stored.data.reportUri } : {}),
             LastUpdatedTime: stored ? Date.parse(stored.data.updatedAt) / 1000 : undefined,
           };
