@@ -9,6 +9,7 @@ import { ENV } from '../functions.js';
 import { accessKeysFromEnv } from '../shared/access-keys.js';
 import { clients } from '../shared/clients.js';
 import { millisecondsEnv, requireEnv } from '../shared/config.js';
+import { functionLogger } from '../shared/logger.js';
 import { createInvokeHandler } from './data-plane.js';
 
 const registry = new DynamoDbRegistryStore(clients.dynamo(), requireEnv(ENV.registryTable));
@@ -16,6 +17,7 @@ const mirrorBudgetMs = millisecondsEnv(ENV.mirrorBudgetMs, DEFAULT_MIRROR_BUDGET
 const mirrorClients = clients.mirror(mirrorBudgetMs);
 
 export const handler = createInvokeHandler({
+  logging: functionLogger('understudy-invoke'),
   endpoints: new EndpointCache(registry),
   models: new ModelCache(new S3ArtifactSource(clients.s3())),
   mirror: new SqsMirrorQueue(

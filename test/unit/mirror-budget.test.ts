@@ -1,3 +1,4 @@
+import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { dispatch } from '../../lambdas/control/control-plane.js';
@@ -5,6 +6,7 @@ import { capturesDropped } from '../../lambdas/domain/data-capture/drops.js';
 import { EndpointCache } from '../../lambdas/domain/inference/endpoint-cache.js';
 import { ModelCache } from '../../lambdas/domain/inference/model-cache.js';
 import type { ControlContext } from '../../lambdas/domain/kernel/context.js';
+import type { Log } from '../../lambdas/domain/kernel/log.js';
 import type { RegistryStore } from '../../lambdas/domain/kernel/store.js';
 import type { MirrorMessage, MirrorQueue, MirrorSendOptions } from '../../lambdas/domain/mirroring/mirror.js';
 import { sendWithinBudget, untilAborted } from '../../lambdas/domain/mirroring/mirror-delivery.js';
@@ -176,6 +178,13 @@ describe('the InvokeEndpoint handler when the mirror is slow or failing', () => 
   let artifacts: MemoryArtifactSource;
   let lines: Record<string, unknown>[];
   let errors: Record<string, unknown>[];
+  let warnings: Record<string, unknown>[];
+  /** The handler's log, as entries of the message (`msg`) and its fields. */
+  const log: Log = {
+    info: () => undefined,
+    warn: (msg, fields) => void warnings.push({ msg, ...fields }),
+    error: (msg, fields) => void errors.push({ msg, ...fields }),
+  };
   const call = (op: string, input: unknown) => dispatch(ctx, op, input) as Promise<Record<string, unknown>>;
 
   beforeEach(async () => {
@@ -194,9 +203,7 @@ describe('the InvokeEndpoint handler when the mirror is slow or failing', () => 
     };
     lines = [];
     errors = [];
-    vi.spyOn(console, 'error').mockImplementation((line: unknown) => {
-      errors.push(JSON.parse(String(line)));
-    });
+    warnings = [];
     await call('CreateModel', {
       ModelName: 'champion',
       PrimaryContainer: { ModelDataUrl: 's3://m/v1.onnx' },
@@ -254,6 +261,7 @@ describe('the InvokeEndpoint handler when the mirror is slow or failing', () => 
       drops: new RegistryMirrorDropCounter(options.counterStore ?? store, BUDGET_MS),
       metrics: { write: (line) => void lines.push(JSON.parse(line)) },
       now: () => NOW,
+      logging: { logger: new Logger({ serviceName: 'test', logLevel: 'SILENT' }), log },
     });
   }
 
@@ -345,10 +353,6 @@ describe('the InvokeEndpoint handler when the mirror is slow or failing', () => 
   });
 
   it('does not count a copy delivered on the retry inside the budget, and says it was retried', async () => {
-    const warnings: Record<string, unknown>[] = [];
-    vi.spyOn(console, 'warn').mockImplementation((line: unknown) => {
-      warnings.push(JSON.parse(String(line)));
-    });
     const { queue, signals, delivered } = scriptedQueue('fail', 'ok');
     await invoke(handlerWith(queue, { budgetMs: 5_000 }));
     expect(warnings).toMatchObject([
