@@ -130,10 +130,7 @@ export async function describeEndpointConfig(ctx: ControlContext, input: { Endpo
 
 export async function listEndpointConfigs(ctx: ControlContext, input: ListRequest) {
   const configs = await ctx.store.list<EndpointConfigRecord>(COLLECTIONS.endpointConfig);
-  const { items, NextToken } = page(configs, input, (c) => c.EndpointConfigName, {
-    sortBy: 'CreationTime',
-    sortOrder: 'Descending',
-  });
+  const { items, NextToken } = page(configs, input, (c) => c.EndpointConfigName);
   return {
     EndpointConfigs: items.map((c) => ({
       EndpointConfigName: c.EndpointConfigName,

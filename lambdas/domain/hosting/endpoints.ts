@@ -183,10 +183,7 @@ export async function listEndpoints(
       (after === undefined || e.LastModifiedTime > after) &&
       (before === undefined || e.LastModifiedTime < before),
   );
-  const { items, NextToken } = page(endpoints, input, (e) => e.EndpointName, {
-    sortBy: 'CreationTime',
-    sortOrder: 'Descending',
-  });
+  const { items, NextToken } = page(endpoints, input, (e) => e.EndpointName);
   return {
     Endpoints: items.map((e) => ({
       EndpointName: e.EndpointName,

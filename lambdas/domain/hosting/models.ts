@@ -90,10 +90,7 @@ export async function describeModel(ctx: ControlContext, input: { ModelName: str
 
 export async function listModels(ctx: ControlContext, input: ListRequest) {
   const models = await ctx.store.list<ModelRecord>(COLLECTIONS.model);
-  const { items, NextToken } = page(models, input, (m) => m.ModelName, {
-    sortBy: 'CreationTime',
-    sortOrder: 'Descending',
-  });
+  const { items, NextToken } = page(models, input, (m) => m.ModelName);
   return {
     Models: items.map((m) => ({
       ModelName: m.ModelName,

@@ -112,10 +112,7 @@ export async function describeModelPackageGroup(
 
 export async function listModelPackageGroups(ctx: ControlContext, input: ListRequest) {
   const groups = await ctx.store.list<GroupRecord>(COLLECTIONS.modelPackageGroup);
-  const { items, NextToken } = page(groups, input, (g) => g.ModelPackageGroupName, {
-    sortBy: 'CreationTime',
-    sortOrder: 'Descending',
-  });
+  const { items, NextToken } = page(groups, input, (g) => g.ModelPackageGroupName);
   return {
     ModelPackageGroupSummaryList: items.map((g) => ({
       ModelPackageGroupName: g.ModelPackageGroupName,
@@ -258,10 +255,7 @@ export async function listModelPackages(
   const matching = all.filter(
     (p) => !input.ModelApprovalStatus || p.ModelApprovalStatus === input.ModelApprovalStatus,
   );
-  const { items, NextToken } = page(matching, input, (p) => p.ModelPackageName, {
-    sortBy: 'CreationTime',
-    sortOrder: 'Descending',
-  });
+  const { items, NextToken } = page(matching, input, (p) => p.ModelPackageName);
   return {
     ModelPackageSummaryList: items.map((p) => ({
       ModelPackageName: p.ModelPackageName,

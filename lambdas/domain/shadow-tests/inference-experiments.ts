@@ -506,10 +506,7 @@ export async function listInferenceExperiments(
     stored.map(async (e) => (e.Status === 'Running' ? await getExperiment(ctx, e.Name) : e)),
   );
   const matching = settled.filter((e) => !input.StatusEquals || e.Status === input.StatusEquals);
-  const { items, NextToken } = page(matching, input, (e) => e.Name, {
-    sortBy: 'CreationTime',
-    sortOrder: 'Descending',
-  });
+  const { items, NextToken } = page(matching, input, (e) => e.Name);
   return {
     InferenceExperiments: items.map((e) => ({
       Name: e.Name,
