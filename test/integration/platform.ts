@@ -134,22 +134,26 @@ export const emulatorDynamoDb = new DynamoDBClient({
 
 /**
  * Waits until the mirror queue holds no message, visible or in flight, twice in a row: the
- * shadow Lambda has processed everything sent so far.
+ * shadow Lambda has processed everything sent so far. Fails after `timeoutMs` rather than let
+ * a test go on to check figures that are still moving.
  */
 export async function mirrorQueueDrained(timeoutMs: number): Promise<void> {
   const started = Date.now();
   let emptyReads = 0;
-  while (emptyReads < 2 && Date.now() - started < timeoutMs) {
+  let left = '';
+  while (emptyReads < 2) {
+    if (Date.now() - started > timeoutMs)
+      throw new Error(`mirror queue not drained after ${timeoutMs} ms: ${left}`);
     const { Attributes = {} } = await emulatorSqs.send(
       new GetQueueAttributesCommand({
         QueueUrl: env.UNDERSTUDY_MIRROR_QUEUE_URL,
         AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
       }),
     );
-    const pending =
-      Number(Attributes.ApproximateNumberOfMessages) +
-      Number(Attributes.ApproximateNumberOfMessagesNotVisible);
-    emptyReads = pending === 0 ? emptyReads + 1 : 0;
+    const visible = Number(Attributes.ApproximateNumberOfMessages);
+    const inFlight = Number(Attributes.ApproximateNumberOfMessagesNotVisible);
+    left = `${visible} visible and ${inFlight} in flight`;
+    emptyReads = visible + inFlight === 0 ? emptyReads + 1 : 0;
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
 }

@@ -89,7 +89,7 @@ export async function invoke(name: string, row: readonly number[]) {
 export async function reportWhen(
   name: string,
   done: (report: Record<string, unknown>) => boolean,
-  timeoutMs = 90_000,
+  timeoutMs = 180_000,
 ) {
   const started = Date.now();
   for (;;) {

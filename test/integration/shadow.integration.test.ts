@@ -168,8 +168,9 @@ describe('data capture and shadow tests with the AWS SDK', () => {
     const name = unique('sample');
     await deploy(name, 0);
     await startExperiment(name, `${name}-twin`, 30);
-    // Slow on the emulator (moto's SQS takes ~15 ms a send): about 3 minutes. The same check
-    // also runs in process on the handler (data-plane-mirror.test.ts).
+    // About a minute on the emulator here (3,000 mirror messages; the wrapper keeps moto's SQS
+    // fast with a backlog, scripts/local/moto-server.py). The same check also runs in process
+    // on the handler (data-plane-mirror.test.ts).
     const n = 10_000;
     const started = Date.now();
     await Promise.all(
@@ -179,7 +180,7 @@ describe('data capture and shadow tests with the AWS SDK', () => {
     );
     // Every request sampled for the shadow put one message on the queue; wait until it is drained.
     const sent = Date.now();
-    await mirrorQueueDrained(900_000);
+    await mirrorQueueDrained(300_000);
     console.log(
       `${n} invocations in ${sent - started} ms; mirror queue drained ${Date.now() - sent} ms later`,
     );
@@ -187,5 +188,5 @@ describe('data capture and shadow tests with the AWS SDK', () => {
     const mirrored = report.RequestsMirrored as number;
     const margin = 3.29 * Math.sqrt(n * 0.3 * 0.7);
     expect(Math.abs(mirrored - n * 0.3)).toBeLessThan(margin);
-  }, 1_200_000);
+  }, 600_000);
 });
