@@ -180,7 +180,8 @@ describe('data capture and shadow tests with the AWS SDK', () => {
     );
     // Every request sampled for the shadow put one message on the queue; wait until it is drained.
     const sent = Date.now();
-    await mirrorQueueDrained(300_000);
+    // Seconds on a quiet machine; minutes when the machine is shared with other heavy work.
+    await mirrorQueueDrained(600_000);
     console.log(
       `${n} invocations in ${sent - started} ms; mirror queue drained ${Date.now() - sent} ms later`,
     );
@@ -188,5 +189,5 @@ describe('data capture and shadow tests with the AWS SDK', () => {
     const mirrored = report.RequestsMirrored as number;
     const margin = 3.29 * Math.sqrt(n * 0.3 * 0.7);
     expect(Math.abs(mirrored - n * 0.3)).toBeLessThan(margin);
-  }, 600_000);
+  }, 900_000);
 });
