@@ -11,7 +11,6 @@ import type { EndpointRecord } from '../lambdas/domain/hosting/endpoints.js';
 import { chooseVariant } from '../lambdas/domain/hosting/routing.js';
 import { EndpointCache } from '../lambdas/domain/inference/endpoint-cache.js';
 import { ModelCache } from '../lambdas/domain/inference/model-cache.js';
-import { sha256Hex } from '../lambdas/domain/kernel/artifact.js';
 import { COLLECTIONS } from '../lambdas/domain/kernel/records.js';
 import type { MirrorQueue } from '../lambdas/domain/mirroring/mirror.js';
 import type { MirrorDropCounter } from '../lambdas/domain/mirroring/mirror-drops.js';
@@ -72,13 +71,8 @@ export async function benchInvokeHandler(
 }
 
 export async function benchInference(): Promise<void> {
-  const bytes = fixture('regressor.onnx');
   const artifacts = new MemoryArtifactSource();
-  const artifact = {
-    uri: artifacts.put('s3://bench/regressor.onnx', bytes),
-    sha256: sha256Hex(bytes),
-    sizeBytes: bytes.length,
-  };
+  const artifact = artifacts.register('regressor.onnx', 's3://bench');
   const handler = await benchInvokeHandler(artifacts, {
     EndpointName: 'bench',
     EndpointStatus: 'InService',
@@ -89,7 +83,7 @@ export async function benchInference(): Promise<void> {
   const first = await handler(event, context);
   if (first.statusCode !== 200) throw new Error(`bench request failed: ${JSON.stringify(first)}`);
 
-  const session = await ort.InferenceSession.create(bytes);
+  const session = await ort.InferenceSession.create(fixture('regressor.onnx'));
   const tensor = new ort.Tensor('float32', Float32Array.from([0.5, -1.5, 2.25, 0]), [1, 4]);
   const [bare, full] = await compare(
     () => session.run({ features: tensor }),

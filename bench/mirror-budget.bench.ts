@@ -13,14 +13,13 @@ import type { Context } from 'aws-lambda';
 import { SqsMirrorQueue } from '../lambdas/adapters/sqs-mirror-queue.js';
 import { capturesDropped } from '../lambdas/domain/data-capture/drops.js';
 import type { EndpointRecord } from '../lambdas/domain/hosting/endpoints.js';
-import { sha256Hex } from '../lambdas/domain/kernel/artifact.js';
 import type { EndpointInternal } from '../lambdas/domain/kernel/records.js';
 import { DEFAULT_MIRROR_BUDGET_MS } from '../lambdas/domain/mirroring/mirror-delivery.js';
 import { RegistryMirrorDropCounter } from '../lambdas/domain/mirroring/mirror-drops.js';
 import { mirrorsDropped } from '../lambdas/domain/shadow-tests/comparison-recorder.js';
 import { mirrorSqsClient } from '../lambdas/shared/clients.js';
 import { InMemoryRegistryStore } from '../test/support/in-memory-registry-store.js';
-import { fixture, MemoryArtifactSource } from '../test/support/models.js';
+import { MemoryArtifactSource } from '../test/support/models.js';
 import { signedInvokeEvent } from '../test/support/signed-event.js';
 import { type SqsStandIn, standInClientConfig, startSqsStandIn } from '../test/support/sqs-stand-in.js';
 import { fmt, measureConcurrent, row, type Stats } from './harness.js';
@@ -35,14 +34,7 @@ const SEQUENTIAL_REQUESTS = 500;
 const rules = { csvContentTypes: ['text/csv'], jsonContentTypes: ['application/json'] };
 
 const artifacts = new MemoryArtifactSource();
-function artifact(file: string) {
-  const bytes = fixture(file);
-  return {
-    uri: artifacts.put(`s3://bench/${file}`, bytes),
-    sha256: sha256Hex(bytes),
-    sizeBytes: bytes.length,
-  };
-}
+const artifact = (file: string) => artifacts.register(file, 's3://bench');
 const variants = [{ VariantName: 'main', weight: 1, ModelName: 'v1', artifact: artifact('regressor.onnx') }];
 const mirrored: EndpointInternal = {
   variants,

@@ -9,9 +9,8 @@ import { routeRequest } from '../lambdas/domain/deployments/routing.js';
 import type { EndpointRecord } from '../lambdas/domain/hosting/endpoints.js';
 import { chooseVariant } from '../lambdas/domain/hosting/routing.js';
 import { emfLine } from '../lambdas/domain/inference/emf.js';
-import { sha256Hex } from '../lambdas/domain/kernel/artifact.js';
 import type { RuntimeVariant } from '../lambdas/domain/kernel/records.js';
-import { fixture, MemoryArtifactSource } from '../test/support/models.js';
+import { MemoryArtifactSource } from '../test/support/models.js';
 import { compare, fmt, measure, row } from './harness.js';
 import { benchInvokeHandler, signedEvent } from './inference.bench.js';
 
@@ -26,13 +25,8 @@ async function nsPerCall(fn: () => unknown): Promise<number> {
 }
 
 export async function benchRouting(): Promise<void> {
-  const bytes = fixture('regressor.onnx');
   const artifacts = new MemoryArtifactSource();
-  const artifact = {
-    uri: artifacts.put('s3://bench/regressor.onnx', bytes),
-    sha256: sha256Hex(bytes),
-    sizeBytes: bytes.length,
-  };
+  const artifact = artifacts.register('regressor.onnx', 's3://bench');
   const variant = (VariantName: string, weight: number): RuntimeVariant => ({
     VariantName,
     weight,

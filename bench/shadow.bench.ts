@@ -12,26 +12,18 @@ import type { Context } from 'aws-lambda';
 import { newEventId } from '../lambdas/domain/data-capture/capture-record.js';
 import type { EndpointRecord } from '../lambdas/domain/hosting/endpoints.js';
 import { ModelCache } from '../lambdas/domain/inference/model-cache.js';
-import { sha256Hex } from '../lambdas/domain/kernel/artifact.js';
 import type { EndpointInternal, RuntimeShadow } from '../lambdas/domain/kernel/records.js';
 import { buildMirrorMessage, type MirrorMessage } from '../lambdas/domain/mirroring/mirror.js';
 import { processShadowBatch, type ShadowBatchDeps } from '../lambdas/domain/mirroring/mirror-batch.js';
 import { InMemoryDeliveryLedger } from '../test/support/delivery-ledger.js';
-import { fixture, MemoryArtifactSource } from '../test/support/models.js';
+import { MemoryArtifactSource } from '../test/support/models.js';
 import { signedInvokeEvent } from '../test/support/signed-event.js';
 import { compare, fmt, row } from './harness.js';
 import { benchInvokeHandler, KEY, NOW } from './inference.bench.js';
 
 const rules = { csvContentTypes: ['text/csv'], jsonContentTypes: ['application/json'] };
 const artifacts = new MemoryArtifactSource();
-function artifact(file: string) {
-  const bytes = fixture(file);
-  return {
-    uri: artifacts.put(`s3://bench/${file}`, bytes),
-    sha256: sha256Hex(bytes),
-    sizeBytes: bytes.length,
-  };
-}
+const artifact = (file: string) => artifacts.register(file, 's3://bench');
 const shadow: RuntimeShadow = {
   VariantName: 'shadow',
   weight: 0,

@@ -52,24 +52,30 @@ export async function deploy(name: string, captureSampling: number) {
   await endpointInService(name, 60);
 }
 
+/**
+ * CreateInferenceExperiment's input for a shadow test on endpoint `<endpoint>`: its
+ * `<endpoint>-champion` as variant `main`, `shadowModel` as variant `shadow`.
+ */
+export function shadowExperiment(endpoint: string, shadowModel: string, sampling: number, name = endpoint) {
+  return new CreateInferenceExperimentCommand({
+    Name: name,
+    Type: 'ShadowMode',
+    RoleArn: role,
+    EndpointName: endpoint,
+    ModelVariants: [
+      { ModelName: `${endpoint}-champion`, VariantName: 'main', InfrastructureConfig: infra },
+      { ModelName: shadowModel, VariantName: 'shadow', InfrastructureConfig: infra },
+    ],
+    ShadowModeConfig: {
+      SourceModelVariantName: 'main',
+      ShadowModelVariants: [{ ShadowModelVariantName: 'shadow', SamplingPercentage: sampling }],
+    },
+  });
+}
+
 /** Creates and starts shadow experiment `<name>` on endpoint `<name>`: `shadowModel` as variant `shadow`. */
 export async function startExperiment(name: string, shadowModel: string, sampling: number) {
-  await sagemaker.send(
-    new CreateInferenceExperimentCommand({
-      Name: name,
-      Type: 'ShadowMode',
-      RoleArn: role,
-      EndpointName: name,
-      ModelVariants: [
-        { ModelName: `${name}-champion`, VariantName: 'main', InfrastructureConfig: infra },
-        { ModelName: shadowModel, VariantName: 'shadow', InfrastructureConfig: infra },
-      ],
-      ShadowModeConfig: {
-        SourceModelVariantName: 'main',
-        ShadowModelVariants: [{ ShadowModelVariantName: 'shadow', SamplingPercentage: sampling }],
-      },
-    }),
-  );
+  await sagemaker.send(shadowExperiment(name, shadowModel, sampling));
   await sagemaker.send(new StartInferenceExperimentCommand({ Name: name }));
 }
 

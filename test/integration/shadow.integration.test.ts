@@ -1,6 +1,5 @@
 import { execFileSync } from 'node:child_process';
 import {
-  CreateInferenceExperimentCommand,
   DescribeEndpointCommand,
   DescribeInferenceExperimentCommand,
   StartInferenceExperimentCommand,
@@ -19,7 +18,14 @@ import {
   understudy,
   unique,
 } from './platform.js';
-import { captureLines, deploy, infra, invoke, reportWhen, role, startExperiment } from './shadow-support.js';
+import {
+  captureLines,
+  deploy,
+  invoke,
+  reportWhen,
+  shadowExperiment,
+  startExperiment,
+} from './shadow-support.js';
 
 describe('data capture and shadow tests with the AWS SDK', () => {
   it('captures every request for production and shadow, never answers with the shadow, reports the difference, promotes', async () => {
@@ -102,22 +108,7 @@ describe('data capture and shadow tests with the AWS SDK', () => {
     const name = unique('bad');
     await deploy(name, 0);
     const create = (sampling: number, shadowModel = `${name}-twin`, experiment = name) =>
-      sagemaker.send(
-        new CreateInferenceExperimentCommand({
-          Name: experiment,
-          Type: 'ShadowMode',
-          RoleArn: role,
-          EndpointName: name,
-          ModelVariants: [
-            { ModelName: `${name}-champion`, VariantName: 'main', InfrastructureConfig: infra },
-            { ModelName: shadowModel, VariantName: 'shadow', InfrastructureConfig: infra },
-          ],
-          ShadowModeConfig: {
-            SourceModelVariantName: 'main',
-            ShadowModelVariants: [{ ShadowModelVariantName: 'shadow', SamplingPercentage: sampling }],
-          },
-        }),
-      );
+      sagemaker.send(shadowExperiment(name, shadowModel, sampling, experiment));
     expect(await errorOf(create(101))).toMatchObject({ name: 'ValidationException', status: 400 });
     expect(await errorOf(create(-1))).toMatchObject({ name: 'ValidationException', status: 400 });
     const unknownModel = await errorOf(create(50, 'no-such-model'));

@@ -1,7 +1,12 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ArtifactNotFoundError, type ArtifactSource } from '../../lambdas/domain/kernel/artifact.js';
+import {
+  ArtifactNotFoundError,
+  type ArtifactSource,
+  sha256Hex,
+} from '../../lambdas/domain/kernel/artifact.js';
+import type { RegisteredArtifact } from '../../lambdas/domain/kernel/records.js';
 
 export const FIXTURES = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),
@@ -32,6 +37,12 @@ export class MemoryArtifactSource implements ArtifactSource {
   put(uri: string, bytes: Uint8Array): string {
     this.objects.set(uri, bytes);
     return uri;
+  }
+
+  /** Puts a fixture model under `prefix` and returns it as a registered artifact (URI, digest, size). */
+  register(file: string, prefix = 's3://fixtures'): RegisteredArtifact {
+    const bytes = fixture(file);
+    return { uri: this.put(`${prefix}/${file}`, bytes), sha256: sha256Hex(bytes), sizeBytes: bytes.length };
   }
 
   async fetch(uri: string): Promise<Uint8Array> {

@@ -3,12 +3,11 @@ import { describe, expect, it } from 'vitest';
 import type { EndpointRecord } from '../../lambdas/domain/hosting/endpoints.js';
 import { EndpointCache } from '../../lambdas/domain/inference/endpoint-cache.js';
 import { ModelCache } from '../../lambdas/domain/inference/model-cache.js';
-import { sha256Hex } from '../../lambdas/domain/kernel/artifact.js';
 import { COLLECTIONS, type EndpointInternal } from '../../lambdas/domain/kernel/records.js';
 import type { MirrorMessage } from '../../lambdas/domain/mirroring/mirror.js';
 import { createInvokeHandler } from '../../lambdas/invoke/data-plane.js';
 import { InMemoryRegistryStore } from '../support/in-memory-registry-store.js';
-import { expected, fixture, MemoryArtifactSource } from '../support/models.js';
+import { expected, MemoryArtifactSource } from '../support/models.js';
 import { seeded } from '../support/seeded-random.js';
 import { signedInvokeEvent } from '../support/signed-event.js';
 
@@ -26,10 +25,7 @@ async function setup(
   send?: (m: MirrorMessage) => Promise<void>,
 ) {
   const artifacts = new MemoryArtifactSource();
-  const artifact = (file: string) => {
-    const bytes = fixture(file);
-    return { uri: artifacts.put(`s3://m/${file}`, bytes), sha256: sha256Hex(bytes), sizeBytes: bytes.length };
-  };
+  const artifact = (file: string) => artifacts.register(file, 's3://m');
   const internal: EndpointInternal = {
     variants: [{ VariantName: 'main', weight: 1, ModelName: 'v1', artifact: artifact('regressor.onnx') }],
     capture: {
