@@ -62,22 +62,26 @@ export async function startSqsStandIn(options: StandInOptions = {}): Promise<Sqs
   const server = createServer((req, res) => {
     standIn.counts.received++;
     const chunks: Buffer[] = [];
+    let timer: NodeJS.Timeout | undefined;
+    // Listened for at once: a caller may give up while its body is still on the way.
+    res.on('close', () => {
+      if (res.writableFinished) return;
+      standIn.counts.abandoned++;
+      if (timer) {
+        clearTimeout(timer);
+        pending.delete(timer);
+      }
+    });
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      const timer = setTimeout(() => {
-        pending.delete(timer);
+      if (res.destroyed) return;
+      timer = setTimeout(() => {
+        if (timer) pending.delete(timer);
         if (res.destroyed) return;
         standIn.counts.answered++;
         answer(req, res, Buffer.concat(chunks).toString('utf8'));
       }, standIn.delayMs);
       pending.add(timer);
-      res.on('close', () => {
-        if (!res.writableFinished) {
-          standIn.counts.abandoned++;
-          clearTimeout(timer);
-          pending.delete(timer);
-        }
-      });
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

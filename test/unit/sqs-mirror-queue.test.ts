@@ -67,7 +67,11 @@ describe('SqsMirrorQueue over a real SQS client', () => {
 
   it('rejects as soon as its abort signal fires and closes the connection', async () => {
     const queue = await queueOver(60_000);
-    const error = await errorOf(queue.send(message(10), { abortSignal: AbortSignal.timeout(50) }));
+    const abort = new AbortController();
+    const sent = errorOf(queue.send(message(10), { abortSignal: abort.signal }));
+    await vi.waitFor(() => expect(standIn?.counts.received).toBe(1), { timeout: 10_000 });
+    abort.abort();
+    const error = await sent;
     expect(error?.name).toBe('AbortError');
     await vi.waitFor(() => expect(standIn?.counts.abandoned).toBe(1));
     expect(standIn?.counts.answered).toBe(0);
@@ -75,7 +79,13 @@ describe('SqsMirrorQueue over a real SQS client', () => {
 
   it('aborts both the spill and the pointer', async () => {
     const queue = await queueOver(60_000);
-    const error = await errorOf(queue.send(message(300_000), { abortSignal: AbortSignal.timeout(50) }));
+    // Abort once both requests are in (not after a fixed delay: a loaded machine may take
+    // longer than that to start uploading a 300 KB body).
+    const abort = new AbortController();
+    const sent = errorOf(queue.send(message(300_000), { abortSignal: abort.signal }));
+    await vi.waitFor(() => expect(standIn?.counts.received).toBe(2), { timeout: 10_000 });
+    abort.abort();
+    const error = await sent;
     expect(error?.name).toBe('AbortError');
     await vi.waitFor(() => expect(standIn?.counts.abandoned).toBe(2));
     expect(standIn?.counts.answered).toBe(0);
