@@ -7,7 +7,7 @@
  * `start` reuses an emulator already answering on the port, otherwise launches moto
  * (`moto_server` from PATH, else from a project-local `.venv` it creates with
  * `pip install 'moto[server]'`) through `scripts/local/moto-server.py`, which makes its
- * DynamoDB and SQS receives atomic under concurrent requests and its KMS keys stable across
+ * DynamoDB and each SQS queue atomic under concurrent requests and its KMS keys stable across
  * restarts. It runs
  * detached in its own process group so a Ctrl-C in the terminal of whoever started it does
  * not kill it before they have saved their state.
@@ -117,7 +117,7 @@ async function portAnswers(endpoint: string): Promise<boolean> {
   }
 }
 
-/** The wrapper moto always runs through (atomic DynamoDB and SQS receives; stable KMS keys). */
+/** The wrapper moto always runs through (atomic DynamoDB and SQS queues; stable KMS keys). */
 export const MOTO_WRAPPER = path.join(PROJECT_ROOT, 'scripts', 'local', 'moto-server.py');
 
 /** Whether the interpreter can import what the wrapper needs (moto with its server). */
@@ -294,7 +294,7 @@ export async function ensureMoto(options: MotoOptions = {}): Promise<MotoHandle>
         `warning: reusing the emulator already answering on ${endpoint}, which this project did not ` +
           `start through ${path.relative(PROJECT_ROOT, MOTO_WRAPPER)}: if it is plain moto, its DynamoDB ` +
           'may not be atomic under concurrency (conditional writes and transactions can lose updates) ' +
-          'and its SQS may hand one message to two receivers. ' +
+          'and its SQS may deliver a message twice or lose one. ' +
           'Stop it to have a correct one started.',
       );
     return { endpoint, port, startedByUs: false, stop: async () => {} };

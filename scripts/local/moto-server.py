@@ -1,4 +1,4 @@
-"""moto_server made fit for the local platform: an atomic DynamoDB and SQS receive, stable KMS keys.
+"""moto_server made fit for the local platform: atomic DynamoDB and SQS, stable KMS keys.
 
 Usage: python moto-server.py [moto_server arguments]. scripts/moto.ts always starts moto
 through this file.
@@ -16,8 +16,9 @@ through this file.
    DynamoDB that silently loses updates. Transactions back up only the items they name
    instead of deep-copying whole tables (see cheapen_transaction_rollback).
 
-2. SQS receives, one at a time per queue (required): moto can hand one message to two
-   concurrent receivers; see serialise_sqs_receives. Waiting long polls do not hold the lock.
+2. SQS receives, deletes and visibility changes, one at a time per queue (required): moto can
+   hand one message to two concurrent receivers, lose a message sent during a delete and bring
+   deleted messages back; see serialise_sqs_queue_updates. Waiting long polls hold no lock.
 
 3. Stable KMS keys (with UNDERSTUDY_KMS_SEED). moto gives every KMS key a random id and random
    key material, so ciphertexts saved from one run (the access keys the control plane stores
@@ -38,7 +39,7 @@ import threading
 import uuid
 
 # Printed (to moto's log) once the required patches are in; scripts/moto.ts does not parse it.
-READY = "understudy: DynamoDB requests serialised, SQS receives atomic per queue"
+READY = "understudy: DynamoDB requests serialised, SQS queue updates atomic per queue"
 
 
 def serialise_dynamodb() -> None:
@@ -69,32 +70,42 @@ def serialise_dynamodb() -> None:
     DynamoHandler.call_action = call_action
 
 
-def serialise_sqs_receives() -> None:
-    """One ReceiveMessage at a time per queue, except while it waits for messages.
+def serialise_sqs_queue_updates() -> None:
+    """Per queue, one receive, delete or visibility change at a time; sends are never lost.
 
-    moto's receive checks that a message is visible and then marks it received in separate
-    steps, so concurrent receivers (the local pollers: five per queue) can both take the same
-    message inside its visibility timeout: measured here, 302 deliveries of 300 messages to
-    five receivers, the second copy with ApproximateReceiveCount 2, which the shadow function
-    reads as a redelivery. A per-queue lock around the receive makes the check and the mark
-    one step; a long poll gives the lock up while it waits, so it holds up no other receiver,
-    and sends, deletes and other queues never take it. Raises if moto's internals are not what
-    this expects.
+    moto's SQS changes a queue in several unlocked steps. A receive checks that a message is
+    visible and then marks it received, so concurrent receivers (the local pollers: five per
+    queue) can both take it: measured, 302 deliveries of 300 messages to five receivers, the
+    second copy with ApproximateReceiveCount 2, which the shadow function reads as a
+    redelivery. A delete rebuilds the queue's message list from a copy and puts it back, so a
+    message sent or deleted meanwhile is lost or comes back: measured with 3,000 messages
+    waiting, four senders and five receivers deleting what they got, 98 deleted messages came
+    back in flight (to be delivered again after the visibility timeout) and one sent message
+    vanished. Here a per-queue lock covers receives (given up while a long poll waits, so it
+    holds up no other receiver), deletes, visibility changes and purges, and deletes and purges
+    also take the lock moto's own append holds. Sends, other queues and waiting long polls
+    never wait for it. Raises if moto's internals are not what this expects.
     """
     from moto.sqs import models
 
-    original_receive = models.SQSBackend.receive_message
+    backend = models.SQSBackend
+    original_receive = backend.receive_message
     original_wait = models.Queue.wait_for_messages
+    original_delete = models.Queue.delete_message
+    original_visibility = backend.change_message_visibility
+    original_purge = backend.purge_queue
     if "queue.wait_for_messages(" not in inspect.getsource(original_receive):
         raise RuntimeError("SQSBackend.receive_message no longer waits through Queue.wait_for_messages")
+    if "with self._messages_lock:" not in inspect.getsource(models.Queue.add_message):
+        raise RuntimeError("Queue.add_message no longer appends under Queue._messages_lock")
 
     locks_lock = threading.Lock()
 
     def lock_of(queue):  # type: ignore[no-untyped-def]
         with locks_lock:
-            lock = queue.__dict__.get("_understudy_receive_lock")
+            lock = queue.__dict__.get("_understudy_lock")
             if lock is None:
-                lock = queue.__dict__["_understudy_receive_lock"] = threading.Lock()
+                lock = queue.__dict__["_understudy_lock"] = threading.Lock()
             return lock
 
     @functools.wraps(original_receive)
@@ -112,8 +123,27 @@ def serialise_sqs_receives() -> None:
         finally:
             lock.acquire()
 
-    models.SQSBackend.receive_message = receive_message
+    @functools.wraps(original_delete)
+    def delete_message(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        with lock_of(self), self._messages_lock:
+            return original_delete(self, *args, **kwargs)
+
+    @functools.wraps(original_visibility)
+    def change_message_visibility(self, queue_name, *args, **kwargs):  # type: ignore[no-untyped-def]
+        with lock_of(self.get_queue(queue_name)):
+            return original_visibility(self, queue_name, *args, **kwargs)
+
+    @functools.wraps(original_purge)
+    def purge_queue(self, queue_name, *args, **kwargs):  # type: ignore[no-untyped-def]
+        queue = self.get_queue(queue_name)
+        with lock_of(queue), queue._messages_lock:
+            return original_purge(self, queue_name, *args, **kwargs)
+
+    backend.receive_message = receive_message
+    backend.change_message_visibility = change_message_visibility
+    backend.purge_queue = purge_queue
     models.Queue.wait_for_messages = wait_for_messages
+    models.Queue.delete_message = delete_message
 
 
 def speed_up_sqs() -> None:
@@ -271,11 +301,11 @@ def main() -> None:
         )
         sys.exit(3)
     try:
-        serialise_sqs_receives()
+        serialise_sqs_queue_updates()
     except Exception as error:  # noqa: BLE001 - any mismatch with moto's internals is fatal
         print(
-            f"understudy: cannot make moto's SQS receives atomic ({error!r}); refusing to start an "
-            "emulator that hands one message to two concurrent receivers",
+            f"understudy: cannot make moto's SQS queue updates atomic ({error!r}); refusing to start "
+            "an emulator that loses, duplicates and resurrects messages under concurrency",
             file=sys.stderr,
         )
         sys.exit(3)

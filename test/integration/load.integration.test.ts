@@ -9,7 +9,7 @@ import { captureLines, deploy, invoke, startExperiment } from './shadow-support.
  * on this 2-core machine while concurrent clients invoke the endpoint; the SQS pollers keep
  * their default concurrency.
  */
-const REQUESTS = 2000;
+const REQUESTS = 3000;
 const CLIENTS = 16;
 const BURNERS = 2;
 
