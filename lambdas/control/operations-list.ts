@@ -42,6 +42,9 @@ export const IMPLEMENTED_OPERATIONS = [
   'DeleteMonitoringSchedule',
   'ListMonitoringExecutions',
   'DescribeProcessingJob',
+  'AddTags',
+  'ListTags',
+  'DeleteTags',
 ] as const;
 
 export type OperationName = (typeof IMPLEMENTED_OPERATIONS)[number];

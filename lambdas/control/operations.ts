@@ -8,6 +8,7 @@ import * as jobDefinitions from '../domain/model-monitor/job-definitions.js';
 import * as monitoringSchedules from '../domain/model-monitor/schedules.js';
 import * as packages from '../domain/model-registry/model-packages.js';
 import * as experiments from '../domain/shadow-tests/inference-experiments.js';
+import * as tags from '../domain/tags/tags.js';
 import type { OperationName } from './operations-list.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: inputs are validated against the service model before dispatch.
@@ -57,4 +58,7 @@ export const OPERATIONS: Record<OperationName, Operation> = {
   DeleteMonitoringSchedule: monitoringSchedules.deleteMonitoringSchedule,
   ListMonitoringExecutions: monitoringExecutions.listMonitoringExecutions,
   DescribeProcessingJob: monitoringExecutions.describeProcessingJob,
+  AddTags: tags.addTags,
+  ListTags: tags.listTags,
+  DeleteTags: tags.deleteTags,
 };

@@ -15,6 +15,7 @@ const MATRIX: Array<[string, boolean, boolean, boolean, boolean]> = [
   ['StartMonitoringSchedule', ALLOW, ALLOW, DENY, DENY],
   ['StopMonitoringSchedule', ALLOW, ALLOW, DENY, DENY],
   ['AddTags', ALLOW, ALLOW, DENY, DENY],
+  ['DeleteTags', ALLOW, ALLOW, DENY, DENY],
   ['DescribeEndpoint', ALLOW, ALLOW, DENY, ALLOW],
   ['ListModelPackages', ALLOW, ALLOW, DENY, ALLOW],
   ['ListTags', ALLOW, ALLOW, DENY, ALLOW],

@@ -25,6 +25,8 @@ export const COLLECTIONS = {
   capturesDropped: 'CapturesDropped',
   /** Counter: a shadow variant's copies not known to reach the mirror queue, id `{comparisonId}/{ShadowVariant}`. */
   mirrorsDropped: 'MirrorsDropped',
+  /** A resource's tags, id its ARN (as the resource's record holds it). */
+  tags: 'Tags',
 } as const;
 
 /** A registered artifact: where, its digest and size. */

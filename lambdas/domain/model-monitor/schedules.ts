@@ -3,6 +3,7 @@
  * Schedules live in the registry; the monitor Lambda, on its EventBridge tick, runs the due
  * ones (see runner.ts), so creating a schedule needs no redeploy.
  */
+
 import type { EndpointRecord } from '../hosting/endpoints.js';
 import { arn, type ControlContext, epochSeconds, page, view } from '../kernel/context.js';
 import { ResourceInUse, ResourceNotFound, ValidationException } from '../kernel/errors.js';
@@ -14,6 +15,7 @@ import {
   type StoredRecord,
   VersionConflictError,
 } from '../kernel/store.js';
+import { checkNewTags, forgetTags, recordTags, type Tag } from '../tags/tags.js';
 import { deleteExecutions, executionSummary, executionsOf } from './executions.js';
 import { resolveScheduleJob } from './job-definitions.js';
 import type { JobOptions } from './job-options.js';
@@ -87,9 +89,10 @@ export async function createMonitoringSchedule(
   input: {
     MonitoringScheduleName: string;
     MonitoringScheduleConfig: MonitoringScheduleConfig;
-    Tags?: unknown[];
+    Tags?: readonly Tag[];
   },
 ) {
+  const tags = checkNewTags(input.Tags);
   const name = input.MonitoringScheduleName;
   const scheduleArn = arn(ctx, 'monitoring-schedule', name);
   if (await ctx.store.get(COLLECTIONS.monitoringSchedule, name)) {
@@ -118,6 +121,7 @@ export async function createMonitoringSchedule(
       throw new ResourceInUse(`Monitoring schedule ${scheduleArn} already exists.`);
     throw error;
   }
+  await recordTags(ctx, scheduleArn, tags);
   return { MonitoringScheduleArn: scheduleArn };
 }
 
@@ -272,8 +276,9 @@ export async function deleteMonitoringSchedule(
   ctx: ControlContext,
   input: { MonitoringScheduleName: string },
 ) {
-  await getSchedule(ctx, input.MonitoringScheduleName);
+  const schedule = await getSchedule(ctx, input.MonitoringScheduleName);
   await ctx.store.delete(COLLECTIONS.monitoringSchedule, input.MonitoringScheduleName);
+  await forgetTags(ctx, schedule.data.MonitoringScheduleArn);
   await deleteExecutions(ctx.store, input.MonitoringScheduleName);
   return {};
 }

@@ -16,6 +16,7 @@ import {
   type Timestamp,
 } from '../kernel/records.js';
 import { RecordExistsError } from '../kernel/store.js';
+import { checkNewTags, forgetTags, recordTags, type Tag } from '../tags/tags.js';
 
 export type ApprovalStatus = 'Approved' | 'Rejected' | 'PendingManualApproval';
 
@@ -26,7 +27,6 @@ interface GroupView {
   CreationTime: Timestamp;
   CreatedBy: { UserProfileName: string };
   ModelPackageGroupStatus: 'Completed';
-  Tags?: unknown[];
 }
 type GroupRecord = StoredResource<GroupView, undefined>;
 
@@ -79,8 +79,9 @@ async function getGroup(ctx: ControlContext, name: string): Promise<GroupRecord>
 
 export async function createModelPackageGroup(
   ctx: ControlContext,
-  input: { ModelPackageGroupName: string; ModelPackageGroupDescription?: string; Tags?: unknown[] },
+  input: { ModelPackageGroupName: string; ModelPackageGroupDescription?: string; Tags?: readonly Tag[] },
 ) {
+  const tags = checkNewTags(input.Tags);
   const record: GroupRecord = {
     ModelPackageGroupName: input.ModelPackageGroupName,
     ModelPackageGroupArn: arn(ctx, 'model-package-group', input.ModelPackageGroupName),
@@ -88,7 +89,6 @@ export async function createModelPackageGroup(
     CreationTime: epochSeconds(ctx.now()),
     CreatedBy: userContext(ctx),
     ModelPackageGroupStatus: 'Completed',
-    Tags: input.Tags,
     internal: undefined,
   };
   try {
@@ -99,6 +99,7 @@ export async function createModelPackageGroup(
     }
     throw error;
   }
+  await recordTags(ctx, record.ModelPackageGroupArn, tags);
   return { ModelPackageGroupArn: record.ModelPackageGroupArn };
 }
 
@@ -106,8 +107,7 @@ export async function describeModelPackageGroup(
   ctx: ControlContext,
   input: { ModelPackageGroupName: string },
 ) {
-  const { Tags: _tags, ...rest } = view(await getGroup(ctx, input.ModelPackageGroupName));
-  return rest;
+  return view(await getGroup(ctx, input.ModelPackageGroupName));
 }
 
 export async function listModelPackageGroups(ctx: ControlContext, input: ListRequest) {
@@ -137,6 +137,7 @@ export async function deleteModelPackageGroup(ctx: ControlContext, input: { Mode
     );
   }
   await ctx.store.delete(COLLECTIONS.modelPackageGroup, group.ModelPackageGroupName);
+  await forgetTags(ctx, group.ModelPackageGroupArn);
   return {};
 }
 
@@ -157,8 +158,13 @@ export function containerArtifactUri(container: ContainerInput | undefined, fiel
 
 export async function createModelPackage(
   ctx: ControlContext,
-  input: Partial<PackageView> & { ModelPackageGroupName?: string; ClientToken?: string; Tags?: unknown[] },
+  input: Partial<PackageView> & {
+    ModelPackageGroupName?: string;
+    ClientToken?: string;
+    Tags?: readonly Tag[];
+  },
 ) {
+  const tags = checkNewTags(input.Tags);
   if (!input.ModelPackageGroupName) {
     throw new ValidationException(
       'ModelPackageGroupName is required: Understudy registers versioned model packages inside a group.',
@@ -208,6 +214,7 @@ export async function createModelPackage(
     internal: { artifact },
   };
   await ctx.store.create(COLLECTIONS.modelPackage, packageId(name, version), record);
+  await recordTags(ctx, record.ModelPackageArn, tags);
   return { ModelPackageArn: record.ModelPackageArn };
 }
 
@@ -324,5 +331,6 @@ export async function deleteModelPackage(ctx: ControlContext, input: { ModelPack
     COLLECTIONS.modelPackage,
     packageId(current.ModelPackageGroupName, current.ModelPackageVersion),
   );
+  await forgetTags(ctx, current.ModelPackageArn);
   return {};
 }

@@ -14,6 +14,7 @@ import {
 import { ApiError, ConflictException, ResourceInUse, ValidationException } from '../kernel/errors.js';
 import { COLLECTIONS, type RuntimeShadow, type StoredResource, type Timestamp } from '../kernel/records.js';
 import { RecordExistsError, retryOnConflict, VersionConflictError } from '../kernel/store.js';
+import { checkNewTags, recordTags, type Tag } from '../tags/tags.js';
 import { type ComparisonConfig, resolveComparisonConfig } from './index.js';
 
 export type ExperimentStatus =
@@ -158,9 +159,10 @@ export async function createInferenceExperiment(
     EndpointName: string;
     ModelVariants: ModelVariantConfig[];
     Schedule?: { StartTime?: number | string; EndTime?: number | string };
-    Tags?: unknown[];
+    Tags?: readonly Tag[];
   },
 ) {
+  const tags = checkNewTags(input.Tags);
   checkShadowMode(input);
   const endpoint = (await getEndpointRecord(ctx, input.EndpointName)).data;
   if (endpoint.EndpointStatus !== 'InService') {
@@ -212,6 +214,7 @@ export async function createInferenceExperiment(
       throw new ResourceInUse(`Inference experiment ${input.Name} already exists.`);
     throw error;
   }
+  await recordTags(ctx, record.Arn, tags);
   return { InferenceExperimentArn: record.Arn };
 }
 
