@@ -102,6 +102,56 @@ describe('end to end with the AWS CLI v2', () => {
     expect(listed.Endpoints.map((e: { EndpointName: string }) => e.EndpointName)).toEqual([name]);
   });
 
+  it('tags a model on create-model --tags, then with add-tags, list-tags and delete-tags', async () => {
+    const name = unique('cli-tags');
+    const modelDataUrl = await uploadFixture('regressor.onnx', `models/${name}/model.onnx`);
+    const { ModelArn } = JSON.parse(
+      cli(
+        'sagemaker',
+        'create-model',
+        '--model-name',
+        name,
+        '--execution-role-arn',
+        'arn:aws:iam::123456789012:role/understudy',
+        '--primary-container',
+        `Image=any,ModelDataUrl=${modelDataUrl}`,
+        '--tags',
+        'Key=team,Value=risk',
+        'Key=stage,Value=dev',
+      ),
+    );
+    const tagsOf = () => JSON.parse(cli('sagemaker', 'list-tags', '--resource-arn', ModelArn)).Tags;
+    expect(tagsOf()).toEqual([
+      { Key: 'team', Value: 'risk' },
+      { Key: 'stage', Value: 'dev' },
+    ]);
+    cli(
+      'sagemaker',
+      'add-tags',
+      '--resource-arn',
+      ModelArn,
+      '--tags',
+      'Key=stage,Value=prod',
+      'Key=cost,Value=42',
+    );
+    cli('sagemaker', 'delete-tags', '--resource-arn', ModelArn, '--tag-keys', 'team');
+    expect(tagsOf()).toEqual([
+      { Key: 'stage', Value: 'prod' },
+      { Key: 'cost', Value: '42' },
+    ]);
+
+    const tooMany = Array.from({ length: 49 }, (_, i) => `Key=k${i},Value=v`);
+    expect(cliError('sagemaker', 'add-tags', '--resource-arn', ModelArn, '--tags', ...tooMany)).toMatch(
+      /ValidationException.*at most 50/,
+    );
+    expect(tagsOf()).toHaveLength(2);
+    cli('sagemaker', 'delete-model', '--model-name', name);
+    // Its tags went with it: an ARN that names no resource.
+    expect(cliError('sagemaker', 'list-tags', '--resource-arn', ModelArn)).toMatch(
+      /ValidationException.*Could not find resource/,
+    );
+  });
+
   it('shows typed errors', () => {
     expect(cliError('sagemaker', 'describe-endpoint', '--endpoint-name', 'nope')).toMatch(
       /ValidationException.*Could not find endpoint/,
