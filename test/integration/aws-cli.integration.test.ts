@@ -47,10 +47,10 @@ describe('end to end with the AWS CLI v2', () => {
     throw new Error('expected the command to fail');
   };
 
-  it('registers, deploys and invokes a model', async () => {
-    const name = unique('cli');
+  /** `aws sagemaker create-model` of the regressor fixture, with `extra` arguments. */
+  const createModel = async (name: string, ...extra: string[]): Promise<{ ModelArn: string }> => {
     const modelDataUrl = await uploadFixture('regressor.onnx', `models/${name}/model.onnx`);
-    const created = JSON.parse(
+    return JSON.parse(
       cli(
         'sagemaker',
         'create-model',
@@ -61,8 +61,14 @@ describe('end to end with the AWS CLI v2', () => {
         'arn:aws:iam::123456789012:role/understudy',
         '--primary-container',
         `Image=any,ModelDataUrl=${modelDataUrl}`,
+        ...extra,
       ),
     );
+  };
+
+  it('registers, deploys and invokes a model', async () => {
+    const name = unique('cli');
+    const created = await createModel(name);
     expect(created.ModelArn).toMatch(new RegExp(`:model/${name}$`));
     cli(
       'sagemaker',
@@ -104,22 +110,7 @@ describe('end to end with the AWS CLI v2', () => {
 
   it('tags a model on create-model --tags, then with add-tags, list-tags and delete-tags', async () => {
     const name = unique('cli-tags');
-    const modelDataUrl = await uploadFixture('regressor.onnx', `models/${name}/model.onnx`);
-    const { ModelArn } = JSON.parse(
-      cli(
-        'sagemaker',
-        'create-model',
-        '--model-name',
-        name,
-        '--execution-role-arn',
-        'arn:aws:iam::123456789012:role/understudy',
-        '--primary-container',
-        `Image=any,ModelDataUrl=${modelDataUrl}`,
-        '--tags',
-        'Key=team,Value=risk',
-        'Key=stage,Value=dev',
-      ),
-    );
+    const { ModelArn } = await createModel(name, '--tags', 'Key=team,Value=risk', 'Key=stage,Value=dev');
     const tagsOf = () => JSON.parse(cli('sagemaker', 'list-tags', '--resource-arn', ModelArn)).Tags;
     expect(tagsOf()).toEqual([
       { Key: 'team', Value: 'risk' },
