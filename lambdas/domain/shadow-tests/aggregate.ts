@@ -596,10 +596,11 @@ function isClassifiedRow(value: unknown): value is ClassifiedRow {
 
 /**
  * A row's values flattened, or undefined unless they are all finite numbers (at least one).
- * A classifier's row compared as a regression (configured so) gives its scores, else its label.
+ * A classifier's row compared as a regression (configured so) gives its label, else its scores:
+ * what the first output gave before models' outputs were read (a converter writes the label first).
  */
 function numbersOf(value: unknown): number[] | undefined {
-  if (isClassifiedRow(value)) return numbersOf(value.scores ?? value.label);
+  if (isClassifiedRow(value)) return numbersOf(value.label ?? value.scores);
   const out: number[] = [];
   const walk = (v: unknown): boolean => {
     if (typeof v === 'number') {
