@@ -6,16 +6,12 @@
  */
 import type { Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import type { EndpointRecord } from '../../lambdas/domain/hosting/endpoints.js';
-import { EndpointCache } from '../../lambdas/domain/inference/endpoint-cache.js';
-import { ModelCache } from '../../lambdas/domain/inference/model-cache.js';
 import type { OutputSpec } from '../../lambdas/domain/inference/onnx-model.js';
 import {
   COLLECTIONS,
   type ComparisonConfig,
   type EndpointInternal,
 } from '../../lambdas/domain/kernel/records.js';
-import type { MirrorMessage } from '../../lambdas/domain/mirroring/mirror.js';
 import { processShadowBatch } from '../../lambdas/domain/mirroring/mirror-batch.js';
 import {
   RegistryComparisonRecorder,
@@ -29,18 +25,13 @@ import {
   type ShadowReport,
   summarize,
 } from '../../lambdas/domain/shadow-tests/index.js';
-import { createInvokeHandler } from '../../lambdas/invoke/data-plane.js';
 import { InMemoryDeliveryLedger } from '../support/delivery-ledger.js';
 import { InMemoryRegistryStore } from '../support/in-memory-registry-store.js';
+import { INVOKER_KEY, invokeHandlerFor } from '../support/invoke-handler.js';
 import { classifierPairs, type FixturePair, MemoryArtifactSource } from '../support/models.js';
-import { seeded } from '../support/seeded-random.js';
 import { signedInvokeEvent } from '../support/signed-event.js';
 
-const KEY = {
-  accessKeyId: 'AKUSCLASSIFY00000000',
-  secretAccessKey: 'classify-secret-classify-secret-classify',
-  role: 'invoker' as const,
-};
+const KEY = INVOKER_KEY;
 const NOW = new Date('2026-11-25T12:00:00Z');
 const rules = { csvContentTypes: ['text/csv'], jsonContentTypes: ['application/json'] };
 const { agree, differ, regression } = classifierPairs.pairs;
@@ -69,23 +60,9 @@ async function compare(
       },
     ],
   };
-  const store = new InMemoryRegistryStore();
-  await store.create(COLLECTIONS.endpoint, 'ep', {
-    EndpointName: 'ep',
-    EndpointConfigName: 'cfg',
-    EndpointStatus: 'InService',
-    internal,
-  } as unknown as EndpointRecord);
-  const models = new ModelCache(artifacts);
-  const messages: MirrorMessage[] = [];
-  const handler = createInvokeHandler({
-    endpoints: new EndpointCache(store),
-    models,
-    keys: { resolve: async (id) => (id === KEY.accessKeyId ? KEY : undefined) },
-    mirror: { send: async (message) => void messages.push(message) },
-    metrics: { write: () => undefined },
-    random: seeded(5),
-    now: () => NOW,
+  const { handler, messages, models, store } = await invokeHandlerFor(internal, artifacts, {
+    now: NOW,
+    seed: 5,
   });
   const size = options.rowsPerRequest ?? 10;
   for (let i = 0; i < pair.rows.length; i += size) {

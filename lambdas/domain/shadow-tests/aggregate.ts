@@ -612,7 +612,8 @@ function numbersOf(value: unknown): number[] | undefined {
   return walk(value) && out.length > 0 ? out : undefined;
 }
 
-function unwrapSingle(value: unknown): unknown {
+/** A value nested in single-element lists, unwrapped (`[[3]]` → 3). */
+export function unwrapSingle(value: unknown): unknown {
   let v = value;
   while (Array.isArray(v) && v.length === 1) v = v[0];
   return v;

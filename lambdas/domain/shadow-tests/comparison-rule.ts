@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { OutputSpec } from '../inference/onnx-model.js';
 import { type NamedOutput, predictionsOf } from '../inference/payload.js';
 import type { ComparisonConfig, TaskKind } from '../kernel/records.js';
-import type { ClassifiedRow, ComparisonRule, ModelDescription } from './aggregate.js';
+import { type ClassifiedRow, type ComparisonRule, type ModelDescription, unwrapSingle } from './aggregate.js';
 
 /**
  * What a model's declared ONNX outputs say it is: a classifier (a label output and/or class
@@ -99,12 +99,6 @@ export function comparableRows(task: ModelTask | undefined, outputs: readonly Na
     if (values) return values.map(unwrapSingle);
   }
   return predictionsOf(outputs);
-}
-
-function unwrapSingle(value: unknown): unknown {
-  let v = value;
-  while (Array.isArray(v) && v.length === 1) v = v[0];
-  return v;
 }
 
 const KIND_NAME: Record<TaskKind, string> = { classification: 'a classifier', regression: 'a regressor' };
