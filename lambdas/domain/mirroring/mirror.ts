@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { RuntimeCapture, RuntimeShadow, RuntimeVariant } from '../kernel/records.js';
-import type { ComparisonConfig } from '../shadow-tests/index.js';
+import { type ComparisonConfig, type ModelTask, modelTaskSchema } from '../shadow-tests/index.js';
 
 /**
  * The one SQS message the data plane sends for a request sampled for capture and/or
@@ -30,6 +30,8 @@ export const mirrorMessageSchema = z.object({
      * parsing the answer's body again. Optional only for messages sent before it existed.
      */
     predictions: z.array(z.unknown()).optional(),
+    /** What production's ONNX outputs make it, which decides how the comparison reads both sides. */
+    task: modelTaskSchema.optional(),
   }),
   capture: z
     .object({
@@ -111,8 +113,9 @@ export interface AnsweredRequest {
   readonly requestContentType?: string;
   readonly responseBody: string;
   readonly responseContentType: string;
-  /** The per-row predictions the answer's body encodes. */
+  /** Per-row predictions as the comparison reads them (comparableRows). */
   readonly predictions: readonly unknown[];
+  readonly task?: ModelTask;
   readonly modelLatencyUs: number;
 }
 
@@ -133,6 +136,7 @@ export function buildMirrorMessage(answer: AnsweredRequest, plan: MirrorPlan): M
       body: Buffer.from(answer.responseBody, 'utf8').toString('base64'),
       modelLatencyUs: answer.modelLatencyUs,
       predictions: [...answer.predictions],
+      ...(answer.task && { task: answer.task }),
     },
     capture: plan.capture && {
       destination: plan.capture.destination,
