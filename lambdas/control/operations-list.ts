@@ -41,7 +41,10 @@ export const IMPLEMENTED_OPERATIONS = [
   'StopMonitoringSchedule',
   'DeleteMonitoringSchedule',
   'ListMonitoringExecutions',
+  'CreateProcessingJob',
   'DescribeProcessingJob',
+  'ListProcessingJobs',
+  'StopProcessingJob',
 ] as const;
 
 export type OperationName = (typeof IMPLEMENTED_OPERATIONS)[number];
