@@ -4,7 +4,6 @@
  * scripts/fixtures/sagemaker-sdk-requests.py), and the statistics are checked against numpy's
  * (test/fixtures/monitoring/reference.json, scripts/fixtures/monitoring-reference.py).
  */
-import { readFileSync } from 'node:fs';
 import type { SQSEvent } from 'aws-lambda';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { dispatch } from '../../lambdas/control/control-plane.js';
@@ -24,21 +23,10 @@ import { onnxModelProbe } from '../../lambdas/shared/model-probe.js';
 import { InMemoryObjectStore } from '../support/in-memory-object-store.js';
 import { InMemoryRegistryStore } from '../support/in-memory-registry-store.js';
 import { MemoryArtifactSource } from '../support/models.js';
+import { referenceDataset, suggestBaselineRequest } from '../support/processing-requests.js';
 
-const FIXTURES = new URL('../fixtures/', import.meta.url);
-const reference = JSON.parse(readFileSync(new URL('monitoring/reference.json', FIXTURES), 'utf8')) as {
-  numeric: {
-    name: string;
-    baseline: number[];
-    summary: { count: number; mean: number; sum: number; std_dev: number; min: number; max: number };
-  }[];
-};
-
-/** The SDK's CreateProcessingJob for suggest_baseline, with this test's bucket and job name. */
-function sdkRequest(format: 'csv' | 'json', name: string, bucket = 'b'): ProcessingJobRequest {
-  const text = readFileSync(new URL(`processing/suggest-baseline-${format}.json`, FIXTURES), 'utf8');
-  return JSON.parse(text.replaceAll('BUCKET', bucket).replaceAll('JOB_NAME', name)).CreateProcessingJob;
-}
+const sdkRequest = (format: 'csv' | 'json', name: string) =>
+  suggestBaselineRequest<ProcessingJobRequest>(format, name, 'b');
 
 let store: InMemoryRegistryStore;
 let objects: InMemoryObjectStore;
@@ -68,15 +56,6 @@ async function deliver(): Promise<string[]> {
   return outcomes;
 }
 
-/** Two reference columns of 2,000 values (numpy's summaries in reference.json) as a CSV with a header. */
-function referenceCsv(): { csv: string; cases: (typeof reference.numeric)[number][] } {
-  const cases = reference.numeric.filter((c) => c.baseline.length === 2000).slice(0, 2);
-  expect(cases).toHaveLength(2);
-  const [a, b] = cases as [(typeof cases)[number], (typeof cases)[number]];
-  const rows = a.baseline.map((x, i) => `${x},${b.baseline[i]}`);
-  return { csv: `${a.name},${b.name}\n${rows.join('\n')}\n`, cases };
-}
-
 beforeEach(() => {
   store = new InMemoryRegistryStore();
   objects = new InMemoryObjectStore(['b']);
@@ -98,7 +77,7 @@ beforeEach(() => {
 
 describe('CreateProcessingJob with the analyzer image, as suggest_baseline sends it', () => {
   it('answers at once with the job InProgress; the monitor runs it to Completed with numpy’s statistics', async () => {
-    const { csv, cases } = referenceCsv();
+    const { csv, columns: cases } = referenceDataset();
     await objects.putText('s3://b/datasets/base/train.csv', csv, 'text/csv');
     const request = sdkRequest('csv', 'base');
 
