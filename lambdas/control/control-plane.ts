@@ -90,7 +90,7 @@ export function createControlHandler(deps: ControlPlaneDeps) {
       const operation = operationOf(request.headers['x-amz-target']);
       authorize(caller, operation);
       const input = parseJsonBody(request.body);
-      const ctx: ControlContext = { ...context, caller, accountId: request.accountId, now };
+      const ctx: ControlContext = { ...context, caller, accountId: request.accountId, now, log };
       const output = await dispatch(ctx, operation, input);
       log.info('operation', { operation, caller: caller.accessKeyId, requestId: request.requestId });
       return {

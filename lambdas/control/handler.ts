@@ -2,6 +2,7 @@ import { CloudWatchAlarmSource } from '../adapters/cloudwatch-alarm-source.js';
 import { DynamoDbRegistryStore } from '../adapters/dynamodb-registry-store.js';
 import { S3ArtifactSource } from '../adapters/s3-artifact-source.js';
 import { S3ObjectStore } from '../adapters/s3-object-store.js';
+import { SqsJobQueue } from '../adapters/sqs-job-queue.js';
 import { SqsStepScheduler } from '../adapters/sqs-step-scheduler.js';
 import { ENV } from '../functions.js';
 import { accessKeysFromEnv } from '../shared/access-keys.js';
@@ -21,6 +22,7 @@ export const handler = createControlHandler({
   models: onnxModelProbe,
   keys: accessKeysFromEnv(),
   region: requireEnv('AWS_REGION'),
+  jobs: new SqsJobQueue(clients.sqs(), requireEnv(ENV.jobsQueueUrl)),
   deployments: {
     alarms: new CloudWatchAlarmSource(clients.cloudwatch()),
     scheduler: new SqsStepScheduler(clients.sqs(), requireEnv(ENV.deploymentQueueUrl)),

@@ -41,10 +41,13 @@ export const IMPLEMENTED_OPERATIONS = [
   'StopMonitoringSchedule',
   'DeleteMonitoringSchedule',
   'ListMonitoringExecutions',
+  'CreateProcessingJob',
   'DescribeProcessingJob',
   'AddTags',
   'ListTags',
   'DeleteTags',
+  'ListProcessingJobs',
+  'StopProcessingJob',
 ] as const;
 
 export type OperationName = (typeof IMPLEMENTED_OPERATIONS)[number];

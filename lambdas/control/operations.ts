@@ -5,6 +5,7 @@ import * as models from '../domain/hosting/models.js';
 import type { ControlContext } from '../domain/kernel/context.js';
 import * as monitoringExecutions from '../domain/model-monitor/executions.js';
 import * as jobDefinitions from '../domain/model-monitor/job-definitions.js';
+import * as processingJobs from '../domain/model-monitor/processing-jobs.js';
 import * as monitoringSchedules from '../domain/model-monitor/schedules.js';
 import * as packages from '../domain/model-registry/model-packages.js';
 import * as experiments from '../domain/shadow-tests/inference-experiments.js';
@@ -57,8 +58,11 @@ export const OPERATIONS: Record<OperationName, Operation> = {
   StopMonitoringSchedule: monitoringSchedules.stopMonitoringSchedule,
   DeleteMonitoringSchedule: monitoringSchedules.deleteMonitoringSchedule,
   ListMonitoringExecutions: monitoringExecutions.listMonitoringExecutions,
-  DescribeProcessingJob: monitoringExecutions.describeProcessingJob,
   AddTags: tags.addTags,
   ListTags: tags.listTags,
   DeleteTags: tags.deleteTags,
+  CreateProcessingJob: processingJobs.createProcessingJob,
+  DescribeProcessingJob: processingJobs.describeProcessingJob,
+  ListProcessingJobs: processingJobs.listProcessingJobs,
+  StopProcessingJob: processingJobs.stopProcessingJob,
 };

@@ -7,7 +7,8 @@ import {
   unpackArtifact,
 } from './artifact.js';
 import { ValidationException } from './errors.js';
-import type { DeploymentServices, ObjectStore } from './ports.js';
+import type { Log } from './log.js';
+import type { DeploymentServices, JobQueue, ObjectStore } from './ports.js';
 import type { RegisteredArtifact, Timestamp } from './records.js';
 import type { RegistryStore } from './store.js';
 
@@ -38,6 +39,13 @@ export interface ControlContext {
   readonly deployments?: DeploymentServices;
   /** Objects on S3 by URI (Understudy.SuggestBaseline reads datasets and writes baselines). */
   readonly objects?: ObjectStore;
+  /**
+   * The monitor's jobs queue: processing jobs and `NOW` schedules run from it at once.
+   * Processing jobs fail loudly where it is missing; schedules then wait for the tick.
+   */
+  readonly jobs?: JobQueue;
+  /** What an operation notes without failing the request (a job message that could not be sent). */
+  readonly log?: Log;
   now(): Date;
 }
 

@@ -1,7 +1,8 @@
 /**
  * The ports the control plane is built with, beyond the registry store (store.ts) and
  * artifacts (artifact.ts): objects on S3 by URI, and what rollouts need (alarms, the step
- * queue). Adapters in lambdas/adapters/ implement them over the AWS SDK; tests fake them.
+ * queue), and the monitor's jobs queue. Adapters in lambdas/adapters/ implement them over the AWS
+ * SDK; tests fake them.
  */
 
 /** One object under a prefix. */
@@ -19,6 +20,8 @@ export interface ObjectStore {
   putText(uri: string, body: string, contentType: string): Promise<void>;
   /** Every object whose key starts with the prefix of `prefixUri` (`s3://bucket/prefix`), by key. */
   list(prefixUri: string): Promise<ObjectSummary[]>;
+  /** Whether the bucket of `uri` (`s3://bucket[/key]`) exists. */
+  bucketExists(uri: string): Promise<boolean>;
 }
 
 /** The message that drives a rollout: "look at this deployment again". */
@@ -45,4 +48,17 @@ export interface StepScheduler {
 export interface DeploymentServices {
   readonly alarms: AlarmSource;
   readonly scheduler: StepScheduler;
+}
+
+/**
+ * Work the control plane hands to the monitor Lambda, to run at once rather than on the
+ * monitor's tick: a processing job to run, or a `NOW` monitoring schedule to start.
+ */
+export type JobMessage =
+  | { readonly kind: 'ProcessingJob'; readonly ProcessingJobName: string }
+  | { readonly kind: 'MonitoringSchedule'; readonly MonitoringScheduleName: string };
+
+/** Delivers job messages to the monitor Lambda, at least once. */
+export interface JobQueue {
+  send(message: JobMessage): Promise<void>;
 }

@@ -53,6 +53,23 @@ export function scheduleTiming(config: MonitoringScheduleConfig): {
   };
 }
 
+/**
+ * A `NOW` schedule runs at once rather than at the monitor's next tick: the monitor gets a
+ * message to run it (through the same path as processing jobs). If that send fails the tick
+ * still runs it, later; the failure is logged, not the caller's problem.
+ */
+async function startNowSchedule(ctx: ControlContext, name: string, config: MonitoringScheduleConfig) {
+  if (!ctx.jobs || scheduleTiming(config).schedule.kind !== 'now') return;
+  try {
+    await ctx.jobs.send({ kind: 'MonitoringSchedule', MonitoringScheduleName: name });
+  } catch (error) {
+    ctx.log?.warn('NOW schedule left to the monitor tick: the jobs queue did not take it', {
+      schedule: name,
+      error: (error as Error).message,
+    });
+  }
+}
+
 /** The endpoint must exist and capture what the job analyses. */
 async function checkEndpointCapture(ctx: ControlContext, endpointName: string, options: JobOptions) {
   const endpoint = (await ctx.store.get<EndpointRecord>(COLLECTIONS.endpoint, endpointName))?.data;
@@ -122,6 +139,7 @@ export async function createMonitoringSchedule(
     throw error;
   }
   await recordTags(ctx, scheduleArn, tags);
+  await startNowSchedule(ctx, name, config);
   return { MonitoringScheduleArn: scheduleArn };
 }
 
@@ -236,27 +254,39 @@ export async function updateMonitoringSchedule(
     }),
     (name) => getSchedule(ctx, name),
   );
+  // An update counts fire times from now again, so a NOW schedule runs again, at once.
+  if (stored.data.MonitoringScheduleStatus === 'Scheduled') {
+    await startNowSchedule(ctx, input.MonitoringScheduleName, config);
+  }
   return { MonitoringScheduleArn: stored.data.MonitoringScheduleArn };
 }
 
 async function setStatus(ctx: ControlContext, name: string, status: 'Scheduled' | 'Stopped') {
   const stored = await getSchedule(ctx, name);
   const now = epochSeconds(ctx.now());
+  let changed: ScheduleRecord | undefined;
   await changeSchedule(
     ctx.store,
     stored,
-    (current) =>
-      current.MonitoringScheduleStatus === status
-        ? undefined
-        : {
-            ...current,
-            MonitoringScheduleStatus: status,
-            LastModifiedTime: now,
-            // A restarted schedule counts its fire times from the restart.
-            internal: status === 'Scheduled' ? { ...current.internal, anchor: now } : current.internal,
-          },
+    (current) => {
+      changed =
+        current.MonitoringScheduleStatus === status
+          ? undefined
+          : {
+              ...current,
+              MonitoringScheduleStatus: status,
+              LastModifiedTime: now,
+              // A restarted schedule counts its fire times from the restart.
+              internal: status === 'Scheduled' ? { ...current.internal, anchor: now } : current.internal,
+            };
+      return changed;
+    },
     (name) => getSchedule(ctx, name),
   );
+  // A started schedule counts fire times from now: a NOW schedule runs again, at once.
+  if (changed?.MonitoringScheduleStatus === 'Scheduled') {
+    await startNowSchedule(ctx, name, changed.MonitoringScheduleConfig);
+  }
   return {};
 }
 

@@ -31,6 +31,9 @@ export const TAGGABLE_KINDS: Readonly<Record<string, TaggableKind>> = {
     arnField: 'JobDefinitionArn',
   },
   'monitoring-schedule': { collection: COLLECTIONS.monitoringSchedule, arnField: 'MonitoringScheduleArn' },
+  // Monitoring executions' entries in this collection point to their execution and carry no
+  // ARN of their own: only jobs made by CreateProcessingJob are found (and tagged) here.
+  'processing-job': { collection: COLLECTIONS.processingJob, arnField: 'ProcessingJobArn' },
 };
 
 const SAGEMAKER_ARN = /^arn:aws[a-z-]*:sagemaker:[a-z0-9-]*:[0-9]{12}:([a-z-]+)\/.+$/;
