@@ -2,7 +2,9 @@ import { CloudWatchAlarmSource } from '../adapters/cloudwatch-alarm-source.js';
 import { DynamoDbRegistryStore } from '../adapters/dynamodb-registry-store.js';
 import { S3ArtifactSource } from '../adapters/s3-artifact-source.js';
 import { S3ObjectStore } from '../adapters/s3-object-store.js';
+import { secretsManagerKey } from '../adapters/secrets-manager-key.js';
 import { SqsStepScheduler } from '../adapters/sqs-step-scheduler.js';
+import { ListingTokens } from '../domain/kernel/context.js';
 import { ENV } from '../functions.js';
 import { accessKeysFromEnv } from '../shared/access-keys.js';
 import { clients } from '../shared/clients.js';
@@ -20,6 +22,7 @@ export const handler = createControlHandler({
   objects: new S3ObjectStore(clients.s3()),
   models: onnxModelProbe,
   keys: accessKeysFromEnv(),
+  listingTokens: new ListingTokens(secretsManagerKey(clients.secrets(), requireEnv(ENV.listingKeySecretId))),
   region: requireEnv('AWS_REGION'),
   deployments: {
     alarms: new CloudWatchAlarmSource(clients.cloudwatch()),
