@@ -8,7 +8,7 @@ import {
   unpackArtifact,
 } from './artifact.js';
 import { ValidationException } from './errors.js';
-import type { DeploymentServices, ObjectStore } from './ports.js';
+import type { DeploymentServices, EventPublisher, ObjectStore, PackageUsage } from './ports.js';
 import type { RegisteredArtifact, Timestamp } from './records.js';
 import type { RegistryStore } from './store.js';
 
@@ -37,8 +37,18 @@ export interface ControlContext {
    * alarms need it; they fail loudly where it is missing.
    */
   readonly deployments?: DeploymentServices;
-  /** Objects on S3 by URI (Understudy.SuggestBaseline reads datasets and writes baselines). */
+  /**
+   * Objects on S3 by URI (Understudy.SuggestBaseline reads datasets and writes baselines;
+   * CreateModelPackage checks that its ModelMetrics can be read).
+   */
   readonly objects?: ObjectStore;
+  /** Where registry events go (EventBridge); without it nothing is published. */
+  readonly events?: EventPublisher;
+  /**
+   * Which endpoints a model package serves, asked before a package is rejected or deleted;
+   * those operations fail loudly where it is missing.
+   */
+  readonly packageUsage?: PackageUsage;
   now(): Date;
 }
 
@@ -48,6 +58,11 @@ export function arn(ctx: ControlContext, resource: string, name: string): string
 
 export function epochSeconds(date: Date): Timestamp {
   return date.getTime() / 1000;
+}
+
+/** Who made a change, as the registry's audit history records it: the signing key and its role. */
+export function principal(ctx: ControlContext): { AccessKeyId: string; Role: string } {
+  return { AccessKeyId: ctx.caller.accessKeyId, Role: ctx.caller.role };
 }
 
 /** SageMaker's UserContext for CreatedBy / LastModifiedBy. */
