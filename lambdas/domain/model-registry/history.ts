@@ -1,4 +1,4 @@
-import { type ControlContext, decodeToken, encodeToken, epochSeconds, principal } from '../kernel/context.js';
+import { type ControlContext, decodeToken, encodeToken, principal } from '../kernel/context.js';
 import { ValidationException } from '../kernel/errors.js';
 import { COLLECTIONS, type Timestamp } from '../kernel/records.js';
 import type { StoreWrite } from '../kernel/store.js';
@@ -54,7 +54,7 @@ export function appendHistory(
   sequence: number,
   change: Pick<
     PackageHistoryEntry,
-    'Action' | 'ChangedFields' | 'From' | 'To' | 'Reason' | 'ForcedOverEndpoints'
+    'Time' | 'Action' | 'ChangedFields' | 'From' | 'To' | 'Reason' | 'ForcedOverEndpoints'
   >,
 ): StoreWrite {
   const entry: PackageHistoryEntry = {
@@ -62,7 +62,6 @@ export function appendHistory(
     ModelPackageGroupName: pkg.ModelPackageGroupName,
     ModelPackageVersion: pkg.ModelPackageVersion,
     Sequence: sequence,
-    Time: epochSeconds(ctx.now()),
     Principal: principal(ctx),
     ...change,
   };

@@ -286,6 +286,7 @@ export async function createModelPackage(
         data: record,
       },
       appendHistory(ctx, record, 1, {
+        Time: now,
         Action: 'Created',
         ChangedFields: givenFields(input, ['ClientToken', 'Tags']),
         To: stateOf(record),
@@ -435,6 +436,7 @@ export async function updateModelPackage(
     };
     for (const key of input.CustomerMetadataPropertiesToRemove ?? []) delete metadata[key];
     const sequence = (current.internal.historyCount ?? 0) + 1;
+    const now = epochSeconds(ctx.now());
     const record: PackageRecord = {
       ...current,
       ModelApprovalStatus: status,
@@ -445,7 +447,7 @@ export async function updateModelPackage(
       SourceUri: (input.SourceUri as string | undefined) ?? current.SourceUri,
       ModelPackageRegistrationType:
         (input.ModelPackageRegistrationType as string | undefined) ?? current.ModelPackageRegistrationType,
-      LastModifiedTime: epochSeconds(ctx.now()),
+      LastModifiedTime: now,
       LastModifiedBy: userContext(ctx),
       internal: { ...current.internal, historyCount: sequence },
     };
@@ -458,6 +460,7 @@ export async function updateModelPackage(
         expectedVersion: stored.version,
       },
       appendHistory(ctx, record, sequence, {
+        Time: now,
         Action: 'Updated',
         ChangedFields: givenFields(input, ['ModelPackageArn', 'ClientToken']),
         From: stateOf(current),
@@ -493,6 +496,7 @@ export async function deleteModelPackage(
         expectedVersion: stored.version,
       },
       appendHistory(ctx, current, sequence, {
+        Time: epochSeconds(ctx.now()),
         Action: 'Deleted',
         ChangedFields: [],
         From: stateOf(current),
