@@ -95,6 +95,7 @@ export class UnderstudyStack extends Stack {
     });
     const deployments = new Deployments(this, 'Deployments', { deployerFunction: deployer.fn });
     control.fn.addEnvironment(ENV.deploymentQueueUrl, deployments.queue.queueUrl);
+    control.fn.addEnvironment(ENV.listingKeySecretId, registry.listingKeySecretName);
     const api = new Api(this, 'Api', { invokeFunction: invoke.fn, controlFunction: control.fn });
     const monitoring = new Monitoring(this, 'Monitoring', { monitorFunction: monitor.fn });
     const processingJobs = new ProcessingJobs(this, 'ProcessingJobs', { monitorFunction: monitor.fn });
@@ -113,6 +114,8 @@ export class UnderstudyStack extends Stack {
     keys.grantIssue(control.fn);
     deployments.grantStartRollouts(control.fn);
     processingJobs.grantSendJobs(control.fn);
+    registry.grantListings(control.fn);
+    registry.grantPublishEvents(control.fn);
 
     registry.table.grantReadWriteData(deployer.fn);
 

@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { dispatch } from '../../lambdas/control/control-plane.js';
+import { EndpointPackageUsage } from '../../lambdas/domain/hosting/package-usage.js';
 import type { ControlContext } from '../../lambdas/domain/kernel/context.js';
 import { ApiError } from '../../lambdas/domain/kernel/errors.js';
 import { COLLECTIONS } from '../../lambdas/domain/kernel/records.js';
@@ -52,6 +53,7 @@ beforeEach(() => {
     accountId: '123456789012',
     caller: { accessKeyId: 'AKUSTEST', role: 'admin' },
     now: () => new Date('2026-11-25T12:00:00Z'),
+    packageUsage: new EndpointPackageUsage(store),
   };
 });
 

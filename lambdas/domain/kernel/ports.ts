@@ -62,3 +62,29 @@ export type JobMessage =
 export interface JobQueue {
   send(message: JobMessage): Promise<void>;
 }
+
+/** An event for EventBridge: its source and detail-type are what rules match on. */
+export interface PlatformEvent {
+  readonly source: string;
+  readonly detailType: string;
+  readonly detail: unknown;
+  readonly resources: readonly string[];
+}
+
+/**
+ * Puts events on the event bus. It never throws: a change the registry has made stays made,
+ * so an event that cannot be delivered is logged by the adapter rather than failing the call.
+ */
+export interface EventPublisher {
+  publish(event: PlatformEvent): Promise<void>;
+}
+
+/**
+ * Which endpoints a model package serves: those whose current config, or the config an
+ * in-flight rollout moves to, has a production variant whose model was created from the
+ * package. Hosting answers it; the registry, below hosting, only asks.
+ */
+export interface PackageUsage {
+  /** Names of the endpoints served by the package, sorted. */
+  endpointsServing(modelPackageArn: string): Promise<string[]>;
+}

@@ -502,14 +502,29 @@ export async function describeInferenceExperiment(ctx: ControlContext, input: { 
 
 export async function listInferenceExperiments(
   ctx: ControlContext,
-  input: ListRequest & { StatusEquals?: ExperimentStatus; Type?: string },
+  input: ListRequest & {
+    StatusEquals?: ExperimentStatus;
+    Type?: string;
+    LastModifiedTimeAfter?: number | string;
+    LastModifiedTimeBefore?: number | string;
+  },
 ) {
   const stored = await ctx.store.list<ExperimentRecord>(COLLECTIONS.inferenceExperiment);
   const settled = await Promise.all(
     stored.map(async (e) => (e.Status === 'Running' ? await getExperiment(ctx, e.Name) : e)),
   );
-  const matching = settled.filter((e) => !input.StatusEquals || e.Status === input.StatusEquals);
-  const { items, NextToken } = page(matching, input, (e) => e.Name);
+  const after = toEpoch(input.LastModifiedTimeAfter);
+  const before = toEpoch(input.LastModifiedTimeBefore);
+  const matching = settled.filter(
+    (e) =>
+      (!input.StatusEquals || e.Status === input.StatusEquals) &&
+      (!input.Type || e.Type === input.Type) &&
+      (after === undefined || e.LastModifiedTime > after) &&
+      (before === undefined || e.LastModifiedTime < before),
+  );
+  const { items, NextToken } = page(matching, input, (e) => e.Name, {
+    keys: { Status: (a, b) => a.Status.localeCompare(b.Status) },
+  });
   return {
     InferenceExperiments: items.map((e) => ({
       Name: e.Name,
