@@ -25,7 +25,8 @@ import {
 } from '../shadow-tests/comparison-recorder.js';
 import { type ComparisonConfig, dedupeByEventId } from '../shadow-tests/index.js';
 import type { DeliveryLedger } from './delivery-ledger.js';
-import { type MirrorMessage, mirrorMessageSchema, spilledMessageSchema } from './mirror.js';
+import type { MirrorMessage } from './mirror.js';
+import { mirrorMessageSchema, spilledMessageSchema } from './mirror-schema.js';
 
 /** One delivery of a queue message. */
 export interface Delivery {
