@@ -31,7 +31,8 @@ import {
   type ModelTask,
 } from '../shadow-tests/index.js';
 import type { DeliveryLedger } from './delivery-ledger.js';
-import { type MirrorMessage, mirrorMessageSchema, spilledMessageSchema } from './mirror.js';
+import type { MirrorMessage } from './mirror.js';
+import { mirrorMessageSchema, spilledMessageSchema } from './mirror-schema.js';
 
 /** One delivery of a queue message. */
 export interface Delivery {
