@@ -107,12 +107,15 @@ def session(boto_session, platform, s3):
     return sess
 
 
-@pytest.fixture(autouse=True)
-def fast_polling(monkeypatch):
+@pytest.fixture(scope="session", autouse=True)
+def fast_polling():
     """The SDK's waiters sleep their poll interval (30 s for endpoints) before the first look;
-    Understudy's resources are ready at once, so the suite polls every second instead."""
+    Understudy's resources are ready at once, so the suite polls every second instead. Session
+    scoped, so that it is in place before the module-scoped fixtures that deploy."""
     original = sagemaker.session._wait_until
-    monkeypatch.setattr(sagemaker.session, "_wait_until", lambda fn, poll=5: original(fn, min(poll, 1)))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sagemaker.session, "_wait_until", lambda fn, poll=5: original(fn, min(poll, 1)))
+        yield
 
 
 @pytest.fixture(scope="session")
