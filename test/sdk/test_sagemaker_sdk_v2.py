@@ -19,7 +19,7 @@ from sagemaker.predictor import Predictor
 from sagemaker.deserializers import JSONDeserializer
 from sagemaker.serializers import CSVSerializer, JSONSerializer
 
-from conftest import INSTANCE_TYPE, ROLE, MissingOperation, eventually, needs, unique
+from conftest import INSTANCE_TYPE, ROLE, eventually, unique
 
 # Any image: Understudy runs the ONNX artifact and records the image.
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/onnx-serving:latest"
@@ -122,8 +122,6 @@ def test_register_into_a_group_then_deploy_the_package(session, upload, expected
     np.testing.assert_allclose(answer["predictions"], expected["models"]["regressor.onnx"]["score"], rtol=1e-6)
 
 
-@pytest.mark.xfail(strict=True, raises=MissingOperation, reason="needs ListTags, branch tags")
-@needs("ListTags")
 def test_update_data_capture_config(endpoint, session):
     endpoint["predictor"].update_data_capture_config(
         data_capture_config=DataCaptureConfig(
@@ -150,8 +148,6 @@ def put_dataset(s3, platform, key, values):
     return f"s3://{platform['bucket']}/{key}"
 
 
-@pytest.mark.xfail(strict=True, raises=MissingOperation, reason="needs CreateProcessingJob, branch processing-jobs")
-@needs("CreateProcessingJob")
 def test_suggest_baseline(session, s3, platform):
     values = dataset(500, seed=7)
     name = unique("sdk-baseline")
@@ -253,8 +249,6 @@ def test_create_monitoring_schedule_and_read_its_execution(monitored):
     assert statistics["f0"]["numerical_statistics"]["common"]["num_present"] == monitored["rows"]
 
 
-@pytest.mark.xfail(strict=True, raises=MissingOperation, reason="needs ListTags, branch tags")
-@needs("ListTags")
 def test_attach_reads_the_latest_violations(monitored, session):
     attached = DefaultModelMonitor.attach(monitored["schedule"], sagemaker_session=session)
     assert attached.monitoring_schedule_name == monitored["schedule"]
