@@ -13,13 +13,16 @@ import { createControlHandler } from './control-plane.js';
 
 const tableName = requireEnv(ENV.registryTable);
 
+const keys = accessKeysFromEnv();
+
 export const handler = createControlHandler({
   logging: functionLogger('understudy-control'),
   store: new DynamoDbRegistryStore(clients.dynamo(), tableName),
   artifacts: new S3ArtifactSource(clients.s3()),
   objects: new S3ObjectStore(clients.s3()),
   models: onnxModelProbe,
-  keys: accessKeysFromEnv(),
+  keys,
+  accessKeys: keys,
   region: requireEnv('AWS_REGION'),
   deployments: {
     alarms: new CloudWatchAlarmSource(clients.cloudwatch()),

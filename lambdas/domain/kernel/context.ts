@@ -7,7 +7,7 @@ import {
   unpackArtifact,
 } from './artifact.js';
 import { ValidationException } from './errors.js';
-import type { DeploymentServices, ObjectStore } from './ports.js';
+import type { AccessKeyAdmin, DeploymentServices, ObjectStore } from './ports.js';
 import type { RegisteredArtifact, Timestamp } from './records.js';
 import type { RegistryStore } from './store.js';
 
@@ -38,6 +38,8 @@ export interface ControlContext {
   readonly deployments?: DeploymentServices;
   /** Objects on S3 by URI (Understudy.SuggestBaseline reads datasets and writes baselines). */
   readonly objects?: ObjectStore;
+  /** Issued access keys (Understudy.CreateAccessKey, ListAccessKeys, DeleteAccessKey). */
+  readonly accessKeys?: AccessKeyAdmin;
   now(): Date;
 }
 
