@@ -1,5 +1,6 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 
 /**
@@ -20,5 +21,29 @@ export class Registry extends Construct {
       timeToLiveAttribute: 'expiresAt',
       removalPolicy: RemovalPolicy.RETAIN,
     });
+  }
+
+  /**
+   * What the registry store (lambdas/adapters/dynamodb-registry-store.ts), the delivery ledger
+   * and the access-key store send: item reads, writes and deletes, and queries of one
+   * partition. No scans, batches, transactions or table management.
+   */
+  grantReadWriteItems(grantee: iam.IGrantable): void {
+    this.table.grant(
+      grantee,
+      'dynamodb:GetItem',
+      'dynamodb:Query',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+    );
+  }
+
+  /**
+   * The data plane's share: reading endpoints and access keys (GetItem), and counting
+   * dropped mirror copies (UpdateItem `ADD` on a counter item).
+   */
+  grantReadItemsAndCount(grantee: iam.IGrantable): void {
+    this.table.grant(grantee, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
   }
 }
