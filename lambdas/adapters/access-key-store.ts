@@ -71,8 +71,15 @@ const encryptionContext = (accessKeyId: string) => ({ purpose: 'understudy-acces
 /** Every issued key in one partition, so that ListAccessKeys is one Query, never a Scan. */
 const PARTITION = 'AccessKey' as const;
 const itemKey = (accessKeyId: string) => ({ pk: PARTITION as typeof PARTITION, sk: accessKeyId });
-/** What ListAccessKeys reads: everything but the encrypted secret. */
-const SUMMARY_ATTRIBUTES = ['accessKeyId', 'role', 'endpointNames', 'description', 'createdAt', '#status'];
+/**
+ * What ListAccessKeys reads: everything but the encrypted secret. Every name goes through
+ * an alias, since `role`, `status` and `description` are DynamoDB reserved words.
+ */
+const SUMMARY_ATTRIBUTES = ['accessKeyId', 'role', 'endpointNames', 'description', 'createdAt', 'status'];
+const SUMMARY_PROJECTION = {
+  ProjectionExpression: SUMMARY_ATTRIBUTES.map((_, i) => `#a${i}`).join(', '),
+  ExpressionAttributeNames: Object.fromEntries(SUMMARY_ATTRIBUTES.map((name, i) => [`#a${i}`, name])),
+};
 
 /** Ids this store issues (`AKUS` + 16 characters); anything else is unknown without a lookup. */
 const ACCESS_KEY_ID = /^[A-Z0-9]{16,128}$/;
@@ -180,8 +187,7 @@ export class AccessKeyStore implements AccessKeyResolver, AccessKeyAdmin {
           TableName: this.props.tableName,
           KeyConditionExpression: 'pk = :pk',
           ExpressionAttributeValues: { ':pk': PARTITION },
-          ExpressionAttributeNames: { '#status': 'status' },
-          ProjectionExpression: SUMMARY_ATTRIBUTES.join(', '),
+          ...SUMMARY_PROJECTION,
           ...(start === undefined ? {} : { ExclusiveStartKey: start }),
         }),
       );

@@ -54,9 +54,10 @@ class Fakes {
         this.calls.push('dynamo:Query');
         const pk = command.input.ExpressionAttributeValues?.[':pk'];
         const names = command.input.ExpressionAttributeNames ?? {};
-        const attributes = String(command.input.ProjectionExpression)
-          .split(', ')
-          .map((a) => names[a] ?? a);
+        const projected = String(command.input.ProjectionExpression).split(', ');
+        // DynamoDB refuses reserved words (role, status, description) unaliased: insist on aliases.
+        for (const name of projected) expect(name).toMatch(/^#/);
+        const attributes = projected.map((a) => names[a] ?? a);
         const Items = [...this.items.values()]
           .filter((item) => item.pk === pk)
           .map((item) => Object.fromEntries(Object.entries(item).filter(([k]) => attributes.includes(k))));
