@@ -2,6 +2,7 @@
  * `npm run bench`: prints figures and ratios against baselines measured in the same run.
  * Nothing here passes or fails on time; the shared machines are too noisy for that.
  */
+import { benchAccessKeys } from './access-keys.bench.js';
 import { benchColdStart } from './cold-start.bench.js';
 import { benchInference, KEY, NOW, signedEvent } from './inference.bench.js';
 import { benchMirrorBudget } from './mirror-budget.bench.js';
@@ -16,3 +17,4 @@ await benchShadow();
 await benchMirrorBudget();
 await benchColdStart({ event: await signedEvent(), key: KEY, now: NOW.toISOString() });
 await benchMonitor();
+await benchAccessKeys();
