@@ -64,6 +64,23 @@ describe('UnderstudyStack', () => {
     });
   });
 
+  it('encrypts every queue and refuses plain-HTTP access to queues and the alerts topic', () => {
+    const queues = Object.values(template.findResources('AWS::SQS::Queue'));
+    expect(queues.length).toBeGreaterThan(0);
+    for (const queue of queues) expect(queue.Properties.SqsManagedSseEnabled).toBe(true);
+    const tlsOnly = Match.arrayWith([
+      Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+    ]);
+    expect(
+      Object.keys(
+        template.findResources('AWS::SQS::QueuePolicy', {
+          Properties: { PolicyDocument: { Statement: tlsOnly } },
+        }),
+      ).length,
+    ).toBe(queues.length);
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', { PolicyDocument: { Statement: tlsOnly } });
+  });
+
   it('keeps the registry on demand with point-in-time recovery', () => {
     template.hasResourceProperties('AWS::DynamoDB::Table', {
       BillingMode: 'PAY_PER_REQUEST',
