@@ -3,6 +3,7 @@
  * Nothing here passes or fails on time; the shared machines are too noisy for that.
  * `npm run bench -- inference shadow` runs only the named benchmarks.
  */
+import { benchAccessKeys } from './access-keys.bench.js';
 import { benchColdStart } from './cold-start.bench.js';
 import { benchInference, KEY, NOW, signedEvent } from './inference.bench.js';
 import { benchMirrorBudget } from './mirror-budget.bench.js';
@@ -19,6 +20,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   platform: benchPlatform,
   'cold-start': async () => benchColdStart({ event: await signedEvent(), key: KEY, now: NOW.toISOString() }),
   monitor: benchMonitor,
+  'access-keys': benchAccessKeys,
 };
 
 const chosen = process.argv.slice(2);
