@@ -42,6 +42,20 @@ export const IMPLEMENTED_OPERATIONS = [
   'DeleteMonitoringSchedule',
   'ListMonitoringExecutions',
   'DescribeProcessingJob',
+  'CreateArtifact',
+  'DescribeArtifact',
+  'ListArtifacts',
+  'DeleteArtifact',
+  'CreateAction',
+  'DescribeAction',
+  'ListActions',
+  'CreateContext',
+  'DescribeContext',
+  'ListContexts',
+  'AddAssociation',
+  'DeleteAssociation',
+  'ListAssociations',
+  'QueryLineage',
 ] as const;
 
 export type OperationName = (typeof IMPLEMENTED_OPERATIONS)[number];

@@ -3,6 +3,9 @@ import * as endpointConfigs from '../domain/hosting/endpoint-configs.js';
 import * as endpoints from '../domain/hosting/endpoints.js';
 import * as models from '../domain/hosting/models.js';
 import type { ControlContext } from '../domain/kernel/context.js';
+import * as associations from '../domain/lineage/associations.js';
+import * as lineage from '../domain/lineage/entities.js';
+import { queryLineage } from '../domain/lineage/query.js';
 import * as monitoringExecutions from '../domain/model-monitor/executions.js';
 import * as jobDefinitions from '../domain/model-monitor/job-definitions.js';
 import * as monitoringSchedules from '../domain/model-monitor/schedules.js';
@@ -57,4 +60,18 @@ export const OPERATIONS: Record<OperationName, Operation> = {
   DeleteMonitoringSchedule: monitoringSchedules.deleteMonitoringSchedule,
   ListMonitoringExecutions: monitoringExecutions.listMonitoringExecutions,
   DescribeProcessingJob: monitoringExecutions.describeProcessingJob,
+  CreateArtifact: lineage.createArtifact,
+  DescribeArtifact: lineage.describeArtifact,
+  ListArtifacts: lineage.listArtifacts,
+  DeleteArtifact: lineage.deleteArtifact,
+  CreateAction: lineage.createAction,
+  DescribeAction: lineage.describeAction,
+  ListActions: lineage.listActions,
+  CreateContext: lineage.createContext,
+  DescribeContext: lineage.describeContext,
+  ListContexts: lineage.listContexts,
+  AddAssociation: associations.addAssociation,
+  DeleteAssociation: associations.deleteAssociation,
+  ListAssociations: associations.listAssociations,
+  QueryLineage: queryLineage,
 };

@@ -13,10 +13,11 @@ const ACCESS_KEY_OPERATION = /^Understudy\..*AccessKey/;
 
 /**
  * Read-only operations, as SageMaker names them (`DescribeEndpoint`, `ListModels`,
- * `GetModelPackageGroupPolicy`, `BatchDescribeModelPackage`, `Search`), with or without the
+ * `GetModelPackageGroupPolicy`, `BatchDescribeModelPackage`, `QueryLineage`, `Search`), with or without the
  * `Understudy.` prefix of Understudy's own operations.
  */
-const READ_ONLY_OPERATION = /^(?:Understudy\.)?(?:(?:Describe|List|Get|BatchDescribe|BatchGet)[A-Z]|Search$)/;
+const READ_ONLY_OPERATION =
+  /^(?:Understudy\.)?(?:(?:Describe|List|Get|BatchDescribe|BatchGet|Query|Trace)[A-Z]|Search$)/;
 
 /**
  * What each role may do:
