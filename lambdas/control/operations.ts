@@ -4,6 +4,7 @@ import * as endpoints from '../domain/hosting/endpoints.js';
 import * as models from '../domain/hosting/models.js';
 import type { ControlContext } from '../domain/kernel/context.js';
 import * as associations from '../domain/lineage/associations.js';
+import * as recorded from '../domain/lineage/automatic.js';
 import * as lineage from '../domain/lineage/entities.js';
 import { queryLineage } from '../domain/lineage/query.js';
 import * as monitoringExecutions from '../domain/model-monitor/executions.js';
@@ -18,11 +19,12 @@ type Operation = (ctx: ControlContext, input: any) => Promise<unknown>;
 
 /** The control plane's operations, by SageMaker operation name. */
 export const OPERATIONS: Record<OperationName, Operation> = {
-  CreateModelPackageGroup: packages.createModelPackageGroup,
+  // These record the lineage SageMaker creates automatically once the resource exists.
+  CreateModelPackageGroup: recorded.createModelPackageGroup,
   DescribeModelPackageGroup: packages.describeModelPackageGroup,
   ListModelPackageGroups: packages.listModelPackageGroups,
   DeleteModelPackageGroup: packages.deleteModelPackageGroup,
-  CreateModelPackage: packages.createModelPackage,
+  CreateModelPackage: recorded.createModelPackage,
   DescribeModelPackage: packages.describeModelPackage,
   ListModelPackages: packages.listModelPackages,
   UpdateModelPackage: packages.updateModelPackage,
@@ -35,18 +37,18 @@ export const OPERATIONS: Record<OperationName, Operation> = {
   DescribeEndpointConfig: endpointConfigs.describeEndpointConfig,
   ListEndpointConfigs: endpointConfigs.listEndpointConfigs,
   DeleteEndpointConfig: endpointConfigs.deleteEndpointConfig,
-  CreateEndpoint: endpoints.createEndpoint,
+  CreateEndpoint: recorded.createEndpoint,
   DescribeEndpoint: endpoints.describeEndpoint,
   ListEndpoints: endpoints.listEndpoints,
   DeleteEndpoint: endpoints.deleteEndpoint,
-  UpdateEndpoint: deployments.updateEndpoint,
+  UpdateEndpoint: recorded.updateEndpoint,
   UpdateEndpointWeightsAndCapacities: deployments.updateEndpointWeightsAndCapacities,
   CreateInferenceExperiment: experiments.createInferenceExperiment,
   DescribeInferenceExperiment: experiments.describeInferenceExperiment,
   ListInferenceExperiments: experiments.listInferenceExperiments,
   StartInferenceExperiment: experiments.startInferenceExperiment,
   UpdateInferenceExperiment: experiments.updateInferenceExperiment,
-  StopInferenceExperiment: experiments.stopInferenceExperiment,
+  StopInferenceExperiment: recorded.stopInferenceExperiment,
   CreateDataQualityJobDefinition: jobDefinitions.createDataQualityJobDefinition,
   DescribeDataQualityJobDefinition: jobDefinitions.describeDataQualityJobDefinition,
   ListDataQualityJobDefinitions: jobDefinitions.listDataQualityJobDefinitions,
