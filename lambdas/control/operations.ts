@@ -40,7 +40,7 @@ export const OPERATIONS: Record<OperationName, Operation> = {
   CreateEndpoint: recorded.createEndpoint,
   DescribeEndpoint: endpoints.describeEndpoint,
   ListEndpoints: endpoints.listEndpoints,
-  DeleteEndpoint: endpoints.deleteEndpoint,
+  DeleteEndpoint: deployments.deleteEndpoint,
   UpdateEndpoint: recorded.updateEndpoint,
   UpdateEndpointWeightsAndCapacities: deployments.updateEndpointWeightsAndCapacities,
   CreateInferenceExperiment: experiments.createInferenceExperiment,

@@ -142,9 +142,9 @@ export async function recordPackageLineage(ctx: ControlContext, packageArn: stri
 
 export async function createEndpoint(
   ctx: ControlContext,
-  input: Parameters<typeof endpoints.createEndpoint>[1],
+  input: Parameters<typeof deployments.createEndpoint>[1],
 ) {
-  const out = await endpoints.createEndpoint(ctx, input);
+  const out = await deployments.createEndpoint(ctx, input);
   await recordDeploymentLineage(ctx, input.EndpointName, input.EndpointConfigName);
   return out;
 }
