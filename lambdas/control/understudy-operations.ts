@@ -1,5 +1,6 @@
 import { DEPLOYMENT_OPERATIONS } from '../domain/deployments/understudy-operations.js';
 import type { UnderstudyOperation } from '../domain/kernel/understudy-operation.js';
+import { LINEAGE_OPERATIONS } from '../domain/lineage/understudy-operations.js';
 import { MONITORING_OPERATIONS } from '../domain/model-monitor/understudy-operations.js';
 import { SHADOW_OPERATIONS } from '../domain/shadow-tests/understudy-operations.js';
 
@@ -8,4 +9,5 @@ export const UNDERSTUDY_OPERATIONS: Record<string, UnderstudyOperation> = {
   ...DEPLOYMENT_OPERATIONS,
   ...SHADOW_OPERATIONS,
   ...MONITORING_OPERATIONS,
+  ...LINEAGE_OPERATIONS,
 };

@@ -20,6 +20,8 @@ export const mirrorMessageSchema = z.object({
   inferenceTime: z.string(),
   endpointName: z.string(),
   variantName: z.string(),
+  /** The endpoint config of the variant that answered (during a rollout, old or new). */
+  endpointConfigName: z.string().optional(),
   request: z.object({ contentType: z.string().optional(), body: z.string() }),
   response: z.object({
     contentType: z.string(),
@@ -107,6 +109,7 @@ export interface AnsweredRequest {
   readonly inferenceTime: Date;
   readonly endpointName: string;
   readonly variantName: string;
+  readonly endpointConfigName?: string;
   readonly requestBody: Uint8Array;
   readonly requestContentType?: string;
   readonly responseBody: string;
@@ -124,6 +127,7 @@ export function buildMirrorMessage(answer: AnsweredRequest, plan: MirrorPlan): M
     inferenceTime: answer.inferenceTime.toISOString(),
     endpointName: answer.endpointName,
     variantName: answer.variantName,
+    endpointConfigName: answer.endpointConfigName,
     request: {
       contentType: answer.requestContentType,
       body: Buffer.from(answer.requestBody).toString('base64'),
