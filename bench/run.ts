@@ -4,6 +4,7 @@
  */
 import { benchColdStart } from './cold-start.bench.js';
 import { benchInference, KEY, NOW, signedEvent } from './inference.bench.js';
+import { benchLineage } from './lineage.bench.js';
 import { benchMirrorBudget } from './mirror-budget.bench.js';
 import { benchMonitor } from './monitor.bench.js';
 import { benchRouting } from './routing.bench.js';
@@ -16,3 +17,4 @@ await benchShadow();
 await benchMirrorBudget();
 await benchColdStart({ event: await signedEvent(), key: KEY, now: NOW.toISOString() });
 await benchMonitor();
+await benchLineage();
