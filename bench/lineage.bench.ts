@@ -12,6 +12,7 @@ import {
   RecordExistsError,
   type RegistryStore,
   type StoredRecord,
+  type StoreWrite,
   VersionConflictError,
 } from '../lambdas/domain/kernel/store.js';
 import { fixture, MemoryArtifactSource } from '../test/support/models.js';
@@ -93,6 +94,18 @@ class SortedMemoryStore implements RegistryStore {
     return out;
   }
 
+  async transact(writes: readonly StoreWrite[]) {
+    for (const w of writes) {
+      const current = this.of(w.collection).records.get(w.id);
+      const ok = w.kind === 'create' ? current === undefined : current?.version === w.expectedVersion;
+      if (!ok) throw new VersionConflictError(w.collection, w.id);
+    }
+    for (const w of writes) {
+      if (w.kind === 'delete') await this.delete(w.collection, w.id);
+      else await this.replace(w.collection, w.id, w.data);
+    }
+  }
+
   async increment(collection: string, id: string) {
     const next = (((await this.get<number>(collection, id))?.data as number | undefined) ?? 0) + 1;
     await this.replace(collection, id, next);
@@ -116,6 +129,7 @@ class CountingStore implements RegistryStore {
   replace: RegistryStore['replace'] = (c, id, d, v) => this.inner.replace(c, id, d, v);
   delete: RegistryStore['delete'] = (c, id) => this.inner.delete(c, id);
   increment: RegistryStore['increment'] = (c, id, o) => this.inner.increment(c, id, o);
+  transact: RegistryStore['transact'] = (writes) => this.inner.transact(writes);
 }
 
 export async function benchLineage(): Promise<void> {

@@ -1,20 +1,36 @@
 /**
  * `npm run bench`: prints figures and ratios against baselines measured in the same run.
  * Nothing here passes or fails on time; the shared machines are too noisy for that.
+ * `npm run bench -- inference shadow` runs only the named benchmarks.
  */
 import { benchColdStart } from './cold-start.bench.js';
 import { benchInference, KEY, NOW, signedEvent } from './inference.bench.js';
 import { benchLineage } from './lineage.bench.js';
 import { benchMirrorBudget } from './mirror-budget.bench.js';
 import { benchMonitor } from './monitor.bench.js';
+import { benchPlatform } from './platform.bench.js';
 import { benchRouting } from './routing.bench.js';
 import { benchShadow } from './shadow.bench.js';
 
+const BENCHES: Record<string, () => Promise<void>> = {
+  inference: benchInference,
+  routing: benchRouting,
+  shadow: benchShadow,
+  'mirror-budget': benchMirrorBudget,
+  platform: benchPlatform,
+  'cold-start': async () => benchColdStart({ event: await signedEvent(), key: KEY, now: NOW.toISOString() }),
+  monitor: benchMonitor,
+  lineage: benchLineage,
+};
+
+const chosen = process.argv.slice(2);
+const unknown = chosen.filter((name) => !(name in BENCHES));
+if (unknown.length > 0) {
+  throw new Error(
+    `unknown benchmark(s) ${unknown.join(', ')}; choose from ${Object.keys(BENCHES).join(', ')}`,
+  );
+}
 console.log(`Understudy benchmarks — node ${process.version}, ${new Date().toISOString()}`);
-await benchInference();
-await benchRouting();
-await benchShadow();
-await benchMirrorBudget();
-await benchColdStart({ event: await signedEvent(), key: KEY, now: NOW.toISOString() });
-await benchMonitor();
-await benchLineage();
+for (const [name, bench] of Object.entries(BENCHES)) {
+  if (chosen.length === 0 || chosen.includes(name)) await bench();
+}

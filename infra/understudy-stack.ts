@@ -8,6 +8,7 @@ import { ArtifactStore } from './constructs/artifact-store.js';
 import { Deployments } from './constructs/deployments.js';
 import { Monitoring } from './constructs/monitoring.js';
 import { OnnxRuntimeLayer } from './constructs/onnx-runtime-layer.js';
+import { ProcessingJobs } from './constructs/processing-jobs.js';
 import { Registry } from './constructs/registry.js';
 import { ShadowPipeline } from './constructs/shadow-pipeline.js';
 import { UnderstudyFunction } from './constructs/understudy-function.js';
@@ -36,6 +37,7 @@ export const OUTPUTS = {
   deploymentQueueUrl: 'DeploymentQueueUrl',
   deployerFunction: 'DeployerFunctionName',
   alertsTopicArn: 'AlertsTopicArn',
+  jobsQueueUrl: 'JobsQueueUrl',
 } as const;
 
 export class UnderstudyStack extends Stack {
@@ -95,8 +97,11 @@ export class UnderstudyStack extends Stack {
     });
     const deployments = new Deployments(this, 'Deployments', { deployerFunction: deployer.fn });
     control.fn.addEnvironment(ENV.deploymentQueueUrl, deployments.queue.queueUrl);
+    control.fn.addEnvironment(ENV.listingKeySecretId, registry.listingKeySecretName);
     const api = new Api(this, 'Api', { invokeFunction: invoke.fn, controlFunction: control.fn });
     const monitoring = new Monitoring(this, 'Monitoring', { monitorFunction: monitor.fn });
+    const processingJobs = new ProcessingJobs(this, 'ProcessingJobs', { monitorFunction: monitor.fn });
+    control.fn.addEnvironment(ENV.jobsQueueUrl, processingJobs.queue.queueUrl);
 
     // Least privilege per function.
     registry.table.grantReadData(invoke.fn);
@@ -110,6 +115,9 @@ export class UnderstudyStack extends Stack {
     keys.grantVerify(control.fn);
     keys.grantIssue(control.fn);
     deployments.grantStartRollouts(control.fn);
+    processingJobs.grantSendJobs(control.fn);
+    registry.grantListings(control.fn);
+    registry.grantPublishEvents(control.fn);
 
     registry.table.grantReadWriteData(deployer.fn);
 
@@ -140,6 +148,7 @@ export class UnderstudyStack extends Stack {
       deploymentQueueUrl: deployments.queue.queueUrl,
       deployerFunction: deployer.fn.functionName,
       alertsTopicArn: alerts.topic.topicArn,
+      jobsQueueUrl: processingJobs.queue.queueUrl,
     };
     for (const [key, value] of Object.entries(outputs)) {
       new CfnOutput(this, OUTPUTS[key as keyof typeof OUTPUTS], { value });

@@ -45,7 +45,8 @@ export const FUNCTIONS = {
   },
   monitor: {
     entry: 'lambdas/monitor/handler.ts',
-    description: 'Scheduled drift monitoring over captured traffic',
+    description:
+      'Drift monitoring over captured traffic on its tick; processing jobs and NOW schedules from the jobs queue',
     memorySizeMb: 1024,
     timeoutSeconds: 300,
     usesOnnx: false,
@@ -64,8 +65,12 @@ export const ENV = {
   mirrorQueueUrl: 'UNDERSTUDY_MIRROR_QUEUE_URL',
   keysKmsKeyId: 'UNDERSTUDY_KEYS_KMS_KEY_ID',
   adminKeySecretId: 'UNDERSTUDY_ADMIN_KEY_SECRET_ID',
+  /** Control function: the Secrets Manager secret holding the key that signs List NextTokens. */
+  listingKeySecretId: 'UNDERSTUDY_LISTING_KEY_SECRET_ID',
   deploymentQueueUrl: 'UNDERSTUDY_DEPLOYMENT_QUEUE_URL',
   deadLetterQueueUrl: 'UNDERSTUDY_DEAD_LETTER_QUEUE_URL',
+  /** The monitor's jobs queue (processing jobs, NOW schedules), to which the control function sends. */
+  jobsQueueUrl: 'UNDERSTUDY_JOBS_QUEUE_URL',
   /** SNS topic for Model Monitor alerts (violations). */
   alertsTopicArn: 'UNDERSTUDY_ALERTS_TOPIC_ARN',
   /** Shadow function: days capture objects are kept, and with them their capture index entries. */

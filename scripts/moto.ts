@@ -2,11 +2,11 @@
  * The embedded AWS emulator: moto server on 127.0.0.1:4566 (LocalStack's port, so a user
  * running LocalStack there gets it reused unchanged).
  *
- *   tsx scripts/moto.ts start|stop|reset|status [--port N]     (or MOTO_PORT)
+ *   tsx scripts/moto.ts install|start|stop|reset|status [--port N]     (or MOTO_PORT)
  *
- * `start` reuses an emulator already answering on the port, otherwise launches moto
- * (`moto_server` from PATH, else from a project-local `.venv` it creates with
- * `pip install 'moto[server]'`) through `scripts/local/moto-server.py`, which makes its
+ * `start` reuses an emulator already answering on the port, otherwise launches moto from the
+ * project's `.venv` (`scripts/python-env.ts` makes it from `requirements.txt`) through
+ * `scripts/local/moto-server.py`, which makes its
  * DynamoDB and each SQS queue atomic under concurrent requests and its KMS keys stable across
  * restarts. It runs
  * detached in its own process group so a Ctrl-C in the terminal of whoever started it does
@@ -16,18 +16,10 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import {
-  accessSync,
-  constants,
-  existsSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensurePythonEnv, REQUIREMENTS, VENV } from './python-env.js';
 
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const DEFAULT_MOTO_PORT = 4566;
@@ -130,27 +122,17 @@ function importsMoto(python: string): boolean {
 }
 
 /**
- * The Python interpreter behind a `moto_server` script: its shebang's, else (a wrapper such as
- * pyenv's shim) `python3` from PATH, whichever has moto. Without one the wrapper cannot run,
- * and plain `moto_server` is not an option: its DynamoDB loses updates under concurrency.
+ * The interpreter moto runs under: the project's `.venv` (made from `requirements.txt` on
+ * first use), whose pinned moto the wrapper was written against. Never a `moto_server` found
+ * on PATH: its version is whatever was installed, and plain `moto_server` is not an option at
+ * all, its DynamoDB loses updates under concurrency.
  */
-export function motoPython(executable: string): string {
-  const candidates: string[] = [];
-  try {
-    const firstLine = readFileSync(executable, 'utf8').slice(0, 300).split('\n')[0] ?? '';
-    const interpreter = /^#!\s*(\S*python[\d.]*)\s*$/.exec(firstLine)?.[1];
-    if (interpreter && isExecutable(interpreter)) candidates.push(interpreter);
-  } catch {
-    // not a readable script
-  }
-  const python3 = onPath('python3');
-  if (python3) candidates.push(python3);
-  const found = candidates.find(importsMoto);
-  if (found) return found;
+export function motoPython(log: (message: string) => void = console.log): string {
+  const python = ensurePythonEnv(log);
+  if (importsMoto(python)) return python;
   throw new Error(
-    `no Python interpreter with moto found for ${executable} (tried ${candidates.join(', ') || 'none'}): ` +
-      `moto must run through ${path.relative(PROJECT_ROOT, MOTO_WRAPPER)}; install moto[server] for ` +
-      'python3, or take moto_server off PATH so that a project .venv is made',
+    `${python} cannot import moto.server: remove ${path.relative(PROJECT_ROOT, VENV)} to have it made again ` +
+      `from ${path.relative(PROJECT_ROOT, REQUIREMENTS)}`,
   );
 }
 
@@ -181,41 +163,6 @@ export async function resetMoto(endpoint: string): Promise<void> {
   const response = await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
   await response.arrayBuffer();
   if (!response.ok) throw new Error(`moto reset failed: HTTP ${response.status}`);
-}
-
-function isExecutable(file: string): boolean {
-  try {
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function onPath(command: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    if (!dir) continue;
-    const candidate = path.join(dir, command);
-    if (isExecutable(candidate)) return candidate;
-  }
-  return undefined;
-}
-
-/** `moto_server` from PATH, else from the project's `.venv` (created and filled on first use). */
-export function findOrInstallMotoServer(log: (message: string) => void = console.log): string {
-  const found = onPath('moto_server');
-  if (found) return found;
-  const venv = path.join(PROJECT_ROOT, '.venv');
-  const venvMoto = path.join(venv, 'bin', 'moto_server');
-  if (isExecutable(venvMoto)) return venvMoto;
-  log(`moto_server is not on PATH: installing moto[server] into ${venv}`);
-  if (!isExecutable(path.join(venv, 'bin', 'pip'))) {
-    const made = spawnSync('python3', ['-m', 'venv', venv], { stdio: 'inherit' });
-    if (made.status !== 0) throw new Error('python3 -m venv .venv failed (is python3 with venv installed?)');
-  }
-  const pip = spawnSync(path.join(venv, 'bin', 'pip'), ['install', 'moto[server]'], { stdio: 'inherit' });
-  if (pip.status !== 0 || !isExecutable(venvMoto)) throw new Error("pip install 'moto[server]' failed");
-  return venvMoto;
 }
 
 function processAlive(pid: number): boolean {
@@ -303,7 +250,7 @@ export async function ensureMoto(options: MotoOptions = {}): Promise<MotoHandle>
   if (await portAnswers(endpoint)) {
     throw new Error(`port ${port} is in use by something that is not moto or LocalStack`);
   }
-  const python = motoPython(findOrInstallMotoServer(log));
+  const python = motoPython(log);
   mkdirSync(workDir, { recursive: true });
   const logPath = logFile(port, workDir);
   const deadline = Date.now() + (options.timeoutMs ?? 60_000);
@@ -393,8 +340,8 @@ async function main(argv: string[]): Promise<number> {
   }
   switch (command) {
     case 'install': {
-      // moto_server from PATH, else installed into the project's .venv (CI runs this).
-      console.log(`moto server: ${findOrInstallMotoServer()}`);
+      // The project's .venv, moto included (what `scripts/python-env.ts` makes).
+      console.log(`moto runs under ${motoPython()}`);
       return 0;
     }
     case 'start': {

@@ -1,16 +1,18 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
   QueryCommand,
+  TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import {
   RecordExistsError,
   type RegistryStore,
   type StoredRecord,
+  type StoreWrite,
   VersionConflictError,
 } from '../domain/kernel/store.js';
 
@@ -114,5 +116,55 @@ export class DynamoDbRegistryStore implements RegistryStore {
       { abortSignal: options.abortSignal },
     );
     return Attributes?.d as number;
+  }
+
+  async transact(writes: readonly StoreWrite[]): Promise<void> {
+    const TableName = this.tableName;
+    const items = writes.map((w) => {
+      const Key = { pk: w.collection, sk: w.id };
+      if (w.kind === 'create') {
+        return {
+          Put: {
+            TableName,
+            Item: { ...Key, d: w.data, v: 1 },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        };
+      }
+      if (w.kind === 'replace') {
+        return {
+          Update: {
+            TableName,
+            Key,
+            UpdateExpression: 'SET d = :d ADD v :one',
+            ConditionExpression: 'v = :expected',
+            ExpressionAttributeValues: { ':d': w.data, ':one': 1, ':expected': w.expectedVersion },
+          },
+        };
+      }
+      return {
+        Delete: {
+          TableName,
+          Key,
+          ConditionExpression: 'v = :expected',
+          ExpressionAttributeValues: { ':expected': w.expectedVersion },
+        },
+      };
+    });
+    try {
+      await this.client.send(new TransactWriteCommand({ TransactItems: items }));
+    } catch (error) {
+      if (error instanceof TransactionCanceledException) {
+        // The reasons line up with the writes. A failed condition is another writer's change; a
+        // TransactionConflict is another transaction on the same item in flight: retry both.
+        const failed =
+          error.CancellationReasons?.findIndex(
+            (r) => r.Code === 'ConditionalCheckFailed' || r.Code === 'TransactionConflict',
+          ) ?? -1;
+        const write = writes[failed];
+        if (write) throw new VersionConflictError(write.collection, write.id);
+      }
+      throw error;
+    }
   }
 }

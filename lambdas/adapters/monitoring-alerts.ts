@@ -1,6 +1,7 @@
-import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { AlertPublisher, MonitoringAlert } from '../domain/model-monitor/ports.js';
+import { putEvent } from './eventbridge-publisher.js';
 
 /** The EventBridge event's source and detail-type; rules match on them. */
 export const ALERT_SOURCE = 'understudy.monitoring';
@@ -23,23 +24,12 @@ export class EventBridgeSnsAlerts implements AlertPublisher {
   ) {}
 
   async publish(alert: MonitoringAlert): Promise<void> {
-    const result = await this.deps.events.send(
-      new PutEventsCommand({
-        Entries: [
-          {
-            Source: ALERT_SOURCE,
-            DetailType: ALERT_DETAIL_TYPE,
-            Detail: JSON.stringify(alert),
-            Resources: [alert.monitoringScheduleArn],
-            EventBusName: this.deps.eventBusName ?? 'default',
-          },
-        ],
-      }),
-    );
-    if ((result.FailedEntryCount ?? 0) > 0) {
-      const entry = result.Entries?.find((e) => e.ErrorCode);
-      throw new Error(`EventBridge refused the alert: ${entry?.ErrorCode} ${entry?.ErrorMessage}`);
-    }
+    await putEvent(this.deps.events, this.deps.eventBusName ?? 'default', {
+      source: ALERT_SOURCE,
+      detailType: ALERT_DETAIL_TYPE,
+      detail: alert,
+      resources: [alert.monitoringScheduleArn],
+    });
     if (this.deps.sns && this.deps.topicArn) {
       const features = alert.features.map((f) => `${f.feature} (${f.checks.join(', ')})`).join('; ');
       await this.deps.sns.send(

@@ -1,5 +1,6 @@
 import {
   GetObjectCommand,
+  HeadBucketCommand,
   ListObjectsV2Command,
   NoSuchBucket,
   NoSuchKey,
@@ -61,5 +62,19 @@ export class S3ObjectStore implements ObjectStore {
       throw error;
     }
     return out;
+  }
+
+  async bucketExists(uri: string): Promise<boolean> {
+    const { bucket } = location(uri);
+    try {
+      await this.s3.send(new HeadBucketCommand({ Bucket: bucket }));
+      return true;
+    } catch (error) {
+      const status = error instanceof S3ServiceException ? error.$metadata.httpStatusCode : undefined;
+      // 403: the bucket exists but is not ours to read; writing there fails later with a reason.
+      if (error instanceof NoSuchBucket || status === 404) return false;
+      if (status === 403) return true;
+      throw error;
+    }
   }
 }

@@ -3,7 +3,7 @@ import middy from '@middy/core';
 import type { AccessKeyResolver } from '../domain/auth/identity.js';
 import { authorize } from '../domain/auth/roles.js';
 import { verifySigV4 } from '../domain/auth/sigv4.js';
-import type { ControlContext } from '../domain/kernel/context.js';
+import type { ControlContext, ListingTokens } from '../domain/kernel/context.js';
 import { UnknownOperationException, ValidationException } from '../domain/kernel/errors.js';
 import { type ServiceModel, ShapeValidator } from '../domain/kernel/shape-validator.js';
 import { apiErrors, type HttpEvent, type HttpResult, toHttpRequest } from '../shared/http.js';
@@ -71,6 +71,8 @@ async function dispatchUnderstudy(ctx: ControlContext, operation: string, input:
 
 export interface ControlPlaneDeps extends Omit<ControlContext, 'caller' | 'accountId' | 'now'> {
   readonly keys: AccessKeyResolver;
+  /** Seals every listing's NextToken (HMAC under the control plane's listing key). */
+  readonly listingTokens: ListingTokens;
   readonly now?: () => Date;
   /** @default functionLogger('understudy-control') */
   readonly logging?: FunctionLogging;
@@ -79,7 +81,7 @@ export interface ControlPlaneDeps extends Omit<ControlContext, 'caller' | 'accou
 /** The control plane's HTTP handler: verify, authorize, validate, dispatch, answer JSON 1.1. */
 export function createControlHandler(deps: ControlPlaneDeps) {
   const now = deps.now ?? (() => new Date());
-  const { logging, ...context } = deps;
+  const { logging, listingTokens, ...context } = deps;
   const { logger, log } = logging ?? functionLogger('understudy-control');
   return middy<HttpEvent, HttpResult>()
     .use(injectLambdaContext(logger))
@@ -90,8 +92,12 @@ export function createControlHandler(deps: ControlPlaneDeps) {
       const operation = operationOf(request.headers['x-amz-target']);
       authorize(caller, operation);
       const input = parseJsonBody(request.body);
-      const ctx: ControlContext = { ...context, caller, accountId: request.accountId, now };
-      const output = await dispatch(ctx, operation, input);
+      const ctx: ControlContext = { ...context, caller, accountId: request.accountId, now, log };
+      const output = await listingTokens.seal(
+        operation,
+        input,
+        await dispatch(ctx, operation, await listingTokens.open(operation, input)),
+      );
       log.info('operation', { operation, caller: caller.accessKeyId, requestId: request.requestId });
       return {
         statusCode: 200,

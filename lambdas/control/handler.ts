@@ -1,8 +1,13 @@
 import { CloudWatchAlarmSource } from '../adapters/cloudwatch-alarm-source.js';
 import { DynamoDbRegistryStore } from '../adapters/dynamodb-registry-store.js';
+import { EventBridgePublisher } from '../adapters/eventbridge-publisher.js';
 import { S3ArtifactSource } from '../adapters/s3-artifact-source.js';
 import { S3ObjectStore } from '../adapters/s3-object-store.js';
+import { secretsManagerKey } from '../adapters/secrets-manager-key.js';
+import { SqsJobQueue } from '../adapters/sqs-job-queue.js';
 import { SqsStepScheduler } from '../adapters/sqs-step-scheduler.js';
+import { EndpointPackageUsage } from '../domain/hosting/package-usage.js';
+import { ListingTokens } from '../domain/kernel/context.js';
 import { ENV } from '../functions.js';
 import { accessKeysFromEnv } from '../shared/access-keys.js';
 import { clients } from '../shared/clients.js';
@@ -12,15 +17,21 @@ import { onnxModelProbe } from '../shared/model-probe.js';
 import { createControlHandler } from './control-plane.js';
 
 const tableName = requireEnv(ENV.registryTable);
+const logging = functionLogger('understudy-control');
+const store = new DynamoDbRegistryStore(clients.dynamo(), tableName);
 
 export const handler = createControlHandler({
-  logging: functionLogger('understudy-control'),
-  store: new DynamoDbRegistryStore(clients.dynamo(), tableName),
+  logging,
+  store,
+  events: new EventBridgePublisher({ events: clients.events(), log: logging.log }),
+  packageUsage: new EndpointPackageUsage(store),
   artifacts: new S3ArtifactSource(clients.s3()),
   objects: new S3ObjectStore(clients.s3()),
   models: onnxModelProbe,
   keys: accessKeysFromEnv(),
+  listingTokens: new ListingTokens(secretsManagerKey(clients.secrets(), requireEnv(ENV.listingKeySecretId))),
   region: requireEnv('AWS_REGION'),
+  jobs: new SqsJobQueue(clients.sqs(), requireEnv(ENV.jobsQueueUrl)),
   deployments: {
     alarms: new CloudWatchAlarmSource(clients.cloudwatch()),
     scheduler: new SqsStepScheduler(clients.sqs(), requireEnv(ENV.deploymentQueueUrl)),

@@ -9,9 +9,11 @@ import * as lineage from '../domain/lineage/entities.js';
 import { queryLineage } from '../domain/lineage/query.js';
 import * as monitoringExecutions from '../domain/model-monitor/executions.js';
 import * as jobDefinitions from '../domain/model-monitor/job-definitions.js';
+import * as processingJobs from '../domain/model-monitor/processing-jobs.js';
 import * as monitoringSchedules from '../domain/model-monitor/schedules.js';
 import * as packages from '../domain/model-registry/model-packages.js';
 import * as experiments from '../domain/shadow-tests/inference-experiments.js';
+import * as tags from '../domain/tags/tags.js';
 import type { OperationName } from './operations-list.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: inputs are validated against the service model before dispatch.
@@ -61,7 +63,13 @@ export const OPERATIONS: Record<OperationName, Operation> = {
   StopMonitoringSchedule: monitoringSchedules.stopMonitoringSchedule,
   DeleteMonitoringSchedule: monitoringSchedules.deleteMonitoringSchedule,
   ListMonitoringExecutions: monitoringExecutions.listMonitoringExecutions,
-  DescribeProcessingJob: monitoringExecutions.describeProcessingJob,
+  AddTags: tags.addTags,
+  ListTags: tags.listTags,
+  DeleteTags: tags.deleteTags,
+  CreateProcessingJob: processingJobs.createProcessingJob,
+  DescribeProcessingJob: processingJobs.describeProcessingJob,
+  ListProcessingJobs: processingJobs.listProcessingJobs,
+  StopProcessingJob: processingJobs.stopProcessingJob,
   CreateArtifact: lineage.createArtifact,
   DescribeArtifact: lineage.describeArtifact,
   ListArtifacts: lineage.listArtifacts,

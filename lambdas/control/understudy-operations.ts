@@ -2,6 +2,7 @@ import { DEPLOYMENT_OPERATIONS } from '../domain/deployments/understudy-operatio
 import type { UnderstudyOperation } from '../domain/kernel/understudy-operation.js';
 import { LINEAGE_OPERATIONS } from '../domain/lineage/understudy-operations.js';
 import { MONITORING_OPERATIONS } from '../domain/model-monitor/understudy-operations.js';
+import { REGISTRY_OPERATIONS } from '../domain/model-registry/understudy-operations.js';
 import { SHADOW_OPERATIONS } from '../domain/shadow-tests/understudy-operations.js';
 
 /** Registered by name without the `Understudy.` prefix. */
@@ -9,5 +10,6 @@ export const UNDERSTUDY_OPERATIONS: Record<string, UnderstudyOperation> = {
   ...DEPLOYMENT_OPERATIONS,
   ...SHADOW_OPERATIONS,
   ...MONITORING_OPERATIONS,
+  ...REGISTRY_OPERATIONS,
   ...LINEAGE_OPERATIONS,
 };

@@ -76,10 +76,14 @@ export class InvocationMetricsRecorder {
   private flush(event: HttpEvent, statusCode: number, modelError: boolean): void {
     const pending = this.pending.get(event);
     this.pending.delete(event);
-    if (!pending?.dims) return;
+    const dims = pending?.dims;
+    if (!dims) return;
+    // Fields named one by one: on Node 20, `{ ...dims, more }` costs microseconds per call.
     this.sink.write(
       emfLine({
-        ...pending.dims,
+        EndpointName: dims.EndpointName,
+        EndpointConfigName: dims.EndpointConfigName,
+        VariantName: dims.VariantName,
         statusCode,
         modelError,
         modelLatencyUs: pending.modelLatencyUs,

@@ -10,6 +10,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { FunctionSpec } from '../../lambdas/functions.js';
 import {
   buildHttpApiEvent,
   type HttpResponseParts,
@@ -76,6 +77,8 @@ export interface RuntimeOptions {
    * mapping's ScalingConfig.MaximumConcurrency. @default 5
    */
   readonly sqsConcurrency?: number;
+  /** The functions the template's `understudy:function` names map to. @default FUNCTIONS (lambdas/functions.ts) */
+  readonly functionSpecs?: Record<string, FunctionSpec>;
   /** Log every HTTP request. @default true */
   readonly accessLog?: boolean;
   readonly log?: Log;
@@ -154,7 +157,7 @@ export class LocalRuntime {
   private constructor(private readonly options: RuntimeOptions) {
     this.log = options.log ?? console.log;
     const { template, ctx } = options;
-    const functions = localFunctions(template);
+    const functions = localFunctions(template, options.functionSpecs);
     // Handlers read their configuration at import: the environment comes first.
     const { env, conflicts, unresolved } = resolveFunctionEnvironment(template, ctx, functions);
     for (const key of conflicts) this.log(`warning: functions disagree on ${key}; the first value is used`);

@@ -59,8 +59,9 @@ describe('UnderstudyStack', () => {
   });
 
   it('mirrors requests through a queue with a dead-letter queue into the shadow function', () => {
-    // Mirror queue and its DLQ; deployment steps and their DLQ (test/infra/deployments.test.ts).
-    template.resourceCountIs('AWS::SQS::Queue', 4);
+    // Mirror queue and its DLQ; deployment steps and their DLQ (test/infra/deployments.test.ts);
+    // jobs and their DLQ (test/infra/processing-jobs.test.ts).
+    template.resourceCountIs('AWS::SQS::Queue', 6);
     template.hasResourceProperties('AWS::SQS::Queue', {
       RedrivePolicy: Match.objectLike({ maxReceiveCount: 3 }),
     });

@@ -47,10 +47,10 @@ describe('end to end with the AWS CLI v2', () => {
     throw new Error('expected the command to fail');
   };
 
-  it('registers, deploys and invokes a model', async () => {
-    const name = unique('cli');
+  /** `aws sagemaker create-model` of the regressor fixture, with `extra` arguments. */
+  const createModel = async (name: string, ...extra: string[]): Promise<{ ModelArn: string }> => {
     const modelDataUrl = await uploadFixture('regressor.onnx', `models/${name}/model.onnx`);
-    const created = JSON.parse(
+    return JSON.parse(
       cli(
         'sagemaker',
         'create-model',
@@ -61,8 +61,14 @@ describe('end to end with the AWS CLI v2', () => {
         'arn:aws:iam::123456789012:role/understudy',
         '--primary-container',
         `Image=any,ModelDataUrl=${modelDataUrl}`,
+        ...extra,
       ),
     );
+  };
+
+  it('registers, deploys and invokes a model', async () => {
+    const name = unique('cli');
+    const created = await createModel(name);
     expect(created.ModelArn).toMatch(new RegExp(`:model/${name}$`));
     cli(
       'sagemaker',
@@ -100,6 +106,41 @@ describe('end to end with the AWS CLI v2', () => {
 
     const listed = JSON.parse(cli('sagemaker', 'list-endpoints', '--name-contains', name));
     expect(listed.Endpoints.map((e: { EndpointName: string }) => e.EndpointName)).toEqual([name]);
+  });
+
+  it('tags a model on create-model --tags, then with add-tags, list-tags and delete-tags', async () => {
+    const name = unique('cli-tags');
+    const { ModelArn } = await createModel(name, '--tags', 'Key=team,Value=risk', 'Key=stage,Value=dev');
+    const tagsOf = () => JSON.parse(cli('sagemaker', 'list-tags', '--resource-arn', ModelArn)).Tags;
+    expect(tagsOf()).toEqual([
+      { Key: 'team', Value: 'risk' },
+      { Key: 'stage', Value: 'dev' },
+    ]);
+    cli(
+      'sagemaker',
+      'add-tags',
+      '--resource-arn',
+      ModelArn,
+      '--tags',
+      'Key=stage,Value=prod',
+      'Key=cost,Value=42',
+    );
+    cli('sagemaker', 'delete-tags', '--resource-arn', ModelArn, '--tag-keys', 'team');
+    expect(tagsOf()).toEqual([
+      { Key: 'stage', Value: 'prod' },
+      { Key: 'cost', Value: '42' },
+    ]);
+
+    const tooMany = Array.from({ length: 49 }, (_, i) => `Key=k${i},Value=v`);
+    expect(cliError('sagemaker', 'add-tags', '--resource-arn', ModelArn, '--tags', ...tooMany)).toMatch(
+      /ValidationException.*at most 50/,
+    );
+    expect(tagsOf()).toHaveLength(2);
+    cli('sagemaker', 'delete-model', '--model-name', name);
+    // Its tags went with it: an ARN that names no resource.
+    expect(cliError('sagemaker', 'list-tags', '--resource-arn', ModelArn)).toMatch(
+      /ValidationException.*Could not find resource/,
+    );
   });
 
   it('shows typed errors', () => {

@@ -19,19 +19,32 @@ export const infra = {
 };
 export const role = 'arn:aws:iam::123456789012:role/understudy';
 
+/** The fixture models `deploy` uploads: by default two regressors, the twin being the champion again. */
+export interface FixtureModels {
+  readonly champion: string;
+  /** A shadow that answers as production does. */
+  readonly twin: string;
+  /** A shadow that answers otherwise. */
+  readonly challenger: string;
+}
+const REGRESSORS: FixtureModels = {
+  champion: 'regressor.onnx',
+  twin: 'regressor.onnx',
+  challenger: 'regressor-v2.onnx',
+};
+
 /**
  * Uploads the fixture models as `<name>-champion` (v1), `<name>-twin` (v1 again, a shadow
  * identical to production) and `<name>-challenger` (v2), and deploys endpoint `<name>` serving
  * the champion as variant `main`, capturing input and output at `captureSampling` percent.
  */
-export async function deploy(name: string, captureSampling: number) {
-  const v1 = await uploadFixture('regressor.onnx', `models/${name}/v1.onnx`);
-  const v2 = await uploadFixture('regressor-v2.onnx', `models/${name}/v2.onnx`);
-  for (const [model, url] of [
-    [`${name}-champion`, v1],
-    [`${name}-twin`, v1],
-    [`${name}-challenger`, v2],
+export async function deploy(name: string, captureSampling: number, models: FixtureModels = REGRESSORS) {
+  for (const [model, file] of [
+    [`${name}-champion`, models.champion],
+    [`${name}-twin`, models.twin],
+    [`${name}-challenger`, models.challenger],
   ] as const) {
+    const url = await uploadFixture(file, `models/${name}/${file}`);
     await sagemaker.send(
       new CreateModelCommand({ ModelName: model, PrimaryContainer: { Image: 'x', ModelDataUrl: url } }),
     );
@@ -89,6 +102,17 @@ export async function invoke(name: string, row: readonly number[]) {
     }),
   );
   return JSON.parse(new TextDecoder().decode(answer.Body)).predictions[0] as number;
+}
+
+/** Rows as one CSV request to the endpoint. */
+export async function invokeRows(name: string, rows: readonly (readonly number[])[]) {
+  await runtime.send(
+    new InvokeEndpointCommand({
+      EndpointName: name,
+      ContentType: 'text/csv',
+      Body: new TextEncoder().encode(`${rows.map((row) => row.join(',')).join('\n')}\n`),
+    }),
+  );
 }
 
 /** Polls DescribeShadowReport until `done` holds (the shadow Lambda works asynchronously). */

@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-sagemaker';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
-import { expected } from '../support/models.js';
+import { classifierPairs, expected } from '../support/models.js';
 import {
   bucket,
   emulatorSqs,
@@ -22,6 +22,7 @@ import {
   captureLines,
   deploy,
   invoke,
+  invokeRows,
   reportWhen,
   shadowExperiment,
   startExperiment,
@@ -102,6 +103,44 @@ describe('data capture and shadow tests with the AWS SDK', () => {
     expect((report.AgreementRate as { Value: number; ConfidenceInterval: { Upper: number } }).Value).toBe(1);
     // Capture sampling 0%: nothing captured for production, while the shadow's copy is.
     expect(await captureLines(`captures/${name}/${name}/main/`)).toHaveLength(0);
+  });
+
+  it('compares two classifiers by their labels: scikit-learn vs itself sharpened, and vs LightGBM', async () => {
+    const { agree, differ } = classifierPairs.pairs;
+    const name = unique('clf');
+    await deploy(name, 0, {
+      champion: agree.production,
+      twin: agree.shadow,
+      challenger: differ.shadow,
+    });
+    // Both pairs share production; each shadow gets its own endpoint (one experiment each).
+    const other = `${name}-b`;
+    await deploy(other, 0, { champion: differ.production, twin: agree.shadow, challenger: differ.shadow });
+    await startExperiment(name, `${name}-twin`, 100);
+    await startExperiment(other, `${other}-challenger`, 100);
+    // 300 rows each, 10 per request: 60 requests in all.
+    const send = (endpoint: string, rows: number[][]) =>
+      Promise.all(
+        Array.from({ length: 5 }, async (_, worker) => {
+          for (let i = worker * 10; i < rows.length; i += 50)
+            await invokeRows(endpoint, rows.slice(i, i + 10));
+        }),
+      );
+    await Promise.all([send(name, agree.rows), send(other, differ.rows)]);
+    const [same, worse] = await Promise.all([
+      reportWhen(name, (r) => r.RowsCompared === agree.rows.length),
+      reportWhen(other, (r) => r.RowsCompared === differ.rows.length),
+    ]);
+    for (const report of [same, worse]) {
+      expect(report).toMatchObject({
+        TaskKind: 'Classification',
+        ComparisonRule: { Kind: 'Classification', Agreement: 'SameLabel', Source: 'ModelOutputs' },
+      });
+    }
+    expect(same.AgreementRate).toMatchObject({ Value: agree.agreementRate });
+    expect(same.Verdict).toBe('NoDifference');
+    expect(worse.AgreementRate).toMatchObject({ Value: differ.agreementRate });
+    expect(worse.Verdict).toBe('Different');
   });
 
   it('answers bad experiment input with typed 4xx errors', async () => {

@@ -1,11 +1,13 @@
 import {
   type RegistryStore,
   type StoredRecord,
+  type StoreWrite,
   VersionConflictError,
 } from '../../lambdas/domain/kernel/store.js';
 
 /**
- * A registry store whose next `conflicts` conditional replaces in one collection fail with
+ * A registry store whose next `conflicts` conditional replaces in one collection (alone or
+ * inside a transaction) fail with
  * VersionConflictError, as if another writer got there first, and which counts the replaces
  * there that land: for testing that an optimistic-concurrency write retries and lands once.
  */
@@ -50,5 +52,16 @@ export class ConflictingStore implements RegistryStore {
 
   increment(collection: string, id: string): Promise<number> {
     return this.inner.increment(collection, id);
+  }
+
+  async transact(writes: readonly StoreWrite[]): Promise<void> {
+    const watched = writes.some((w) => w.kind === 'replace' && w.collection === this.collection);
+    if (watched && this.conflicts > 0) {
+      this.conflicts--;
+      this.refused++;
+      throw new VersionConflictError(this.collection, 'transaction');
+    }
+    await this.inner.transact(writes);
+    if (watched) this.landed++;
   }
 }

@@ -1,8 +1,21 @@
 import type { ObjectStore, ObjectSummary } from '../../lambdas/domain/kernel/ports.js';
 
-/** An ObjectStore in memory, for tests and tools. */
+/**
+ * An ObjectStore in memory, for tests and tools. A bucket exists when it is named in
+ * `buckets` or holds an object; without `buckets`, every bucket exists.
+ */
 export class InMemoryObjectStore implements ObjectStore {
   readonly objects = new Map<string, { body: string; contentType: string }>();
+
+  constructor(private readonly buckets?: readonly string[]) {}
+
+  async bucketExists(uri: string): Promise<boolean> {
+    const bucket = /^s3:\/\/([^/]+)/.exec(uri)?.[1] ?? '';
+    if (!this.buckets) return true;
+    return (
+      this.buckets.includes(bucket) || [...this.objects.keys()].some((u) => u.startsWith(`s3://${bucket}/`))
+    );
+  }
 
   async getText(uri: string): Promise<string | undefined> {
     return this.objects.get(uri)?.body;

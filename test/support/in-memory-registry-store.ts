@@ -2,6 +2,7 @@ import {
   RecordExistsError,
   type RegistryStore,
   type StoredRecord,
+  type StoreWrite,
   VersionConflictError,
 } from '../../lambdas/domain/kernel/store.js';
 
@@ -54,5 +55,22 @@ export class InMemoryRegistryStore implements RegistryStore {
     const next = ((records.get(id)?.data as number | undefined) ?? 0) + 1;
     records.set(id, { data: next, version: next });
     return next;
+  }
+
+  async transact(writes: readonly StoreWrite[]): Promise<void> {
+    // Check every condition before applying any write: all or nothing, as in DynamoDB.
+    for (const write of writes) {
+      const current = this.collection(write.collection).get(write.id);
+      const ok = write.kind === 'create' ? current === undefined : current?.version === write.expectedVersion;
+      if (!ok) throw new VersionConflictError(write.collection, write.id);
+    }
+    for (const write of writes) {
+      const records = this.collection(write.collection);
+      if (write.kind === 'delete') records.delete(write.id);
+      else {
+        const version = (records.get(write.id)?.version ?? 0) + 1;
+        records.set(write.id, { data: structuredClone(write.data), version });
+      }
+    }
   }
 }

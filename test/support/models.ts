@@ -29,6 +29,28 @@ export const expected = JSON.parse(readFileSync(path.join(FIXTURES, 'expected.js
   };
 };
 
+/** A production/shadow pair of scripts/fixtures/make-classifier-models.py, with what the libraries predicted. */
+export interface FixturePair {
+  readonly production: string;
+  readonly shadow: string;
+  readonly rows: number[][];
+  /** Mean of productionLabels[i] == shadowLabels[i] (classifiers), or of |Δ| ≤ 1e-6 (regressors). */
+  readonly agreementRate: number;
+  readonly productionLabels?: number[];
+  readonly shadowLabels?: number[];
+  readonly productionProbabilities?: number[];
+  readonly shadowProbabilities?: number[];
+  readonly productionValues?: number[];
+  readonly shadowValues?: number[];
+}
+
+/** Labels and values scikit-learn and LightGBM predicted, by scripts/fixtures/make-classifier-models.py. */
+export const classifierPairs = JSON.parse(readFileSync(path.join(FIXTURES, 'classifiers.json'), 'utf8')) as {
+  /** Each model's outputs as onnxruntime (Python) describes them. */
+  outputs: Record<string, string[]>;
+  pairs: { agree: FixturePair; differ: FixturePair; regression: FixturePair };
+};
+
 /** An artifact source over in-memory objects keyed by s3:// URI. */
 export class MemoryArtifactSource implements ArtifactSource {
   readonly objects = new Map<string, Uint8Array>();

@@ -1,21 +1,12 @@
 import type { Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import type { EndpointRecord } from '../../lambdas/domain/hosting/endpoints.js';
-import { EndpointCache } from '../../lambdas/domain/inference/endpoint-cache.js';
-import { ModelCache } from '../../lambdas/domain/inference/model-cache.js';
-import { COLLECTIONS, type EndpointInternal } from '../../lambdas/domain/kernel/records.js';
+import type { EndpointInternal } from '../../lambdas/domain/kernel/records.js';
 import type { MirrorMessage } from '../../lambdas/domain/mirroring/mirror.js';
-import { createInvokeHandler } from '../../lambdas/invoke/data-plane.js';
-import { InMemoryRegistryStore } from '../support/in-memory-registry-store.js';
+import { INVOKER_KEY, invokeHandlerFor } from '../support/invoke-handler.js';
 import { expected, MemoryArtifactSource } from '../support/models.js';
-import { seeded } from '../support/seeded-random.js';
 import { signedInvokeEvent } from '../support/signed-event.js';
 
-const KEY = {
-  accessKeyId: 'AKUSMIRROR0000000000',
-  secretAccessKey: 'mirror-secret-mirror-secret-mirror-secret',
-  role: 'invoker' as const,
-};
+const KEY = INVOKER_KEY;
 const NOW = new Date('2026-11-25T12:00:00Z');
 const rules = { csvContentTypes: ['text/csv'], jsonContentTypes: ['application/json'] };
 
@@ -50,25 +41,7 @@ async function setup(
       },
     ],
   };
-  const store = new InMemoryRegistryStore();
-  await store.create(COLLECTIONS.endpoint, 'ep', {
-    EndpointName: 'ep',
-    EndpointConfigName: 'cfg',
-    EndpointStatus: 'InService',
-    internal,
-  } as unknown as EndpointRecord);
-  const messages: MirrorMessage[] = [];
-  const handler = createInvokeHandler({
-    endpoints: new EndpointCache(store),
-    models: new ModelCache(artifacts),
-    keys: { resolve: async (id) => (id === KEY.accessKeyId ? KEY : undefined) },
-    mirror: {
-      send: send ?? (async (message) => void messages.push(message)),
-    },
-    metrics: { write: () => undefined },
-    random: seeded(11),
-    now: () => NOW,
-  });
+  const { handler, messages } = await invokeHandlerFor(internal, artifacts, { now: NOW, seed: 11, send });
   return { handler, messages };
 }
 

@@ -2,6 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { dispatch } from '../../lambdas/control/control-plane.js';
 import type { ControlContext } from '../../lambdas/domain/kernel/context.js';
 import { ApiError } from '../../lambdas/domain/kernel/errors.js';
+import type { JobMessage } from '../../lambdas/domain/kernel/ports.js';
 import { COLLECTIONS } from '../../lambdas/domain/kernel/records.js';
 import type { RegistryStore } from '../../lambdas/domain/kernel/store.js';
 import type { DimensionedDatum, MonitoringAlert } from '../../lambdas/domain/model-monitor/ports.js';
@@ -10,6 +11,7 @@ import {
   DATA_METRICS_NAMESPACE,
   type MonitorDeps,
   runDueSchedules,
+  runScheduleNow,
 } from '../../lambdas/domain/model-monitor/runner.js';
 import {
   parseConstraints,
@@ -29,6 +31,7 @@ let clock: Date;
 let metrics: { namespace: string; data: DimensionedDatum[] }[];
 let alerts: MonitoringAlert[];
 let deps: MonitorDeps;
+let sent: JobMessage[];
 
 const call = (op: string, input: unknown) => dispatch(ctx, op, input) as Promise<Record<string, unknown>>;
 const ROLE = 'arn:aws:iam::123456789012:role/monitor';
@@ -123,10 +126,12 @@ beforeEach(async () => {
   store = new InMemoryRegistryStore();
   objects = new InMemoryObjectStore();
   clock = new Date('2026-11-25T12:00:00Z');
+  sent = [];
   ctx = {
     store,
     artifacts,
     objects,
+    jobs: { send: async (m) => void sent.push(m) },
     models: onnxModelProbe,
     region: 'us-east-1',
     accountId: '123456789012',
@@ -634,6 +639,64 @@ describe('monitoring executions', () => {
       { schedule: 'once', scheduledTime: T0.toISOString(), status: 'Completed' },
     ]);
     expect((await runDueSchedules(deps, new Date(T0.getTime() + 3_600_000))).executions).toEqual([]);
+  });
+
+  it('starts a NOW schedule at once through the jobs queue; the tick then finds its fire taken', async () => {
+    await writeCaptures(generateRows(4, 200), new Date(T0.getTime() - 30 * 60_000));
+    clock = T0;
+    sent.splice(0);
+    const window = { DataAnalysisStartTime: '-PT1H', DataAnalysisEndTime: '-PT0H' };
+    await call('CreateMonitoringSchedule', schedule('at-once', 'NOW', 'dq', window));
+    await call('CreateMonitoringSchedule', schedule('hourly', 'cron(0 * ? * * *)'));
+    expect(sent).toEqual([{ kind: 'MonitoringSchedule', MonitoringScheduleName: 'at-once' }]);
+
+    clock = new Date(T0.getTime() + 2000);
+    const now = await runScheduleNow(deps, 'at-once');
+    expect(now.executions).toEqual([
+      { schedule: 'at-once', scheduledTime: T0.toISOString(), status: 'Completed' },
+    ]);
+    // A copy of the message, and the tick, run nothing again.
+    expect((await runScheduleNow(deps, 'at-once')).executions).toEqual([]);
+    const tick = await runDueSchedules(deps, new Date(T0.getTime() + 5 * 60_000));
+    expect(tick.executions.filter((e) => e.schedule === 'at-once')).toEqual([]);
+
+    // The execution is a processing job that ListProcessingJobs shows beside CreateProcessingJob's.
+    const { MonitoringExecutionSummaries } = (await call('ListMonitoringExecutions', {
+      MonitoringScheduleName: 'at-once',
+    })) as { MonitoringExecutionSummaries: { ProcessingJobArn: string }[] };
+    const jobName = MonitoringExecutionSummaries[0]?.ProcessingJobArn.split('/')[1];
+    const listed = (await call('ListProcessingJobs', { StatusEquals: 'Completed' })) as {
+      ProcessingJobSummaries: { ProcessingJobName: string; ExitMessage?: string }[];
+    };
+    expect(listed.ProcessingJobSummaries).toEqual([
+      expect.objectContaining({
+        ProcessingJobName: jobName,
+        ExitMessage: expect.stringMatching(/^Completed/),
+      }),
+    ]);
+
+    // Started again after a stop, it runs again at once.
+    await call('StopMonitoringSchedule', { MonitoringScheduleName: 'at-once' });
+    clock = new Date(T0.getTime() + 10 * 60_000);
+    sent.splice(0);
+    await call('StartMonitoringSchedule', { MonitoringScheduleName: 'at-once' });
+    expect(sent).toEqual([{ kind: 'MonitoringSchedule', MonitoringScheduleName: 'at-once' }]);
+    expect((await runScheduleNow(deps, 'at-once')).executions).toHaveLength(1);
+  });
+
+  it('creates a NOW schedule even when the jobs queue fails; the tick runs it', async () => {
+    clock = T0;
+    const warnings: string[] = [];
+    ctx = {
+      ...ctx,
+      jobs: { send: async () => Promise.reject(new Error('SQS is down')) },
+      log: { info: () => undefined, error: () => undefined, warn: (m) => void warnings.push(m) },
+    };
+    const window = { DataAnalysisStartTime: '-PT1H', DataAnalysisEndTime: '-PT0H' };
+    await call('CreateMonitoringSchedule', schedule('later', 'NOW', 'dq', window));
+    expect(warnings).toEqual([expect.stringMatching(/left to the monitor tick/)]);
+    const tick = await runDueSchedules(deps, new Date(T0.getTime() + 1000));
+    expect(tick.executions.map((e) => e.schedule)).toEqual(['later']);
   });
 
   it('writes calibrated drift as violations when the job asks for it', async () => {

@@ -3,7 +3,7 @@ import { ModelCache } from '../../lambdas/domain/inference/model-cache.js';
 import { OnnxModel } from '../../lambdas/domain/inference/onnx-model.js';
 import { readVerifiedModelBytes, sha256Hex, unpackArtifact } from '../../lambdas/domain/kernel/artifact.js';
 import { ValidationError } from '../../lambdas/domain/kernel/errors.js';
-import { expected, fixture, MemoryArtifactSource } from '../support/models.js';
+import { classifierPairs, expected, fixture, MemoryArtifactSource } from '../support/models.js';
 
 describe('OnnxModel', () => {
   it('answers the regressor as NumPy computed it', async () => {
@@ -27,6 +27,18 @@ describe('OnnxModel', () => {
     for (const [i, row] of rows.entries()) {
       for (const [j, p] of row.entries()) expect(p).toBeCloseTo(want[i]?.[j] as number, 5);
     }
+  });
+
+  it('serves a scikit-learn classifier with ZipMap: its label, without the sequence of maps onnxruntime-node cannot return', async () => {
+    const { rows, productionLabels } = classifierPairs.pairs.agree;
+    const model = await OnnxModel.load(fixture('classifier-logreg.onnx'));
+    expect(model.outputs).toEqual([
+      { name: 'output_label', type: 'int64', shape: [undefined] },
+      { name: 'output_probability' },
+    ]);
+    const outputs = await model.predict(rows.slice(0, 20));
+    expect(outputs.map((o) => o.name)).toEqual(['output_label']);
+    expect(outputs[0]?.rows).toEqual(productionLabels?.slice(0, 20));
   });
 
   it('checks rows against the declared input before running', async () => {

@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { dispatch } from '../../lambdas/control/control-plane.js';
+import { EndpointPackageUsage } from '../../lambdas/domain/hosting/package-usage.js';
 import type { ControlContext } from '../../lambdas/domain/kernel/context.js';
 import { ApiError } from '../../lambdas/domain/kernel/errors.js';
 import { onnxModelProbe } from '../../lambdas/shared/model-probe.js';
@@ -25,8 +26,10 @@ beforeEach(() => {
   artifacts.put('s3://models/regressor.onnx', fixture('regressor.onnx'));
   artifacts.put('s3://models/regressor.tar.gz', fixture('regressor.tar.gz'));
   artifacts.put('s3://models/junk.onnx', fixture('not-a-model.onnx'));
+  const store = new InMemoryRegistryStore();
   ctx = {
-    store: new InMemoryRegistryStore(),
+    store,
+    packageUsage: new EndpointPackageUsage(store),
     artifacts,
     models: onnxModelProbe,
     region: 'us-east-1',
@@ -200,11 +203,17 @@ describe('endpoints', () => {
       EndpointConfigName: 'c',
       ProductionVariants: [{ VariantName: 'v', ModelName: 'm1' }],
     });
-    await call('UpdateModelPackage', { ModelPackageArn: arn, ModelApprovalStatus: 'PendingManualApproval' });
+    await expectError(
+      call('UpdateModelPackage', { ModelPackageArn: arn, ModelApprovalStatus: 'PendingManualApproval' }),
+      'ValidationException',
+      /cannot go from Approved to PendingManualApproval: Approved may only become Rejected/,
+    );
+    // A config is not an endpoint: nothing serves the package yet, so it may be rejected.
+    await call('UpdateModelPackage', { ModelPackageArn: arn, ModelApprovalStatus: 'Rejected' });
     await expectError(
       call('CreateEndpoint', { EndpointName: 'e', EndpointConfigName: 'c' }),
       'ValidationException',
-      /PendingManualApproval/,
+      /is Rejected/,
     );
     await expectError(
       call('DescribeEndpoint', { EndpointName: 'e' }),

@@ -1,3 +1,4 @@
+import * as crypto from 'node:crypto';
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { AuthError } from '../kernel/errors.js';
 import type { AccessKeyResolver, VerifiedCaller } from './identity.js';
@@ -351,9 +352,14 @@ function uriDecode(value: string): string {
   }
 }
 
-function sha256Hex(data: string | Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
-}
+/**
+ * `crypto.hash` (Node 20.12+) digests in one call without a Hash object; it runs twice per
+ * request here (body and canonical request). Older Nodes take the Hash object.
+ */
+const oneShotHash = (crypto as { hash?: (algorithm: string, data: string | Uint8Array) => string }).hash;
+const sha256Hex: (data: string | Uint8Array) => string = oneShotHash
+  ? (data) => oneShotHash('sha256', data)
+  : (data) => createHash('sha256').update(data).digest('hex');
 
 /**
  * Derived signing keys, per secret and scope. A key is valid for a day, so the cache

@@ -5,6 +5,7 @@ import type { ServerlessConfig } from '../kernel/records.js';
 import { COLLECTIONS, type StoredResource, type Timestamp } from '../kernel/records.js';
 import { RecordExistsError } from '../kernel/store.js';
 import { getModelPackage } from '../model-registry/model-packages.js';
+import { checkNewTags, forgetTags, recordTags, type Tag } from '../tags/tags.js';
 import { getModel, type ModelRecord } from './models.js';
 
 export interface ProductionVariant {
@@ -91,8 +92,9 @@ function checkVariants(variants: readonly ProductionVariant[], shadows: readonly
 
 export async function createEndpointConfig(
   ctx: ControlContext,
-  input: Omit<EndpointConfigView, 'EndpointConfigArn' | 'CreationTime'> & { Tags?: unknown[] },
+  input: Omit<EndpointConfigView, 'EndpointConfigArn' | 'CreationTime'> & { Tags?: readonly Tag[] },
 ) {
+  const tags = checkNewTags(input.Tags);
   const configArn = arn(ctx, 'endpoint-config', input.EndpointConfigName);
   if ((await ctx.store.get(COLLECTIONS.endpointConfig, input.EndpointConfigName)) !== undefined) {
     throw new ValidationException(`Cannot create already existing endpoint configuration "${configArn}".`);
@@ -121,6 +123,7 @@ export async function createEndpointConfig(
     }
     throw error;
   }
+  await recordTags(ctx, configArn, tags);
   return { EndpointConfigArn: configArn };
 }
 
@@ -142,7 +145,8 @@ export async function listEndpointConfigs(ctx: ControlContext, input: ListReques
 }
 
 export async function deleteEndpointConfig(ctx: ControlContext, input: { EndpointConfigName: string }) {
-  await getEndpointConfig(ctx, input.EndpointConfigName);
+  const config = await getEndpointConfig(ctx, input.EndpointConfigName);
   await ctx.store.delete(COLLECTIONS.endpointConfig, input.EndpointConfigName);
+  await forgetTags(ctx, config.EndpointConfigArn);
   return {};
 }

@@ -27,6 +27,7 @@ import {
   type Timestamp,
 } from '../kernel/records.js';
 import { RecordExistsError } from '../kernel/store.js';
+import { checkNewTags, forgetTags, recordTags, type Tag } from '../tags/tags.js';
 import {
   DEFAULT_VARIANT_WEIGHT,
   type EndpointConfigRecord,
@@ -90,8 +91,14 @@ export async function resolveEndpointRuntime(
  */
 export async function createEndpoint(
   ctx: ControlContext,
-  input: { EndpointName: string; EndpointConfigName: string; DeploymentConfig?: unknown; Tags?: unknown[] },
+  input: {
+    EndpointName: string;
+    EndpointConfigName: string;
+    DeploymentConfig?: unknown;
+    Tags?: readonly Tag[];
+  },
 ) {
+  const tags = checkNewTags(input.Tags);
   const endpointArn = arn(ctx, 'endpoint', input.EndpointName);
   if ((await ctx.store.get(COLLECTIONS.endpoint, input.EndpointName)) !== undefined) {
     throw new ValidationException(`Cannot create already existing endpoint "${endpointArn}".`);
@@ -125,6 +132,7 @@ export async function createEndpoint(
     }
     throw error;
   }
+  await recordTags(ctx, endpointArn, tags);
   const failure = await firstLoadFailure(ctx, [...variants, ...(runtime.shadows ?? [])]);
   const settled: EndpointRecord = {
     ...record,
@@ -197,8 +205,9 @@ export async function listEndpoints(
 }
 
 export async function deleteEndpoint(ctx: ControlContext, input: { EndpointName: string }) {
-  await getEndpoint(ctx, input.EndpointName);
+  const endpoint = await getEndpoint(ctx, input.EndpointName);
   await ctx.store.delete(COLLECTIONS.endpoint, input.EndpointName);
+  await forgetTags(ctx, endpoint.EndpointArn);
   // The count describes this endpoint; one created later under the name starts from zero.
   await ctx.store.delete(COLLECTIONS.capturesDropped, input.EndpointName);
   return {};

@@ -11,6 +11,7 @@ import { ValidationException } from '../kernel/errors.js';
 import { COLLECTIONS, type ModelInternal, type StoredResource, type Timestamp } from '../kernel/records.js';
 import { RecordExistsError } from '../kernel/store.js';
 import { containerArtifactUri, getModelPackage } from '../model-registry/model-packages.js';
+import { checkNewTags, forgetTags, recordTags, type Tag } from '../tags/tags.js';
 
 interface ContainerDefinition {
   Image?: string;
@@ -41,8 +42,9 @@ export async function getModel(ctx: ControlContext, name: string): Promise<Model
 
 export async function createModel(
   ctx: ControlContext,
-  input: Omit<ModelView, 'ModelArn' | 'CreationTime'> & { Tags?: unknown[] },
+  input: Omit<ModelView, 'ModelArn' | 'CreationTime'> & { Tags?: readonly Tag[] },
 ) {
+  const tags = checkNewTags(input.Tags);
   const containers = input.Containers ?? [];
   if (input.PrimaryContainer && containers.length > 0) {
     throw new ValidationException('Specify either PrimaryContainer or Containers, not both.');
@@ -81,6 +83,7 @@ export async function createModel(
     }
     throw error;
   }
+  await recordTags(ctx, record.ModelArn, tags);
   return { ModelArn: record.ModelArn };
 }
 
@@ -102,7 +105,8 @@ export async function listModels(ctx: ControlContext, input: ListRequest) {
 }
 
 export async function deleteModel(ctx: ControlContext, input: { ModelName: string }) {
-  await getModel(ctx, input.ModelName);
+  const model = await getModel(ctx, input.ModelName);
   await ctx.store.delete(COLLECTIONS.model, input.ModelName);
+  await forgetTags(ctx, model.ModelArn);
   return {};
 }

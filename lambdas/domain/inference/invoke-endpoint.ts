@@ -5,6 +5,7 @@ import { ModelError, ModelNotReadyException, ValidationError } from '../kernel/e
 import type { RuntimeVariant } from '../kernel/records.js';
 import type { EndpointCache } from './endpoint-cache.js';
 import type { ModelCache } from './model-cache.js';
+import type { OutputSpec } from './onnx-model.js';
 import {
   decodeInstances,
   encodePredictions,
@@ -32,6 +33,8 @@ export interface InvokeAnswer {
   readonly responseType: ResponseType;
   readonly body: string;
   readonly outputs: readonly NamedOutput[];
+  /** The outputs the variant's model declares (what the shadow comparison reads it as). */
+  readonly declaredOutputs: readonly OutputSpec[];
   readonly modelLatencyUs: number;
   readonly answeredAt: Date;
 }
@@ -96,6 +99,7 @@ export async function invokeEndpoint(
     responseType,
     body,
     outputs,
+    declaredOutputs: model.outputs,
     modelLatencyUs,
     answeredAt: deps.now(),
   };

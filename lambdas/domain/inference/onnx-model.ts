@@ -36,13 +36,34 @@ export interface InputSpec {
   readonly fixedBatch?: number;
 }
 
+/** One of a model's outputs as its graph declares it. */
+export interface OutputSpec {
+  readonly name: string;
+  /**
+   * Element type of a tensor output ('int64', 'float32', 'string', ...); absent for a
+   * non-tensor output (a sequence of maps, as scikit-learn's ZipMap writes probabilities).
+   */
+  readonly type?: string;
+  /** A tensor output's declared dimensions, `undefined` where the model leaves one free. */
+  readonly shape?: readonly (number | undefined)[];
+}
+
 /** A loaded ONNX model, ready to answer rows. Sessions are reused across requests. */
 export class OnnxModel {
+  /** The outputs `predict` returns: the tensor ones (onnxruntime-node cannot return others). */
+  readonly outputNames: readonly string[];
+  private readonly fetches?: readonly string[];
+
   private constructor(
     private readonly session: Ort.InferenceSession,
     readonly input: InputSpec,
-    readonly outputNames: readonly string[],
-  ) {}
+    /** Every output the graph declares, tensors or not, in the graph's order. */
+    readonly outputs: readonly OutputSpec[],
+  ) {
+    this.outputNames = outputs.filter((o) => o.type !== undefined).map((o) => o.name);
+    // Asking for the tensor outputs by name only when there are others keeps the common run as it was.
+    if (this.outputNames.length < outputs.length) this.fetches = this.outputNames;
+  }
 
   /** Loads model bytes; throws a plain Error naming the problem when they are not usable ONNX. */
   static async load(bytes: Uint8Array): Promise<OnnxModel> {
@@ -77,7 +98,21 @@ export class OnnxModel {
       await session.release();
       throw new Error(`input '${meta.name}' is a scalar; Understudy needs a batch dimension`);
     }
-    return new OnnxModel(session, input, session.outputNames);
+    const outputs = session.outputMetadata.map(
+      (o): OutputSpec =>
+        o.isTensor
+          ? {
+              name: o.name,
+              type: o.type,
+              shape: o.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : undefined)),
+            }
+          : { name: o.name },
+    );
+    if (!outputs.some((o) => o.type !== undefined)) {
+      await session.release();
+      throw new Error('the model has no tensor output; Understudy answers with tensor outputs');
+    }
+    return new OnnxModel(session, input, outputs);
   }
 
   /** Checks rows against the input spec and flattens them into a tensor. */
@@ -126,7 +161,8 @@ export class OnnxModel {
     const tensor = this.toTensor(instances);
     let results: Ort.InferenceSession.ReturnType;
     try {
-      results = await this.session.run({ [this.input.name]: tensor });
+      const feeds = { [this.input.name]: tensor };
+      results = await (this.fetches ? this.session.run(feeds, [...this.fetches]) : this.session.run(feeds));
     } catch (error) {
       throw new ModelError(`The model failed on this input: ${firstLine((error as Error).message)}`, {
         cause: error,

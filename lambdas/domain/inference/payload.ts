@@ -8,12 +8,14 @@ export const CSV = 'text/csv';
 export const JSON_TYPE = 'application/json';
 const SUPPORTED_ACCEPT = [JSON_TYPE, CSV] as const;
 export type ResponseType = (typeof SUPPORTED_ACCEPT)[number];
+/** One decoder for every request: decoding without `stream` keeps no state between calls. */
+const UTF8 = new TextDecoder('utf-8');
 
 /** Parses a request body into instances according to its Content-Type. */
 export function decodeInstances(body: Uint8Array, contentType: string | undefined): Instance[] {
   if (body.byteLength === 0) throw new ValidationError('Request body is empty: send at least one row.');
   const type = mediaType(contentType);
-  const text = new TextDecoder('utf-8').decode(body);
+  const text = UTF8.decode(body);
   if (type === CSV) return decodeCsv(text);
   if (type === JSON_TYPE || type.endsWith('+json')) return decodeJson(text);
   throw new ValidationError(

@@ -1,3 +1,4 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import {
   ArtifactIntegrityError,
   ArtifactNotFoundError,
@@ -7,7 +8,8 @@ import {
   unpackArtifact,
 } from './artifact.js';
 import { ValidationException } from './errors.js';
-import type { DeploymentServices, ObjectStore } from './ports.js';
+import type { Log } from './log.js';
+import type { DeploymentServices, EventPublisher, JobQueue, ObjectStore, PackageUsage } from './ports.js';
 import type { RegisteredArtifact, Timestamp } from './records.js';
 import type { RegistryStore } from './store.js';
 
@@ -36,8 +38,25 @@ export interface ControlContext {
    * alarms need it; they fail loudly where it is missing.
    */
   readonly deployments?: DeploymentServices;
-  /** Objects on S3 by URI (Understudy.SuggestBaseline reads datasets and writes baselines). */
+  /**
+   * Objects on S3 by URI (Understudy.SuggestBaseline reads datasets and writes baselines;
+   * CreateModelPackage checks that its ModelMetrics can be read).
+   */
   readonly objects?: ObjectStore;
+  /**
+   * The monitor's jobs queue: processing jobs and `NOW` schedules run from it at once.
+   * Processing jobs fail loudly where it is missing; schedules then wait for the tick.
+   */
+  readonly jobs?: JobQueue;
+  /** What an operation notes without failing the request (a job message that could not be sent). */
+  readonly log?: Log;
+  /** Where registry events go (EventBridge); without it nothing is published. */
+  readonly events?: EventPublisher;
+  /**
+   * Which endpoints a model package serves, asked before a package is rejected or deleted;
+   * those operations fail loudly where it is missing.
+   */
+  readonly packageUsage?: PackageUsage;
   now(): Date;
 }
 
@@ -47,6 +66,11 @@ export function arn(ctx: ControlContext, resource: string, name: string): string
 
 export function epochSeconds(date: Date): Timestamp {
   return date.getTime() / 1000;
+}
+
+/** Who made a change, as the registry's audit history records it: the signing key and its role. */
+export function principal(ctx: ControlContext): { AccessKeyId: string; Role: string } {
+  return { AccessKeyId: ctx.caller.accessKeyId, Role: ctx.caller.role };
 }
 
 /** SageMaker's UserContext for CreatedBy / LastModifiedBy. */
@@ -168,4 +192,66 @@ export function decodeToken(token: string | undefined): number {
     // fall through
   }
   throw new ValidationException('NextToken is not valid: pass the token a previous call returned.');
+}
+
+/**
+ * Seals and opens the NextTokens of every List operation (SageMaker's and Understudy's), once,
+ * around dispatch: a token carries the listing's own position (`page()`'s offset) and an
+ * HMAC-SHA256 over the operation, its filters (the request without NextToken and MaxResults,
+ * so the page size may change between pages) and that position. A token that was altered, or
+ * that another listing (another operation, other filters) returned, is a ValidationException
+ * before the operation runs. The key is read only when a token is sealed or opened.
+ */
+export class ListingTokens {
+  constructor(private readonly key: () => Promise<Uint8Array>) {}
+
+  /** The request with its NextToken replaced by the position it stands for. */
+  async open(operation: string, input: unknown): Promise<unknown> {
+    const token = tokenOf(input);
+    if (token === undefined) return input;
+    const dot = token.lastIndexOf('.');
+    const position = Buffer.from(token.slice(0, Math.max(dot, 0)), 'base64url').toString('utf8');
+    const mac = Buffer.from(token.slice(dot + 1), 'base64url');
+    const expected = await this.mac(operation, input, position);
+    if (dot <= 0 || mac.length !== expected.length || !timingSafeEqual(mac, expected)) {
+      throw new ValidationException(
+        `NextToken is not valid for this ${operation.replace(/^Understudy\./, '')} listing: pass the token the previous call with the same filters returned.`,
+      );
+    }
+    return { ...(input as object), NextToken: position };
+  }
+
+  /** The answer with its NextToken sealed for the listing `input` asked for. */
+  async seal(operation: string, input: unknown, output: unknown): Promise<unknown> {
+    const position = tokenOf(output);
+    if (position === undefined) return output;
+    const mac = await this.mac(operation, input, position);
+    const token = `${Buffer.from(position).toString('base64url')}.${mac.toString('base64url')}`;
+    return { ...(output as object), NextToken: token };
+  }
+
+  private async mac(operation: string, input: unknown, position: string): Promise<Buffer> {
+    const { NextToken: _token, MaxResults: _size, ...filters } = input as Record<string, unknown>;
+    return createHmac('sha256', await this.key())
+      .update(JSON.stringify([operation, canonical(filters), position]))
+      .digest();
+  }
+}
+
+function tokenOf(value: unknown): string | undefined {
+  const token = (value as { NextToken?: unknown } | undefined)?.NextToken;
+  return typeof token === 'string' && token !== '' ? token : undefined;
+}
+
+/** JSON with object keys sorted, so equal filters give equal bytes whatever their order. */
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((k) => [k, canonical((value as Record<string, unknown>)[k])]),
+    );
+  }
+  return value;
 }

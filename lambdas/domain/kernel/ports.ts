@@ -1,7 +1,8 @@
 /**
  * The ports the control plane is built with, beyond the registry store (store.ts) and
  * artifacts (artifact.ts): objects on S3 by URI, and what rollouts need (alarms, the step
- * queue). Adapters in lambdas/adapters/ implement them over the AWS SDK; tests fake them.
+ * queue), and the monitor's jobs queue. Adapters in lambdas/adapters/ implement them over the AWS
+ * SDK; tests fake them.
  */
 
 /** One object under a prefix. */
@@ -19,6 +20,8 @@ export interface ObjectStore {
   putText(uri: string, body: string, contentType: string): Promise<void>;
   /** Every object whose key starts with the prefix of `prefixUri` (`s3://bucket/prefix`), by key. */
   list(prefixUri: string): Promise<ObjectSummary[]>;
+  /** Whether the bucket of `uri` (`s3://bucket[/key]`) exists. */
+  bucketExists(uri: string): Promise<boolean>;
 }
 
 /** The message that drives a rollout: "look at this deployment again". */
@@ -45,4 +48,43 @@ export interface StepScheduler {
 export interface DeploymentServices {
   readonly alarms: AlarmSource;
   readonly scheduler: StepScheduler;
+}
+
+/**
+ * Work the control plane hands to the monitor Lambda, to run at once rather than on the
+ * monitor's tick: a processing job to run, or a `NOW` monitoring schedule to start.
+ */
+export type JobMessage =
+  | { readonly kind: 'ProcessingJob'; readonly ProcessingJobName: string }
+  | { readonly kind: 'MonitoringSchedule'; readonly MonitoringScheduleName: string };
+
+/** Delivers job messages to the monitor Lambda, at least once. */
+export interface JobQueue {
+  send(message: JobMessage): Promise<void>;
+}
+
+/** An event for EventBridge: its source and detail-type are what rules match on. */
+export interface PlatformEvent {
+  readonly source: string;
+  readonly detailType: string;
+  readonly detail: unknown;
+  readonly resources: readonly string[];
+}
+
+/**
+ * Puts events on the event bus. It never throws: a change the registry has made stays made,
+ * so an event that cannot be delivered is logged by the adapter rather than failing the call.
+ */
+export interface EventPublisher {
+  publish(event: PlatformEvent): Promise<void>;
+}
+
+/**
+ * Which endpoints a model package serves: those whose current config, or the config an
+ * in-flight rollout moves to, has a production variant whose model was created from the
+ * package. Hosting answers it; the registry, below hosting, only asks.
+ */
+export interface PackageUsage {
+  /** Names of the endpoints served by the package, sorted. */
+  endpointsServing(modelPackageArn: string): Promise<string[]>;
 }

@@ -4,7 +4,16 @@ import type { ArtifactRef } from './artifact.js';
 export const COLLECTIONS = {
   modelPackageGroup: 'ModelPackageGroup',
   modelPackage: 'ModelPackage',
+  /**
+   * Before the group record kept its latest version: per group, the last version number.
+   * Read only for a group whose record has no `latestVersion` yet (state saved before).
+   */
   packageVersionCounter: 'ModelPackageVersionCounter',
+  /**
+   * A model package's audit history, append-only: id `{group, lower case}/{version, 10 digits}#{sequence, 6 digits}`,
+   * so it outlives the package and its group.
+   */
+  modelPackageHistory: 'ModelPackageHistory',
   model: 'Model',
   endpointConfig: 'EndpointConfig',
   endpoint: 'Endpoint',
@@ -25,6 +34,8 @@ export const COLLECTIONS = {
   capturesDropped: 'CapturesDropped',
   /** Counter: a shadow variant's copies not known to reach the mirror queue, id `{comparisonId}/{ShadowVariant}`. */
   mirrorsDropped: 'MirrorsDropped',
+  /** A resource's tags, id its ARN (as the resource's record holds it). */
+  tags: 'Tags',
 } as const;
 
 /** A registered artifact: where, its digest and size. */
@@ -37,6 +48,13 @@ export type StoredResource<View, Internal = undefined> = View & { internal: Inte
 
 export interface ModelPackageInternal {
   readonly artifact: RegisteredArtifact;
+  /** Entries in the package's audit history; the next one takes sequence `historyCount + 1`. */
+  readonly historyCount?: number;
+}
+
+export interface ModelPackageGroupInternal {
+  /** The last version registered in the group; the next registration takes the one after. */
+  readonly latestVersion?: number;
 }
 
 export interface ModelInternal {

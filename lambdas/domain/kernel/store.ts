@@ -26,7 +26,30 @@ export interface RegistryStore {
    * early (it then rejects, and the increment may or may not have happened).
    */
   increment(collection: string, id: string, options?: { abortSignal?: AbortSignal }): Promise<number>;
+  /**
+   * Applies all the writes or none (a DynamoDB transaction). A `create` whose id is taken, or a
+   * `replace` or `delete` whose record changed since `expectedVersion`, cancels the whole
+   * transaction with a VersionConflictError, so `retryOnConflict` can run it again.
+   */
+  transact(writes: readonly StoreWrite[]): Promise<void>;
 }
+
+/** One write of a transaction. */
+export type StoreWrite =
+  | { readonly kind: 'create'; readonly collection: string; readonly id: string; readonly data: unknown }
+  | {
+      readonly kind: 'replace';
+      readonly collection: string;
+      readonly id: string;
+      readonly data: unknown;
+      readonly expectedVersion: number;
+    }
+  | {
+      readonly kind: 'delete';
+      readonly collection: string;
+      readonly id: string;
+      readonly expectedVersion: number;
+    };
 
 export class RecordExistsError extends Error {
   constructor(collection: string, id: string) {

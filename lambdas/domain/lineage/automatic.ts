@@ -43,6 +43,14 @@ export const ENTITY_TYPES = {
   modelDeployment: 'ModelDeployment',
 } as const;
 
+/**
+ * The context with its clock stopped at `epochSeconds`: the lineage of a group or package is
+ * dated from the resource it describes, whenever it is recorded.
+ */
+function asOf(ctx: ControlContext, epochSeconds: number): ControlContext {
+  return { ...ctx, now: () => new Date(epochSeconds * 1000) };
+}
+
 /** A lineage name (≤ 120 characters) from parts that may together be longer. */
 function lineageName(...parts: string[]): string {
   const joined = parts.join('-');
@@ -88,8 +96,9 @@ export async function createModelPackageGroup(
   input: Parameters<typeof packages.createModelPackageGroup>[1],
 ) {
   const out = await packages.createModelPackageGroup(ctx, input);
+  const group = await packages.describeModelPackageGroup(ctx, input);
   await ensureContext(
-    ctx,
+    asOf(ctx, group.CreationTime),
     groupContextName(input.ModelPackageGroupName),
     out.ModelPackageGroupArn,
     ENTITY_TYPES.modelGroup,
@@ -107,8 +116,9 @@ export async function createModelPackage(
 }
 
 /** The package's artifact, its model data, its group's context and its training data, associated. */
-export async function recordPackageLineage(ctx: ControlContext, packageArn: string): Promise<string> {
-  const pkg = await packages.getModelPackage(ctx, packageArn);
+export async function recordPackageLineage(caller: ControlContext, packageArn: string): Promise<string> {
+  const pkg = await packages.getModelPackage(caller, packageArn);
+  const ctx = asOf(caller, pkg.CreationTime);
   const group = await packages.describeModelPackageGroup(ctx, {
     ModelPackageGroupName: pkg.ModelPackageGroupName,
   });

@@ -1,7 +1,7 @@
 import { newEventId } from '../data-capture/capture-record.js';
 import type { InvokeAnswer } from '../inference/invoke-endpoint.js';
-import { predictionsOf } from '../inference/payload.js';
 import type { Log } from '../kernel/log.js';
+import { comparableRows, inferModelTask } from '../shadow-tests/index.js';
 import { buildMirrorMessage, type MirrorMessage, type MirrorQueue, planMirror } from './mirror.js';
 import { type MirrorDelivery, sendWithinBudget } from './mirror-delivery.js';
 import type { MirrorDropCounter } from './mirror-drops.js';
@@ -43,6 +43,7 @@ export async function mirrorAnswer(
     deps.random,
   );
   if (!plan) return undefined;
+  const task = inferModelTask(answer.declaredOutputs);
   const message = buildMirrorMessage(
     {
       eventId: newEventId(),
@@ -55,7 +56,8 @@ export async function mirrorAnswer(
       requestContentType: request.contentType,
       responseBody: answer.body,
       responseContentType: answer.responseType,
-      predictions: predictionsOf(answer.outputs),
+      predictions: comparableRows(task, answer.outputs),
+      task,
       modelLatencyUs: answer.modelLatencyUs,
     },
     plan,

@@ -24,9 +24,16 @@ import {
   comparisonIdFor,
   type ShadowObservation,
 } from '../shadow-tests/comparison-recorder.js';
-import { type ComparisonConfig, dedupeByEventId } from '../shadow-tests/index.js';
+import {
+  type ComparisonConfig,
+  comparableRows,
+  dedupeByEventId,
+  inferModelTask,
+  type ModelTask,
+} from '../shadow-tests/index.js';
 import type { DeliveryLedger } from './delivery-ledger.js';
-import { type MirrorMessage, mirrorMessageSchema, spilledMessageSchema } from './mirror.js';
+import type { MirrorMessage } from './mirror.js';
+import { mirrorMessageSchema, spilledMessageSchema } from './mirror-schema.js';
 
 /** One delivery of a queue message. */
 export interface Delivery {
@@ -245,10 +252,16 @@ export async function processShadowBatch(
         observations: [],
         jobs: [],
       };
+      const productionModel = message.response.task;
       entry.observations.push({
         eventId: message.eventId,
         production: message.response.predictions ?? productionPredictions(message),
-        shadow: result.outputs ? predictionsOf(result.outputs) : undefined,
+        // Read as production's are: under the models' tasks when the message names production's.
+        shadow:
+          result.outputs &&
+          (productionModel ? comparableRows(result.task, result.outputs) : predictionsOf(result.outputs)),
+        productionModel,
+        shadowModel: result.task,
         shadowError: result.error,
         shadowErrorKind:
           result.error === undefined ? undefined : result.missingModel ? 'MissingModel' : 'ModelError',
@@ -572,6 +585,8 @@ interface ShadowResult {
   readonly error?: string;
   readonly missingModel?: boolean;
   readonly latencyMs?: number;
+  /** What the shadow's ONNX outputs make it, once its model loaded. */
+  readonly task?: ModelTask;
 }
 
 /**
@@ -602,7 +617,9 @@ async function runShadow(
     return decoded.map((d) => ({ rows: d.rows, error: reason, missingModel: true }));
   }
   const runnable = decoded.map((d, i) => ({ ...d, i })).filter((d) => d.error === undefined);
-  const results: ShadowResult[] = decoded.map((d) => ({ rows: d.rows, error: d.error }));
+  // Known from the model whether or not it answers: a failing shadow is still compared under its kind.
+  const task = inferModelTask(model.outputs);
+  const results: ShadowResult[] = decoded.map((d) => ({ rows: d.rows, error: d.error, task }));
   const allRows = runnable.flatMap((d) => d.rows);
   if (allRows.length === 0) return results;
   if (batchRows) {
@@ -617,7 +634,7 @@ async function runShadow(
           rows: o.rows.slice(offset, offset + d.rows.length),
         }));
         offset += d.rows.length;
-        results[d.i] = { rows: d.rows, outputs: slice, latencyMs: perRowMs * d.rows.length };
+        results[d.i] = { rows: d.rows, outputs: slice, latencyMs: perRowMs * d.rows.length, task };
       }
       return results;
     } catch {
@@ -631,10 +648,11 @@ async function runShadow(
         rows: d.rows,
         outputs: await model.predict(d.rows),
         latencyMs: performance.now() - one,
+        task,
       };
     } catch (error) {
       const kind = error instanceof ValidationError ? 'input rejected' : 'model error';
-      results[d.i] = { rows: d.rows, error: `${kind}: ${(error as Error).message}` };
+      results[d.i] = { rows: d.rows, error: `${kind}: ${(error as Error).message}`, task };
     }
   }
   return results;

@@ -1,69 +1,8 @@
-import { z } from 'zod';
 import type { RuntimeCapture, RuntimeShadow, RuntimeVariant } from '../kernel/records.js';
-import type { ComparisonConfig } from '../shadow-tests/index.js';
+import type { ModelTask } from '../shadow-tests/index.js';
+import type { MirrorMessage } from './mirror-schema.js';
 
-/**
- * The one SQS message the data plane sends for a request sampled for capture and/or
- * shadowing. It carries everything the shadow Lambda needs (payloads, production answer,
- * where to write, which shadow models to run), so the consumer never reads the registry.
- */
-const artifactSchema = z.object({ uri: z.string(), sha256: z.string(), sizeBytes: z.number() });
-const contentRules = {
-  csvContentTypes: z.array(z.string()),
-  jsonContentTypes: z.array(z.string()),
-};
-
-export const mirrorMessageSchema = z.object({
-  v: z.literal(1),
-  eventId: z.string().min(1),
-  inferenceId: z.string().optional(),
-  inferenceTime: z.string(),
-  endpointName: z.string(),
-  variantName: z.string(),
-  /** The endpoint config of the variant that answered (during a rollout, old or new). */
-  endpointConfigName: z.string().optional(),
-  request: z.object({ contentType: z.string().optional(), body: z.string() }),
-  response: z.object({
-    contentType: z.string(),
-    body: z.string(),
-    modelLatencyUs: z.number(),
-    /**
-     * Production's per-row predictions as computed, so the consumer compares them without
-     * parsing the answer's body again. Optional only for messages sent before it existed.
-     */
-    predictions: z.array(z.unknown()).optional(),
-  }),
-  capture: z
-    .object({
-      destination: z.string(),
-      captureInput: z.boolean(),
-      captureOutput: z.boolean(),
-      kmsKeyId: z.string().optional(),
-      ...contentRules,
-    })
-    .optional(),
-  shadows: z
-    .array(
-      z.object({
-        VariantName: z.string(),
-        ModelName: z.string(),
-        artifact: artifactSchema,
-        destination: z.string().optional(),
-        experimentName: z.string().optional(),
-        // Validated when the experiment was configured (resolveComparisonConfig).
-        comparison: z
-          .custom<ComparisonConfig>((value) => typeof value === 'object' && value !== null)
-          .optional(),
-        ...contentRules,
-      }),
-    )
-    .default([]),
-});
-
-export type MirrorMessage = z.infer<typeof mirrorMessageSchema>;
-
-/** A mirror message too large for SQS is stored in S3 and the queue carries this pointer. */
-export const spilledMessageSchema = z.object({ v: z.literal(1), eventId: z.string(), spilledTo: z.string() });
+export type { MirrorMessage };
 
 export interface MirrorSendOptions {
   /** Ends the send early (the request path's time budget); the send then rejects. */
@@ -114,8 +53,9 @@ export interface AnsweredRequest {
   readonly requestContentType?: string;
   readonly responseBody: string;
   readonly responseContentType: string;
-  /** The per-row predictions the answer's body encodes. */
+  /** Per-row predictions as the comparison reads them (comparableRows). */
   readonly predictions: readonly unknown[];
+  readonly task?: ModelTask;
   readonly modelLatencyUs: number;
 }
 
@@ -137,6 +77,7 @@ export function buildMirrorMessage(answer: AnsweredRequest, plan: MirrorPlan): M
       body: Buffer.from(answer.responseBody, 'utf8').toString('base64'),
       modelLatencyUs: answer.modelLatencyUs,
       predictions: [...answer.predictions],
+      ...(answer.task && { task: answer.task }),
     },
     capture: plan.capture && {
       destination: plan.capture.destination,

@@ -1,11 +1,10 @@
 /**
- * Monitoring executions: ListMonitoringExecutions, DescribeProcessingJob (an execution as
- * SageMaker shows its processing job), and the execution records the runner writes — one
- * Pending record per schedule and fire time, then its status and results.
+ * Monitoring executions: ListMonitoringExecutions, an execution as SageMaker shows its
+ * processing job (processing-jobs.ts serves it), and the execution records the runner writes —
+ * one Pending record per schedule and fire time, then its status and results.
  */
 import { createHash } from 'node:crypto';
-import { arn, type ControlContext, page, view } from '../kernel/context.js';
-import { ResourceNotFound } from '../kernel/errors.js';
+import { type ControlContext, page, view } from '../kernel/context.js';
 import { COLLECTIONS, type Timestamp } from '../kernel/records.js';
 import { RecordExistsError, type RegistryStore } from '../kernel/store.js';
 import { type MonitoringListRequest, monitoringListFilter, timeFilter } from './list-filters.js';
@@ -15,6 +14,7 @@ import {
   type ExecutionStatus,
   executionId,
   type MonitoringJob,
+  type ProcessingJobStatus,
   type ScheduleRecord,
 } from './records.js';
 
@@ -67,40 +67,34 @@ export async function listMonitoringExecutions(
   return { MonitoringExecutionSummaries: items.map(executionSummary), NextToken };
 }
 
-/**
- * A monitoring execution as SageMaker shows its processing job: status (Pending and
- * InProgress are InProgress; CompletedWithViolations is Completed with an ExitMessage saying
- * so, as SageMaker writes it), times, the analysis Environment, inputs, and the output S3Uri
- * where constraint_violations.json, statistics.json and report.html are.
- */
-export async function describeProcessingJob(ctx: ControlContext, input: { ProcessingJobName: string }) {
-  const pointer = await ctx.store.get<{ executionId: string }>(
-    COLLECTIONS.processingJob,
-    input.ProcessingJobName,
-  );
-  const execution = pointer
-    ? (await ctx.store.get<ExecutionRecord>(COLLECTIONS.monitoringExecution, pointer.data.executionId))?.data
-    : undefined;
-  if (!execution) {
-    throw new ResourceNotFound(
-      `Processing job ${arn(ctx, 'processing-job', input.ProcessingJobName)} does not exist.`,
-    );
+/** The processing job status SageMaker shows for a monitoring execution's status. */
+export function processingStatusOf(status: ExecutionStatus): ProcessingJobStatus {
+  switch (status) {
+    case 'Completed':
+    case 'CompletedWithViolations':
+      return 'Completed';
+    case 'Failed':
+    case 'Stopped':
+    case 'Stopping':
+      return status;
+    case 'Pending':
+    case 'InProgress':
+      return 'InProgress';
   }
+}
+
+/**
+ * A monitoring execution as SageMaker shows its processing job (DescribeProcessingJob): status
+ * (Pending and InProgress are InProgress; CompletedWithViolations is Completed with an
+ * ExitMessage saying so, as SageMaker writes it), times, the analysis Environment, inputs, and
+ * the output S3Uri where constraint_violations.json, statistics.json and report.html are.
+ */
+export function executionAsProcessingJob(execution: ExecutionRecord) {
   const { job, window } = execution.internal;
-  const status = execution.MonitoringExecutionStatus;
   return {
     ProcessingJobName: execution.internal.processingJobName,
     ProcessingJobArn: execution.ProcessingJobArn,
-    ProcessingJobStatus:
-      status === 'Completed' || status === 'CompletedWithViolations'
-        ? 'Completed'
-        : status === 'Failed'
-          ? 'Failed'
-          : status === 'Stopped'
-            ? 'Stopped'
-            : status === 'Stopping'
-              ? 'Stopping'
-              : 'InProgress',
+    ProcessingJobStatus: processingStatusOf(execution.MonitoringExecutionStatus),
     ...(execution.internal.exitMessage ? { ExitMessage: execution.internal.exitMessage.slice(0, 1024) } : {}),
     ...(execution.FailureReason ? { FailureReason: execution.FailureReason } : {}),
     ProcessingInputs: [

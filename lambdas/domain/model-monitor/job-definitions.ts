@@ -8,11 +8,13 @@
  * (`ImageUri`, `ClusterConfig`, `RoleArn`, `NetworkConfig`, ...) are accepted, recorded and
  * shown again by DescribeProcessingJob, not used.
  */
+
 import { parseS3Uri } from '../kernel/artifact.js';
 import { arn, type ControlContext, epochSeconds, type ListRequest, page, view } from '../kernel/context.js';
 import { ResourceInUse, ResourceNotFound, ValidationException } from '../kernel/errors.js';
 import { COLLECTIONS } from '../kernel/records.js';
 import { RecordExistsError, type RegistryStore } from '../kernel/store.js';
+import { checkNewTags, forgetTags, recordTags, type Tag } from '../tags/tags.js';
 import { type JobOptions, jobOptions } from './job-options.js';
 import type {
   AppSpecification,
@@ -157,8 +159,9 @@ export async function resolveScheduleJob(
 
 export async function createDataQualityJobDefinition(
   ctx: ControlContext,
-  input: Omit<JobDefinitionView, 'JobDefinitionArn' | 'CreationTime'> & { Tags?: unknown[] },
+  input: Omit<JobDefinitionView, 'JobDefinitionArn' | 'CreationTime'> & { Tags?: readonly Tag[] },
 ) {
+  const tags = checkNewTags(input.Tags);
   const { Tags: _tags, ...fields } = input;
   const record: JobDefinitionRecord = {
     ...fields,
@@ -175,6 +178,7 @@ export async function createDataQualityJobDefinition(
     }
     throw error;
   }
+  await recordTags(ctx, record.JobDefinitionArn, tags);
   return { JobDefinitionArn: record.JobDefinitionArn };
 }
 
@@ -211,7 +215,8 @@ export async function deleteDataQualityJobDefinition(
   ctx: ControlContext,
   input: { JobDefinitionName: string },
 ) {
-  if (!(await getJobDefinition(ctx.store, input.JobDefinitionName))) {
+  const def = await getJobDefinition(ctx.store, input.JobDefinitionName);
+  if (!def) {
     throw new ResourceNotFound(`Data quality job definition ${input.JobDefinitionName} does not exist.`);
   }
   const user = (await ctx.store.list<ScheduleRecord>(COLLECTIONS.monitoringSchedule)).find(
@@ -223,5 +228,6 @@ export async function deleteDataQualityJobDefinition(
     );
   }
   await ctx.store.delete(COLLECTIONS.dataQualityJobDefinition, input.JobDefinitionName);
+  await forgetTags(ctx, def.JobDefinitionArn);
   return {};
 }

@@ -5,6 +5,7 @@
  * schedules.ts, executions.ts) and the runner all read and write these.
  */
 import type { StoredResource, Timestamp } from '../kernel/records.js';
+import type { SuggestBaselineRequest } from './baseline-job.js';
 
 export interface EndpointInput {
   EndpointName: string;
@@ -190,3 +191,69 @@ export interface MonitoringJob {
 export function executionId(scheduleName: string, scheduledTime: Timestamp): string {
   return `${scheduleName}#${new Date(scheduledTime * 1000).toISOString()}`;
 }
+
+export type ProcessingJobStatus = 'InProgress' | 'Completed' | 'Failed' | 'Stopping' | 'Stopped';
+
+export interface ProcessingS3Input {
+  S3Uri: string;
+  LocalPath?: string;
+  S3DataType: 'ManifestFile' | 'S3Prefix';
+  S3InputMode?: 'Pipe' | 'File';
+  S3DataDistributionType?: 'FullyReplicated' | 'ShardedByS3Key';
+  S3CompressionType?: 'None' | 'Gzip';
+}
+
+export interface ProcessingInput {
+  InputName: string;
+  AppManaged?: boolean;
+  S3Input?: ProcessingS3Input;
+  DatasetDefinition?: unknown;
+}
+
+export interface ProcessingOutput {
+  OutputName: string;
+  S3Output?: { S3Uri: string; LocalPath?: string; S3UploadMode: 'Continuous' | 'EndOfJob' };
+  FeatureStoreOutput?: unknown;
+  AppManaged?: boolean;
+}
+
+/** A processing job as CreateProcessingJob takes it. */
+export interface ProcessingJobRequest {
+  ProcessingJobName: string;
+  ProcessingInputs?: ProcessingInput[];
+  ProcessingOutputConfig?: { Outputs: ProcessingOutput[]; KmsKeyId?: string };
+  ProcessingResources: { ClusterConfig: ClusterConfig };
+  StoppingCondition?: { MaxRuntimeInSeconds: number };
+  AppSpecification: { ImageUri: string; ContainerEntrypoint?: string[]; ContainerArguments?: string[] };
+  Environment?: Record<string, string>;
+  NetworkConfig?: unknown;
+  RoleArn: string;
+  Tags?: { Key: string; Value: string }[];
+  ExperimentConfig?: unknown;
+}
+
+/** DescribeProcessingJob's view of a job created by CreateProcessingJob. */
+export interface ProcessingJobView extends Omit<ProcessingJobRequest, 'Tags'> {
+  ProcessingJobArn: string;
+  ProcessingJobStatus: ProcessingJobStatus;
+  ExitMessage?: string;
+  FailureReason?: string;
+  ProcessingStartTime?: Timestamp;
+  ProcessingEndTime?: Timestamp;
+  LastModifiedTime: Timestamp;
+  CreationTime: Timestamp;
+}
+
+/** What Understudy runs for the job: the analyzer's baseline suggestion, as mapped at creation. */
+export interface ProcessingJobInternal {
+  readonly baseline: SuggestBaselineRequest;
+  /** When a monitor attempt began running the job: a redelivered message finds it taken. */
+  readonly runStartedAt?: Timestamp;
+}
+export type ProcessingJobRecord = StoredResource<ProcessingJobView, ProcessingJobInternal>;
+
+/**
+ * What the registry keeps under a processing job's name (COLLECTIONS.processingJob): a job
+ * created by CreateProcessingJob, or a pointer to the monitoring execution that is one.
+ */
+export type ProcessingJobEntry = ProcessingJobRecord | { readonly executionId: string };

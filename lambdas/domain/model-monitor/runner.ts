@@ -116,82 +116,107 @@ export async function mapLimited<T, R>(
  * due; a tick replayed with the same time runs nothing twice.
  */
 export async function runDueSchedules(deps: MonitorDeps, tick: Date): Promise<TickResult> {
-  const log = deps.log ?? (() => undefined);
   const schedules = await deps.store.list<ScheduleRecord>(COLLECTIONS.monitoringSchedule);
   const pending: ExecutionRecord[] = [];
   const failedSchedules: string[] = [];
   for (const listed of schedules) {
     await settleAbandoned(deps, listed);
     if (listed.MonitoringScheduleStatus !== 'Scheduled') continue;
-    const stored = await deps.store.get<ScheduleRecord>(
-      COLLECTIONS.monitoringSchedule,
-      listed.MonitoringScheduleName,
-    );
-    if (stored?.data.MonitoringScheduleStatus !== 'Scheduled') continue;
-    const schedule = stored.data;
-    try {
-      const { schedule: parsed, offsets } = scheduleTiming(schedule.MonitoringScheduleConfig);
-      const lastScheduled = schedule.internal.lastScheduledTime;
-      const fire = dueFireTime(
-        parsed,
-        schedule.internal.anchor * 1000,
-        lastScheduled === undefined ? undefined : lastScheduled * 1000,
-        tick.getTime(),
-      );
-      if (fire === undefined) continue;
-      const { job } = await resolveScheduleJob(deps.store, schedule.MonitoringScheduleConfig);
-      const window = analysisWindow(parsed, fire, offsets);
-      const period = periodOf(parsed, fire);
-      const execution = await createPendingExecution(
-        deps.store,
-        schedule,
-        job,
-        {
-          scheduledTime: toSeconds(fire),
-          window: { start: toSeconds(window.start), end: toSeconds(window.end) },
-          subHourly: period !== undefined && period < 3_600_000,
-        },
-        toSeconds(deps.now().getTime()),
-      );
-      if (execution) {
-        await markFireTaken(deps.store, stored, execution.ScheduledTime);
-        pending.push(execution);
-      }
-    } catch (error) {
-      if (!(error instanceof ValidationException)) throw error;
-      // The schedule can no longer run (its job definition was deleted, ...): say so on it.
-      failedSchedules.push(schedule.MonitoringScheduleName);
-      log({
-        level: 'warn',
-        msg: 'monitoring schedule cannot run',
-        schedule: schedule.MonitoringScheduleName,
-        error: error.message,
-      });
-      await deps.store
-        .replace<ScheduleRecord>(
-          COLLECTIONS.monitoringSchedule,
-          schedule.MonitoringScheduleName,
-          {
-            ...schedule,
-            MonitoringScheduleStatus: 'Failed',
-            FailureReason: error.message.slice(0, 1024),
-            LastModifiedTime: toSeconds(deps.now().getTime()),
-          },
-          stored.version,
-        )
-        .catch(() => undefined);
-    }
+    const taken = await takeDueFire(deps, listed.MonitoringScheduleName, tick);
+    if (taken === 'failed') failedSchedules.push(listed.MonitoringScheduleName);
+    else if (taken) pending.push(taken);
   }
   const finished = await mapLimited(pending, deps.executionConcurrency ?? 2, (e) => runExecution(deps, e));
+  return { executions: finished.map(executionResult), failedSchedules };
+}
+
+/**
+ * Runs one schedule now if it is due (a `NOW` schedule just created or started, sent by the
+ * control plane through the jobs queue): the same steps as a tick, for that schedule only, at
+ * the current time. The tick and this share the fire bookkeeping, so whichever comes second
+ * finds the fire taken and runs nothing.
+ */
+export async function runScheduleNow(deps: MonitorDeps, scheduleName: string): Promise<TickResult> {
+  const taken = await takeDueFire(deps, scheduleName, deps.now());
+  if (taken === 'failed') return { executions: [], failedSchedules: [scheduleName] };
+  if (!taken) return { executions: [], failedSchedules: [] };
+  return { executions: [executionResult(await runExecution(deps, taken))], failedSchedules: [] };
+}
+
+function executionResult(e: ExecutionRecord): TickResult['executions'][number] {
   return {
-    executions: finished.map((e) => ({
-      schedule: e.MonitoringScheduleName,
-      scheduledTime: iso(e.ScheduledTime),
-      status: e.MonitoringExecutionStatus,
-      ...(e.FailureReason ? { failureReason: e.FailureReason } : {}),
-    })),
-    failedSchedules,
+    schedule: e.MonitoringScheduleName,
+    scheduledTime: iso(e.ScheduledTime),
+    status: e.MonitoringExecutionStatus,
+    ...(e.FailureReason ? { failureReason: e.FailureReason } : {}),
   };
+}
+
+/**
+ * Records the Pending execution of the schedule's due fire at `tick`, once per fire time:
+ * undefined when nothing is due (or another caller took the fire), 'failed' when the schedule
+ * can no longer run (its status is then Failed, with the reason).
+ */
+async function takeDueFire(
+  deps: MonitorDeps,
+  scheduleName: string,
+  tick: Date,
+): Promise<ExecutionRecord | 'failed' | undefined> {
+  const log = deps.log ?? (() => undefined);
+  const stored = await deps.store.get<ScheduleRecord>(COLLECTIONS.monitoringSchedule, scheduleName);
+  if (stored?.data.MonitoringScheduleStatus !== 'Scheduled') return undefined;
+  const schedule = stored.data;
+  try {
+    const { schedule: parsed, offsets } = scheduleTiming(schedule.MonitoringScheduleConfig);
+    const lastScheduled = schedule.internal.lastScheduledTime;
+    const fire = dueFireTime(
+      parsed,
+      schedule.internal.anchor * 1000,
+      lastScheduled === undefined ? undefined : lastScheduled * 1000,
+      tick.getTime(),
+    );
+    if (fire === undefined) return undefined;
+    const { job } = await resolveScheduleJob(deps.store, schedule.MonitoringScheduleConfig);
+    const window = analysisWindow(parsed, fire, offsets);
+    const period = periodOf(parsed, fire);
+    const execution = await createPendingExecution(
+      deps.store,
+      schedule,
+      job,
+      {
+        scheduledTime: toSeconds(fire),
+        window: { start: toSeconds(window.start), end: toSeconds(window.end) },
+        subHourly: period !== undefined && period < 3_600_000,
+      },
+      toSeconds(deps.now().getTime()),
+    );
+    if (!execution) return undefined;
+    await markFireTaken(deps.store, stored, execution.ScheduledTime);
+    return execution;
+  } catch (error) {
+    if (!(error instanceof ValidationException)) throw error;
+    // The schedule can no longer run (its job definition was deleted, ...): say so on it.
+    log({
+      level: 'warn',
+      msg: 'monitoring schedule cannot run',
+      schedule: schedule.MonitoringScheduleName,
+      error: error.message,
+    });
+    await deps.store
+      .replace<ScheduleRecord>(
+        COLLECTIONS.monitoringSchedule,
+        schedule.MonitoringScheduleName,
+        {
+          ...schedule,
+          MonitoringScheduleStatus: 'Failed',
+          FailureReason: error.message.slice(0, 1024),
+          LastModifiedTime: toSeconds(deps.now().getTime()),
+        },
+        stored.version,
+      )
+      .catch(() => undefined);
+    return 'failed';
+  }
 }
 
 /** An execution still Pending or InProgress this long after its last change was abandoned. */

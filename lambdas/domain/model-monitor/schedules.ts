@@ -3,6 +3,7 @@
  * Schedules live in the registry; the monitor Lambda, on its EventBridge tick, runs the due
  * ones (see runner.ts), so creating a schedule needs no redeploy.
  */
+
 import type { EndpointRecord } from '../hosting/endpoints.js';
 import { arn, type ControlContext, epochSeconds, page, view } from '../kernel/context.js';
 import { ResourceInUse, ResourceNotFound, ValidationException } from '../kernel/errors.js';
@@ -14,6 +15,7 @@ import {
   type StoredRecord,
   VersionConflictError,
 } from '../kernel/store.js';
+import { checkNewTags, forgetTags, recordTags, type Tag } from '../tags/tags.js';
 import { deleteExecutions, executionSummary, executionsOf } from './executions.js';
 import { resolveScheduleJob } from './job-definitions.js';
 import type { JobOptions } from './job-options.js';
@@ -49,6 +51,23 @@ export function scheduleTiming(config: MonitoringScheduleConfig): {
     schedule,
     offsets: parseAnalysisOffsets(schedule, sc.DataAnalysisStartTime, sc.DataAnalysisEndTime),
   };
+}
+
+/**
+ * A `NOW` schedule runs at once rather than at the monitor's next tick: the monitor gets a
+ * message to run it (through the same path as processing jobs). If that send fails the tick
+ * still runs it, later; the failure is logged, not the caller's problem.
+ */
+async function startNowSchedule(ctx: ControlContext, name: string, config: MonitoringScheduleConfig) {
+  if (!ctx.jobs || scheduleTiming(config).schedule.kind !== 'now') return;
+  try {
+    await ctx.jobs.send({ kind: 'MonitoringSchedule', MonitoringScheduleName: name });
+  } catch (error) {
+    ctx.log?.warn('NOW schedule left to the monitor tick: the jobs queue did not take it', {
+      schedule: name,
+      error: (error as Error).message,
+    });
+  }
 }
 
 /** The endpoint must exist and capture what the job analyses. */
@@ -87,9 +106,10 @@ export async function createMonitoringSchedule(
   input: {
     MonitoringScheduleName: string;
     MonitoringScheduleConfig: MonitoringScheduleConfig;
-    Tags?: unknown[];
+    Tags?: readonly Tag[];
   },
 ) {
+  const tags = checkNewTags(input.Tags);
   const name = input.MonitoringScheduleName;
   const scheduleArn = arn(ctx, 'monitoring-schedule', name);
   if (await ctx.store.get(COLLECTIONS.monitoringSchedule, name)) {
@@ -118,6 +138,8 @@ export async function createMonitoringSchedule(
       throw new ResourceInUse(`Monitoring schedule ${scheduleArn} already exists.`);
     throw error;
   }
+  await recordTags(ctx, scheduleArn, tags);
+  await startNowSchedule(ctx, name, config);
   return { MonitoringScheduleArn: scheduleArn };
 }
 
@@ -232,27 +254,39 @@ export async function updateMonitoringSchedule(
     }),
     (name) => getSchedule(ctx, name),
   );
+  // An update counts fire times from now again, so a NOW schedule runs again, at once.
+  if (stored.data.MonitoringScheduleStatus === 'Scheduled') {
+    await startNowSchedule(ctx, input.MonitoringScheduleName, config);
+  }
   return { MonitoringScheduleArn: stored.data.MonitoringScheduleArn };
 }
 
 async function setStatus(ctx: ControlContext, name: string, status: 'Scheduled' | 'Stopped') {
   const stored = await getSchedule(ctx, name);
   const now = epochSeconds(ctx.now());
+  let changed: ScheduleRecord | undefined;
   await changeSchedule(
     ctx.store,
     stored,
-    (current) =>
-      current.MonitoringScheduleStatus === status
-        ? undefined
-        : {
-            ...current,
-            MonitoringScheduleStatus: status,
-            LastModifiedTime: now,
-            // A restarted schedule counts its fire times from the restart.
-            internal: status === 'Scheduled' ? { ...current.internal, anchor: now } : current.internal,
-          },
+    (current) => {
+      changed =
+        current.MonitoringScheduleStatus === status
+          ? undefined
+          : {
+              ...current,
+              MonitoringScheduleStatus: status,
+              LastModifiedTime: now,
+              // A restarted schedule counts its fire times from the restart.
+              internal: status === 'Scheduled' ? { ...current.internal, anchor: now } : current.internal,
+            };
+      return changed;
+    },
     (name) => getSchedule(ctx, name),
   );
+  // A started schedule counts fire times from now: a NOW schedule runs again, at once.
+  if (changed?.MonitoringScheduleStatus === 'Scheduled') {
+    await startNowSchedule(ctx, name, changed.MonitoringScheduleConfig);
+  }
   return {};
 }
 
@@ -272,8 +306,9 @@ export async function deleteMonitoringSchedule(
   ctx: ControlContext,
   input: { MonitoringScheduleName: string },
 ) {
-  await getSchedule(ctx, input.MonitoringScheduleName);
+  const schedule = await getSchedule(ctx, input.MonitoringScheduleName);
   await ctx.store.delete(COLLECTIONS.monitoringSchedule, input.MonitoringScheduleName);
+  await forgetTags(ctx, schedule.data.MonitoringScheduleArn);
   await deleteExecutions(ctx.store, input.MonitoringScheduleName);
   return {};
 }

@@ -11,13 +11,24 @@ import {
 import { ConflictException, ValidationException } from '../kernel/errors.js';
 import {
   COLLECTIONS,
+  type ModelPackageGroupInternal,
   type ModelPackageInternal,
   type StoredResource,
   type Timestamp,
 } from '../kernel/records.js';
-import { RecordExistsError } from '../kernel/store.js';
+import { RecordExistsError, retryOnConflict, type StoredRecord } from '../kernel/store.js';
+import { checkNewTags, forgetTags, recordTags, type Tag } from '../tags/tags.js';
+import {
+  type ApprovalStatus,
+  appendHistory,
+  checkApprovalMove,
+  type ModelLifeCycle,
+  type PackageState,
+} from './history.js';
+import { checkModelCard, checkReportsReadable } from './metrics.js';
+import { publishPackageState } from './package-events.js';
 
-export type ApprovalStatus = 'Approved' | 'Rejected' | 'PendingManualApproval';
+export type { ApprovalStatus } from './history.js';
 
 interface GroupView {
   ModelPackageGroupName: string;
@@ -26,9 +37,8 @@ interface GroupView {
   CreationTime: Timestamp;
   CreatedBy: { UserProfileName: string };
   ModelPackageGroupStatus: 'Completed';
-  Tags?: unknown[];
 }
-type GroupRecord = StoredResource<GroupView, undefined>;
+type GroupRecord = StoredResource<GroupView, ModelPackageGroupInternal | undefined>;
 
 interface ContainerInput {
   Image?: string;
@@ -60,8 +70,8 @@ export interface PackageView {
   SamplePayloadUrl?: string;
   ModelPackageRegistrationType?: string;
   SourceUri?: string;
-  ModelCard?: unknown;
-  ModelLifeCycle?: unknown;
+  ModelCard?: { ModelCardContent?: string; ModelCardStatus?: string };
+  ModelLifeCycle?: ModelLifeCycle;
   DriftCheckBaselines?: unknown;
 }
 export type PackageRecord = StoredResource<PackageView, ModelPackageInternal>;
@@ -70,17 +80,35 @@ const VERSION_WIDTH = 10;
 const packageId = (group: string, version: number) =>
   `${group}/${String(version).padStart(VERSION_WIDTH, '0')}`;
 
-async function getGroup(ctx: ControlContext, name: string): Promise<GroupRecord> {
-  const groupName = name.startsWith('arn:') ? (name.split('/').pop() ?? name) : name;
-  const stored = await ctx.store.get<GroupRecord>(COLLECTIONS.modelPackageGroup, groupName);
-  if (!stored) throw new ValidationException(`ModelPackageGroup ${groupName} does not exist.`);
-  return stored.data;
+/**
+ * A group by name or ARN. ARNs carry the name in lower case: the exact name is read first (one
+ * GetItem), and only a miss reads the group collection to match it whatever its case.
+ */
+async function findGroup(
+  ctx: ControlContext,
+  nameOrArn: string,
+): Promise<StoredRecord<GroupRecord> | undefined> {
+  const name = nameOrArn.startsWith('arn:') ? (nameOrArn.split('/').pop() ?? nameOrArn) : nameOrArn;
+  const exact = await ctx.store.get<GroupRecord>(COLLECTIONS.modelPackageGroup, name);
+  if (exact) return exact;
+  const groups = await ctx.store.list<GroupRecord>(COLLECTIONS.modelPackageGroup);
+  const group = groups.find((g) => g.ModelPackageGroupName.toLowerCase() === name.toLowerCase());
+  return group
+    ? ctx.store.get<GroupRecord>(COLLECTIONS.modelPackageGroup, group.ModelPackageGroupName)
+    : undefined;
+}
+
+async function getGroup(ctx: ControlContext, nameOrArn: string): Promise<StoredRecord<GroupRecord>> {
+  const stored = await findGroup(ctx, nameOrArn);
+  if (!stored) throw new ValidationException(`ModelPackageGroup ${nameOrArn} does not exist.`);
+  return stored;
 }
 
 export async function createModelPackageGroup(
   ctx: ControlContext,
-  input: { ModelPackageGroupName: string; ModelPackageGroupDescription?: string; Tags?: unknown[] },
+  input: { ModelPackageGroupName: string; ModelPackageGroupDescription?: string; Tags?: readonly Tag[] },
 ) {
+  const tags = checkNewTags(input.Tags);
   const record: GroupRecord = {
     ModelPackageGroupName: input.ModelPackageGroupName,
     ModelPackageGroupArn: arn(ctx, 'model-package-group', input.ModelPackageGroupName),
@@ -88,9 +116,12 @@ export async function createModelPackageGroup(
     CreationTime: epochSeconds(ctx.now()),
     CreatedBy: userContext(ctx),
     ModelPackageGroupStatus: 'Completed',
-    Tags: input.Tags,
-    internal: undefined,
+    internal: { latestVersion: 0 },
   };
+  // ARNs lower-case names, so names that differ only in case would share one ARN.
+  if (await findGroup(ctx, input.ModelPackageGroupName)) {
+    throw new ValidationException(`Model Package Group already exists: ${record.ModelPackageGroupArn}`);
+  }
   try {
     await ctx.store.create(COLLECTIONS.modelPackageGroup, input.ModelPackageGroupName, record);
   } catch (error) {
@@ -99,6 +130,7 @@ export async function createModelPackageGroup(
     }
     throw error;
   }
+  await recordTags(ctx, record.ModelPackageGroupArn, tags);
   return { ModelPackageGroupArn: record.ModelPackageGroupArn };
 }
 
@@ -106,8 +138,7 @@ export async function describeModelPackageGroup(
   ctx: ControlContext,
   input: { ModelPackageGroupName: string },
 ) {
-  const { Tags: _tags, ...rest } = view(await getGroup(ctx, input.ModelPackageGroupName));
-  return rest;
+  return view((await getGroup(ctx, input.ModelPackageGroupName)).data);
 }
 
 export async function listModelPackageGroups(ctx: ControlContext, input: ListRequest) {
@@ -126,7 +157,7 @@ export async function listModelPackageGroups(ctx: ControlContext, input: ListReq
 }
 
 export async function deleteModelPackageGroup(ctx: ControlContext, input: { ModelPackageGroupName: string }) {
-  const group = await getGroup(ctx, input.ModelPackageGroupName);
+  const group = (await getGroup(ctx, input.ModelPackageGroupName)).data;
   const packages = await ctx.store.list<PackageRecord>(
     COLLECTIONS.modelPackage,
     `${group.ModelPackageGroupName}/`,
@@ -137,6 +168,7 @@ export async function deleteModelPackageGroup(ctx: ControlContext, input: { Mode
     );
   }
   await ctx.store.delete(COLLECTIONS.modelPackageGroup, group.ModelPackageGroupName);
+  await forgetTags(ctx, group.ModelPackageGroupArn);
   return {};
 }
 
@@ -155,10 +187,37 @@ export function containerArtifactUri(container: ContainerInput | undefined, fiel
   throw new ValidationException(`${field} needs a ModelDataUrl: the s3:// URI of a .onnx file or a .tar.gz.`);
 }
 
+/** The life-cycle state of a package, as the history compares it. */
+const stateOf = (p: PackageView): PackageState => ({
+  ModelApprovalStatus: p.ModelApprovalStatus,
+  ...(p.ModelLifeCycle ? { ModelLifeCycle: p.ModelLifeCycle } : {}),
+});
+
+/** Fields given in a request, for the history (undefined ones were not given). */
+const givenFields = (input: Record<string, unknown>, ignore: readonly string[]) =>
+  Object.keys(input)
+    .filter((k) => input[k] !== undefined && !ignore.includes(k))
+    .sort();
+
+/** The Describe view: the record without `internal`, plus the artifact's digest and size. */
+function describeView(record: PackageRecord) {
+  const { artifact } = record.internal;
+  return {
+    ...view(record),
+    // Understudy's own field: SDKs drop members their model does not name.
+    UnderstudyArtifact: { S3Uri: artifact.uri, Sha256: artifact.sha256, SizeBytes: artifact.sizeBytes },
+  };
+}
+
 export async function createModelPackage(
   ctx: ControlContext,
-  input: Partial<PackageView> & { ModelPackageGroupName?: string; ClientToken?: string; Tags?: unknown[] },
+  input: Partial<PackageView> & {
+    ModelPackageGroupName?: string;
+    ClientToken?: string;
+    Tags?: readonly Tag[];
+  },
 ) {
+  const tags = checkNewTags(input.Tags);
   if (!input.ModelPackageGroupName) {
     throw new ValidationException(
       'ModelPackageGroupName is required: Understudy registers versioned model packages inside a group.',
@@ -173,67 +232,111 @@ export async function createModelPackage(
       `InferenceSpecification.Containers must hold exactly one container, got ${containers.length}.`,
     );
   }
-  const group = await getGroup(ctx, input.ModelPackageGroupName);
+  const groupName = (await getGroup(ctx, input.ModelPackageGroupName)).data.ModelPackageGroupName;
+  checkModelCard(input.ModelCard);
+  await checkReportsReadable(ctx, input);
   const artifact = await registerArtifact(
     ctx,
     containerArtifactUri(containers[0], 'InferenceSpecification.Containers[0]'),
   );
-  const version = await ctx.store.increment(COLLECTIONS.packageVersionCounter, group.ModelPackageGroupName);
-  const name = group.ModelPackageGroupName;
-  const now = epochSeconds(ctx.now());
-  const record: PackageRecord = {
-    ModelPackageName: name,
-    ModelPackageGroupName: name,
-    ModelPackageVersion: version,
-    ModelPackageArn: arn(ctx, 'model-package', `${name}/${version}`),
-    ModelPackageDescription: input.ModelPackageDescription,
-    CreationTime: now,
-    InferenceSpecification: input.InferenceSpecification,
-    ModelPackageStatus: 'Completed',
-    ModelPackageStatusDetails: { ValidationStatuses: [{ Name: 'onnx-load', Status: 'Completed' }] },
-    ModelApprovalStatus: input.ModelApprovalStatus ?? 'PendingManualApproval',
-    CreatedBy: userContext(ctx),
-    LastModifiedTime: now,
-    CustomerMetadataProperties: input.CustomerMetadataProperties,
-    MetadataProperties: input.MetadataProperties,
-    ModelMetrics: input.ModelMetrics,
-    Domain: input.Domain,
-    Task: input.Task,
-    SamplePayloadUrl: input.SamplePayloadUrl,
-    ModelPackageRegistrationType: input.ModelPackageRegistrationType,
-    SourceUri: input.SourceUri,
-    ModelCard: input.ModelCard,
-    ModelLifeCycle: input.ModelLifeCycle,
-    DriftCheckBaselines: input.DriftCheckBaselines,
-    internal: { artifact },
-  };
-  await ctx.store.create(COLLECTIONS.modelPackage, packageId(name, version), record);
+  // The version comes from the group record, advanced in the same transaction that creates the
+  // package and its first history entry: concurrent registrations conflict and retry, so no
+  // two share a number and none is skipped.
+  const record = await retryOnConflict(async () => {
+    const group = await getGroup(ctx, groupName);
+    const latest =
+      group.data.internal?.latestVersion ??
+      (await ctx.store.get<number>(COLLECTIONS.packageVersionCounter, groupName))?.data ??
+      0;
+    const version = latest + 1;
+    const now = epochSeconds(ctx.now());
+    const record: PackageRecord = {
+      ModelPackageName: groupName,
+      ModelPackageGroupName: groupName,
+      ModelPackageVersion: version,
+      ModelPackageArn: arn(ctx, 'model-package', `${groupName}/${version}`),
+      ModelPackageDescription: input.ModelPackageDescription,
+      CreationTime: now,
+      InferenceSpecification: input.InferenceSpecification as PackageView['InferenceSpecification'],
+      ModelPackageStatus: 'Completed',
+      ModelPackageStatusDetails: { ValidationStatuses: [{ Name: 'onnx-load', Status: 'Completed' }] },
+      ModelApprovalStatus: input.ModelApprovalStatus ?? 'PendingManualApproval',
+      ApprovalDescription: input.ApprovalDescription,
+      CreatedBy: userContext(ctx),
+      LastModifiedTime: now,
+      CustomerMetadataProperties: input.CustomerMetadataProperties,
+      MetadataProperties: input.MetadataProperties,
+      ModelMetrics: input.ModelMetrics,
+      Domain: input.Domain,
+      Task: input.Task,
+      SamplePayloadUrl: input.SamplePayloadUrl,
+      ModelPackageRegistrationType: input.ModelPackageRegistrationType,
+      SourceUri: input.SourceUri,
+      ModelCard: input.ModelCard,
+      ModelLifeCycle: input.ModelLifeCycle,
+      DriftCheckBaselines: input.DriftCheckBaselines,
+      internal: { artifact, historyCount: 1 },
+    };
+    await ctx.store.transact([
+      {
+        kind: 'replace',
+        collection: COLLECTIONS.modelPackageGroup,
+        id: groupName,
+        data: { ...group.data, internal: { latestVersion: version } },
+        expectedVersion: group.version,
+      },
+      {
+        kind: 'create',
+        collection: COLLECTIONS.modelPackage,
+        id: packageId(groupName, version),
+        data: record,
+      },
+      appendHistory(ctx, record, 1, {
+        Time: now,
+        Action: 'Created',
+        ChangedFields: givenFields(input, ['ClientToken', 'Tags']),
+        To: stateOf(record),
+        Reason: input.ApprovalDescription ?? input.ModelLifeCycle?.StageDescription,
+      }),
+    ]);
+    return record;
+  });
+  await recordTags(ctx, record.ModelPackageArn, tags);
+  await publishPackageState(ctx, describeView(record));
   return { ModelPackageArn: record.ModelPackageArn };
 }
 
-/** Resolves a versioned package from its ARN (or `group/version`). */
-export async function getModelPackage(ctx: ControlContext, nameOrArn: string): Promise<PackageRecord> {
-  const match = /(?:^|model-package\/)([a-zA-Z0-9-]+)\/(\d+)$/.exec(nameOrArn);
+const PACKAGE_ARN = /(?:^|model-package\/)([a-zA-Z0-9-]+)\/(\d+)$/;
+
+/** Resolves a versioned package from its ARN (or `group/version`), with its stored version. */
+async function getStoredPackage(
+  ctx: ControlContext,
+  nameOrArn: string,
+): Promise<StoredRecord<PackageRecord>> {
+  const match = PACKAGE_ARN.exec(nameOrArn);
   if (!match) {
     throw new ValidationException(
       `Model package '${nameOrArn}' is not a versioned model package ARN (arn:aws:sagemaker:<region>:<account>:model-package/<group>/<version>).`,
     );
   }
-  const groups = await ctx.store.list<GroupRecord>(COLLECTIONS.modelPackageGroup);
-  // ARNs carry lower-cased names; find the group whatever its case.
-  const group = groups.find((g) => g.ModelPackageGroupName.toLowerCase() === match[1]?.toLowerCase());
+  const group = await findGroup(ctx, match[1] as string);
   const stored = group
     ? await ctx.store.get<PackageRecord>(
         COLLECTIONS.modelPackage,
-        packageId(group.ModelPackageGroupName, Number(match[2])),
+        packageId(group.data.ModelPackageGroupName, Number(match[2])),
       )
     : undefined;
   if (!stored) throw new ValidationException(`ModelPackage ${nameOrArn} does not exist.`);
-  return stored.data;
+  return stored;
+}
+
+/** Resolves a versioned package from its ARN (or `group/version`). */
+export async function getModelPackage(ctx: ControlContext, nameOrArn: string): Promise<PackageRecord> {
+  return (await getStoredPackage(ctx, nameOrArn)).data;
 }
 
 export async function describeModelPackage(ctx: ControlContext, input: { ModelPackageName: string }) {
-  return view(await getModelPackage(ctx, input.ModelPackageName));
+  return describeView(await getModelPackage(ctx, input.ModelPackageName));
 }
 
 export async function listModelPackages(
@@ -245,7 +348,7 @@ export async function listModelPackages(
   },
 ) {
   const prefix = input.ModelPackageGroupName
-    ? `${(await getGroup(ctx, input.ModelPackageGroupName)).ModelPackageGroupName}/`
+    ? `${(await getGroup(ctx, input.ModelPackageGroupName)).data.ModelPackageGroupName}/`
     : '';
   // Every Understudy package is versioned: an Unversioned-only listing is empty.
   const all =
@@ -255,6 +358,7 @@ export async function listModelPackages(
   const matching = all.filter(
     (p) => !input.ModelApprovalStatus || p.ModelApprovalStatus === input.ModelApprovalStatus,
   );
+  // Packages of one group share their name: by Name, versions keep their order within it.
   const { items, NextToken } = page(matching, input, (p) => p.ModelPackageName);
   return {
     ModelPackageSummaryList: items.map((p) => ({
@@ -267,9 +371,40 @@ export async function listModelPackages(
       ModelPackageStatus: p.ModelPackageStatus,
       ModelApprovalStatus: p.ModelApprovalStatus,
       ModelPackageRegistrationType: p.ModelPackageRegistrationType,
+      ModelLifeCycle: p.ModelLifeCycle,
     })),
     NextToken,
   };
+}
+
+/** A reject or delete the caller forces over the endpoints the package serves, and why. */
+export interface Forced {
+  readonly reason: string;
+}
+
+/**
+ * The endpoints a package serves, when that stops `what` (a reject, a delete): a
+ * ConflictException naming them unless the caller forces it, when they are recorded instead.
+ */
+async function servedEndpoints(
+  ctx: ControlContext,
+  pkg: PackageRecord,
+  what: string,
+  forced: Forced | undefined,
+): Promise<string[] | undefined> {
+  if (!ctx.packageUsage) {
+    throw new Error(
+      'The control plane was built without packageUsage: it cannot tell which endpoints a package serves.',
+    );
+  }
+  const endpoints = await ctx.packageUsage.endpointsServing(pkg.ModelPackageArn);
+  if (endpoints.length === 0) return undefined;
+  if (!forced) {
+    throw new ConflictException(
+      `Cannot ${what} model package ${pkg.ModelPackageArn}: it serves endpoint(s) ${endpoints.join(', ')}. Move them to another model first, or use Understudy.Force${what === 'delete' ? 'Delete' : 'Reject'}ModelPackage with a Reason.`,
+    );
+  }
+  return endpoints;
 }
 
 export async function updateModelPackage(
@@ -280,8 +415,11 @@ export async function updateModelPackage(
     ApprovalDescription?: string;
     CustomerMetadataProperties?: Record<string, string>;
     CustomerMetadataPropertiesToRemove?: string[];
+    ModelCard?: PackageView['ModelCard'];
+    ModelLifeCycle?: ModelLifeCycle;
     [key: string]: unknown;
   },
+  forced?: Forced,
 ) {
   const unsupported = ['InferenceSpecification', 'AdditionalInferenceSpecificationsToAdd'].filter(
     (field) => input[field] !== undefined,
@@ -291,38 +429,90 @@ export async function updateModelPackage(
       `${unsupported.join(', ')} cannot be updated: a model package's artifact is immutable; register a new version.`,
     );
   }
-  const current = await getModelPackage(ctx, input.ModelPackageArn);
-  const metadata = {
-    ...(current.CustomerMetadataProperties ?? {}),
-    ...(input.CustomerMetadataProperties ?? {}),
-  };
-  for (const key of input.CustomerMetadataPropertiesToRemove ?? []) delete metadata[key];
-  const updated: PackageRecord = {
-    ...current,
-    ModelApprovalStatus: input.ModelApprovalStatus ?? current.ModelApprovalStatus,
-    ApprovalDescription: input.ApprovalDescription ?? current.ApprovalDescription,
-    CustomerMetadataProperties: Object.keys(metadata).length > 0 ? metadata : undefined,
-    ModelCard: input.ModelCard ?? current.ModelCard,
-    ModelLifeCycle: input.ModelLifeCycle ?? current.ModelLifeCycle,
-    SourceUri: (input.SourceUri as string | undefined) ?? current.SourceUri,
-    ModelPackageRegistrationType:
-      (input.ModelPackageRegistrationType as string | undefined) ?? current.ModelPackageRegistrationType,
-    LastModifiedTime: epochSeconds(ctx.now()),
-    LastModifiedBy: userContext(ctx),
-  };
-  await ctx.store.replace(
-    COLLECTIONS.modelPackage,
-    packageId(current.ModelPackageGroupName, current.ModelPackageVersion),
-    updated,
-  );
-  return { ModelPackageArn: current.ModelPackageArn };
+  checkModelCard(input.ModelCard);
+  const { record: updated, before } = await retryOnConflict(async () => {
+    const stored = await getStoredPackage(ctx, input.ModelPackageArn);
+    const current = stored.data;
+    const status = input.ModelApprovalStatus ?? current.ModelApprovalStatus;
+    checkApprovalMove(current.ModelApprovalStatus, status, current.ModelPackageArn);
+    const rejecting = status === 'Rejected' && current.ModelApprovalStatus !== 'Rejected';
+    const forcedOver = rejecting ? await servedEndpoints(ctx, current, 'reject', forced) : undefined;
+    const metadata = {
+      ...(current.CustomerMetadataProperties ?? {}),
+      ...(input.CustomerMetadataProperties ?? {}),
+    };
+    for (const key of input.CustomerMetadataPropertiesToRemove ?? []) delete metadata[key];
+    const sequence = (current.internal.historyCount ?? 0) + 1;
+    const now = epochSeconds(ctx.now());
+    const record: PackageRecord = {
+      ...current,
+      ModelApprovalStatus: status,
+      ApprovalDescription: input.ApprovalDescription ?? current.ApprovalDescription,
+      CustomerMetadataProperties: Object.keys(metadata).length > 0 ? metadata : undefined,
+      ModelCard: input.ModelCard ?? current.ModelCard,
+      ModelLifeCycle: input.ModelLifeCycle ?? current.ModelLifeCycle,
+      SourceUri: (input.SourceUri as string | undefined) ?? current.SourceUri,
+      ModelPackageRegistrationType:
+        (input.ModelPackageRegistrationType as string | undefined) ?? current.ModelPackageRegistrationType,
+      LastModifiedTime: now,
+      LastModifiedBy: userContext(ctx),
+      internal: { ...current.internal, historyCount: sequence },
+    };
+    await ctx.store.transact([
+      {
+        kind: 'replace',
+        collection: COLLECTIONS.modelPackage,
+        id: packageId(current.ModelPackageGroupName, current.ModelPackageVersion),
+        data: record,
+        expectedVersion: stored.version,
+      },
+      appendHistory(ctx, record, sequence, {
+        Time: now,
+        Action: 'Updated',
+        ChangedFields: givenFields(input, ['ModelPackageArn', 'ClientToken']),
+        From: stateOf(current),
+        To: stateOf(record),
+        Reason: forced?.reason ?? input.ApprovalDescription ?? input.ModelLifeCycle?.StageDescription,
+        ...(forcedOver ? { ForcedOverEndpoints: forcedOver } : {}),
+      }),
+    ]);
+    return { record, before: current };
+  });
+  const moved =
+    updated.ModelApprovalStatus !== before.ModelApprovalStatus ||
+    JSON.stringify(updated.ModelLifeCycle) !== JSON.stringify(before.ModelLifeCycle);
+  if (moved) await publishPackageState(ctx, describeView(updated));
+  return { ModelPackageArn: updated.ModelPackageArn };
 }
 
-export async function deleteModelPackage(ctx: ControlContext, input: { ModelPackageName: string }) {
-  const current = await getModelPackage(ctx, input.ModelPackageName);
-  await ctx.store.delete(
-    COLLECTIONS.modelPackage,
-    packageId(current.ModelPackageGroupName, current.ModelPackageVersion),
-  );
+export async function deleteModelPackage(
+  ctx: ControlContext,
+  input: { ModelPackageName: string },
+  forced?: Forced,
+) {
+  const deletedArn = await retryOnConflict(async () => {
+    const stored = await getStoredPackage(ctx, input.ModelPackageName);
+    const current = stored.data;
+    const forcedOver = await servedEndpoints(ctx, current, 'delete', forced);
+    const sequence = (current.internal.historyCount ?? 0) + 1;
+    await ctx.store.transact([
+      {
+        kind: 'delete',
+        collection: COLLECTIONS.modelPackage,
+        id: packageId(current.ModelPackageGroupName, current.ModelPackageVersion),
+        expectedVersion: stored.version,
+      },
+      appendHistory(ctx, current, sequence, {
+        Time: epochSeconds(ctx.now()),
+        Action: 'Deleted',
+        ChangedFields: [],
+        From: stateOf(current),
+        ...(forced ? { Reason: forced.reason } : {}),
+        ...(forcedOver ? { ForcedOverEndpoints: forcedOver } : {}),
+      }),
+    ]);
+    return current.ModelPackageArn;
+  });
+  await forgetTags(ctx, deletedArn);
   return {};
 }

@@ -22,8 +22,34 @@ export const SHADOW_ERROR_KINDS: readonly ShadowErrorKind[] = [
   'InvalidOutput',
 ];
 
+/** A model's kind and the outputs it was read from, as the report shows them. */
+export interface ModelDescription {
+  readonly kind: TaskKind;
+  /** e.g. `label (int64 [N]) + probabilities (float [N,2])`. */
+  readonly outputs: string;
+}
+
+/**
+ * Why a comparison follows its kind: the user's configuration, both models' declared ONNX
+ * outputs (see comparison-rule.ts), or, without them, production's predictions. Fixed with
+ * the configuration when a comparison's first delta is recorded.
+ */
+export interface ComparisonRule {
+  readonly source: 'ConfigureShadowComparison' | 'ModelOutputs' | 'Predictions';
+  readonly inferredFrom: string;
+  readonly production?: ModelDescription;
+  readonly shadow?: ModelDescription;
+}
+
+/** A classifier's answer for one row: its label and/or its class scores (argmax, or ≥ 0.5 for one). */
+export interface ClassifiedRow {
+  readonly label?: string | number | boolean;
+  readonly scores?: readonly number[];
+}
+
 export interface ResolvedComparisonConfig {
   readonly kind: TaskKind;
+  readonly rule?: ComparisonRule;
   readonly absoluteTolerance: number;
   readonly relativeTolerance: number;
   readonly relativeAccuracy: number;
@@ -140,8 +166,10 @@ export function inferTaskKind(predictions: readonly unknown[], elementType?: str
 }
 
 /** Fills defaults and checks a user's configuration (ValidationException on bad values). */
-export function resolveComparisonConfig(config: ComparisonConfig): ResolvedComparisonConfig {
-  const { kind, segment } = config;
+export function resolveComparisonConfig(
+  config: ComparisonConfig & { readonly rule?: ComparisonRule },
+): ResolvedComparisonConfig {
+  const { kind, segment, rule } = config;
   if (kind !== 'classification' && kind !== 'regression') {
     throw new ValidationException(
       `Comparison kind must be classification or regression; got '${String(kind)}'.`,
@@ -158,6 +186,7 @@ export function resolveComparisonConfig(config: ComparisonConfig): ResolvedCompa
   }
   return {
     kind,
+    ...(rule && { rule }),
     absoluteTolerance,
     relativeTolerance,
     relativeAccuracy,
@@ -199,9 +228,17 @@ export function emptyAggregate(config: ComparisonConfig): ComparisonAggregate {
   return createAggregate(config, []);
 }
 
+/** Whether aggregates built under these configurations merge (the same, once resolved). */
+export function sameComparisonConfig(
+  a: ComparisonConfig & { readonly rule?: ComparisonRule },
+  b: ComparisonConfig & { readonly rule?: ComparisonRule },
+): boolean {
+  return canonical(resolveComparisonConfig(a)) === canonical(resolveComparisonConfig(b));
+}
+
 /** Folds a batch of observations into a new aggregate (a delta to merge into the stored one). */
 export function createAggregate(
-  config: ComparisonConfig,
+  config: ComparisonConfig & { readonly rule?: ComparisonRule },
   observations: readonly ComparisonObservation[],
 ): ComparisonAggregate {
   const accumulator = new Accumulator(resolveComparisonConfig(config));
@@ -529,8 +566,15 @@ function encodeOrEmpty(sketch: DDSketch): SketchData {
  * A row's label: an integer, string or boolean as is; a non-integer in (0, 1) is a binary
  * classifier's positive-class probability, labelled 1 at ≥ 0.5; a score vector gives its
  * argmax (first on ties). Anything else (e.g. a real value outside [0, 1]) is not a label.
+ * A ClassifiedRow's label is read so, and its scores kept; without a label, its scores decide.
  */
 function labelOf(value: unknown): { label: string; scores?: number[] } | undefined {
+  if (isClassifiedRow(value)) {
+    const scores = value.scores && numbersOf(value.scores);
+    if (value.label === undefined) return scores && labelOf(scores);
+    const label = labelOf(value.label);
+    return label && !label.scores ? { label: label.label, ...(scores && { scores }) } : undefined;
+  }
   const v = unwrapSingle(value);
   if (typeof v === 'string') return { label: v };
   if (typeof v === 'boolean') return { label: String(v) };
@@ -546,8 +590,17 @@ function labelOf(value: unknown): { label: string; scores?: number[] } | undefin
   return { label: String(best), scores };
 }
 
-/** A row's values flattened, or undefined unless they are all finite numbers (at least one). */
+function isClassifiedRow(value: unknown): value is ClassifiedRow {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/**
+ * A row's values flattened, or undefined unless they are all finite numbers (at least one).
+ * A classifier's row compared as a regression (configured so) gives its label, else its scores:
+ * what the first output gave before models' outputs were read (a converter writes the label first).
+ */
 function numbersOf(value: unknown): number[] | undefined {
+  if (isClassifiedRow(value)) return numbersOf(value.label ?? value.scores);
   const out: number[] = [];
   const walk = (v: unknown): boolean => {
     if (typeof v === 'number') {
@@ -559,7 +612,8 @@ function numbersOf(value: unknown): number[] | undefined {
   return walk(value) && out.length > 0 ? out : undefined;
 }
 
-function unwrapSingle(value: unknown): unknown {
+/** A value nested in single-element lists, unwrapped (`[[3]]` → 3). */
+export function unwrapSingle(value: unknown): unknown {
   let v = value;
   while (Array.isArray(v) && v.length === 1) v = v[0];
   return v;

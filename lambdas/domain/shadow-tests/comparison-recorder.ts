@@ -3,6 +3,7 @@ import type { Instance } from '../inference/payload.js';
 import { consoleLog, type Log } from '../kernel/log.js';
 import { COLLECTIONS } from '../kernel/records.js';
 import { type RegistryStore, retryOnConflict } from '../kernel/store.js';
+import { decideComparison, type ModelTask } from './comparison-rule.js';
 import {
   type ComparisonAggregate,
   type ComparisonConfig,
@@ -10,6 +11,7 @@ import {
   createAggregate,
   mergeAggregates,
   parseAggregate,
+  sameComparisonConfig,
   summarize,
 } from './index.js';
 
@@ -26,6 +28,9 @@ export interface ShadowObservation {
   readonly shadowLatencyMs?: number;
   /** The request's rows, for per-segment breakdowns. */
   readonly rows: readonly Instance[];
+  /** What production's and the shadow's ONNX outputs make them, when known (comparison-rule.ts). */
+  readonly productionModel?: ModelTask;
+  readonly shadowModel?: ModelTask;
 }
 
 /** Port: folds observations into the comparison of an experiment's shadow variant. */
@@ -79,8 +84,8 @@ export const comparisonRecordId = (comparisonId: string, shadowVariant: string) 
   `${comparisonId}/${shadowVariant}`;
 
 /**
- * Without a configured task kind, predictions that are all integers are labels
- * (classification); anything else is compared as regression.
+ * Without a configured task kind or the models' outputs, predictions that are all integers
+ * are labels (classification); anything else is compared as regression.
  */
 export function inferComparisonConfig(observations: readonly ShadowObservation[]): ComparisonConfig {
   const values = observations.flatMap((o) => o.production);
@@ -89,7 +94,7 @@ export function inferComparisonConfig(observations: readonly ShadowObservation[]
 }
 
 export interface ComparisonRecorderOptions {
-  /** The comparison's configured task kind and tolerances; inferred from the data when absent. */
+  /** The comparison's configured task kind and tolerances; inferred from the models when absent. */
   readonly configFor?: (comparisonId: string, shadowVariant: string) => ComparisonConfig | undefined;
   /** Where each updated report is published. */
   readonly reports?: ReportSink;
@@ -126,14 +131,19 @@ export class RegistryComparisonRecorder implements ComparisonRecorder {
       async () => {
         const stored = await this.store.get<StoredComparison>(COLLECTIONS.shadowComparison, id);
         if (stored?.data.appliedDeltas?.includes(deltaId)) return undefined;
-        // Once an aggregate exists its configuration is fixed (aggregates of different ones never merge).
-        delta ??= createAggregate(
+        // Once an aggregate exists its configuration is fixed (aggregates of different ones never
+        // merge); a delta built before a concurrent batch created it is rebuilt under its configuration.
+        const config =
           stored?.data.aggregate.config ??
-            configured ??
-            configFor?.(comparisonId, shadowVariant) ??
-            inferComparisonConfig(observations),
-          observations.map(toComparisonObservation),
-        );
+          decideComparison(
+            observations.find((o) => o.productionModel)?.productionModel,
+            observations.find((o) => o.shadowModel)?.shadowModel,
+            configured ?? configFor?.(comparisonId, shadowVariant),
+            () => inferComparisonConfig(observations),
+          );
+        if (!delta || !sameComparisonConfig(delta.config, config)) {
+          delta = createAggregate(config, observations.map(toComparisonObservation));
+        }
         const aggregate = stored ? mergeAggregates(parseAggregate(stored.data.aggregate), delta) : delta;
         const record: StoredComparison = {
           comparisonId,

@@ -15,9 +15,11 @@ export {
 } from '../stats/divergence.js';
 export { clopperPearsonBounds, type Interval, wilsonInterval } from '../stats/intervals.js';
 export {
+  type ClassifiedRow,
   type ComparisonAggregate,
   ComparisonError,
   type ComparisonObservation,
+  type ComparisonRule,
   createAggregate,
   DEFAULT_ABSOLUTE_TOLERANCE,
   emptyAggregate,
@@ -25,6 +27,7 @@ export {
   inferTaskKind,
   type LabelCount,
   MISSING_SEGMENT,
+  type ModelDescription,
   mergeAggregates,
   type ResolvedComparisonConfig,
   recordObservations,
@@ -32,13 +35,23 @@ export {
   type SegmentTally,
   SHADOW_ERROR_KINDS,
   type ShadowErrorKind,
+  sameComparisonConfig,
   TRACKED_LABELS,
   TRACKED_SEGMENTS,
 } from './aggregate.js';
+export {
+  comparableRows,
+  decideComparison,
+  inferModelTask,
+  type ModelTask,
+  modelTaskSchema,
+} from './comparison-rule.js';
 export { dedupeByEventId } from './dedupe.js';
 export { InvalidAggregateError, parseAggregate } from './parse.js';
 export {
   type AgreementRate,
+  type ComparisonRuleReport,
+  type LabelsReport,
   type LatencySummary,
   outputHistograms,
   type ProportionInterval,

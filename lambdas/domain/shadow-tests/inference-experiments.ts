@@ -17,6 +17,7 @@ import {
 import { ApiError, ConflictException, ResourceInUse, ValidationException } from '../kernel/errors.js';
 import { COLLECTIONS, type RuntimeShadow, type StoredResource, type Timestamp } from '../kernel/records.js';
 import { RecordExistsError, retryOnConflict, VersionConflictError } from '../kernel/store.js';
+import { checkNewTags, recordTags, type Tag } from '../tags/tags.js';
 import { type ComparisonConfig, resolveComparisonConfig } from './index.js';
 
 export type ExperimentStatus =
@@ -161,9 +162,10 @@ export async function createInferenceExperiment(
     EndpointName: string;
     ModelVariants: ModelVariantConfig[];
     Schedule?: { StartTime?: number | string; EndTime?: number | string };
-    Tags?: unknown[];
+    Tags?: readonly Tag[];
   },
 ) {
+  const tags = checkNewTags(input.Tags);
   checkShadowMode(input);
   const endpoint = (await getEndpointRecord(ctx, input.EndpointName)).data;
   if (endpoint.EndpointStatus !== 'InService') {
@@ -215,6 +217,7 @@ export async function createInferenceExperiment(
       throw new ResourceInUse(`Inference experiment ${input.Name} already exists.`);
     throw error;
   }
+  await recordTags(ctx, record.Arn, tags);
   return { InferenceExperimentArn: record.Arn };
 }
 
@@ -510,14 +513,29 @@ export async function describeInferenceExperiment(ctx: ControlContext, input: { 
 
 export async function listInferenceExperiments(
   ctx: ControlContext,
-  input: ListRequest & { StatusEquals?: ExperimentStatus; Type?: string },
+  input: ListRequest & {
+    StatusEquals?: ExperimentStatus;
+    Type?: string;
+    LastModifiedTimeAfter?: number | string;
+    LastModifiedTimeBefore?: number | string;
+  },
 ) {
   const stored = await ctx.store.list<ExperimentRecord>(COLLECTIONS.inferenceExperiment);
   const settled = await Promise.all(
     stored.map(async (e) => (e.Status === 'Running' ? await getExperiment(ctx, e.Name) : e)),
   );
-  const matching = settled.filter((e) => !input.StatusEquals || e.Status === input.StatusEquals);
-  const { items, NextToken } = page(matching, input, (e) => e.Name);
+  const after = toEpoch(input.LastModifiedTimeAfter);
+  const before = toEpoch(input.LastModifiedTimeBefore);
+  const matching = settled.filter(
+    (e) =>
+      (!input.StatusEquals || e.Status === input.StatusEquals) &&
+      (!input.Type || e.Type === input.Type) &&
+      (after === undefined || e.LastModifiedTime > after) &&
+      (before === undefined || e.LastModifiedTime < before),
+  );
+  const { items, NextToken } = page(matching, input, (e) => e.Name, {
+    keys: { Status: (a, b) => a.Status.localeCompare(b.Status) },
+  });
   return {
     InferenceExperiments: items.map((e) => ({
       Name: e.Name,

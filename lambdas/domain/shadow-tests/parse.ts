@@ -27,10 +27,21 @@ const sketch: z.ZodType<SketchData> = z.object({
 
 const tally = z.object({ rows: count, agreed: count, failed: count, diffCount: count, diffSum: finite });
 
+const kind = z.enum(['classification', 'regression']);
+const model = z.object({ kind, outputs: z.string() });
+
 const aggregateSchema = z.object({
   version: z.literal(1),
   config: z.object({
-    kind: z.enum(['classification', 'regression']),
+    kind,
+    rule: z
+      .object({
+        source: z.enum(['ConfigureShadowComparison', 'ModelOutputs', 'Predictions']),
+        inferredFrom: z.string(),
+        production: model.optional(),
+        shadow: model.optional(),
+      })
+      .optional(),
     absoluteTolerance: finite,
     relativeTolerance: finite,
     relativeAccuracy: finite,

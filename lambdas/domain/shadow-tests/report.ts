@@ -2,6 +2,7 @@ import { DEFAULT_PSI_EPSILON, jensenShannonDistance, populationStabilityIndex } 
 import { clopperPearsonBounds, wilsonInterval } from '../stats/intervals.js';
 import {
   type ComparisonAggregate,
+  type ModelDescription,
   type SegmentTally,
   SHADOW_ERROR_KINDS,
   type ShadowErrorKind,
@@ -83,9 +84,43 @@ export interface SegmentReport {
   readonly Verdict: Verdict;
 }
 
+type KindName = 'Classification' | 'Regression';
+
+/** The rule the comparison follows, and why it does (see comparison-rule.ts). */
+export interface ComparisonRuleReport {
+  readonly Kind: KindName;
+  /** SameLabel: rows agree when both predict the same label (probabilities do not count). */
+  readonly Agreement: 'SameLabel' | 'WithinTolerance';
+  /** WithinTolerance: |production − shadow| ≤ AbsoluteTolerance + RelativeTolerance × |production|. */
+  readonly AbsoluteTolerance?: number;
+  readonly RelativeTolerance?: number;
+  /** Undecided: nothing recorded yet; the rule is chosen when the first request is. */
+  readonly Source: 'ConfigureShadowComparison' | 'ModelOutputs' | 'Predictions' | 'Undecided';
+  readonly InferredFrom: string;
+  readonly ProductionModel?: { readonly Kind: KindName; readonly Outputs: string };
+  readonly ShadowModel?: { readonly Kind: KindName; readonly Outputs: string };
+  /** The models' outputs make them of different kinds (production's kind rules). */
+  readonly KindsDiffer: boolean;
+}
+
+/** Classification: the labels each side predicted on compared rows. */
+export interface LabelsReport {
+  readonly Counts: readonly {
+    readonly Label: string;
+    readonly Production: number;
+    readonly Shadow: number;
+  }[];
+  /** Labels only production predicted, or only the shadow: classes the models do not share. */
+  readonly OnlyProduction: readonly string[];
+  readonly OnlyShadow: readonly string[];
+  /** Rows whose labels were past the tracked labels' cap, per side. */
+  readonly UntrackedRows: { readonly Production: number; readonly Shadow: number };
+}
+
 /** `Understudy.DescribeShadowReport`'s figures for one shadow variant. */
 export interface ShadowReport {
-  readonly TaskKind: 'Classification' | 'Regression';
+  readonly TaskKind: KindName;
+  readonly ComparisonRule: ComparisonRuleReport;
   readonly RequestsMirrored: number;
   readonly RequestsCompared: number;
   readonly RowsCompared: number;
@@ -103,6 +138,7 @@ export interface ShadowReport {
         readonly RelativeTolerance: number;
       };
   readonly AgreementRate: AgreementRate;
+  readonly Labels?: LabelsReport;
   /** |production − shadow| per row (values, or score vectors' largest difference); null without numeric outputs. */
   readonly Difference: {
     readonly Count: number;
@@ -170,7 +206,8 @@ export function summarize(aggregate: ComparisonAggregate, options: SummaryOption
   );
 
   return {
-    TaskKind: config.kind === 'classification' ? 'Classification' : 'Regression',
+    TaskKind: kindName(config.kind),
+    ComparisonRule: ruleReport(aggregate),
     RequestsMirrored: aggregate.requestsMirrored,
     RequestsCompared: aggregate.requestsCompared,
     RowsCompared: aggregate.rowsCompared,
@@ -189,6 +226,7 @@ export function summarize(aggregate: ComparisonAggregate, options: SummaryOption
             RelativeTolerance: config.relativeTolerance,
           },
     AgreementRate: agreementRate(aggregate.rowsAgreed, aggregate.rowsCompared, confidenceLevel),
+    ...(aggregate.labels && { Labels: labelsReport(aggregate.labels) }),
     Difference: {
       Count: aggregate.difference.count,
       Mean: aggregate.difference.count > 0 ? aggregate.difference.sum / aggregate.difference.count : null,
@@ -221,6 +259,48 @@ export function summarize(aggregate: ComparisonAggregate, options: SummaryOption
           Items: segmentReports(aggregate.segments, maxSegments, confidenceLevel, test),
         },
       }),
+  };
+}
+
+function kindName(kind: ModelDescription['kind']): KindName {
+  return kind === 'classification' ? 'Classification' : 'Regression';
+}
+
+function ruleReport(aggregate: ComparisonAggregate): ComparisonRuleReport {
+  const { config } = aggregate;
+  const rule = config.rule;
+  const model = (m: ModelDescription | undefined) => m && { Kind: kindName(m.kind), Outputs: m.outputs };
+  const recorded = aggregate.requestsMirrored > 0;
+  return {
+    Kind: kindName(config.kind),
+    ...(config.kind === 'classification'
+      ? { Agreement: 'SameLabel' as const }
+      : {
+          Agreement: 'WithinTolerance' as const,
+          AbsoluteTolerance: config.absoluteTolerance,
+          RelativeTolerance: config.relativeTolerance,
+        }),
+    Source: rule?.source ?? (recorded ? 'Predictions' : 'Undecided'),
+    InferredFrom:
+      rule?.inferredFrom ??
+      (recorded
+        ? "production's predictions (recorded before rules were): all integers read as labels, anything else as regression values"
+        : "nothing recorded yet: the rule is chosen from both models' ONNX outputs when the first mirrored request is"),
+    ...(rule?.production && { ProductionModel: model(rule.production) }),
+    ...(rule?.shadow && { ShadowModel: model(rule.shadow) }),
+    KindsDiffer:
+      rule?.production !== undefined &&
+      rule.shadow !== undefined &&
+      rule.production.kind !== rule.shadow.kind,
+  };
+}
+
+function labelsReport(labels: NonNullable<ComparisonAggregate['labels']>): LabelsReport {
+  return {
+    Counts: labels.counts.map(([Label, Production, Shadow]) => ({ Label, Production, Shadow })),
+    OnlyProduction: labels.counts.filter(([, p, s]) => p > 0 && s === 0).map(([label]) => label),
+    OnlyShadow: labels.counts.filter(([, p, s]) => p === 0 && s > 0).map(([label]) => label),
+    UntrackedRows: { Production: labels.other[0], Shadow: labels.other[1] },
   };
 }
 
