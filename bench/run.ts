@@ -3,6 +3,7 @@
  * Nothing here passes or fails on time; the shared machines are too noisy for that.
  * `npm run bench -- inference shadow` runs only the named benchmarks.
  */
+import { benchAccessKeys } from './access-keys.bench.js';
 import { benchColdStart } from './cold-start.bench.js';
 import { benchInference, KEY, NOW, signedEvent } from './inference.bench.js';
 import { benchLineage } from './lineage.bench.js';
@@ -20,6 +21,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   platform: benchPlatform,
   'cold-start': async () => benchColdStart({ event: await signedEvent(), key: KEY, now: NOW.toISOString() }),
   monitor: benchMonitor,
+  'access-keys': benchAccessKeys,
   lineage: benchLineage,
 };
 

@@ -103,15 +103,20 @@ export class UnderstudyStack extends Stack {
     const processingJobs = new ProcessingJobs(this, 'ProcessingJobs', { monitorFunction: monitor.fn });
     control.fn.addEnvironment(ENV.jobsQueueUrl, processingJobs.queue.queueUrl);
 
-    // Least privilege per function.
-    registry.table.grantReadData(invoke.fn);
-    store.bucket.grantRead(invoke.fn);
+    // Least privilege per function: what each handler's ports send (lambdas/<function>/handler.ts).
+    // invoke: endpoints and keys (GetItem), drop counters (UpdateItem); models (GetObject),
+    // spilled mirror bodies (PutObject under mirror-spill/); the mirror queue; key verification.
+    registry.grantReadItemsAndCount(invoke.fn);
+    store.grantReadObjects(invoke.fn);
+    store.grantPutObjects(invoke.fn, 'mirror-spill/');
     pipeline.queue.grantSendMessages(invoke.fn);
-    store.bucket.grantPut(invoke.fn, 'mirror-spill/*');
     keys.grantVerify(invoke.fn);
 
-    registry.table.grantReadWriteData(control.fn);
-    store.bucket.grantReadWrite(control.fn);
+    // control: the registry store and access keys; artifacts, datasets and baselines (ListObjectsV2
+    // for datasets under a prefix); the step queue and alarm states for rollouts.
+    registry.grantReadWriteItems(control.fn);
+    store.grantReadObjects(control.fn);
+    store.grantPutObjects(control.fn);
     keys.grantVerify(control.fn);
     keys.grantIssue(control.fn);
     deployments.grantStartRollouts(control.fn);
@@ -119,14 +124,19 @@ export class UnderstudyStack extends Stack {
     registry.grantListings(control.fn);
     registry.grantPublishEvents(control.fn);
 
-    registry.table.grantReadWriteData(deployer.fn);
+    // deployer: the registry store; its queue and alarms are granted by Deployments.
+    registry.grantReadWriteItems(deployer.fn);
 
-    registry.table.grantReadWriteData(shadow.fn);
-    store.bucket.grantReadWrite(shadow.fn);
+    // shadow: the registry store and the delivery ledger; models and spilled bodies in, captures and
+    // report snapshots out; the DLQ (granted above).
+    registry.grantReadWriteItems(shadow.fn);
+    store.grantReadObjects(shadow.fn);
+    store.grantPutObjects(shadow.fn);
 
-    // Reads captures and baselines, writes reports; publishes metrics and alerts.
-    registry.table.grantReadWriteData(monitor.fn);
-    store.bucket.grantReadWrite(monitor.fn);
+    // monitor: reads captures and baselines, writes reports; publishes metrics and alerts.
+    registry.grantReadWriteItems(monitor.fn);
+    store.grantReadObjects(monitor.fn);
+    store.grantPutObjects(monitor.fn);
     monitoring.grantPutDataMetrics(monitor.fn);
     alerts.grantPublish(monitor.fn);
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -39,16 +39,23 @@ export class AccessKeys extends Construct {
         excludePunctuation: true,
       },
     });
+    Validations.of(this.adminSecret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'The bootstrap admin key is an access key clients sign with: an automatic rotation would break ' +
+        'every client holding it. Rotate it by hand (put-secret-value) and issue everyday keys with ' +
+        'Understudy.CreateAccessKey, which DeleteAccessKey revokes.',
+    });
   }
 
-  /** Lets a function verify signatures: read the admin secret, decrypt issued keys. */
+  /** Lets a function verify signatures: read the admin secret, decrypt issued keys (kms:Decrypt only). */
   grantVerify(grantee: iam.IGrantable): void {
     this.adminSecret.grantRead(grantee);
     this.encryptionKey.grantDecrypt(grantee);
   }
 
-  /** Lets a function issue keys. */
+  /** Lets a function issue keys: kms:Encrypt of new secrets (not ReEncrypt or data keys). */
   grantIssue(grantee: iam.IGrantable): void {
-    this.encryptionKey.grantEncryptDecrypt(grantee);
+    this.encryptionKey.grant(grantee, 'kms:Encrypt');
   }
 }

@@ -25,7 +25,8 @@ export class Alerts extends Construct {
     if (displayName.length > 100) {
       throw new Error(`displayName must be at most 100 characters, got ${displayName.length}`);
     }
-    this.topic = new sns.Topic(this, 'Topic', { displayName });
+    // Publishing over plain HTTP is refused by the topic's policy.
+    this.topic = new sns.Topic(this, 'Topic', { displayName, enforceSSL: true });
   }
 
   /** Lets `grantee` publish alerts: sns:Publish on the topic, events:PutEvents on the default bus. */

@@ -5,6 +5,7 @@ import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENV } from '../../lambdas/functions.js';
+import { acknowledgeGrant } from './acknowledge.js';
 
 export interface DeploymentsProps {
   /** The deployer function: it consumes step messages and schedules the next ones. */
@@ -69,6 +70,12 @@ export class Deployments extends Construct {
           arnFormat: ArnFormat.COLON_RESOURCE_NAME,
         }),
       ],
+    });
+    acknowledgeGrant(grantee, {
+      id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:cloudwatch:<AWS::Region>:<AWS::AccountId>:alarm:*]',
+      reason:
+        'Rollbacks watch the alarms a user names in UpdateEndpoint (AutoRollbackConfiguration.Alarms), ' +
+        'any alarm of the account and region; DescribeAlarms only reads their states.',
     });
   }
 }

@@ -3,6 +3,7 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
+import { acknowledgeGrant } from './acknowledge.js';
 
 export interface MonitoringProps {
   readonly monitorFunction: lambda.IFunction;
@@ -37,6 +38,12 @@ export class Monitoring extends Construct {
       actions: ['cloudwatch:PutMetricData'],
       resourceArns: ['*'],
       conditions: { StringEquals: { 'cloudwatch:namespace': DATA_METRICS_NAMESPACE } },
+    });
+    acknowledgeGrant(grantee, {
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        "cloudwatch:PutMetricData has no resource ARNs; the statement is limited to Model Monitor's " +
+        'namespace by its cloudwatch:namespace condition.',
     });
   }
 }

@@ -1,4 +1,4 @@
-import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -35,6 +35,13 @@ export class Registry extends Construct {
         'Signs the NextTokens of Understudy List operations; replacing it only invalidates tokens in flight',
       generateSecretString: { passwordLength: 64, excludePunctuation: true },
     });
+    Validations.of(this.listingKey).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'The key only signs NextTokens of List operations, which live for one listing: rotating it would ' +
+        'only fail the listings in flight at that moment, and nothing is stored under it. Replace it by ' +
+        'hand (put-secret-value) if it ever leaks; warm control functions pick it up when they recycle.',
+    });
   }
 
   /** Lets `grantee` sign and check listing tokens: read the listing key. */
@@ -54,5 +61,29 @@ export class Registry extends Construct {
         Stack.of(this).formatArn({ service: 'events', resource: 'event-bus', resourceName: 'default' }),
       ],
     });
+  }
+
+  /**
+   * What the registry store (lambdas/adapters/dynamodb-registry-store.ts), the delivery ledger
+   * and the access-key store send: item reads, writes and deletes, and queries of one
+   * partition. No scans, batches, transactions or table management.
+   */
+  grantReadWriteItems(grantee: iam.IGrantable): void {
+    this.table.grant(
+      grantee,
+      'dynamodb:GetItem',
+      'dynamodb:Query',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+    );
+  }
+
+  /**
+   * The data plane's share: reading endpoints and access keys (GetItem), and counting
+   * dropped mirror copies (UpdateItem `ADD` on a counter item).
+   */
+  grantReadItemsAndCount(grantee: iam.IGrantable): void {
+    this.table.grant(grantee, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
   }
 }

@@ -11,6 +11,7 @@ import { type FunctionLogging, functionLogger } from '../shared/logger.js';
 import apiModel from './api-model.json' with { type: 'json' };
 import { OPERATIONS } from './operations.js';
 import type { OperationName } from './operations-list.js';
+import { permissionOf } from './permissions.js';
 import { UNDERSTUDY_OPERATIONS } from './understudy-operations.js';
 
 const validator = new ShapeValidator(apiModel as ServiceModel);
@@ -45,18 +46,24 @@ export function parseJsonBody(body: Uint8Array): unknown {
   return input;
 }
 
+/** Whether the control plane serves `operation` (as `operationOf` names it). */
+export function isImplemented(operation: string): boolean {
+  return operation.startsWith(UNDERSTUDY_PREFIX)
+    ? Object.hasOwn(UNDERSTUDY_OPERATIONS, operation.slice(UNDERSTUDY_PREFIX.length))
+    : Object.hasOwn(OPERATIONS, operation);
+}
+
 /** Validates the input against the operation's service-model shape, then runs it. */
 export async function dispatch(ctx: ControlContext, operation: string, input: unknown): Promise<unknown> {
+  if (!isImplemented(operation)) throw new UnknownOperationException(operation);
   if (operation.startsWith(UNDERSTUDY_PREFIX)) return dispatchUnderstudy(ctx, operation, input);
-  if (!Object.hasOwn(OPERATIONS, operation)) throw new UnknownOperationException(operation);
   const errors = validator.validate(operation, input);
   if (errors.length > 0) throw new ValidationException(ShapeValidator.describe(errors));
   return OPERATIONS[operation as OperationName](ctx, input);
 }
 
 async function dispatchUnderstudy(ctx: ControlContext, operation: string, input: unknown): Promise<unknown> {
-  const name = operation.slice(UNDERSTUDY_PREFIX.length);
-  const op = Object.hasOwn(UNDERSTUDY_OPERATIONS, name) ? UNDERSTUDY_OPERATIONS[name] : undefined;
+  const op = UNDERSTUDY_OPERATIONS[operation.slice(UNDERSTUDY_PREFIX.length)];
   if (!op) throw new UnknownOperationException(operation);
   const parsed = op.input.safeParse(input);
   if (!parsed.success) {
@@ -90,7 +97,9 @@ export function createControlHandler(deps: ControlPlaneDeps) {
       const request = toHttpRequest(event);
       const caller = await verifySigV4(request, deps.keys, { now: now() });
       const operation = operationOf(request.headers['x-amz-target']);
-      authorize(caller, operation);
+      // Operations Understudy does not serve are unknown to every caller; the others need their permission.
+      if (!isImplemented(operation)) throw new UnknownOperationException(operation);
+      authorize(caller, operation, permissionOf(operation));
       const input = parseJsonBody(request.body);
       const ctx: ControlContext = { ...context, caller, accountId: request.accountId, now, log };
       const output = await listingTokens.seal(

@@ -20,6 +20,8 @@ const tableName = requireEnv(ENV.registryTable);
 const logging = functionLogger('understudy-control');
 const store = new DynamoDbRegistryStore(clients.dynamo(), tableName);
 
+const keys = accessKeysFromEnv();
+
 export const handler = createControlHandler({
   logging,
   store,
@@ -28,7 +30,8 @@ export const handler = createControlHandler({
   artifacts: new S3ArtifactSource(clients.s3()),
   objects: new S3ObjectStore(clients.s3()),
   models: onnxModelProbe,
-  keys: accessKeysFromEnv(),
+  keys,
+  accessKeys: keys,
   listingTokens: new ListingTokens(secretsManagerKey(clients.secrets(), requireEnv(ENV.listingKeySecretId))),
   region: requireEnv('AWS_REGION'),
   jobs: new SqsJobQueue(clients.sqs(), requireEnv(ENV.jobsQueueUrl)),

@@ -1,3 +1,4 @@
+import { ACCESS_KEY_OPERATIONS } from '../domain/auth/understudy-operations.js';
 import { DEPLOYMENT_OPERATIONS } from '../domain/deployments/understudy-operations.js';
 import type { UnderstudyOperation } from '../domain/kernel/understudy-operation.js';
 import { LINEAGE_OPERATIONS } from '../domain/lineage/understudy-operations.js';
@@ -7,6 +8,7 @@ import { SHADOW_OPERATIONS } from '../domain/shadow-tests/understudy-operations.
 
 /** Registered by name without the `Understudy.` prefix. */
 export const UNDERSTUDY_OPERATIONS: Record<string, UnderstudyOperation> = {
+  ...ACCESS_KEY_OPERATIONS,
   ...DEPLOYMENT_OPERATIONS,
   ...SHADOW_OPERATIONS,
   ...MONITORING_OPERATIONS,

@@ -1,7 +1,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { AccessKeyResolver } from '../domain/auth/identity.js';
-import { authorize } from '../domain/auth/roles.js';
+import { authorizeInvoke } from '../domain/auth/roles.js';
 import { verifySigV4 } from '../domain/auth/sigv4.js';
 import type { EndpointCache } from '../domain/inference/endpoint-cache.js';
 import { invokeEndpoint } from '../domain/inference/invoke-endpoint.js';
@@ -62,8 +62,8 @@ export function createInvokeHandler(deps: DataPlaneDeps) {
     .handler(async (event) => {
       const request = toHttpRequest(event);
       const caller = await verifySigV4(request, deps.keys, { now: now() });
-      authorize(caller, 'InvokeEndpoint');
       const endpointName = endpointNameOf(event, request.path);
+      authorizeInvoke(caller, endpointName);
       const answer = await invokeEndpoint(
         useCase,
         {

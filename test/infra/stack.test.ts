@@ -9,6 +9,23 @@ import { FUNCTION_METADATA_KEY, FUNCTIONS } from '../../lambdas/functions.js';
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 let template: Template;
 
+interface Statement {
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: unknown;
+}
+
+/** The statements of the policies attached to a function's role, found by its local-runtime tag. */
+function statementsOf(name: string): Statement[] {
+  const functions = Object.values(template.findResources('AWS::Lambda::Function'));
+  const fn = functions.find((f) => (f.Metadata as Record<string, string>)[FUNCTION_METADATA_KEY] === name);
+  const roleId = (fn?.Properties.Role as { 'Fn::GetAtt': string[] } | undefined)?.['Fn::GetAtt'][0];
+  if (roleId === undefined) throw new Error(`no role for the ${name} function`);
+  return Object.values(template.findResources('AWS::IAM::Policy'))
+    .filter((p) => (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === roleId))
+    .flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
+}
+
 beforeAll(() => {
   // Bundling is esbuild's job and covered by `npm run synth`; skipping it keeps this test fast.
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
@@ -45,6 +62,23 @@ describe('UnderstudyStack', () => {
         ]),
       },
     });
+  });
+
+  it('encrypts every queue and refuses plain-HTTP access to queues and the alerts topic', () => {
+    const queues = Object.values(template.findResources('AWS::SQS::Queue'));
+    expect(queues.length).toBeGreaterThan(0);
+    for (const queue of queues) expect(queue.Properties.SqsManagedSseEnabled).toBe(true);
+    const tlsOnly = Match.arrayWith([
+      Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+    ]);
+    expect(
+      Object.keys(
+        template.findResources('AWS::SQS::QueuePolicy', {
+          Properties: { PolicyDocument: { Statement: tlsOnly } },
+        }),
+      ).length,
+    ).toBe(queues.length);
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', { PolicyDocument: { Statement: tlsOnly } });
   });
 
   it('keeps the registry on demand with point-in-time recovery', () => {
@@ -116,30 +150,124 @@ describe('UnderstudyStack', () => {
     template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
   });
 
-  it('gives the data plane read-only access to the registry and writes only spilled mirror messages', () => {
-    const policies = template.findResources('AWS::IAM::Policy');
-    const invokePolicy = Object.entries(policies).find(([id]) => id.startsWith('InvokeFunction'));
-    const statements = invokePolicy?.[1].Properties.PolicyDocument.Statement as {
-      Action: string | string[];
-      Resource: unknown;
-    }[];
-    const actions = JSON.stringify(statements.map((s) => s.Action));
+  it('gives the data plane registry reads and counter updates only, and writes only spilled mirror messages', () => {
+    const statements = statementsOf('invoke');
+    const actions = statements.flatMap((s) => [s.Action].flat());
     expect(actions).toContain('dynamodb:GetItem');
+    expect(actions).toContain('dynamodb:UpdateItem');
     expect(actions).not.toContain('dynamodb:PutItem');
+    expect(actions).not.toContain('dynamodb:DeleteItem');
     const writes = statements.filter((s) => [s.Action].flat().includes('s3:PutObject'));
     expect(writes).toHaveLength(1);
     expect(JSON.stringify(writes[0]?.Resource)).toContain('/mirror-spill/*');
   });
 
+  /**
+   * What each handler's ports send (lambdas/<function>/handler.ts and the adapters they build),
+   * written out here rather than read from the stack. Log writes to the function's own log
+   * group come with every function.
+   */
+  const EXPECTED_ACTIONS: Record<string, string[]> = {
+    invoke: [
+      'dynamodb:GetItem',
+      'dynamodb:UpdateItem',
+      's3:GetObject',
+      's3:ListBucket',
+      's3:PutObject',
+      'sqs:SendMessage',
+      'secretsmanager:GetSecretValue',
+      'kms:Decrypt',
+    ],
+    control: [
+      'dynamodb:GetItem',
+      'dynamodb:Query',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+      's3:GetObject',
+      's3:ListBucket',
+      's3:PutObject',
+      'sqs:SendMessage',
+      'cloudwatch:DescribeAlarms',
+      'secretsmanager:GetSecretValue',
+      'kms:Decrypt',
+      'kms:Encrypt',
+      'events:PutEvents',
+    ],
+    deployer: [
+      'dynamodb:GetItem',
+      'dynamodb:Query',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+      'sqs:SendMessage',
+      'sqs:ReceiveMessage',
+      'sqs:DeleteMessage',
+      'sqs:ChangeMessageVisibility',
+      'cloudwatch:DescribeAlarms',
+    ],
+    shadow: [
+      'dynamodb:GetItem',
+      'dynamodb:Query',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+      's3:GetObject',
+      's3:ListBucket',
+      's3:PutObject',
+      'sqs:SendMessage',
+      'sqs:ReceiveMessage',
+      'sqs:DeleteMessage',
+      'sqs:ChangeMessageVisibility',
+    ],
+    monitor: [
+      'dynamodb:GetItem',
+      'dynamodb:Query',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+      's3:GetObject',
+      's3:ListBucket',
+      's3:PutObject',
+      'cloudwatch:PutMetricData',
+      'sns:Publish',
+      'events:PutEvents',
+      // The jobs queue (processing jobs, NOW schedules).
+      'sqs:ReceiveMessage',
+      'sqs:DeleteMessage',
+      'sqs:ChangeMessageVisibility',
+    ],
+  };
+  /** Read-only companions the CDK adds to the grants above; harmless, and not worth a hand-written grant. */
+  const COMPANIONS = new Set(['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'secretsmanager:DescribeSecret']);
+
+  it.each(Object.keys(EXPECTED_ACTIONS))('grants the %s function only the actions its ports send', (name) => {
+    const actions = new Set(statementsOf(name).flatMap((s) => [s.Action].flat()));
+    for (const companion of COMPANIONS) actions.delete(companion);
+    expect([...actions].sort()).toEqual(
+      [...(EXPECTED_ACTIONS[name] ?? []), 'logs:CreateLogStream', 'logs:PutLogEvents'].sort(),
+    );
+  });
+
+  it('grants no action or resource wildcard but the ones written out', () => {
+    for (const name of Object.keys(EXPECTED_ACTIONS)) {
+      for (const statement of statementsOf(name)) {
+        for (const action of [statement.Action].flat()) expect(action, name).not.toMatch(/\*/);
+        if (JSON.stringify(statement.Resource) === '"*"')
+          expect(statement.Action, name).toBe('cloudwatch:PutMetricData');
+      }
+    }
+  });
+
+  it('attaches no AWS managed policy to any function role', () => {
+    for (const role of Object.values(template.findResources('AWS::IAM::Role'))) {
+      expect(role.Properties.ManagedPolicyArns ?? []).toEqual([]);
+    }
+  });
+
   it('gives the monitor an alerts topic to publish to, the default bus and its metric namespace only', () => {
     template.resourceCountIs('AWS::SNS::Topic', 1);
-    const policies = template.findResources('AWS::IAM::Policy');
-    const monitorPolicy = Object.entries(policies).find(([id]) => id.startsWith('MonitorFunction'));
-    const statements = monitorPolicy?.[1].Properties.PolicyDocument.Statement as {
-      Action: string | string[];
-      Resource: unknown;
-      Condition?: unknown;
-    }[];
+    const statements = statementsOf('monitor');
     const find = (action: string) => statements.find((s) => [s.Action].flat().includes(action));
     expect(find('sns:Publish')?.Resource).toEqual({ Ref: expect.stringMatching(/^AlertsTopic/) });
     expect(JSON.stringify(find('events:PutEvents')?.Resource)).toContain(':event-bus/default');

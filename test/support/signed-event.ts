@@ -12,45 +12,77 @@ export interface SigningKey {
  * An API Gateway (payload 2.0) InvokeEndpoint event, signed as the AWS SDK signs it, for
  * driving the data-plane handler in process (tests and benchmarks).
  */
-export async function signedInvokeEvent(options: {
+export function signedInvokeEvent(options: {
   key: SigningKey;
   now: Date;
   endpoint: string;
   body: string;
   headers?: Record<string, string>;
 }): Promise<HttpEvent> {
-  const { key, now, endpoint, body } = options;
+  const { endpoint } = options;
+  return signedEvent({
+    ...options,
+    path: `/endpoints/${endpoint}/invocations`,
+    routeKey: 'POST /endpoints/{EndpointName}/invocations',
+    pathParameters: { EndpointName: endpoint },
+    headers: { 'content-type': 'text/csv', accept: 'application/json', ...options.headers },
+  });
+}
+
+/**
+ * A control-plane (JSON 1.1) event for `target` (`SageMaker.CreateModel`,
+ * `Understudy.CreateAccessKey`), signed as the AWS SDK signs it.
+ */
+export function signedControlEvent(options: {
+  key: SigningKey;
+  now: Date;
+  target: string;
+  input: unknown;
+}): Promise<HttpEvent> {
+  return signedEvent({
+    key: options.key,
+    now: options.now,
+    body: JSON.stringify(options.input),
+    path: '/',
+    routeKey: 'POST /',
+    headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': options.target },
+  });
+}
+
+async function signedEvent(options: {
+  key: SigningKey;
+  now: Date;
+  body: string;
+  path: string;
+  routeKey: string;
+  pathParameters?: Record<string, string>;
+  headers: Record<string, string>;
+}): Promise<HttpEvent> {
+  const { key, now, body, path, routeKey } = options;
   const signer = new SignatureV4({
     service: 'sagemaker',
     region: 'us-east-1',
     credentials: key,
     sha256: Hash.bind(null, 'sha256'),
   });
-  const path = `/endpoints/${endpoint}/invocations`;
   const signed = await signer.sign(
     new HttpRequest({
       method: 'POST',
       protocol: 'https:',
       hostname: 'api.example.com',
       path,
-      headers: {
-        host: 'api.example.com',
-        'content-type': 'text/csv',
-        accept: 'application/json',
-        ...options.headers,
-      },
+      headers: { host: 'api.example.com', ...options.headers },
       body,
     }),
     { signingDate: now },
   );
-  const routeKey = 'POST /endpoints/{EndpointName}/invocations';
   return {
     version: '2.0',
     routeKey,
     rawPath: path,
     rawQueryString: '',
     headers: Object.fromEntries(Object.entries(signed.headers).map(([k, v]) => [k.toLowerCase(), v])),
-    pathParameters: { EndpointName: endpoint },
+    ...(options.pathParameters === undefined ? {} : { pathParameters: options.pathParameters }),
     isBase64Encoded: true,
     body: Buffer.from(body).toString('base64'),
     requestContext: {

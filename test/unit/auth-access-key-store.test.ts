@@ -7,7 +7,13 @@ import {
   type KMSClient,
 } from '@aws-sdk/client-kms';
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -35,10 +41,39 @@ class Fakes {
   readonly dynamo = {
     send: async (command: unknown) => {
       if (command instanceof GetCommand) {
-        this.calls.push('dynamo:Get');
+        // A revalidation reads the status alone; a lookup reads the whole item, secret included.
+        const projected = command.input.ProjectionExpression !== undefined;
+        this.calls.push(projected ? 'dynamo:GetStatus' : 'dynamo:Get');
+        expect(command.input.ConsistentRead).toBe(true);
         const { pk, sk } = command.input.Key as { pk: string; sk: string };
         const item = this.items.get(`${pk}|${sk}`);
-        return { Item: item === undefined ? undefined : structuredClone(item) };
+        if (item === undefined) return { Item: undefined };
+        return { Item: projected ? { status: item.status } : structuredClone(item) };
+      }
+      if (command instanceof QueryCommand) {
+        this.calls.push('dynamo:Query');
+        const pk = command.input.ExpressionAttributeValues?.[':pk'];
+        const names = command.input.ExpressionAttributeNames ?? {};
+        const projected = String(command.input.ProjectionExpression).split(', ');
+        // DynamoDB refuses reserved words (role, status, description) unaliased: insist on aliases.
+        for (const name of projected) expect(name).toMatch(/^#/);
+        const attributes = projected.map((a) => names[a] ?? a);
+        const Items = [...this.items.values()]
+          .filter((item) => item.pk === pk)
+          .map((item) => Object.fromEntries(Object.entries(item).filter(([k]) => attributes.includes(k))));
+        return { Items };
+      }
+      if (command instanceof DeleteCommand) {
+        this.calls.push('dynamo:Delete');
+        const { pk, sk } = command.input.Key as { pk: string; sk: string };
+        expect(command.input.ConditionExpression).toBe('attribute_exists(pk)');
+        if (!this.items.delete(`${pk}|${sk}`)) {
+          throw new ConditionalCheckFailedException({
+            message: 'The conditional request failed',
+            $metadata: {},
+          });
+        }
+        return {};
       }
       if (command instanceof PutCommand) {
         this.calls.push('dynamo:Put');
@@ -53,19 +88,6 @@ class Fakes {
           });
         }
         this.items.set(id, structuredClone(item));
-        return {};
-      }
-      if (command instanceof UpdateCommand) {
-        this.calls.push('dynamo:Update');
-        const { pk, sk } = command.input.Key as { pk: string; sk: string };
-        const item = this.items.get(`${pk}|${sk}`);
-        if (item === undefined) {
-          throw new ConditionalCheckFailedException({
-            message: 'The conditional request failed',
-            $metadata: {},
-          });
-        }
-        item.status = command.input.ExpressionAttributeValues?.[':inactive'];
         return {};
       }
       throw new Error(`unexpected DynamoDB command ${String(command)}`);
@@ -168,21 +190,60 @@ describe('AccessKeyStore.resolve', () => {
     expect(fakes.count('secrets:GetSecretValue')).toBe(2);
   });
 
-  it('caches a found key for five minutes', async () => {
-    const issued = await store().issue('deployer');
+  it("keeps a found key's secret for five minutes, re-reading only its status every five seconds", async () => {
+    const issued = await store().issue({ role: 'deployer' });
     const keys = store();
     await expect(keys.resolve(issued.accessKeyId)).resolves.toEqual({
       accessKeyId: issued.accessKeyId,
       secretAccessKey: issued.secretAccessKey,
       role: 'deployer',
     });
-    clock += 299_000;
-    await keys.resolve(issued.accessKeyId);
+    // 100 requests a second for 299 seconds: one status read per five seconds, no KMS call.
+    for (let ms = 10; ms < 299_000; ms += 10) {
+      clock += 10;
+      await keys.resolve(issued.accessKeyId);
+    }
     expect(fakes.count('dynamo:Get')).toBe(1);
     expect(fakes.count('kms:Decrypt')).toBe(1);
+    expect(fakes.count('dynamo:GetStatus')).toBeGreaterThanOrEqual(59);
+    expect(fakes.count('dynamo:GetStatus')).toBeLessThanOrEqual(60);
     clock += 2_000;
     await keys.resolve(issued.accessKeyId);
     expect(fakes.count('dynamo:Get')).toBe(2);
+    expect(fakes.count('kms:Decrypt')).toBe(2);
+  });
+
+  it('refuses a key deleted by another instance within ten seconds, with no further reads after', async () => {
+    const issued = await store().issue({ role: 'invoker' });
+    const warm = store();
+    await expect(warm.resolve(issued.accessKeyId)).resolves.toBeDefined();
+    clock += 1_000;
+    await expect(store().delete(issued.accessKeyId)).resolves.toBe('deleted');
+    const deletedAt = clock;
+    while ((await warm.resolve(issued.accessKeyId)) !== undefined) {
+      clock += 100;
+      expect(clock - deletedAt).toBeLessThan(10_000);
+    }
+    const reads = fakes.calls.length;
+    for (let i = 0; i < 100; i++) await expect(warm.resolve(issued.accessKeyId)).resolves.toBeUndefined();
+    expect(fakes.calls.length).toBe(reads);
+  });
+
+  it("never re-reads the admin key, which is the deployment's", async () => {
+    const keys = store();
+    await keys.resolve(ADMIN.accessKeyId);
+    clock += 60_000;
+    await keys.resolve(ADMIN.accessKeyId);
+    expect(fakes.count('dynamo:GetStatus')).toBe(0);
+  });
+
+  it('shares one status read between concurrent requests for a key', async () => {
+    const issued = await store().issue({ role: 'invoker' });
+    const keys = store();
+    await keys.resolve(issued.accessKeyId);
+    clock += 6_000;
+    await Promise.all(Array.from({ length: 10 }, () => keys.resolve(issued.accessKeyId)));
+    expect(fakes.count('dynamo:GetStatus')).toBe(1);
   });
 
   it('caches an unknown key for five seconds', async () => {
@@ -203,7 +264,7 @@ describe('AccessKeyStore.resolve', () => {
   });
 
   it('shares one lookup between concurrent requests for a key', async () => {
-    const issued = await store().issue('invoker');
+    const issued = await store().issue({ role: 'invoker' });
     const keys = store();
     const results = await Promise.all(Array.from({ length: 10 }, () => keys.resolve(issued.accessKeyId)));
     expect(new Set(results.map((k) => k?.secretAccessKey))).toEqual(new Set([issued.secretAccessKey]));
@@ -211,18 +272,18 @@ describe('AccessKeyStore.resolve', () => {
   });
 
   it('skips Inactive keys', async () => {
-    const issued = await store().issue('viewer');
-    const item = fakes.items.get(`KEY#${issued.accessKeyId}|KEY`);
+    const issued = await store().issue({ role: 'viewer' });
+    const item = fakes.items.get(`AccessKey|${issued.accessKeyId}`);
     if (item === undefined) throw new Error('item not written');
     item.status = 'Inactive';
     await expect(store().resolve(issued.accessKeyId)).resolves.toBeUndefined();
   });
 
   it('refuses a ciphertext moved to another key id (the encryption context binds it)', async () => {
-    const a = await store().issue('viewer');
-    const b = await store().issue('admin');
-    const itemA = fakes.items.get(`KEY#${a.accessKeyId}|KEY`);
-    const itemB = fakes.items.get(`KEY#${b.accessKeyId}|KEY`);
+    const a = await store().issue({ role: 'viewer' });
+    const b = await store().issue({ role: 'admin' });
+    const itemA = fakes.items.get(`AccessKey|${a.accessKeyId}`);
+    const itemB = fakes.items.get(`AccessKey|${b.accessKeyId}`);
     if (itemA === undefined || itemB === undefined) throw new Error('items not written');
     itemA.encryptedSecret = itemB.encryptedSecret;
     await expect(store().resolve(a.accessKeyId)).rejects.toBeInstanceOf(InvalidCiphertextException);
@@ -231,14 +292,14 @@ describe('AccessKeyStore.resolve', () => {
 
 describe('AccessKeyStore.issue', () => {
   it('writes an Active item with the secret encrypted under the key id', async () => {
-    const issued = await store().issue('deployer');
+    const issued = await store().issue({ role: 'deployer' });
     expect(issued.accessKeyId).toMatch(/^AKUS[A-Z2-7]{16}$/);
     expect(issued.secretAccessKey).toMatch(/^[A-Za-z0-9]{40}$/);
     expect(issued).toMatchObject({ role: 'deployer', createdAt: '2026-03-14T15:00:00.000Z' });
-    const item = fakes.items.get(`KEY#${issued.accessKeyId}|KEY`);
+    const item = fakes.items.get(`AccessKey|${issued.accessKeyId}`);
     expect(item).toEqual({
-      pk: `KEY#${issued.accessKeyId}`,
-      sk: 'KEY',
+      pk: 'AccessKey',
+      sk: issued.accessKeyId,
       accessKeyId: issued.accessKeyId,
       role: 'deployer',
       encryptedSecret: expect.any(String),
@@ -256,24 +317,24 @@ describe('AccessKeyStore.issue', () => {
 
   it('issues different ids and secrets every time', async () => {
     const keys = store();
-    const issued = await Promise.all(Array.from({ length: 50 }, () => keys.issue('invoker')));
+    const issued = await Promise.all(Array.from({ length: 50 }, () => keys.issue({ role: 'invoker' })));
     expect(new Set(issued.map((k) => k.accessKeyId)).size).toBe(50);
     expect(new Set(issued.map((k) => k.secretAccessKey)).size).toBe(50);
   });
 
   it('tries another id when the conditional put finds one taken', async () => {
     fakes.failNextPuts = 1;
-    const issued = await store().issue('viewer');
+    const issued = await store().issue({ role: 'viewer' });
     expect(fakes.count('dynamo:Put')).toBe(2);
-    expect(fakes.items.has(`KEY#${issued.accessKeyId}|KEY`)).toBe(true);
+    expect(fakes.items.has(`AccessKey|${issued.accessKeyId}`)).toBe(true);
   });
 
   it('refuses an unknown role', async () => {
-    await expect(store().issue('root' as never)).rejects.toThrow("Unknown role 'root'");
+    await expect(store().issue({ role: 'root' as never })).rejects.toThrow("Unknown role 'root'");
   });
 
   it('issues keys that sign requests verifySigV4 accepts', async () => {
-    const issued = await store().issue('invoker');
+    const issued = await store().issue({ role: 'invoker' });
     const signer = new SignatureV4({
       credentials: issued,
       region: 'eu-west-1',
@@ -302,21 +363,59 @@ describe('AccessKeyStore.issue', () => {
     );
     expect(caller).toEqual({ accessKeyId: issued.accessKeyId, role: 'invoker' });
   });
+
+  it('keeps the endpoints an invoker key is limited to, and the caller carries them', async () => {
+    const issued = await store().issue({ role: 'invoker', endpointNames: ['churn'] });
+    expect(issued.endpointNames).toEqual(['churn']);
+    await expect(store().resolve(issued.accessKeyId)).resolves.toMatchObject({ endpointNames: ['churn'] });
+  });
 });
 
-describe('AccessKeyStore.deactivate', () => {
-  it('marks the key Inactive and forgets it at once on this instance', async () => {
+describe('AccessKeyStore.delete', () => {
+  it('deletes the item and forgets the key at once on this instance', async () => {
     const keys = store();
-    const issued = await keys.issue('deployer');
+    const issued = await keys.issue({ role: 'deployer' });
     await expect(keys.resolve(issued.accessKeyId)).resolves.toBeDefined();
-    await expect(keys.deactivate(issued.accessKeyId)).resolves.toBe(true);
-    expect(fakes.items.get(`KEY#${issued.accessKeyId}|KEY`)?.status).toBe('Inactive');
+    await expect(keys.delete(issued.accessKeyId)).resolves.toBe('deleted');
+    expect(fakes.items.has(`AccessKey|${issued.accessKeyId}`)).toBe(false);
     await expect(keys.resolve(issued.accessKeyId)).resolves.toBeUndefined();
   });
 
-  it('answers false for a key it does not hold (including the admin key)', async () => {
-    await expect(store().deactivate('AKUSNOSUCHKEY0000000')).resolves.toBe(false);
-    await expect(store().deactivate(ADMIN.accessKeyId)).resolves.toBe(false);
-    await expect(store().deactivate('not an id')).resolves.toBe(false);
+  it('answers not-found for a key it does not hold, and bootstrap for the admin key', async () => {
+    await expect(store().delete('AKUSNOSUCHKEY0000000')).resolves.toBe('not-found');
+    await expect(store().delete('not an id')).resolves.toBe('not-found');
+    await expect(store().delete(ADMIN.accessKeyId)).resolves.toBe('bootstrap');
+    await expect(store().resolve(ADMIN.accessKeyId)).resolves.toBeDefined();
+  });
+});
+
+describe('AccessKeyStore.list', () => {
+  it('lists active issued keys oldest first, with their scope and description and never a secret', async () => {
+    const keys = store();
+    const viewer = await keys.issue({ role: 'viewer', description: 'dashboards' });
+    clock += 1_000;
+    const invoker = await keys.issue({ role: 'invoker', endpointNames: ['a', 'b'] });
+    const inactive = await keys.issue({ role: 'deployer' });
+    const item = fakes.items.get(`AccessKey|${inactive.accessKeyId}`);
+    if (item === undefined) throw new Error('item not written');
+    item.status = 'Inactive';
+    const listed = await keys.list();
+    expect(listed).toEqual([
+      {
+        accessKeyId: viewer.accessKeyId,
+        role: 'viewer',
+        description: 'dashboards',
+        createdAt: '2026-03-14T15:00:00.000Z',
+      },
+      {
+        accessKeyId: invoker.accessKeyId,
+        role: 'invoker',
+        endpointNames: ['a', 'b'],
+        createdAt: '2026-03-14T15:00:01.000Z',
+      },
+    ]);
+    const text = JSON.stringify(listed);
+    for (const key of [viewer, invoker]) expect(text).not.toContain(key.secretAccessKey);
+    expect(text).not.toContain('encryptedSecret');
   });
 });

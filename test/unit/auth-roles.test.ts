@@ -1,62 +1,44 @@
 import { describe, expect, it } from 'vitest';
 import { isRole, ROLES, type Role } from '../../lambdas/domain/auth/identity.js';
-import { authorize, isAllowed } from '../../lambdas/domain/auth/roles.js';
+import {
+  authorize,
+  authorizeInvoke,
+  isAllowed,
+  PERMISSIONS,
+  type Permission,
+} from '../../lambdas/domain/auth/roles.js';
 import { AuthError } from '../../lambdas/domain/kernel/errors.js';
 
 const ALLOW = true;
 const DENY = false;
 
-/** operation -> [admin, deployer, invoker, viewer] */
-const MATRIX: Array<[string, boolean, boolean, boolean, boolean]> = [
-  ['InvokeEndpoint', ALLOW, ALLOW, ALLOW, DENY],
-  ['CreateEndpoint', ALLOW, ALLOW, DENY, DENY],
-  ['UpdateEndpointWeightsAndCapacities', ALLOW, ALLOW, DENY, DENY],
-  ['DeleteModel', ALLOW, ALLOW, DENY, DENY],
-  ['StartMonitoringSchedule', ALLOW, ALLOW, DENY, DENY],
-  ['StopMonitoringSchedule', ALLOW, ALLOW, DENY, DENY],
-  ['AddTags', ALLOW, ALLOW, DENY, DENY],
-  ['DeleteTags', ALLOW, ALLOW, DENY, DENY],
-  ['CreateProcessingJob', ALLOW, ALLOW, DENY, DENY],
-  ['StopProcessingJob', ALLOW, ALLOW, DENY, DENY],
-  ['DescribeProcessingJob', ALLOW, ALLOW, DENY, ALLOW],
-  ['ListProcessingJobs', ALLOW, ALLOW, DENY, ALLOW],
-  ['DescribeEndpoint', ALLOW, ALLOW, DENY, ALLOW],
-  ['ListModelPackages', ALLOW, ALLOW, DENY, ALLOW],
-  ['ListTags', ALLOW, ALLOW, DENY, ALLOW],
-  ['GetModelPackageGroupPolicy', ALLOW, ALLOW, DENY, ALLOW],
-  ['BatchDescribeModelPackage', ALLOW, ALLOW, DENY, ALLOW],
-  ['Search', ALLOW, ALLOW, DENY, ALLOW],
-  ['Understudy.DescribeShadowReport', ALLOW, ALLOW, DENY, ALLOW],
-  ['Understudy.ListExperiments', ALLOW, ALLOW, DENY, ALLOW],
-  ['Understudy.PromoteShadow', ALLOW, ALLOW, DENY, DENY],
-  ['Understudy.CreateAccessKey', ALLOW, DENY, DENY, DENY],
-  ['Understudy.DeactivateAccessKey', ALLOW, DENY, DENY, DENY],
-  ['Understudy.ListAccessKeys', ALLOW, DENY, DENY, DENY],
-  ['Understudy.DescribeAccessKey', ALLOW, DENY, DENY, DENY],
-  // Names that only look like read operations.
-  ['Lister', ALLOW, ALLOW, DENY, DENY],
-  ['Describe', ALLOW, ALLOW, DENY, DENY],
-  ['SearchAndDestroy', ALLOW, ALLOW, DENY, DENY],
-  ['describeEndpoint', ALLOW, ALLOW, DENY, DENY],
-  ['SageMaker.DescribeEndpoint', ALLOW, ALLOW, DENY, DENY],
-  ['', ALLOW, ALLOW, DENY, DENY],
+/** permission -> [admin, deployer, invoker, viewer], as issue 14 defines the roles. */
+const MATRIX: Array<[Permission, boolean, boolean, boolean, boolean]> = [
+  ['manage-keys', ALLOW, DENY, DENY, DENY],
+  ['write', ALLOW, ALLOW, DENY, DENY],
+  ['read', ALLOW, ALLOW, DENY, ALLOW],
+  ['invoke', ALLOW, ALLOW, ALLOW, DENY],
 ];
 
 describe('isAllowed', () => {
-  it.each(MATRIX)('%s: admin %s, deployer %s, invoker %s, viewer %s', (operation, ...expected) => {
-    expect(ROLES.map((role) => isAllowed(role, operation))).toEqual(expected);
+  it.each(MATRIX)('%s: admin %s, deployer %s, invoker %s, viewer %s', (permission, ...expected) => {
+    expect(ROLES.map((role) => isAllowed(role, permission))).toEqual(expected);
+  });
+
+  it('covers every permission', () => {
+    expect(MATRIX.map(([permission]) => permission).sort()).toEqual([...PERMISSIONS].sort());
   });
 });
 
 describe('authorize', () => {
-  it('returns quietly when the role allows the operation', () => {
-    expect(() => authorize({ accessKeyId: 'AKUSA', role: 'viewer' }, 'ListEndpoints')).not.toThrow();
+  it('returns quietly when the role holds the permission', () => {
+    expect(() => authorize({ accessKeyId: 'AKUSA', role: 'viewer' }, 'ListEndpoints', 'read')).not.toThrow();
   });
 
   it('throws AccessDeniedException (403) naming the key, role and operation', () => {
     let error: unknown;
     try {
-      authorize({ accessKeyId: 'AKUS0123456789ABCDEF', role: 'invoker' }, 'DeleteEndpoint');
+      authorize({ accessKeyId: 'AKUS0123456789ABCDEF', role: 'invoker' }, 'DeleteEndpoint', 'write');
     } catch (e) {
       error = e;
     }
@@ -69,10 +51,35 @@ describe('authorize', () => {
     });
   });
 
-  it('names Understudy operations with their prefix', () => {
-    expect(() => authorize({ accessKeyId: 'AKUSD', role: 'deployer' }, 'Understudy.CreateAccessKey')).toThrow(
-      'User: AKUSD with role deployer is not authorized to perform: sagemaker:Understudy.CreateAccessKey',
+  it('leaves an operation without a permission to admin alone', () => {
+    expect(() =>
+      authorize({ accessKeyId: 'AKUSA', role: 'admin' }, 'Understudy.New', undefined),
+    ).not.toThrow();
+    for (const role of ['deployer', 'invoker', 'viewer'] as const) {
+      expect(() => authorize({ accessKeyId: 'AKUSA', role }, 'Understudy.New', undefined)).toThrow(
+        /not authorized to perform: sagemaker:Understudy.New/,
+      );
+    }
+  });
+});
+
+describe('authorizeInvoke', () => {
+  const scoped = { accessKeyId: 'AKUSI', role: 'invoker', endpointNames: ['a', 'b'] } as const;
+
+  it('lets an invoker key invoke its endpoints only', () => {
+    expect(() => authorizeInvoke(scoped, 'a')).not.toThrow();
+    expect(() => authorizeInvoke(scoped, 'b')).not.toThrow();
+    expect(() => authorizeInvoke(scoped, 'c')).toThrow(
+      'User: AKUSI with role invoker is not authorized to perform: sagemaker:InvokeEndpoint on resource: endpoint/c',
     );
+    // Names are exact: no prefix, no case folding.
+    expect(() => authorizeInvoke(scoped, 'A')).toThrow(AuthError);
+    expect(() => authorizeInvoke(scoped, 'ab')).toThrow(AuthError);
+  });
+
+  it('lets an invoker key without endpoint names invoke any endpoint, and a viewer none', () => {
+    expect(() => authorizeInvoke({ accessKeyId: 'AKUSI', role: 'invoker' }, 'anything')).not.toThrow();
+    expect(() => authorizeInvoke({ accessKeyId: 'AKUSV', role: 'viewer' }, 'anything')).toThrow(AuthError);
   });
 });
 

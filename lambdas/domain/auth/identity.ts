@@ -18,6 +18,11 @@ export interface AccessKey {
   readonly accessKeyId: string;
   readonly secretAccessKey: string;
   readonly role: Role;
+  /**
+   * The endpoints an invoker key may invoke; absent, every endpoint of the deployment
+   * (the key's role still limits it to InvokeEndpoint).
+   */
+  readonly endpointNames?: readonly string[];
 }
 
 /** Looks up access keys by id; `undefined` when the key is unknown or inactive. */
@@ -29,4 +34,12 @@ export interface AccessKeyResolver {
 export interface VerifiedCaller {
   readonly accessKeyId: string;
   readonly role: Role;
+  /** As on the key: the endpoints the caller may invoke, absent for all. */
+  readonly endpointNames?: readonly string[];
+}
+
+/** The caller a verified signature with `key` names (never its secret). */
+export function callerOf(key: AccessKey): VerifiedCaller {
+  const { accessKeyId, role, endpointNames } = key;
+  return endpointNames === undefined ? { accessKeyId, role } : { accessKeyId, role, endpointNames };
 }

@@ -1,54 +1,63 @@
 import { AuthError } from '../kernel/errors.js';
 import type { Role, VerifiedCaller } from './identity.js';
 
-/** Data-plane operations (SageMaker Runtime). Understudy serves `InvokeEndpoint`; the others are reserved. */
-const INVOKE_OPERATIONS: ReadonlySet<string> = new Set([
-  'InvokeEndpoint',
-  'InvokeEndpointAsync',
-  'InvokeEndpointWithResponseStream',
-]);
-
-/** Understudy's own control-plane operations that manage access keys: admin only. */
-const ACCESS_KEY_OPERATION = /^Understudy\..*AccessKey/;
-
 /**
- * Read-only operations, as SageMaker names them (`DescribeEndpoint`, `ListModels`,
- * `GetModelPackageGroupPolicy`, `BatchDescribeModelPackage`, `QueryLineage`, `Search`), with or without the
- * `Understudy.` prefix of Understudy's own operations.
+ * What an operation needs. Each operation names exactly one (the control plane's table,
+ * `lambdas/control/permissions.ts`; `InvokeEndpoint` on the data plane), so that a new
+ * operation is allowed to no one but admin until someone decides who may call it.
+ * - `manage-keys`: issue, list and delete access keys;
+ * - `write`: create, change or delete registry entries, models, endpoints, experiments and
+ *   monitoring, or start work (rollouts, baselines);
+ * - `read`: Describe, List and Understudy's read operations (reports, histories);
+ * - `invoke`: InvokeEndpoint.
  */
-const READ_ONLY_OPERATION =
-  /^(?:Understudy\.)?(?:(?:Describe|List|Get|BatchDescribe|BatchGet|Query|Trace)[A-Z]|Search$)/;
+export const PERMISSIONS = ['manage-keys', 'write', 'read', 'invoke'] as const;
+
+export type Permission = (typeof PERMISSIONS)[number];
 
 /**
  * What each role may do:
- * - `admin`: everything, including issuing and deactivating access keys;
- * - `deployer`: every SageMaker and Understudy operation and `InvokeEndpoint`, except
- *   access-key management;
- * - `invoker`: `InvokeEndpoint` only;
- * - `viewer`: read-only operations (Describe, List, Get, Search), except access keys.
- *
- * `operation` is the control plane's `X-Amz-Target` operation (`CreateEndpoint`,
- * `Understudy.DescribeShadowReport`) or `InvokeEndpoint` on the data plane.
+ * - `admin`: everything, access keys included;
+ * - `deployer`: everything but access keys (registry, endpoints, experiments, monitoring, invoking);
+ * - `invoker`: InvokeEndpoint only, on the key's `EndpointNames` when it has them, else on every endpoint;
+ * - `viewer`: read operations only; it cannot invoke (a prediction is not a read).
  */
-export function isAllowed(role: Role, operation: string): boolean {
-  switch (role) {
-    case 'admin':
-      return true;
-    case 'deployer':
-      return !ACCESS_KEY_OPERATION.test(operation);
-    case 'invoker':
-      return INVOKE_OPERATIONS.has(operation);
-    case 'viewer':
-      return READ_ONLY_OPERATION.test(operation) && !ACCESS_KEY_OPERATION.test(operation);
+const GRANTS: Readonly<Record<Role, ReadonlySet<Permission>>> = {
+  admin: new Set(PERMISSIONS),
+  deployer: new Set(['write', 'read', 'invoke']),
+  invoker: new Set(['invoke']),
+  viewer: new Set(['read']),
+};
+
+export function isAllowed(role: Role, permission: Permission): boolean {
+  return GRANTS[role].has(permission);
+}
+
+/**
+ * Throws `AccessDeniedException` (403) unless the caller's role holds `permission`.
+ * `operation` only names the request in the message. An operation that has no permission
+ * (`undefined`: implemented, but missing from the table) is left to admin alone.
+ */
+export function authorize(
+  caller: VerifiedCaller,
+  operation: string,
+  permission: Permission | undefined,
+): void {
+  if (!isAllowed(caller.role, permission ?? 'manage-keys')) throw denied(caller, operation);
+}
+
+/** InvokeEndpoint: the `invoke` permission, and the endpoint among the key's, when the key names some. */
+export function authorizeInvoke(caller: VerifiedCaller, endpointName: string): void {
+  authorize(caller, 'InvokeEndpoint', 'invoke');
+  if (caller.endpointNames !== undefined && !caller.endpointNames.includes(endpointName)) {
+    throw denied(caller, 'InvokeEndpoint', `endpoint/${endpointName}`);
   }
 }
 
-/** Throws `AccessDeniedException` (403) unless the caller's role allows `operation`. */
-export function authorize(caller: VerifiedCaller, operation: string): void {
-  if (!isAllowed(caller.role, operation)) {
-    throw new AuthError(
-      'AccessDeniedException',
-      `User: ${caller.accessKeyId} with role ${caller.role} is not authorized to perform: sagemaker:${operation}`,
-    );
-  }
+function denied(caller: VerifiedCaller, operation: string, resource?: string): AuthError {
+  return new AuthError(
+    'AccessDeniedException',
+    `User: ${caller.accessKeyId} with role ${caller.role} is not authorized to perform: sagemaker:${operation}` +
+      (resource === undefined ? '' : ` on resource: ${resource}`),
+  );
 }

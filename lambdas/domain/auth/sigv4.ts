@@ -1,7 +1,7 @@
 import * as crypto from 'node:crypto';
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { AuthError } from '../kernel/errors.js';
-import type { AccessKeyResolver, VerifiedCaller } from './identity.js';
+import { type AccessKeyResolver, callerOf, type VerifiedCaller } from './identity.js';
 
 /**
  * AWS Signature Version 4 verification for requests signed by the AWS CLI, boto3 and the
@@ -128,13 +128,13 @@ export async function verifySigV4(
         provided,
       );
     const asReceived = canonicalPath(request.path);
-    if (matches(asReceived)) return { accessKeyId: key.accessKeyId, role: key.role };
+    if (matches(asReceived)) return callerOf(key);
     // API Gateway HTTP APIs have been seen to deliver `rawPath` percent-decoded. The client
     // signed its encoded path, so try the path encoded once more; paths made only of
     // unreserved characters (all SageMaker endpoint names) read the same either way.
     const decodedForm = canonicalPath(request.path, true);
     if (decodedForm !== asReceived && matches(decodedForm)) {
-      return { accessKeyId: key.accessKeyId, role: key.role };
+      return callerOf(key);
     }
   } catch {
     // Malformed UTF-16 in the path or query (lone surrogates) cannot have been signed.

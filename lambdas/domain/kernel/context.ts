@@ -9,7 +9,14 @@ import {
 } from './artifact.js';
 import { ValidationException } from './errors.js';
 import type { Log } from './log.js';
-import type { DeploymentServices, EventPublisher, JobQueue, ObjectStore, PackageUsage } from './ports.js';
+import type {
+  AccessKeyAdmin,
+  DeploymentServices,
+  EventPublisher,
+  JobQueue,
+  ObjectStore,
+  PackageUsage,
+} from './ports.js';
 import type { RegisteredArtifact, Timestamp } from './records.js';
 import type { RegistryStore } from './store.js';
 
@@ -57,6 +64,8 @@ export interface ControlContext {
    * those operations fail loudly where it is missing.
    */
   readonly packageUsage?: PackageUsage;
+  /** Issued access keys (Understudy.CreateAccessKey, ListAccessKeys, DeleteAccessKey). */
+  readonly accessKeys?: AccessKeyAdmin;
   now(): Date;
 }
 

@@ -88,3 +88,33 @@ export interface PackageUsage {
   /** Names of the endpoints served by the package, sorted. */
   endpointsServing(modelPackageArn: string): Promise<string[]>;
 }
+
+/** What the control plane records of an issued access key; never its secret. */
+export interface AccessKeySummary {
+  readonly accessKeyId: string;
+  readonly role: string;
+  readonly endpointNames?: readonly string[];
+  readonly description?: string;
+  /** ISO 8601. */
+  readonly createdAt: string;
+}
+
+/** A key to issue. */
+export interface AccessKeySpec {
+  readonly role: string;
+  readonly endpointNames?: readonly string[];
+  readonly description?: string;
+}
+
+/**
+ * Issuing, listing and deleting access keys (Understudy.CreateAccessKey and friends). The
+ * bootstrap admin key, created at deployment, is not among them: it lives in Secrets Manager.
+ */
+export interface AccessKeyAdmin {
+  /** A new key; the only time its secret is handed out. */
+  issue(spec: AccessKeySpec): Promise<AccessKeySummary & { readonly secretAccessKey: string }>;
+  /** Every issued key. */
+  list(): Promise<AccessKeySummary[]>;
+  /** Deletes an issued key: `not-found` when there is none, `bootstrap` for the deployment's admin key. */
+  delete(accessKeyId: string): Promise<'deleted' | 'not-found' | 'bootstrap'>;
+}
