@@ -69,6 +69,8 @@ export class UnderstudyStack extends Stack {
     // Messages that can never be processed are parked in the DLQ with their reason at once.
     shadow.fn.addEnvironment(ENV.deadLetterQueueUrl, pipeline.deadLetterQueue.queueUrl);
     pipeline.deadLetterQueue.grantSendMessages(shadow.fn);
+    // Capture index entries live as long as the captures they point at.
+    shadow.fn.addEnvironment(ENV.captureRetentionDays, String(store.captureRetentionDays));
     const apiEnv = { ...baseEnv, [ENV.mirrorQueueUrl]: pipeline.queue.queueUrl };
     const invoke = new UnderstudyFunction(this, 'Invoke', {
       name: 'invoke',

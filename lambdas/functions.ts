@@ -73,6 +73,8 @@ export const ENV = {
   jobsQueueUrl: 'UNDERSTUDY_JOBS_QUEUE_URL',
   /** SNS topic for Model Monitor alerts (violations). */
   alertsTopicArn: 'UNDERSTUDY_ALERTS_TOPIC_ARN',
+  /** Shadow function: days capture objects are kept, and with them their capture index entries. */
+  captureRetentionDays: 'UNDERSTUDY_CAPTURE_RETENTION_DAYS',
   /**
    * Optional, invoke function: the request path's time budget for the mirror's SendMessage,
    * retry included, in ms. The stack leaves it unset (500 ms); set it on the function to change it.

@@ -48,6 +48,20 @@ export const IMPLEMENTED_OPERATIONS = [
   'DeleteTags',
   'ListProcessingJobs',
   'StopProcessingJob',
+  'CreateArtifact',
+  'DescribeArtifact',
+  'ListArtifacts',
+  'DeleteArtifact',
+  'CreateAction',
+  'DescribeAction',
+  'ListActions',
+  'CreateContext',
+  'DescribeContext',
+  'ListContexts',
+  'AddAssociation',
+  'DeleteAssociation',
+  'ListAssociations',
+  'QueryLineage',
 ] as const;
 
 export type OperationName = (typeof IMPLEMENTED_OPERATIONS)[number];
