@@ -67,6 +67,7 @@ export const UNDERSTUDY_PERMISSIONS: Readonly<Record<string, Permission>> = {
   RollbackEndpoint: 'write',
   ListDeploymentHistory: 'read',
   SuggestBaseline: 'write',
+  PutGroundTruth: 'write',
   DescribeShadowReport: 'read',
   ConfigureShadowComparison: 'write',
   ListModelPackageHistory: 'read',
