@@ -55,7 +55,10 @@ export function rocCurve(
   scores: readonly number[],
   indices: readonly number[],
 ): RocCurve {
-  const { tps, fps } = cumulative(actual, scores, indices);
+  return rocFrom(cumulative(actual, scores, indices));
+}
+
+function rocFrom({ tps, fps }: Cumulative): RocCurve {
   const keep: number[] = [];
   for (let k = 0; k < tps.length; k++) {
     const interior = k > 0 && k < tps.length - 1;
@@ -82,7 +85,10 @@ export function precisionRecallCurve(
   scores: readonly number[],
   indices: readonly number[],
 ): PrecisionRecallCurve {
-  const { tps, fps } = cumulative(actual, scores, indices);
+  return precisionRecallFrom(cumulative(actual, scores, indices));
+}
+
+function precisionRecallFrom({ tps, fps }: Cumulative): PrecisionRecallCurve {
   const positives = tps[tps.length - 1] ?? 0;
   return {
     precisions: [
@@ -99,11 +105,7 @@ export function rocAuc(
   scores: readonly number[],
   indices: readonly number[],
 ): number {
-  const { false_positive_rates: x, true_positive_rates: y } = rocCurve(actual, scores, indices);
-  let area = 0;
-  for (let k = 1; k < x.length; k++)
-    area += (((x[k] as number) - (x[k - 1] as number)) * ((y[k] as number) + (y[k - 1] as number))) / 2;
-  return area;
+  return aucFrom(rocFrom(cumulative(actual, scores, indices)));
 }
 
 /** Average precision, the step-wise area under the PR curve (`average_precision_score`). */
@@ -112,7 +114,30 @@ export function averagePrecision(
   scores: readonly number[],
   indices: readonly number[],
 ): number {
-  const { precisions, recalls } = precisionRecallCurve(actual, scores, indices);
+  return averagePrecisionFrom(precisionRecallFrom(cumulative(actual, scores, indices)));
+}
+
+/** ROC AUC and average precision from one sort of the rows (the resampling loops call this). */
+export function curveAreas(
+  actual: readonly number[],
+  scores: readonly number[],
+  indices: readonly number[],
+): { auc: number; averagePrecision: number } {
+  const counts = cumulative(actual, scores, indices);
+  return {
+    auc: aucFrom(rocFrom(counts)),
+    averagePrecision: averagePrecisionFrom(precisionRecallFrom(counts)),
+  };
+}
+
+function aucFrom({ false_positive_rates: x, true_positive_rates: y }: RocCurve): number {
+  let area = 0;
+  for (let k = 1; k < x.length; k++)
+    area += (((x[k] as number) - (x[k - 1] as number)) * ((y[k] as number) + (y[k - 1] as number))) / 2;
+  return area;
+}
+
+function averagePrecisionFrom({ precisions, recalls }: PrecisionRecallCurve): number {
   let area = 0;
   for (let k = 1; k < recalls.length; k++)
     area += ((recalls[k] as number) - (recalls[k - 1] as number)) * (precisions[k] as number);

@@ -8,7 +8,7 @@
  * multiclass one the most frequent true label; TNR is 1 − FPR and FNR is 1 − TPR.
  */
 import {
-  averagePrecision,
+  curveAreas,
   type PrecisionRecallCurve,
   precisionRecallCurve,
   type RocCurve,
@@ -163,6 +163,7 @@ export function binaryClassificationMetrics(
   };
   const scorer: Scorer<BinaryMetricName> = (indices) => {
     const { tp, fp, tn, fn } = counts(indices);
+    const areas = curveAreas(actual, scores, indices);
     const n = indices.length;
     const positives = tp + fn;
     const fpr = ratio(fp, fp + tn);
@@ -180,8 +181,8 @@ export function binaryClassificationMetrics(
       true_negative_rate: 1 - fpr,
       false_positive_rate: fpr,
       false_negative_rate: 1 - tpr,
-      auc: rocAuc(actual, scores, indices),
-      au_prc: averagePrecision(actual, scores, indices),
+      auc: areas.auc,
+      au_prc: areas.averagePrecision,
       accuracy_best_constant_classifier: ratio(positives, n),
       precision_best_constant_classifier: ratio(positives, n),
       recall_best_constant_classifier: ratio(positives, positives),
