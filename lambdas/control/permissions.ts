@@ -83,6 +83,7 @@ export const UNDERSTUDY_PERMISSIONS: Readonly<Record<string, Permission>> = {
   DescribeEndpointAt: 'read',
   TraceInference: 'read',
   SuggestBaseline: 'write',
+  PutGroundTruth: 'write',
   DescribeShadowReport: 'read',
   ConfigureShadowComparison: 'write',
   ListModelPackageHistory: 'read',
