@@ -20,7 +20,8 @@
  */
 import wilcoxon from '@stdlib/stats-wilcoxon';
 import jstat from 'jstat';
-import type { Interval } from './intervals.js';
+import { chiSquareSf } from './hypothesis.js';
+import { checkConfidenceLevel, type Interval, twoSidedZ } from './intervals.js';
 
 const { jStat } = jstat;
 
@@ -88,7 +89,7 @@ export function mcnemarTest(table: PairedCorrectness, exactBelow = MCNEMAR_EXACT
   return {
     discordant,
     statistic,
-    pValue: Math.min(1, Math.max(0, 1 - jStat.chisquare.cdf(statistic, 1))),
+    pValue: chiSquareSf(statistic, 1),
     method: 'chi-square-corrected',
   };
 }
@@ -154,14 +155,12 @@ export interface MeanDifference {
  * comes from McNemar's test, not from this interval.
  */
 export function meanDifferenceZ(moments: PairedMoments, confidenceLevel = 0.95): MeanDifference {
-  checkLevel(confidenceLevel);
-  const z = jStat.normal.inv(1 - (1 - confidenceLevel) / 2, 0, 1);
-  return meanDifference(moments, z, confidenceLevel);
+  return meanDifference(moments, twoSidedZ(confidenceLevel), confidenceLevel);
 }
 
 /** The paired t-interval for the mean difference, estimate ± t(n − 1)·s/√n (scipy `ttest_rel(...).confidence_interval()`). */
 export function meanDifferenceT(moments: PairedMoments, confidenceLevel = 0.95): MeanDifference {
-  checkLevel(confidenceLevel);
+  checkConfidenceLevel(confidenceLevel);
   const t =
     moments.count > 1 ? jStat.studentt.inv(1 - (1 - confidenceLevel) / 2, moments.count - 1) : Number.NaN;
   return meanDifference(moments, t, confidenceLevel);
@@ -356,8 +355,4 @@ function checkTable(table: PairedCorrectness): void {
     if (!(Number.isInteger(value) && value >= 0))
       throw new RangeError(`${name} must be a count; got ${value}`);
   }
-}
-
-function checkLevel(level: number): void {
-  if (!(level > 0 && level < 1)) throw new RangeError(`confidence level must be in (0, 1); got ${level}`);
 }

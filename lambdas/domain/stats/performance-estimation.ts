@@ -23,10 +23,7 @@
  * of weight 1 − p (the same trapezoids as NannyML's `estimate_roc_auc`); a seeded simulation
  * checks the interval's coverage of the realised accuracy.
  */
-import jstat from 'jstat';
-import type { Interval } from './intervals.js';
-
-const { jStat } = jstat;
+import { type Interval, twoSidedZ } from './intervals.js';
 
 /** Expected counts of each confusion-matrix cell over the window. */
 export interface ExpectedConfusion {
@@ -108,9 +105,7 @@ export class CbpeAccumulator {
   }
 
   estimate(confidenceLevel = 0.95): AccuracyEstimate {
-    if (!(confidenceLevel > 0 && confidenceLevel < 1)) {
-      throw new RangeError(`confidence level must be in (0, 1); got ${confidenceLevel}`);
-    }
+    const z = twoSidedZ(confidenceLevel);
     const expectedConfusion = {
       truePositive: this.tp,
       falsePositive: this.fp,
@@ -127,7 +122,6 @@ export class CbpeAccumulator {
         expectedConfusion,
       };
     }
-    const z = jStat.normal.inv(1 - (1 - confidenceLevel) / 2, 0, 1);
     const expectedAccuracy = (this.tp + this.tn) / this.n;
     const standardError = Math.sqrt(this.variance) / this.n;
     return {
