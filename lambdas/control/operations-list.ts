@@ -48,6 +48,10 @@ export const IMPLEMENTED_OPERATIONS = [
   'DeleteTags',
   'ListProcessingJobs',
   'StopProcessingJob',
+  'CreateTrainingJob',
+  'DescribeTrainingJob',
+  'ListTrainingJobs',
+  'StopTrainingJob',
 ] as const;
 
 export type OperationName = (typeof IMPLEMENTED_OPERATIONS)[number];
