@@ -62,6 +62,10 @@ export const IMPLEMENTED_OPERATIONS = [
   'DeleteAssociation',
   'ListAssociations',
   'QueryLineage',
+  'CreateTrainingJob',
+  'DescribeTrainingJob',
+  'ListTrainingJobs',
+  'StopTrainingJob',
 ] as const;
 
 export type OperationName = (typeof IMPLEMENTED_OPERATIONS)[number];

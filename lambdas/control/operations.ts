@@ -14,6 +14,7 @@ import * as monitoringSchedules from '../domain/model-monitor/schedules.js';
 import * as packages from '../domain/model-registry/model-packages.js';
 import * as experiments from '../domain/shadow-tests/inference-experiments.js';
 import * as tags from '../domain/tags/tags.js';
+import * as trainingJobs from '../domain/training/training-jobs.js';
 import type { OperationName } from './operations-list.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: inputs are validated against the service model before dispatch.
@@ -84,4 +85,8 @@ export const OPERATIONS: Record<OperationName, Operation> = {
   DeleteAssociation: associations.deleteAssociation,
   ListAssociations: associations.listAssociations,
   QueryLineage: queryLineage,
+  CreateTrainingJob: trainingJobs.createTrainingJob,
+  DescribeTrainingJob: trainingJobs.describeTrainingJob,
+  ListTrainingJobs: trainingJobs.listTrainingJobs,
+  StopTrainingJob: trainingJobs.stopTrainingJob,
 };
