@@ -5,6 +5,7 @@ import { authorize } from '../domain/auth/roles.js';
 import { verifySigV4 } from '../domain/auth/sigv4.js';
 import type { ControlContext, ListingTokens } from '../domain/kernel/context.js';
 import { UnknownOperationException, ValidationException } from '../domain/kernel/errors.js';
+import { jsonNestingDepth } from '../domain/kernel/json-text.js';
 import { type ServiceModel, ShapeValidator } from '../domain/kernel/shape-validator.js';
 import { apiErrors, type HttpEvent, type HttpResult, toHttpRequest } from '../shared/http.js';
 import { type FunctionLogging, functionLogger } from '../shared/logger.js';
@@ -29,9 +30,24 @@ export function operationOf(target: string | undefined): string {
   throw new UnknownOperationException(target);
 }
 
+/**
+ * How deep a request body may nest. SageMaker's deepest input (CreateModelPackage) nests 9
+ * levels; the bound leaves room for documents while refusing bodies built to overflow the stack.
+ */
+export const MAX_JSON_NESTING = 64;
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 export function parseJsonBody(body: Uint8Array): unknown {
-  const text = Buffer.from(body).toString('utf8').trim();
+  let text: string;
+  try {
+    text = UTF8.decode(body).trim();
+  } catch (error) {
+    throw new ValidationException('Request body is not valid UTF-8.', { cause: error });
+  }
   if (text === '') return {};
+  if (jsonNestingDepth(text, MAX_JSON_NESTING) > MAX_JSON_NESTING) {
+    throw new ValidationException(`Request body nests deeper than ${MAX_JSON_NESTING} levels.`);
+  }
   let input: unknown;
   try {
     input = JSON.parse(text);
