@@ -78,4 +78,9 @@ export const ENV = {
    * retry included, in ms. The stack leaves it unset (500 ms); set it on the function to change it.
    */
   mirrorBudgetMs: 'UNDERSTUDY_MIRROR_BUDGET_MS',
+  /**
+   * Optional, invoke function: how many rows one InvokeEndpoint request may hold. The stack
+   * leaves it unset (DEFAULT_MAX_ROWS, 10,000); bodies are limited to 6 MB regardless.
+   */
+  maxRows: 'UNDERSTUDY_MAX_ROWS',
 } as const;
