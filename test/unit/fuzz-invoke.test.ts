@@ -35,7 +35,18 @@ beforeAll(async () => {
   const artifacts = new MemoryArtifactSource();
   const artifact = artifacts.register('regressor.onnx', 's3://m');
   setup = await invokeHandlerFor(
-    { variants: [{ VariantName: 'main', weight: 1, ModelName: 'v1', artifact }] },
+    {
+      variants: [{ VariantName: 'main', weight: 1, ModelName: 'v1', artifact }],
+      capture: {
+        enabled: true,
+        samplingPercentage: 100,
+        destination: 's3://captures/prod',
+        captureInput: true,
+        captureOutput: true,
+        csvContentTypes: ['text/csv'],
+        jsonContentTypes: ['application/json'],
+      },
+    },
     artifacts,
     // Every answered request is mirrored: a refused one that was would show here.
     { now: NOW, seed: 3, maxRows: MAX_ROWS },
@@ -63,6 +74,7 @@ async function check(request: Request): Promise<HttpResult> {
   const result = await setup.handler(event, context);
   const status = result.statusCode ?? 200;
   const body = String(result.body);
+  if (status === 200) expect(setup.messages.length, 'an answer was not captured').toBe(mirroredBefore + 1);
   expect(status, `answered ${body.slice(0, 300)}\n${logged.join('').slice(0, 2000)}`).toBeLessThan(500);
   if (status >= 400) {
     expect(MODELLED_ERRORS, body).toContain(result.headers?.['x-amzn-ErrorType']);
