@@ -6,6 +6,7 @@ import { createControlHandler } from '../../lambdas/control/control-plane.js';
 import { IMPLEMENTED_OPERATIONS } from '../../lambdas/control/operations-list.js';
 import { UNDERSTUDY_OPERATIONS } from '../../lambdas/control/understudy-operations.js';
 import type { AccessKey } from '../../lambdas/domain/auth/identity.js';
+import { BucketPolicy } from '../../lambdas/domain/kernel/buckets.js';
 import { ListingTokens } from '../../lambdas/domain/kernel/context.js';
 import type { AccessKeyAdmin, AccessKeySummary } from '../../lambdas/domain/kernel/ports.js';
 import type { ServiceModel } from '../../lambdas/domain/kernel/shape-validator.js';
@@ -93,6 +94,8 @@ const handler = createControlHandler({
   events: { publish: async () => undefined },
   packageUsage: { endpointsServing: async () => [] },
   region: 'us-east-1',
+  // Generated URIs name random buckets: refusing them must leave nothing behind either.
+  buckets: new BucketPolicy(BUCKET.slice('s3://'.length)),
   now: () => NOW,
   logging: functionLogger('fuzz-control'),
   listingTokens: new ListingTokens(async () => Buffer.alloc(32, 7)),

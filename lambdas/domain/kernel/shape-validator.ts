@@ -46,6 +46,39 @@ export class ShapeValidator {
     return errors;
   }
 
+  /**
+   * The string values of `input` whose shape passes `test`, with their paths (as violations
+   * name them). Walks only members the model names: run it on validated input.
+   */
+  stringsOf(
+    operation: string,
+    input: unknown,
+    test: (shape: Shape) => boolean,
+  ): { path: string; value: string }[] {
+    const found: { path: string; value: string }[] = [];
+    const walk = (shapeName: string, value: unknown, path: string): void => {
+      const shape = this.model.shapes[shapeName];
+      if (!shape || value === undefined || value === null) return;
+      if (shape.type === 'string' && typeof value === 'string' && test(shape)) found.push({ path, value });
+      else if (shape.type === 'structure' && typeof value === 'object') {
+        for (const [name, member] of Object.entries(value as Record<string, unknown>)) {
+          const ref = shape.members?.[name];
+          if (ref) walk(ref.shape, member, join(path, name));
+        }
+      } else if (shape.type === 'list' && Array.isArray(value) && shape.member) {
+        const { member } = shape;
+        for (const [i, item] of value.entries()) walk(member.shape, item, `${path}.${i + 1}.member`);
+      } else if (shape.type === 'map' && typeof value === 'object' && shape.value) {
+        const { value: ref } = shape;
+        for (const [k, v] of Object.entries(value as Record<string, unknown>))
+          walk(ref.shape, v, `${path}.${k}`);
+      }
+    };
+    const inputShape = this.model.operations[operation]?.input;
+    if (inputShape) walk(inputShape, input, '');
+    return found;
+  }
+
   /** Formats violations the way AWS services do. */
   static describe(errors: readonly string[]): string {
     const shown = errors.slice(0, MAX_REPORTED);
