@@ -8,11 +8,11 @@ import { UNDERSTUDY_OPERATIONS } from '../../lambdas/control/understudy-operatio
 import type { AccessKey } from '../../lambdas/domain/auth/identity.js';
 import { BucketPolicy } from '../../lambdas/domain/kernel/buckets.js';
 import { ListingTokens } from '../../lambdas/domain/kernel/context.js';
-import type { AccessKeyAdmin, AccessKeySummary } from '../../lambdas/domain/kernel/ports.js';
 import type { ServiceModel } from '../../lambdas/domain/kernel/shape-validator.js';
 import type { RegistryStore } from '../../lambdas/domain/kernel/store.js';
 import type { HttpResult } from '../../lambdas/shared/http.js';
 import { functionLogger } from '../../lambdas/shared/logger.js';
+import { FakeAccessKeys } from '../support/fake-access-keys.js';
 import { InMemoryObjectStore } from '../support/in-memory-object-store.js';
 import { InMemoryRegistryStore } from '../support/in-memory-registry-store.js';
 import { MemoryArtifactSource } from '../support/models.js';
@@ -41,23 +41,6 @@ const ADMIN: AccessKey = {
 const BUCKET = 's3://fixtures';
 const NAMES = ['m', 'cfg', 'ep', 'grp', 'v', 'dq', 'sched', 'job', `${BUCKET}/regressor.onnx`];
 
-class FakeAccessKeys implements AccessKeyAdmin {
-  async issue(spec: { role: string }) {
-    return {
-      accessKeyId: 'AKUSNEWKEY0000000000',
-      secretAccessKey: 's',
-      role: spec.role,
-      createdAt: NOW.toISOString(),
-    };
-  }
-  async list(): Promise<AccessKeySummary[]> {
-    return [];
-  }
-  async delete(): Promise<'not-found'> {
-    return 'not-found';
-  }
-}
-
 /** The handler's registry: swapped for a fresh copy of the seeded one before each request. */
 let store = new InMemoryRegistryStore();
 const storeView = new Proxy({} as RegistryStore, {
@@ -85,7 +68,7 @@ const handler = createControlHandler({
   objects: objectsView,
   models: { check: async () => undefined },
   keys: { resolve: async (id) => (id === ADMIN.accessKeyId ? ADMIN : undefined) },
-  accessKeys: new FakeAccessKeys(),
+  accessKeys: new FakeAccessKeys(NOW),
   deployments: {
     alarms: { states: async () => new Map() },
     scheduler: { schedule: async () => undefined },
