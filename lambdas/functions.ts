@@ -92,4 +92,15 @@ export const ENV = {
    * retry included, in ms. The stack leaves it unset (500 ms); set it on the function to change it.
    */
   mirrorBudgetMs: 'UNDERSTUDY_MIRROR_BUDGET_MS',
+  /**
+   * Optional, invoke function: how many rows one InvokeEndpoint request may hold. The stack
+   * leaves it unset (DEFAULT_MAX_ROWS, 10,000); bodies are limited to 6 MB regardless.
+   */
+  maxRows: 'UNDERSTUDY_MAX_ROWS',
+  /**
+   * Optional, control function: buckets besides the platform's (UNDERSTUDY_BUCKET, always
+   * allowed) that requests may name as model artifacts, capture destinations and job inputs
+   * or outputs; names separated by commas. The stack leaves it unset: the platform's bucket only.
+   */
+  allowedBuckets: 'UNDERSTUDY_ALLOWED_BUCKETS',
 } as const;

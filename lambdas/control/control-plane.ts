@@ -3,8 +3,10 @@ import middy from '@middy/core';
 import type { AccessKeyResolver } from '../domain/auth/identity.js';
 import { authorize } from '../domain/auth/roles.js';
 import { verifySigV4 } from '../domain/auth/sigv4.js';
+import { type BucketPolicy, isS3UriShape } from '../domain/kernel/buckets.js';
 import type { ControlContext, ListingTokens } from '../domain/kernel/context.js';
 import { UnknownOperationException, ValidationException } from '../domain/kernel/errors.js';
+import { jsonNestingDepth } from '../domain/kernel/json-text.js';
 import { type ServiceModel, ShapeValidator } from '../domain/kernel/shape-validator.js';
 import { apiErrors, type HttpEvent, type HttpResult, toHttpRequest } from '../shared/http.js';
 import { type FunctionLogging, functionLogger } from '../shared/logger.js';
@@ -29,9 +31,24 @@ export function operationOf(target: string | undefined): string {
   throw new UnknownOperationException(target);
 }
 
+/**
+ * How deep a request body may nest. SageMaker's deepest input (CreateModelPackage) nests 9
+ * levels; the bound leaves room for documents while refusing bodies built to overflow the stack.
+ */
+export const MAX_JSON_NESTING = 64;
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 export function parseJsonBody(body: Uint8Array): unknown {
-  const text = Buffer.from(body).toString('utf8').trim();
+  let text: string;
+  try {
+    text = UTF8.decode(body).trim();
+  } catch (error) {
+    throw new ValidationException('Request body is not valid UTF-8.', { cause: error });
+  }
   if (text === '') return {};
+  if (jsonNestingDepth(text, MAX_JSON_NESTING) > MAX_JSON_NESTING) {
+    throw new ValidationException(`Request body nests deeper than ${MAX_JSON_NESTING} levels.`);
+  }
   let input: unknown;
   try {
     input = JSON.parse(text);
@@ -53,12 +70,22 @@ export function isImplemented(operation: string): boolean {
     : Object.hasOwn(OPERATIONS, operation);
 }
 
-/** Validates the input against the operation's service-model shape, then runs it. */
-export async function dispatch(ctx: ControlContext, operation: string, input: unknown): Promise<unknown> {
+/**
+ * Validates the input against the operation's service-model shape and, given `buckets`, its
+ * S3 URIs (every member whose shape is one, so new operations are covered) against the
+ * buckets the platform may use; then runs it.
+ */
+export async function dispatch(
+  ctx: ControlContext,
+  operation: string,
+  input: unknown,
+  buckets?: BucketPolicy,
+): Promise<unknown> {
   if (!isImplemented(operation)) throw new UnknownOperationException(operation);
   if (operation.startsWith(UNDERSTUDY_PREFIX)) return dispatchUnderstudy(ctx, operation, input);
   const errors = validator.validate(operation, input);
   if (errors.length > 0) throw new ValidationException(ShapeValidator.describe(errors));
+  buckets?.check(validator.stringsOf(operation, input, isS3UriShape));
   return OPERATIONS[operation as OperationName](ctx, input);
 }
 
@@ -81,6 +108,8 @@ export interface ControlPlaneDeps extends Omit<ControlContext, 'caller' | 'accou
   /** Seals every listing's NextToken (HMAC under the control plane's listing key). */
   readonly listingTokens: ListingTokens;
   readonly now?: () => Date;
+  /** The buckets requests may name; absent, any bucket is accepted (unit tests). */
+  readonly buckets?: BucketPolicy;
   /** @default functionLogger('understudy-control') */
   readonly logging?: FunctionLogging;
 }
@@ -88,7 +117,7 @@ export interface ControlPlaneDeps extends Omit<ControlContext, 'caller' | 'accou
 /** The control plane's HTTP handler: verify, authorize, validate, dispatch, answer JSON 1.1. */
 export function createControlHandler(deps: ControlPlaneDeps) {
   const now = deps.now ?? (() => new Date());
-  const { logging, listingTokens, ...context } = deps;
+  const { logging, listingTokens, buckets, ...context } = deps;
   const { logger, log } = logging ?? functionLogger('understudy-control');
   return middy<HttpEvent, HttpResult>()
     .use(injectLambdaContext(logger))
@@ -105,7 +134,7 @@ export function createControlHandler(deps: ControlPlaneDeps) {
       const output = await listingTokens.seal(
         operation,
         input,
-        await dispatch(ctx, operation, await listingTokens.open(operation, input)),
+        await dispatch(ctx, operation, await listingTokens.open(operation, input), buckets),
       );
       log.info('operation', { operation, caller: caller.accessKeyId, requestId: request.requestId });
       return {

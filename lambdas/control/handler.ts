@@ -7,6 +7,7 @@ import { secretsManagerKey } from '../adapters/secrets-manager-key.js';
 import { SqsJobQueue } from '../adapters/sqs-job-queue.js';
 import { SqsStepScheduler } from '../adapters/sqs-step-scheduler.js';
 import { EndpointPackageUsage } from '../domain/hosting/package-usage.js';
+import { BucketPolicy } from '../domain/kernel/buckets.js';
 import { ListingTokens } from '../domain/kernel/context.js';
 import { ENV } from '../functions.js';
 import { accessKeysFromEnv } from '../shared/access-keys.js';
@@ -34,6 +35,7 @@ export const handler = createControlHandler({
   accessKeys: keys,
   listingTokens: new ListingTokens(secretsManagerKey(clients.secrets(), requireEnv(ENV.listingKeySecretId))),
   region: requireEnv('AWS_REGION'),
+  buckets: new BucketPolicy(requireEnv(ENV.bucket), BucketPolicy.parseList(process.env[ENV.allowedBuckets])),
   jobs: new SqsJobQueue(clients.sqs(), requireEnv(ENV.jobsQueueUrl)),
   training: new SqsJobQueue(clients.sqs(), requireEnv(ENV.trainingQueueUrl)),
   deployments: {

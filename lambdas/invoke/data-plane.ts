@@ -6,6 +6,7 @@ import { verifySigV4 } from '../domain/auth/sigv4.js';
 import type { EndpointCache } from '../domain/inference/endpoint-cache.js';
 import { invokeEndpoint } from '../domain/inference/invoke-endpoint.js';
 import type { ModelCache } from '../domain/inference/model-cache.js';
+import { DEFAULT_MAX_ROWS } from '../domain/inference/payload.js';
 import { ValidationError } from '../domain/kernel/errors.js';
 import type { MirrorQueue } from '../domain/mirroring/mirror.js';
 import { mirrorAnswer } from '../domain/mirroring/mirror-answer.js';
@@ -30,6 +31,8 @@ export interface DataPlaneDeps {
   readonly drops?: MirrorDropCounter;
   /** Where per-variant metrics (EMF lines) go; stdout, which CloudWatch Logs reads, by default. */
   readonly metrics?: MetricsSink;
+  /** Rows one request may hold. @default DEFAULT_MAX_ROWS (the handler reads UNDERSTUDY_MAX_ROWS) */
+  readonly maxRows?: number;
   readonly random?: () => number;
   readonly now?: () => Date;
   /** @default functionLogger('understudy-invoke') */
@@ -47,7 +50,13 @@ export function createInvokeHandler(deps: DataPlaneDeps) {
   const random = deps.random ?? Math.random;
   const metrics = new InvocationMetricsRecorder(deps.metrics ?? stdoutMetricsSink);
   const { logger, log } = deps.logging ?? functionLogger('understudy-invoke');
-  const useCase = { endpoints: deps.endpoints, models: deps.models, random, now };
+  const useCase = {
+    endpoints: deps.endpoints,
+    models: deps.models,
+    random,
+    now,
+    limits: { maxRows: deps.maxRows ?? DEFAULT_MAX_ROWS },
+  };
   const mirror = deps.mirror && {
     queue: deps.mirror,
     budgetMs: deps.mirrorBudgetMs ?? DEFAULT_MIRROR_BUDGET_MS,
@@ -103,5 +112,12 @@ function endpointNameOf(event: HttpEvent, path: string): string {
   const fromRoute = event.pathParameters?.EndpointName;
   const raw = fromRoute ?? INVOCATIONS_PATH.exec(path)?.[1];
   if (!raw) throw new ValidationError('The path must be /endpoints/{EndpointName}/invocations.');
-  return decodeURIComponent(raw);
+  try {
+    return decodeURIComponent(raw);
+  } catch (error) {
+    // A stray '%' would otherwise be a URIError, answered 500.
+    throw new ValidationError(`The endpoint name '${raw.slice(0, 80)}' is not a valid URI path segment.`, {
+      cause: error,
+    });
+  }
 }

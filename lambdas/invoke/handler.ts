@@ -3,12 +3,13 @@ import { S3ArtifactSource } from '../adapters/s3-artifact-source.js';
 import { SqsMirrorQueue } from '../adapters/sqs-mirror-queue.js';
 import { EndpointCache } from '../domain/inference/endpoint-cache.js';
 import { ModelCache } from '../domain/inference/model-cache.js';
+import { DEFAULT_MAX_ROWS } from '../domain/inference/payload.js';
 import { DEFAULT_MIRROR_BUDGET_MS } from '../domain/mirroring/mirror-delivery.js';
 import { RegistryMirrorDropCounter } from '../domain/mirroring/mirror-drops.js';
 import { ENV } from '../functions.js';
 import { accessKeysFromEnv } from '../shared/access-keys.js';
 import { clients } from '../shared/clients.js';
-import { millisecondsEnv, requireEnv } from '../shared/config.js';
+import { millisecondsEnv, positiveIntegerEnv, requireEnv } from '../shared/config.js';
 import { functionLogger } from '../shared/logger.js';
 import { createInvokeHandler } from './data-plane.js';
 
@@ -27,6 +28,7 @@ export const handler = createInvokeHandler({
     requireEnv(ENV.bucket),
   ),
   mirrorBudgetMs,
+  maxRows: positiveIntegerEnv(ENV.maxRows, DEFAULT_MAX_ROWS, 'rows'),
   drops: new RegistryMirrorDropCounter(registry),
   keys: accessKeysFromEnv(),
 });

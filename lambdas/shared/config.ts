@@ -12,13 +12,21 @@ export function requireEnv(name: string): string {
  * `fallback`; anything but a positive integer fails loudly rather than being guessed at.
  */
 export function millisecondsEnv(name: string, fallback: number): number {
+  return positiveIntegerEnv(name, fallback, 'milliseconds');
+}
+
+/**
+ * Reads an optional positive whole number (of `unit`) once at cold start: unset (or empty)
+ * gives `fallback`; anything else fails loudly rather than being guessed at.
+ */
+export function positiveIntegerEnv(name: string, fallback: number, unit: string): number {
   const value = process.env[name];
   if (value === undefined || value.trim() === '') return fallback;
-  const ms = Number(value);
-  if (!Number.isInteger(ms) || ms <= 0) {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) {
     throw new Error(
-      `Environment variable ${name} must be a positive whole number of milliseconds; got "${value}".`,
+      `Environment variable ${name} must be a positive whole number of ${unit}; got "${value}".`,
     );
   }
-  return ms;
+  return n;
 }

@@ -128,7 +128,10 @@ describe('processing jobs and NOW schedules with the AWS SDK on the local platfo
       ],
       [bad('noinput', (r) => ({ ...r, ProcessingInputs: [] })), /dataset input is missing/],
       [bad('https', (r) => withOutput(r, 'https://example.com/out')), /is not an s3:\/\/bucket\/key URI/],
-      [bad('nobucket', (r) => withOutput(r, `s3://${name}-missing/out`)), /does not exist/],
+      [
+        bad('nobucket', (r) => withOutput(r, `s3://${name}-missing/out`)),
+        /names bucket .*-missing, which this platform does not use/,
+      ],
       [
         bad('mq', (r) => ({ ...r, Environment: { ...r.Environment, analysis_type: 'MODEL_QUALITY' } })),
         /comes with model quality monitoring/,

@@ -10,6 +10,23 @@ import {
 export class InMemoryRegistryStore implements RegistryStore {
   private readonly records = new Map<string, Map<string, StoredRecord<unknown>>>();
 
+  /** A deep copy of every record, to compare before and after a request, or to start another store from. */
+  snapshot(): Map<string, Map<string, StoredRecord<unknown>>> {
+    const copy = new Map<string, Map<string, StoredRecord<unknown>>>();
+    for (const [name, records] of this.records)
+      if (records.size > 0) copy.set(name, structuredClone(records));
+    return copy;
+  }
+
+  /** A store holding a copy of `snapshot`'s records. */
+  static from(
+    snapshot: ReadonlyMap<string, ReadonlyMap<string, StoredRecord<unknown>>>,
+  ): InMemoryRegistryStore {
+    const store = new InMemoryRegistryStore();
+    for (const [name, records] of snapshot) store.records.set(name, structuredClone(new Map(records)));
+    return store;
+  }
+
   private collection(name: string): Map<string, StoredRecord<unknown>> {
     let records = this.records.get(name);
     if (!records) {

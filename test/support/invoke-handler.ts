@@ -21,7 +21,7 @@ export const INVOKER_KEY = {
 export async function invokeHandlerFor(
   internal: EndpointInternal,
   artifacts: ArtifactSource,
-  options: { now: Date; seed: number; send?: (message: MirrorMessage) => Promise<void> },
+  options: { now: Date; seed: number; send?: (message: MirrorMessage) => Promise<void>; maxRows?: number },
 ) {
   const store = new InMemoryRegistryStore();
   await store.create(COLLECTIONS.endpoint, 'ep', {
@@ -39,6 +39,7 @@ export async function invokeHandlerFor(
     mirror: { send: options.send ?? (async (message) => void messages.push(message)) },
     metrics: { write: () => undefined },
     random: seeded(options.seed),
+    ...(options.maxRows === undefined ? {} : { maxRows: options.maxRows }),
     now: () => options.now,
   });
   return { handler, messages, models, store };

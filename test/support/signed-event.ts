@@ -16,7 +16,7 @@ export function signedInvokeEvent(options: {
   key: SigningKey;
   now: Date;
   endpoint: string;
-  body: string;
+  body: string | Uint8Array;
   headers?: Record<string, string>;
 }): Promise<HttpEvent> {
   const { endpoint } = options;
@@ -38,11 +38,13 @@ export function signedControlEvent(options: {
   now: Date;
   target: string;
   input: unknown;
+  /** Sent instead of `input` as JSON: bytes no serializer would write. */
+  rawBody?: string | Uint8Array;
 }): Promise<HttpEvent> {
   return signedEvent({
     key: options.key,
     now: options.now,
-    body: JSON.stringify(options.input),
+    body: options.rawBody ?? JSON.stringify(options.input),
     path: '/',
     routeKey: 'POST /',
     headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': options.target },
@@ -52,7 +54,7 @@ export function signedControlEvent(options: {
 async function signedEvent(options: {
   key: SigningKey;
   now: Date;
-  body: string;
+  body: string | Uint8Array;
   path: string;
   routeKey: string;
   pathParameters?: Record<string, string>;

@@ -9,12 +9,12 @@ import type { EndpointRecord } from '../../lambdas/domain/hosting/endpoints.js';
 import { EndpointCache } from '../../lambdas/domain/inference/endpoint-cache.js';
 import { ModelCache } from '../../lambdas/domain/inference/model-cache.js';
 import { ListingTokens } from '../../lambdas/domain/kernel/context.js';
-import type { AccessKeyAdmin, AccessKeySummary } from '../../lambdas/domain/kernel/ports.js';
 import { COLLECTIONS } from '../../lambdas/domain/kernel/records.js';
 import type { RegistryStore } from '../../lambdas/domain/kernel/store.js';
 import { createInvokeHandler } from '../../lambdas/invoke/data-plane.js';
 import type { HttpResult } from '../../lambdas/shared/http.js';
 import { functionLogger } from '../../lambdas/shared/logger.js';
+import { FakeAccessKeys } from '../support/fake-access-keys.js';
 import { InMemoryObjectStore } from '../support/in-memory-object-store.js';
 import { InMemoryRegistryStore } from '../support/in-memory-registry-store.js';
 import { MemoryArtifactSource } from '../support/models.js';
@@ -77,23 +77,6 @@ function counting<T extends object>(target: T, counter: { calls: number }): T {
   });
 }
 
-class FakeAccessKeys implements AccessKeyAdmin {
-  async issue(spec: { role: string }) {
-    return {
-      accessKeyId: 'AKUSNEWKEY0000000000',
-      secretAccessKey: 'fake-new-secret',
-      role: spec.role,
-      createdAt: NOW.toISOString(),
-    };
-  }
-  async list(): Promise<AccessKeySummary[]> {
-    return [];
-  }
-  async delete(): Promise<'not-found'> {
-    return 'not-found';
-  }
-}
-
 const resolver = {
   resolve: async (id: string) => Object.values(CALLERS).find((k) => k.accessKeyId === id),
 };
@@ -128,7 +111,7 @@ beforeEach(async () => {
     objects: counting(new InMemoryObjectStore(), touched),
     models: { check: async () => undefined },
     keys: resolver,
-    accessKeys: counting(new FakeAccessKeys(), touched),
+    accessKeys: counting(new FakeAccessKeys(NOW), touched),
     region: 'us-east-1',
     now: () => NOW,
     logging: functionLogger('authorization-matrix'),

@@ -7,10 +7,12 @@ import type { EndpointCache } from './endpoint-cache.js';
 import type { ModelCache } from './model-cache.js';
 import type { OutputSpec } from './onnx-model.js';
 import {
+  checkBodySize,
   decodeInstances,
   encodePredictions,
   type NamedOutput,
   negotiateResponseType,
+  type PayloadLimits,
   type ResponseType,
 } from './payload.js';
 
@@ -44,6 +46,8 @@ export interface InvokeEndpointDeps {
   readonly models: ModelCache;
   readonly random: () => number;
   readonly now: () => Date;
+  /** Bounds on a request's rows (the row count among them). @default structural bounds only */
+  readonly limits?: PayloadLimits;
 }
 
 /** What the data plane's metrics learn on the way (before the answer exists, or if it never does). */
@@ -63,6 +67,8 @@ export async function invokeEndpoint(
   progress?: InvokeProgress,
 ): Promise<InvokeAnswer> {
   const { endpointName } = request;
+  // Before the endpoint is even looked up: an oversize body costs nothing more.
+  checkBodySize(request.body);
   const endpoint = await deps.endpoints.get(endpointName);
   if (!endpoint) {
     throw new ValidationError(`Endpoint ${endpointName} of account ${request.accountId} not found.`);
@@ -78,7 +84,7 @@ export async function invokeEndpoint(
   const { variant, endpointConfigName } = routeRequest(endpoint, request.targetVariant, deps.random);
   progress?.routed(endpointConfigName, variant.VariantName);
   const responseType = negotiateResponseType(request.accept);
-  const instances = decodeInstances(request.body, request.contentType);
+  const instances = decodeInstances(request.body, request.contentType, deps.limits);
   const model = await deps.models.get(variant.artifact).catch((error: unknown) => {
     if (error instanceof ArtifactIntegrityError || error instanceof ArtifactNotFoundError) {
       throw new ModelError(`Variant ${variant.VariantName} cannot load its model: ${error.message}`, {

@@ -1,4 +1,5 @@
 import { ValidationError } from '../kernel/errors.js';
+import { jsonNestingDepth } from '../kernel/json-text.js';
 import { mediaType } from '../kernel/media-type.js';
 
 /** A request's rows (instances): numbers, or nested arrays of numbers for higher-rank inputs. */
@@ -8,36 +9,108 @@ export const CSV = 'text/csv';
 export const JSON_TYPE = 'application/json';
 const SUPPORTED_ACCEPT = [JSON_TYPE, CSV] as const;
 export type ResponseType = (typeof SUPPORTED_ACCEPT)[number];
-/** One decoder for every request: decoding without `stream` keeps no state between calls. */
-const UTF8 = new TextDecoder('utf-8');
+/**
+ * One decoder for every request: decoding without `stream` keeps no state between calls, and
+ * `fatal` refuses malformed UTF-8 rather than feeding U+FFFD to the number parser.
+ */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
-/** Parses a request body into instances according to its Content-Type. */
-export function decodeInstances(body: Uint8Array, contentType: string | undefined): Instance[] {
-  if (body.byteLength === 0) throw new ValidationError('Request body is empty: send at least one row.');
-  const type = mediaType(contentType);
-  const text = UTF8.decode(body);
-  if (type === CSV) return decodeCsv(text);
-  if (type === JSON_TYPE || type.endsWith('+json')) return decodeJson(text);
-  throw new ValidationError(
-    `Content-Type '${contentType ?? ''}' is not supported: send text/csv rows or application/json ({"instances": [[...]]} or an array of rows).`,
-  );
+/** SageMaker Runtime's limit on an InvokeEndpoint body (the service model's BodyBlob max). */
+export const MAX_BODY_BYTES = 6_291_456;
+
+/**
+ * Bounds on a request's rows. The structural ones hold everywhere a payload is decoded;
+ * `maxRows` only where the caller sets it (the data plane, from UNDERSTUDY_MAX_ROWS), so
+ * that the shadow consumer never refuses a request the data plane accepted.
+ */
+export interface PayloadLimits {
+  /** @default no limit */
+  readonly maxRows?: number;
+  /** Values on one CSV line. @default MAX_CSV_COLUMNS */
+  readonly maxColumns?: number;
+  /** Nesting of a JSON body, the `{"instances": ...}` wrapper included. @default MAX_JSON_DEPTH */
+  readonly maxJsonDepth?: number;
 }
 
-function decodeCsv(text: string): Instance[] {
+/** The data plane's default row limit (UNDERSTUDY_MAX_ROWS unset). */
+export const DEFAULT_MAX_ROWS = 10_000;
+/** A 224×224×3 image flattened is 150,528 values: room for that, not for a 6 MB line of commas. */
+export const MAX_CSV_COLUMNS = 200_000;
+/** Rows of rank-5 tensors inside the wrapper nest 7 deep; past 32 a body is not a tensor. */
+export const MAX_JSON_DEPTH = 32;
+
+/**
+ * A CSV value: a decimal number. `Number()` alone would also read '0x1F', '0b1', 'Infinity'
+ * and ' ' (as 0); those are refused, as are 'nan' and 'inf' in every spelling: a model's
+ * answer to a non-finite input is undefined, so the client hears of it instead.
+ */
+const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+/** Refuses a body over SageMaker's 6 MB limit, as SageMaker's serverless endpoints do (ValidationError). */
+export function checkBodySize(body: Uint8Array): void {
+  if (body.byteLength > MAX_BODY_BYTES) {
+    throw new ValidationError(
+      `Request body is ${body.byteLength} bytes: InvokeEndpoint accepts at most ${MAX_BODY_BYTES} bytes (6 MB).`,
+    );
+  }
+}
+
+/** Parses a request body into instances according to its Content-Type. */
+export function decodeInstances(
+  body: Uint8Array,
+  contentType: string | undefined,
+  limits: PayloadLimits = {},
+): Instance[] {
+  if (body.byteLength === 0) throw new ValidationError('Request body is empty: send at least one row.');
+  checkBodySize(body);
+  const type = mediaType(contentType);
+  const isCsv = type === CSV;
+  if (!isCsv && type !== JSON_TYPE && !type.endsWith('+json')) {
+    throw new ValidationError(
+      `Content-Type '${truncate(contentType ?? '')}' is not supported: send text/csv rows or application/json ({"instances": [[...]]} or an array of rows).`,
+    );
+  }
+  let text: string;
+  try {
+    text = UTF8.decode(body);
+  } catch (error) {
+    throw new ValidationError('Request body is not valid UTF-8.', { cause: error });
+  }
+  const rows = isCsv
+    ? decodeCsv(text, limits.maxColumns ?? MAX_CSV_COLUMNS)
+    : decodeJson(text, limits.maxJsonDepth ?? MAX_JSON_DEPTH);
+  if (limits.maxRows !== undefined && rows.length > limits.maxRows) {
+    throw new ValidationError(
+      `Request holds ${rows.length} rows: this endpoint accepts at most ${limits.maxRows}.`,
+    );
+  }
+  return rows;
+}
+
+function decodeCsv(text: string, maxColumns: number): Instance[] {
   const rows: Instance[] = [];
   const lines = text.split(/\r?\n/);
   // A trailing newline is not an extra row.
   while (lines.length > 0 && lines[lines.length - 1]?.trim() === '') lines.pop();
   for (const [i, line] of lines.entries()) {
     if (line.trim() === '') throw new ValidationError(`CSV line ${i + 1} is empty.`);
+    const cells = line.split(',', maxColumns + 1);
+    if (cells.length > maxColumns) {
+      throw new ValidationError(`CSV line ${i + 1} has more than ${maxColumns} values.`);
+    }
     rows.push(
-      line.split(',').map((cell, j) => {
+      cells.map((cell, j) => {
         const trimmed = cell.trim();
+        const where = `CSV line ${i + 1}, column ${j + 1}`;
+        if (trimmed === '') throw new ValidationError(`${where} is empty: every value is required.`);
         const value = Number(trimmed);
-        if (trimmed === '' || !Number.isFinite(value)) {
+        if (!DECIMAL.test(trimmed)) {
           throw new ValidationError(
-            `CSV line ${i + 1}, column ${j + 1}: '${truncate(cell)}' is not a number.`,
+            `${where}: '${truncate(cell)}' is not a number: write decimals (no NaN, Infinity or hex).`,
           );
+        }
+        if (!Number.isFinite(value)) {
+          throw new ValidationError(`${where}: '${truncate(cell)}' is out of range.`);
         }
         return value;
       }),
@@ -46,7 +119,10 @@ function decodeCsv(text: string): Instance[] {
   return rows;
 }
 
-function decodeJson(text: string): Instance[] {
+function decodeJson(text: string, maxDepth: number): Instance[] {
+  if (jsonNestingDepth(text, maxDepth) > maxDepth) {
+    throw new ValidationError(`JSON body nests deeper than ${maxDepth} levels.`);
+  }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -71,6 +147,7 @@ function checkNumeric(value: unknown, path: string): void {
   if (Array.isArray(value)) {
     for (const [i, item] of value.entries()) checkNumeric(item, `${path}[${i}]`);
   } else if (typeof value !== 'number' || !Number.isFinite(value)) {
+    // JSON has no NaN or Infinity: a "NaN" string or a null in their place is refused like any non-number.
     throw new ValidationError(
       `${path}: ${truncate(JSON.stringify(value) ?? String(value))} is not a number.`,
     );
