@@ -3,10 +3,10 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import {
   CreateEndpointCommand,
   CreateEndpointConfigCommand,
+  CreateHyperParameterTuningJobCommand,
   CreateModelCommand,
   CreateModelPackageCommand,
   CreateModelPackageGroupCommand,
-  CreateTrainingJobCommand,
   DeleteEndpointCommand,
   DescribeEndpointCommand,
   DescribeModelPackageCommand,
@@ -210,18 +210,17 @@ describe('walking skeleton: register, deploy, predict with the AWS SDK', () => {
 
     const unknown = await errorOf(
       sagemaker.send(
-        new CreateTrainingJobCommand({
-          TrainingJobName: 'x',
-          AlgorithmSpecification: { TrainingInputMode: 'File', TrainingImage: 'x' },
-          RoleArn: 'arn:aws:iam::123456789012:role/x',
-          OutputDataConfig: { S3OutputPath: 's3://x/y' },
-          ResourceConfig: { InstanceType: 'ml.m5.large', InstanceCount: 1, VolumeSizeInGB: 1 },
-          StoppingCondition: { MaxRuntimeInSeconds: 60 },
+        new CreateHyperParameterTuningJobCommand({
+          HyperParameterTuningJobName: 'x',
+          HyperParameterTuningJobConfig: {
+            Strategy: 'Random',
+            ResourceLimits: { MaxNumberOfTrainingJobs: 1, MaxParallelTrainingJobs: 1 },
+          },
         }),
       ),
     );
     expect(unknown).toMatchObject({ name: 'UnknownOperationException', status: 400 });
-    expect(unknown.message).toMatch(/CreateTrainingJob/);
+    expect(unknown.message).toMatch(/CreateHyperParameterTuningJob/);
   });
 
   it('routes by TargetVariant across two variants and marks a changed artifact Failed', async () => {
