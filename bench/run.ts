@@ -11,6 +11,7 @@ import { benchMonitor } from './monitor.bench.js';
 import { benchPlatform } from './platform.bench.js';
 import { benchRouting } from './routing.bench.js';
 import { benchShadow } from './shadow.bench.js';
+import { benchTraining } from './training.bench.js';
 
 const BENCHES: Record<string, () => Promise<void>> = {
   inference: benchInference,
@@ -21,6 +22,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   'cold-start': async () => benchColdStart({ event: await signedEvent(), key: KEY, now: NOW.toISOString() }),
   monitor: benchMonitor,
   'access-keys': benchAccessKeys,
+  training: benchTraining,
 };
 
 const chosen = process.argv.slice(2);
