@@ -145,7 +145,19 @@ export function boost(
       );
       trees.push(tree);
       treeGroup.push(k);
-      for (const w of watched) addTree(w, tree, k, groups);
+      if (count === train.rows) {
+        // Every training row is in one of the leaves' ranges: no need to walk the tree for them.
+        const ranges = grower.leafRanges;
+        const margins = trainWatch.margins;
+        for (let l = 0; l < ranges.length; l += 3) {
+          const value = tree.value[ranges[l] as number] as number;
+          for (let i = ranges[l + 1] as number; i < (ranges[l + 2] as number); i++) {
+            const m = (rows[i] as number) * groups + k;
+            margins[m] = (margins[m] as number) + value;
+          }
+        }
+      }
+      for (const w of watched) if (w !== trainWatch || count < train.rows) addTree(w, tree, k, groups);
     }
 
     const metrics: TrainingMetric[] = [];

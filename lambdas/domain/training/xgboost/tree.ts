@@ -82,6 +82,8 @@ interface Pending {
 export class TreeGrower {
   private readonly scratch: Uint32Array;
   private readonly pool: Float64Array[] = [];
+  /** The last tree's leaves as ranges of the `rows` it grew on: [node, begin, end] flattened. */
+  readonly leafRanges: number[] = [];
 
   constructor(
     private readonly params: TreeParams,
@@ -123,6 +125,7 @@ export class TreeGrower {
     }
     const rootHist = this.take();
     this.build(input, 0, count, rootHist);
+    this.leafRanges.length = 0;
     let level: Pending[] = [{ node: addNode(), begin: 0, end: count, g, h, hist: rootHist }];
     for (let depth = 0; level.length > 0; depth++) {
       const next: Pending[] = [];
@@ -130,6 +133,7 @@ export class TreeGrower {
         const split = depth < this.params.maxDepth ? this.bestSplit(input, p) : undefined;
         if (!split) {
           tree.value[p.node] = this.params.eta * this.weight(p.g, p.h);
+          this.leafRanges.push(p.node, p.begin, p.end);
           this.pool.push(p.hist);
           continue;
         }
