@@ -25,6 +25,11 @@ export interface BinnedMatrix {
   readonly rows: number;
   readonly columns: number;
   readonly codes: Codes;
+  /**
+   * The same slots column-major, `byFeature[feature * rows + row]`: partitioning a node reads
+   * one feature of rows in ascending order, which row-major would read a cache line apart.
+   */
+  readonly byFeature: Codes;
 }
 
 /**
@@ -81,14 +86,19 @@ export function codeOf(cuts: Float32Array, value: number): number {
 
 /** Bins rows (training or validation) with the training data's cuts. */
 export function binRows(features: Float64Array, rows: number, columns: number, cuts: Cuts): BinnedMatrix {
-  const codes = cuts.totalSlots <= 0xffff ? new Uint16Array(rows * columns) : new Uint32Array(rows * columns);
+  const make = () =>
+    cuts.totalSlots <= 0xffff ? new Uint16Array(rows * columns) : new Uint32Array(rows * columns);
+  const codes = make();
+  const byFeature = make();
   for (let f = 0; f < columns; f++) {
     const featureCuts = cuts.perFeature[f] as Float32Array;
     const offset = cuts.offsets[f] as number;
     for (let r = 0; r < rows; r++) {
       const i = r * columns + f;
-      codes[i] = offset + codeOf(featureCuts, features[i] as number);
+      const slot = offset + codeOf(featureCuts, features[i] as number);
+      codes[i] = slot;
+      byFeature[f * rows + r] = slot;
     }
   }
-  return { rows, columns, codes };
+  return { rows, columns, codes, byFeature };
 }

@@ -285,7 +285,8 @@ export class TreeGrower {
   /** Stable partition of rows[begin, end) by the split; returns where the right child starts. */
   private partition(input: GrowInput, begin: number, end: number, split: Split): number {
     const { rows } = input;
-    const { codes, columns } = input.matrix;
+    const codes = input.matrix.byFeature;
+    const column = split.feature * input.matrix.rows;
     const scratch = this.scratch;
     const { feature, defaultLeft } = split;
     const missing = (input.cuts.offsets[feature] as number) + MISSING;
@@ -294,7 +295,7 @@ export class TreeGrower {
     let r = 0;
     for (let i = begin; i < end; i++) {
       const row = rows[i] as number;
-      const c = codes[row * columns + feature] as number;
+      const c = codes[column + row] as number;
       if (c === missing ? defaultLeft : c <= last) rows[l++] = row;
       else scratch[r++] = row;
     }
@@ -305,6 +306,7 @@ export class TreeGrower {
 
 /** The leaf a binned row lands in. */
 export function leafOfCodes(tree: BinnedTree, codes: BinnedMatrix['codes'], base: number): number {
+  // Row-major: one row's walk stays within its cache line.
   let node = 0;
   while ((tree.left[node] as number) >= 0) {
     const c = codes[base + (tree.feature[node] as number)] as number;
