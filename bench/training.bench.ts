@@ -21,6 +21,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Dataset } from '../lambdas/domain/training/algorithm.js';
 import { boost, predict } from '../lambdas/domain/training/xgboost/booster.js';
 import { parseXGBoostParams } from '../lambdas/domain/training/xgboost/hyperparameters.js';
+import { rSquared } from '../test/support/gbdt-fixtures.js';
 import { SeededRandom } from '../test/support/seeded-random.js';
 import { lastJson, runChild } from './harness.js';
 
@@ -69,18 +70,6 @@ function generate(rows: number, random: SeededRandom): Dataset {
   return { rows, columns: COLUMNS, features, labels };
 }
 
-function r2(y: Float64Array, p: Float64Array): number {
-  let mean = 0;
-  for (const v of y) mean += v / y.length;
-  let res = 0;
-  let tot = 0;
-  for (let i = 0; i < y.length; i++) {
-    res += ((y[i] as number) - (p[i] as number)) ** 2;
-    tot += ((y[i] as number) - mean) ** 2;
-  }
-  return 1 - res / tot;
-}
-
 const read = (dir: string, name: string) => {
   const bytes = readFileSync(join(dir, name));
   return new Float64Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 8);
@@ -115,7 +104,7 @@ function trainInChild(dir: string): Result {
     library: 'understudy',
     seconds,
     cpuSeconds: (used.user + used.system) / 1e6,
-    r2: r2(valid.labels, predict(ensemble, valid.features, valid.rows)),
+    r2: rSquared(valid.labels, predict(ensemble, valid.features, valid.rows)),
     peakRssMb: process.resourceUsage().maxRSS / 1024,
     peakHeapMb: peakHeap / 2 ** 20,
   };

@@ -79,3 +79,16 @@ export function referenceSplit(name: string): { train: Dataset; validation: Data
   const cut = Math.floor(reference.train_fraction * data.rows);
   return { train: sliceRows(data, 0, cut), validation: sliceRows(data, cut, data.rows) };
 }
+
+/** R² of predictions `p` for labels `y`, as scikit-learn's r2_score computes it. */
+export function rSquared(y: Float64Array, p: Float64Array): number {
+  let mean = 0;
+  for (const v of y) mean += v / y.length;
+  let residual = 0;
+  let total = 0;
+  for (let i = 0; i < y.length; i++) {
+    residual += ((y[i] as number) - (p[i] as number)) ** 2;
+    total += ((y[i] as number) - mean) ** 2;
+  }
+  return 1 - residual / total;
+}

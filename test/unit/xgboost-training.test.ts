@@ -4,7 +4,7 @@ import type { TrainingMetric } from '../../lambdas/domain/training/algorithm.js'
 import { boost, predict } from '../../lambdas/domain/training/xgboost/booster.js';
 import { parseXGBoostParams } from '../../lambdas/domain/training/xgboost/hyperparameters.js';
 import { xgboost } from '../../lambdas/domain/training/xgboost/index.js';
-import { type ReferenceMetrics, reference, referenceSplit } from '../support/gbdt-fixtures.js';
+import { type ReferenceMetrics, reference, referenceSplit, rSquared } from '../support/gbdt-fixtures.js';
 
 const NO_STOP = { iteration: () => {}, stopRequested: () => false };
 
@@ -15,15 +15,7 @@ function validationMetrics(objective: string, p: Float64Array, y: Float64Array):
     for (let i = 0; i < y.length; i++) right += +((p[i] as number) > 0.5) === y[i] ? 1 : 0;
     return { accuracy: right / y.length };
   }
-  let mean = 0;
-  for (const v of y) mean += v / y.length;
-  let ssRes = 0;
-  let ssTot = 0;
-  for (let i = 0; i < y.length; i++) {
-    ssRes += ((y[i] as number) - (p[i] as number)) ** 2;
-    ssTot += ((y[i] as number) - mean) ** 2;
-  }
-  return { r2: 1 - ssRes / ssTot };
+  return { r2: rSquared(y, p) };
 }
 
 describe('xgboost accuracy against XGBoost and LightGBM (scripts/fixtures/gbdt-reference.py)', () => {

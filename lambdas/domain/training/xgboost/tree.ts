@@ -254,7 +254,8 @@ export class TreeGrower {
         if (bh === 0) continue;
         gl += hist[(first + c) * 2] as number;
         hl += bh;
-        // Missing values to the left first, so that a node without any defaults to the left.
+        // Missing values to the left first, so that a node without any defaults to the left;
+        // then, when the node has some, to the right (written out twice: this is the hot loop).
         let lg = gl + gm;
         let lh = hl + hm;
         let rh = p.h - lh;
