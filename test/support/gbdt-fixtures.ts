@@ -31,6 +31,15 @@ export const xgboostTrees = JSON.parse(readFileSync(path.join(DIR, 'xgboost-tree
   models: Record<'reg:squarederror' | 'binary:logistic' | 'multi:softprob', XGBoostTreesFixture>;
 };
 
+/** XGBoost trained on rows whose every distinct value is a cut, with its predictions on them. */
+export const xgboostTraining = JSON.parse(readFileSync(path.join(DIR, 'xgboost-training.json'), 'utf8')) as {
+  hyperparameters: Record<string, number>;
+  models: Record<
+    'reg:squarederror' | 'binary:logistic',
+    { inputs: (number | null)[][]; labels: number[]; predictions: number[] }
+  >;
+};
+
 export interface ReferenceMetrics {
   readonly accuracy?: number;
   readonly auc?: number;

@@ -4,7 +4,13 @@ import type { TrainingMetric } from '../../lambdas/domain/training/algorithm.js'
 import { boost, predict } from '../../lambdas/domain/training/xgboost/booster.js';
 import { parseXGBoostParams } from '../../lambdas/domain/training/xgboost/hyperparameters.js';
 import { xgboost } from '../../lambdas/domain/training/xgboost/index.js';
-import { type ReferenceMetrics, reference, referenceSplit, rSquared } from '../support/gbdt-fixtures.js';
+import {
+  type ReferenceMetrics,
+  reference,
+  referenceSplit,
+  rSquared,
+  xgboostTraining,
+} from '../support/gbdt-fixtures.js';
 
 const NO_STOP = { iteration: () => {}, stopRequested: () => false };
 
@@ -36,6 +42,26 @@ describe('xgboost accuracy against XGBoost and LightGBM (scripts/fixtures/gbdt-r
         }
       }
     }, 120_000);
+  }
+});
+
+describe('xgboost training semantics, against XGBoost 3.2 where both cut every distinct value', () => {
+  for (const objective of ['reg:squarederror', 'binary:logistic'] as const) {
+    it(`${objective}: gamma, lambda, alpha, min_child_weight, eta and default directions give XGBoost's predictions`, () => {
+      const m = xgboostTraining.models[objective];
+      const columns = m.inputs[0]?.length ?? 0;
+      const features = Float64Array.from(m.inputs.flat(), (v) => v ?? Number.NaN);
+      const data = { rows: m.inputs.length, columns, features, labels: Float64Array.from(m.labels) };
+      const hp = Object.fromEntries(
+        Object.entries(xgboostTraining.hyperparameters).map(([k, v]) => [k, String(v)]),
+      );
+      const { ensemble } = boost(data, undefined, parseXGBoostParams({ ...hp, objective }), NO_STOP);
+      const mine = predict(ensemble, features, data.rows);
+      // XGBoost sums gradients in float32; 1e-4 leaves room for that and nothing more.
+      m.predictions.forEach((want, i) => {
+        expect(Math.abs((mine[i] as number) - want)).toBeLessThanOrEqual(1e-4 * Math.max(1, Math.abs(want)));
+      });
+    });
   }
 });
 

@@ -143,7 +143,10 @@ export class TreeGrower {
         tree.left[p.node] = l;
         tree.right[p.node] = r;
         tree.feature[p.node] = split.feature;
-        tree.threshold[p.node] = input.cuts.perFeature[split.feature]?.[split.code - 1] as number;
+        tree.threshold[p.node] = thresholdOf(
+          input.cuts.perFeature[split.feature] as Float32Array,
+          split.code,
+        );
         tree.defaultLeft[p.node] = split.defaultLeft;
         tree.missingSlot[p.node] = input.cuts.offsets[split.feature] as number;
         tree.splitSlot[p.node] = (input.cuts.offsets[split.feature] as number) + split.code;
@@ -247,13 +250,16 @@ export class TreeGrower {
       const hm = hist[(first + MISSING) * 2 + 1] as number;
       let gl = 0;
       let hl = 0;
-      // Candidate code c sends codes 1..c left; c = slots - 1 would send every present value left.
-      for (let c = 1; c < slots - 1; c++) {
-        const bh = hist[(first + c) * 2 + 1] as number;
-        // An empty bin moves nothing: the candidate equals the one before it.
-        if (bh === 0) continue;
-        gl += hist[(first + c) * 2] as number;
-        hl += bh;
+      // Candidate c sends present codes 1..c left: c = 0 sends only the missing values left,
+      // c = slots - 1 every present value, splitting missing from present as XGBoost does.
+      for (let c = 0; c < slots; c++) {
+        if (c > 0) {
+          const bh = hist[(first + c) * 2 + 1] as number;
+          // An empty bin moves nothing: the candidate equals the one before it.
+          if (bh === 0) continue;
+          gl += hist[(first + c) * 2] as number;
+          hl += bh;
+        }
         // Missing values to the left first, so that a node without any defaults to the left;
         // then, when the node has some, to the right (written out twice: this is the hot loop).
         let lg = gl + gm;
@@ -303,6 +309,15 @@ export class TreeGrower {
     rows.set(scratch.subarray(0, r), l);
     return l;
   }
+}
+
+/**
+ * The float32 value that sends codes 1..code left under `x < threshold`: the cut above them,
+ * or -Infinity (nothing present goes left) and +Infinity (everything present does).
+ */
+function thresholdOf(cuts: Float32Array, code: number): number {
+  if (code === 0) return Number.NEGATIVE_INFINITY;
+  return code - 1 < cuts.length ? (cuts[code - 1] as number) : Number.POSITIVE_INFINITY;
 }
 
 /** The leaf a binned row lands in. */
