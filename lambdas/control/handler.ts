@@ -35,6 +35,7 @@ export const handler = createControlHandler({
   listingTokens: new ListingTokens(secretsManagerKey(clients.secrets(), requireEnv(ENV.listingKeySecretId))),
   region: requireEnv('AWS_REGION'),
   jobs: new SqsJobQueue(clients.sqs(), requireEnv(ENV.jobsQueueUrl)),
+  training: new SqsJobQueue(clients.sqs(), requireEnv(ENV.trainingQueueUrl)),
   deployments: {
     alarms: new CloudWatchAlarmSource(clients.cloudwatch()),
     scheduler: new SqsStepScheduler(clients.sqs(), requireEnv(ENV.deploymentQueueUrl)),

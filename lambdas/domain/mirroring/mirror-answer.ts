@@ -51,6 +51,7 @@ export async function mirrorAnswer(
       inferenceTime: answer.answeredAt,
       endpointName: answer.endpoint.EndpointName,
       variantName: answer.variant.VariantName,
+      endpointConfigName: answer.endpointConfigName,
       requestBody: request.body,
       requestContentType: request.contentType,
       responseBody: answer.body,
