@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationException } from '../../lambdas/domain/kernel/errors.js';
 import type { TrainingMetric } from '../../lambdas/domain/training/algorithm.js';
+import { algorithmForImage } from '../../lambdas/domain/training/training-jobs.js';
 import { boost, predict } from '../../lambdas/domain/training/xgboost/booster.js';
 import { parseXGBoostParams } from '../../lambdas/domain/training/xgboost/hyperparameters.js';
 import { xgboost } from '../../lambdas/domain/training/xgboost/index.js';
@@ -63,6 +64,18 @@ describe('xgboost training semantics, against XGBoost 3.2 where both cut every d
       });
     });
   }
+});
+
+describe('the xgboost algorithm in the training job', () => {
+  it('is what SageMaker’s XGBoost image URIs name, in either repository and any region', () => {
+    for (const image of [
+      '683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1',
+      '492215442770.dkr.ecr.eu-central-1.amazonaws.com/sagemaker-xgboost:1.5-1',
+      '433757028032.dkr.ecr.us-west-2.amazonaws.com/xgboost:1',
+    ]) {
+      expect(algorithmForImage(image)).toBe(xgboost);
+    }
+  });
 });
 
 describe('xgboost training', () => {
