@@ -1,4 +1,5 @@
 /** XGBoost's evaluation metrics, over predictions in the objective's output space. */
+import { meanAbsoluteError, meanSquaredError, rocAuc } from '../metrics.js';
 import type { EvalMetric } from './hyperparameters.js';
 
 /** Whether a larger value is better (early stopping's direction). */
@@ -21,11 +22,9 @@ export function evaluate(
   let sum = 0;
   switch (metric) {
     case 'rmse':
-      for (let i = 0; i < n; i++) sum += ((predictions[i] as number) - (labels[i] as number)) ** 2;
-      return Math.sqrt(sum / n);
+      return Math.sqrt(meanSquaredError(labels, predictions));
     case 'mae':
-      for (let i = 0; i < n; i++) sum += Math.abs((predictions[i] as number) - (labels[i] as number));
-      return sum / n;
+      return meanAbsoluteError(labels, predictions);
     case 'logloss':
       for (let i = 0; i < n; i++) {
         const p = Math.min(Math.max(predictions[i] as number, EPS), 1 - EPS);
@@ -37,7 +36,7 @@ export function evaluate(
       for (let i = 0; i < n; i++) sum += ((predictions[i] as number) > 0.5 ? 1 : 0) !== labels[i] ? 1 : 0;
       return sum / n;
     case 'auc':
-      return auc(predictions, labels);
+      return rocAuc(labels, predictions);
     case 'mlogloss':
       for (let i = 0; i < n; i++) {
         const p = predictions[i * groups + (labels[i] as number)] as number;
@@ -55,33 +54,4 @@ export function argmax(values: Float64Array, base: number, count: number): numbe
   for (let k = 1; k < count; k++)
     if ((values[base + k] as number) > (values[base + best] as number)) best = k;
   return best;
-}
-
-/**
- * Area under the ROC curve by the rank-sum (Mann–Whitney) formula, tied scores sharing their
- * mean rank. Labels above 0.5 count as positives. NaN when one class is absent, as XGBoost
- * reports it.
- */
-export function auc(scores: Float64Array, labels: Float64Array): number {
-  const n = labels.length;
-  const order = new Uint32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
-  order.sort((a, b) => (scores[a] as number) - (scores[b] as number));
-  let positives = 0;
-  let rankSum = 0;
-  for (let i = 0; i < n; ) {
-    let j = i;
-    while (j + 1 < n && scores[order[j + 1] as number] === scores[order[i] as number]) j++;
-    const meanRank = (i + j) / 2 + 1;
-    for (let k = i; k <= j; k++) {
-      if ((labels[order[k] as number] as number) > 0.5) {
-        positives++;
-        rankSum += meanRank;
-      }
-    }
-    i = j + 1;
-  }
-  const negatives = n - positives;
-  if (positives === 0 || negatives === 0) return Number.NaN;
-  return (rankSum - (positives * (positives + 1)) / 2) / (positives * negatives);
 }
