@@ -1,4 +1,5 @@
 /** Small timing helpers for `npm run bench`: medians and tails, never pass/fail. */
+import { spawn } from 'node:child_process';
 export interface Stats {
   readonly medianUs: number;
   readonly p90Us: number;
@@ -90,4 +91,37 @@ export function fmt(us: number): string {
 
 export function row(label: string, s: Stats): string {
   return `  ${label.padEnd(44)} median ${fmt(s.medianUs).padStart(10)}  p90 ${fmt(s.p90Us).padStart(10)}  p99 ${fmt(s.p99Us).padStart(10)}  (n=${s.n})`;
+}
+
+/**
+ * Runs a child process (a benchmark's own measurement, or a Python baseline) from `cwd` and
+ * resolves with its stdout; its stderr passes through. Killed after `timeoutMs` when given.
+ */
+export function runChild(cwd: string, command: string, args: string[], timeoutMs?: number): Promise<string> {
+  return new Promise((done, fail) => {
+    const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => {
+      out += chunk;
+    });
+    const timer =
+      timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            child.kill('SIGKILL');
+          }, timeoutMs);
+    child.on('error', fail);
+    child.on('close', (code, signal) => {
+      if (timer) clearTimeout(timer);
+      if (code === 0) done(out);
+      else fail(new Error(`${command} ${args[0] ?? ''} ended with ${signal ?? `exit code ${code}`}`));
+    });
+  });
+}
+
+/** The last line of a child's stdout, as JSON. */
+export function lastJson<T>(out: string): T {
+  const lines = out.trim().split('\n');
+  return JSON.parse(lines[lines.length - 1] as string) as T;
 }

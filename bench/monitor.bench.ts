@@ -19,7 +19,7 @@
  * the Python baseline may take at 1M before it is measured at 250k only and extrapolated;
  * default 300), MONITOR_BENCH_PYTHON=0 to skip the baseline.
  */
-import { spawn } from 'node:child_process';
+
 import { createReadStream, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -39,6 +39,7 @@ import {
   suggestBaselineFromPayloads,
 } from '../lambdas/domain/model-monitor/statistics/index.js';
 import { SeededRandom } from '../test/support/seeded-random.js';
+import { lastJson, runChild } from './harness.js';
 
 const FEATURES = 20;
 const NAMES = Array.from({ length: FEATURES }, (_, i) => `f${i}`);
@@ -302,37 +303,14 @@ async function runWorker(statisticsPath: string): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // Child processes
 
-function run(command: string, args: string[], timeoutMs?: number): Promise<string> {
-  return new Promise((done, fail) => {
-    const child = spawn(command, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk: string) => {
-      out += chunk;
-    });
-    const timer =
-      timeoutMs === undefined
-        ? undefined
-        : setTimeout(() => {
-            child.kill('SIGKILL');
-          }, timeoutMs);
-    child.on('error', fail);
-    child.on('close', (code, signal) => {
-      if (timer) clearTimeout(timer);
-      if (code === 0) done(out);
-      else fail(new Error(`${command} ${args[0] ?? ''} ended with ${signal ?? `exit code ${code}`}`));
-    });
-  });
-}
-
-/** The last line of a child's stdout, as JSON. */
-function lastJson<T>(out: string): T {
-  const lines = out.trim().split('\n');
-  return JSON.parse(lines[lines.length - 1] as string) as T;
-}
-
 async function executeInChild(options: ExecuteOptions): Promise<ExecutionResult> {
-  const out = await run(process.execPath, ['--import', 'tsx', THIS_FILE, 'execute', JSON.stringify(options)]);
+  const out = await runChild(ROOT, process.execPath, [
+    '--import',
+    'tsx',
+    THIS_FILE,
+    'execute',
+    JSON.stringify(options),
+  ]);
   return lastJson<ExecutionResult>(out);
 }
 
@@ -357,7 +335,8 @@ async function pythonBaseline(
   implementation: 'auto' | 'scipy',
   timeoutMs?: number,
 ): Promise<BaselineResult> {
-  const out = await run(
+  const out = await runChild(
+    ROOT,
     'python3',
     [
       join(ROOT, 'bench', 'monitor-baseline.py'),

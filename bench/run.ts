@@ -12,6 +12,7 @@ import { benchMonitor } from './monitor.bench.js';
 import { benchPlatform } from './platform.bench.js';
 import { benchRouting } from './routing.bench.js';
 import { benchShadow } from './shadow.bench.js';
+import { benchTraining } from './training.bench.js';
 
 const BENCHES: Record<string, () => Promise<void>> = {
   inference: benchInference,
@@ -23,6 +24,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   monitor: benchMonitor,
   'access-keys': benchAccessKeys,
   lineage: benchLineage,
+  training: benchTraining,
 };
 
 const chosen = process.argv.slice(2);

@@ -28,13 +28,14 @@ import type { BuiltInAlgorithm, Dataset, TrainingMetric } from './algorithm.js';
 import { type ChannelFormat, channelFormat, parseChannel } from './channels.js';
 import { linearLearner } from './linear-learner.js';
 import { tarGz } from './tar.js';
+import { xgboost } from './xgboost/index.js';
 
 /** The built-in algorithms Understudy trains, by SageMaker's image repository name. */
 export const ALGORITHMS: Readonly<Record<string, BuiltInAlgorithm | undefined>> = {
   'linear-learner': linearLearner,
-  // The gbdt branch adds the histogram GBDT here, under both of SageMaker's repositories.
-  xgboost: undefined,
-  'sagemaker-xgboost': undefined,
+  // SageMaker's XGBoost images live in two repositories (`xgboost` for 0.72, `sagemaker-xgboost` since 0.90).
+  xgboost,
+  'sagemaker-xgboost': xgboost,
 };
 
 /**
