@@ -5,6 +5,7 @@ import { AccessKeys } from './constructs/access-keys.js';
 import { Alerts } from './constructs/alerts.js';
 import { Api } from './constructs/api.js';
 import { ArtifactStore } from './constructs/artifact-store.js';
+import { DataCapture } from './constructs/data-capture.js';
 import { Deployments } from './constructs/deployments.js';
 import { Monitoring } from './constructs/monitoring.js';
 import { OnnxRuntimeLayer } from './constructs/onnx-runtime-layer.js';
@@ -66,6 +67,7 @@ export class UnderstudyStack extends Stack {
       onnxLayer: onnx.layer,
     });
     const pipeline = new ShadowPipeline(this, 'ShadowPipeline', { shadowFunction: shadow.fn });
+    const dataCapture = new DataCapture(this, 'DataCapture');
     // Messages that can never be processed are parked in the DLQ with their reason at once.
     shadow.fn.addEnvironment(ENV.deadLetterQueueUrl, pipeline.deadLetterQueue.queueUrl);
     pipeline.deadLetterQueue.grantSendMessages(shadow.fn);
@@ -109,6 +111,9 @@ export class UnderstudyStack extends Stack {
     store.grantPutObjects(invoke.fn, 'mirror-spill/');
     pipeline.queue.grantSendMessages(invoke.fn);
     keys.grantVerify(invoke.fn);
+    // ...and the redaction key: captured copies are redacted before they are sent.
+    dataCapture.grantRedact(invoke.fn);
+    invoke.fn.addEnvironment(ENV.captureRedactionKeySecretId, dataCapture.redactionKeySecretName);
 
     // control: the registry store and access keys; artifacts, datasets and baselines (ListObjectsV2
     // for datasets under a prefix); the step queue and alarm states for rollouts.

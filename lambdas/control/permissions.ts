@@ -66,6 +66,7 @@ export const UNDERSTUDY_PERMISSIONS: Readonly<Record<string, Permission>> = {
   DeleteAccessKey: 'manage-keys',
   RollbackEndpoint: 'write',
   ListDeploymentHistory: 'read',
+  ConfigureCaptureRedaction: 'write',
   SuggestBaseline: 'write',
   DescribeShadowReport: 'read',
   ConfigureShadowComparison: 'write',

@@ -21,7 +21,12 @@ export const INVOKER_KEY = {
 export async function invokeHandlerFor(
   internal: EndpointInternal,
   artifacts: ArtifactSource,
-  options: { now: Date; seed: number; send?: (message: MirrorMessage) => Promise<void> },
+  options: {
+    now: Date;
+    seed: number;
+    send?: (message: MirrorMessage) => Promise<void>;
+    redactionKey?: () => Promise<Uint8Array>;
+  },
 ) {
   const store = new InMemoryRegistryStore();
   await store.create(COLLECTIONS.endpoint, 'ep', {
@@ -40,6 +45,7 @@ export async function invokeHandlerFor(
     metrics: { write: () => undefined },
     random: seeded(options.seed),
     now: () => options.now,
+    redactionKey: options.redactionKey,
   });
   return { handler, messages, models, store };
 }

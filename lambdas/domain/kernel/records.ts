@@ -101,9 +101,31 @@ export interface RuntimeShadow extends RuntimeVariant {
   readonly comparison?: ComparisonConfig;
 }
 
+/**
+ * Which request fields never leave the request path as sent (Understudy.ConfigureCaptureRedaction):
+ * a field of a JSON payload by JSONPath, or a column of a CSV payload by its 0-based index.
+ * See data-capture/redaction.ts.
+ */
+export interface CaptureRedaction {
+  readonly Drop: readonly RedactionSelector[];
+  readonly Hash: readonly RedactionSelector[];
+}
+
+export type RedactionSelector = { readonly JsonPath: string } | { readonly CsvColumn: number };
+
+/** An endpoint config's Understudy-only settings, stored beside SageMaker's fields. */
+export interface EndpointConfigInternal {
+  readonly captureRedaction?: CaptureRedaction;
+}
+
 export interface EndpointInternal {
   readonly variants: readonly RuntimeVariant[];
   readonly capture?: RuntimeCapture;
+  /**
+   * From the endpoint config: applied to the request body before the mirror message is built,
+   * so captures, shadow captures, spilled bodies and dead letters never hold the fields.
+   */
+  readonly redaction?: CaptureRedaction;
   readonly shadows?: readonly RuntimeShadow[];
   /** An UpdateEndpoint rolling out: the new fleet and its share of traffic. */
   readonly rollout?: RolloutState;
