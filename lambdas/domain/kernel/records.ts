@@ -36,6 +36,8 @@ export const COLLECTIONS = {
   mirrorsDropped: 'MirrorsDropped',
   /** A resource's tags, id its ARN (as the resource's record holds it). */
   tags: 'Tags',
+  /** A create's idempotency token and its answer, id `{Operation}#{ClientToken}` (kernel/idempotency.ts). */
+  clientToken: 'ClientToken',
 } as const;
 
 /** A registered artifact: where, its digest and size. */
