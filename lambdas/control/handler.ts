@@ -11,7 +11,7 @@ import { ListingTokens } from '../domain/kernel/context.js';
 import { ENV } from '../functions.js';
 import { accessKeysFromEnv } from '../shared/access-keys.js';
 import { clients } from '../shared/clients.js';
-import { requireEnv } from '../shared/config.js';
+import { listEnv, requireEnv } from '../shared/config.js';
 import { functionLogger } from '../shared/logger.js';
 import { onnxModelProbe } from '../shared/model-probe.js';
 import { createControlHandler } from './control-plane.js';
@@ -34,6 +34,7 @@ export const handler = createControlHandler({
   accessKeys: keys,
   listingTokens: new ListingTokens(secretsManagerKey(clients.secrets(), requireEnv(ENV.listingKeySecretId))),
   region: requireEnv('AWS_REGION'),
+  allowedKmsKeys: listEnv(ENV.allowedKmsKeyArns),
   jobs: new SqsJobQueue(clients.sqs(), requireEnv(ENV.jobsQueueUrl)),
   deployments: {
     alarms: new CloudWatchAlarmSource(clients.cloudwatch()),

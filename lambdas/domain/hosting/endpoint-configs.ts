@@ -1,6 +1,7 @@
 import { checkDataCaptureConfig, type DataCaptureConfig } from '../data-capture/capture-config.js';
 import { arn, type ControlContext, epochSeconds, type ListRequest, page, view } from '../kernel/context.js';
 import { ValidationException } from '../kernel/errors.js';
+import { checkKmsKey } from '../kernel/kms-keys.js';
 import type { EndpointConfigInternal, ServerlessConfig } from '../kernel/records.js';
 import { COLLECTIONS, type StoredResource, type Timestamp } from '../kernel/records.js';
 import { RecordExistsError } from '../kernel/store.js';
@@ -102,6 +103,7 @@ export async function createEndpointConfig(
   const shadows = input.ShadowProductionVariants ?? [];
   checkVariants(input.ProductionVariants, shadows);
   checkDataCaptureConfig(input.DataCaptureConfig);
+  checkKmsKey(ctx, input.DataCaptureConfig?.KmsKeyId, 'DataCaptureConfig.KmsKeyId');
   await resolveVariantModels(ctx, input.ProductionVariants);
   await resolveVariantModels(ctx, shadows, 'ShadowProductionVariants');
   const { Tags: _tags, ...fields } = input;
