@@ -6,7 +6,7 @@
  * → domain (lambdas/domain/<capability>/). The domain sees no AWS SDK and no outer layer;
  * capability folders never import each other in a cycle; kernel imports no capability.
  */
-const HANDLERS = '^lambdas/(control|invoke|shadow|monitor|deployer)/';
+const HANDLERS = '^lambdas/(control|invoke|shadow|monitor|deployer|training)/';
 const ADAPTERS = '^lambdas/(adapters|shared)/';
 
 /** @type {import('dependency-cruiser').IConfiguration} */

@@ -6,6 +6,7 @@
 import { benchAccessKeys } from './access-keys.bench.js';
 import { benchColdStart } from './cold-start.bench.js';
 import { benchInference, KEY, NOW, signedEvent } from './inference.bench.js';
+import { benchLineage } from './lineage.bench.js';
 import { benchMirrorBudget } from './mirror-budget.bench.js';
 import { benchMonitor } from './monitor.bench.js';
 import { benchPlatform } from './platform.bench.js';
@@ -21,6 +22,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   'cold-start': async () => benchColdStart({ event: await signedEvent(), key: KEY, now: NOW.toISOString() }),
   monitor: benchMonitor,
   'access-keys': benchAccessKeys,
+  lineage: benchLineage,
 };
 
 const chosen = process.argv.slice(2);

@@ -12,6 +12,7 @@ import { OnnxRuntimeLayer } from './constructs/onnx-runtime-layer.js';
 import { ProcessingJobs } from './constructs/processing-jobs.js';
 import { Registry } from './constructs/registry.js';
 import { ShadowPipeline } from './constructs/shadow-pipeline.js';
+import { Training } from './constructs/training.js';
 import { UnderstudyFunction } from './constructs/understudy-function.js';
 
 export interface UnderstudyStackProps extends StackProps {
@@ -45,6 +46,8 @@ export const OUTPUTS = {
   deployerFunction: 'DeployerFunctionName',
   alertsTopicArn: 'AlertsTopicArn',
   jobsQueueUrl: 'JobsQueueUrl',
+  trainingFunction: 'TrainingFunctionName',
+  trainingQueueUrl: 'TrainingQueueUrl',
 } as const;
 
 export class UnderstudyStack extends Stack {
@@ -77,6 +80,8 @@ export class UnderstudyStack extends Stack {
     // Messages that can never be processed are parked in the DLQ with their reason at once.
     shadow.fn.addEnvironment(ENV.deadLetterQueueUrl, pipeline.deadLetterQueue.queueUrl);
     pipeline.deadLetterQueue.grantSendMessages(shadow.fn);
+    // Capture index entries live as long as the captures they point at.
+    shadow.fn.addEnvironment(ENV.captureRetentionDays, String(store.captureRetentionDays));
     const apiEnv = { ...baseEnv, [ENV.mirrorQueueUrl]: pipeline.queue.queueUrl };
     const invoke = new UnderstudyFunction(this, 'Invoke', {
       name: 'invoke',
@@ -108,6 +113,14 @@ export class UnderstudyStack extends Stack {
     const monitoring = new Monitoring(this, 'Monitoring', { monitorFunction: monitor.fn });
     const processingJobs = new ProcessingJobs(this, 'ProcessingJobs', { monitorFunction: monitor.fn });
     control.fn.addEnvironment(ENV.jobsQueueUrl, processingJobs.queue.queueUrl);
+    const trainer = new UnderstudyFunction(this, 'Trainer', {
+      name: 'training',
+      projectRoot,
+      environment: baseEnv,
+      onnxLayer: onnx.layer,
+    });
+    const training = new Training(this, 'Training', { trainingFunction: trainer.fn });
+    control.fn.addEnvironment(ENV.trainingQueueUrl, training.queue.queueUrl);
 
     // Least privilege per function: what each handler's ports send (lambdas/<function>/handler.ts).
     // invoke: endpoints and keys (GetItem), drop counters (UpdateItem); models (GetObject),
@@ -130,6 +143,7 @@ export class UnderstudyStack extends Stack {
     keys.grantIssue(control.fn);
     deployments.grantStartRollouts(control.fn);
     processingJobs.grantSendJobs(control.fn);
+    training.grantSendJobs(control.fn);
     registry.grantListings(control.fn);
     control.fn.addEnvironment(ENV.allowedKmsKeyArns, dataCapture.allowedKmsKeyArns.join(','));
     registry.grantPublishEvents(control.fn);
@@ -155,6 +169,13 @@ export class UnderstudyStack extends Stack {
     monitoring.grantPutDataMetrics(monitor.fn);
     alerts.grantPublish(monitor.fn);
 
+    // training: job records and registrations (the registry store); channels in, model.tar.gz,
+    // baselines and metrics out; the registered package's event. Its queue is granted by Training.
+    registry.grantReadWriteItems(trainer.fn);
+    store.grantReadObjects(trainer.fn);
+    store.grantPutObjects(trainer.fn);
+    registry.grantPublishEvents(trainer.fn);
+
     const outputs: Record<keyof typeof OUTPUTS, string> = {
       apiUrl: api.url,
       bucket: store.bucket.bucketName,
@@ -174,6 +195,8 @@ export class UnderstudyStack extends Stack {
       deployerFunction: deployer.fn.functionName,
       alertsTopicArn: alerts.topic.topicArn,
       jobsQueueUrl: processingJobs.queue.queueUrl,
+      trainingFunction: trainer.fn.functionName,
+      trainingQueueUrl: training.queue.queueUrl,
     };
     for (const [key, value] of Object.entries(outputs)) {
       new CfnOutput(this, OUTPUTS[key as keyof typeof OUTPUTS], { value });

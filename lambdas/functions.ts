@@ -51,6 +51,16 @@ export const FUNCTIONS = {
     timeoutSeconds: 300,
     usesOnnx: false,
   },
+  training: {
+    entry: 'lambdas/training/handler.ts',
+    description:
+      'Training jobs from the training queue: built-in algorithms (linear-learner) trained in process, exported as ONNX',
+    // Lambda's largest size: memory is what bounds the data a job can hold (checked before reading).
+    memorySizeMb: 10240,
+    timeoutSeconds: 900,
+    // A finished job registered with ModelPackageConfig is loaded once, as CreateModelPackage checks.
+    usesOnnx: true,
+  },
 } as const satisfies Record<string, FunctionSpec>;
 
 export type FunctionName = keyof typeof FUNCTIONS;
@@ -75,8 +85,12 @@ export const ENV = {
   deadLetterQueueUrl: 'UNDERSTUDY_DEAD_LETTER_QUEUE_URL',
   /** The monitor's jobs queue (processing jobs, NOW schedules), to which the control function sends. */
   jobsQueueUrl: 'UNDERSTUDY_JOBS_QUEUE_URL',
+  /** The training function's queue, to which the control function sends training jobs. */
+  trainingQueueUrl: 'UNDERSTUDY_TRAINING_QUEUE_URL',
   /** SNS topic for Model Monitor alerts (violations). */
   alertsTopicArn: 'UNDERSTUDY_ALERTS_TOPIC_ARN',
+  /** Shadow function: days capture objects are kept, and with them their capture index entries. */
+  captureRetentionDays: 'UNDERSTUDY_CAPTURE_RETENTION_DAYS',
   /**
    * Optional, invoke function: the request path's time budget for the mirror's SendMessage,
    * retry included, in ms. The stack leaves it unset (500 ms); set it on the function to change it.

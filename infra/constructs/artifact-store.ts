@@ -18,6 +18,8 @@ export const CAPTURE_PREFIX = 'captures/';
 /** The one bucket: model artifacts, captures, baselines and monitoring reports. */
 export class ArtifactStore extends Construct {
   readonly bucket: s3.Bucket;
+  /** Days a data-capture object is kept (the capture index's entries expire with it). */
+  readonly captureRetentionDays: number;
 
   constructor(scope: Construct, id: string, props: ArtifactStoreProps = {}) {
     super(scope, id);
@@ -25,6 +27,7 @@ export class ArtifactStore extends Construct {
     if (!Number.isInteger(captureRetentionDays) || captureRetentionDays < 1) {
       throw new Error(`captureRetentionDays must be a positive integer, got ${captureRetentionDays}`);
     }
+    this.captureRetentionDays = captureRetentionDays;
     this.bucket = new s3.Bucket(this, 'Bucket', {
       encryption: s3.BucketEncryption.S3_MANAGED,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,

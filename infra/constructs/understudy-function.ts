@@ -63,7 +63,13 @@ export class UnderstudyFunction extends Construct {
         sourceMap: true,
         // The SDK ships with the runtime; onnxruntime-node comes from the layer.
         // protobufjs/minimal is required only by @datadog/sketches-js's toProto, which we never call.
-        externalModules: ['@aws-sdk/*', 'onnxruntime-node', 'onnxruntime-common', 'protobufjs/minimal'],
+        // The training function writes ONNX with onnx-proto, which needs protobufjs: bundled there.
+        externalModules: [
+          '@aws-sdk/*',
+          'onnxruntime-node',
+          'onnxruntime-common',
+          ...(props.name === 'training' ? [] : ['protobufjs/minimal']),
+        ],
         // ESM bundles still meet CommonJS dependencies that call require().
         banner: "import{createRequire as __cr}from'module';const require=__cr(import.meta.url);",
       },

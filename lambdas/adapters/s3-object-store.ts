@@ -54,6 +54,13 @@ export class S3ObjectStore implements ObjectStore {
     );
   }
 
+  async putBytes(uri: string, body: Uint8Array, contentType: string): Promise<void> {
+    const { bucket, key } = location(uri);
+    await this.s3.send(
+      new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }),
+    );
+  }
+
   async list(prefixUri: string): Promise<ObjectSummary[]> {
     const { bucket, key: prefix } = location(prefixUri);
     const out: ObjectSummary[] = [];

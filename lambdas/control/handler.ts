@@ -36,6 +36,7 @@ export const handler = createControlHandler({
   region: requireEnv('AWS_REGION'),
   allowedKmsKeys: listEnv(ENV.allowedKmsKeyArns),
   jobs: new SqsJobQueue(clients.sqs(), requireEnv(ENV.jobsQueueUrl)),
+  training: new SqsJobQueue(clients.sqs(), requireEnv(ENV.trainingQueueUrl)),
   deployments: {
     alarms: new CloudWatchAlarmSource(clients.cloudwatch()),
     scheduler: new SqsStepScheduler(clients.sqs(), requireEnv(ENV.deploymentQueueUrl)),

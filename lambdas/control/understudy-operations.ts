@@ -2,6 +2,7 @@ import { ACCESS_KEY_OPERATIONS } from '../domain/auth/understudy-operations.js';
 import { DEPLOYMENT_OPERATIONS } from '../domain/deployments/understudy-operations.js';
 import { HOSTING_OPERATIONS } from '../domain/hosting/understudy-operations.js';
 import type { UnderstudyOperation } from '../domain/kernel/understudy-operation.js';
+import { LINEAGE_OPERATIONS } from '../domain/lineage/understudy-operations.js';
 import { MONITORING_OPERATIONS } from '../domain/model-monitor/understudy-operations.js';
 import { REGISTRY_OPERATIONS } from '../domain/model-registry/understudy-operations.js';
 import { SHADOW_OPERATIONS } from '../domain/shadow-tests/understudy-operations.js';
@@ -14,4 +15,5 @@ export const UNDERSTUDY_OPERATIONS: Record<string, UnderstudyOperation> = {
   ...SHADOW_OPERATIONS,
   ...MONITORING_OPERATIONS,
   ...REGISTRY_OPERATIONS,
+  ...LINEAGE_OPERATIONS,
 };

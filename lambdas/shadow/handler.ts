@@ -1,3 +1,4 @@
+import { DynamoDbCaptureIndex } from '../adapters/dynamodb-capture-index.js';
 import { DynamoDbDeliveryLedger } from '../adapters/dynamodb-delivery-ledger.js';
 import { DynamoDbRegistryStore } from '../adapters/dynamodb-registry-store.js';
 import { S3ArtifactSource } from '../adapters/s3-artifact-source.js';
@@ -19,6 +20,9 @@ export const handler = createShadowHandler({
   logging,
   models: new ModelCache(new S3ArtifactSource(clients.s3())),
   sink: new S3CaptureSink(clients.s3()),
+  captureIndex: new DynamoDbCaptureIndex(clients.dynamo(), tableName, {
+    retentionDays: Number(requireEnv(ENV.captureRetentionDays)),
+  }),
   deadLetters: new SqsDeadLetters(clients.sqs(), requireEnv(ENV.deadLetterQueueUrl)),
   comparisons: new RegistryComparisonRecorder(store, {
     reports: new S3ReportSink(clients.s3(), requireEnv(ENV.bucket)),

@@ -94,8 +94,8 @@ describe('UnderstudyStack', () => {
 
   it('mirrors requests through a queue with a dead-letter queue into the shadow function', () => {
     // Mirror queue and its DLQ; deployment steps and their DLQ (test/infra/deployments.test.ts);
-    // jobs and their DLQ (test/infra/processing-jobs.test.ts).
-    template.resourceCountIs('AWS::SQS::Queue', 6);
+    // jobs and their DLQ (test/infra/processing-jobs.test.ts); training jobs and their DLQ.
+    template.resourceCountIs('AWS::SQS::Queue', 8);
     template.hasResourceProperties('AWS::SQS::Queue', {
       RedrivePolicy: Match.objectLike({ maxReceiveCount: 3 }),
     });
@@ -244,6 +244,21 @@ describe('UnderstudyStack', () => {
       'sns:Publish',
       'events:PutEvents',
       // The jobs queue (processing jobs, NOW schedules).
+      'sqs:ReceiveMessage',
+      'sqs:DeleteMessage',
+      'sqs:ChangeMessageVisibility',
+    ],
+    training: [
+      'dynamodb:GetItem',
+      'dynamodb:Query',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+      's3:GetObject',
+      's3:ListBucket',
+      's3:PutObject',
+      'events:PutEvents',
+      // The training queue.
       'sqs:ReceiveMessage',
       'sqs:DeleteMessage',
       'sqs:ChangeMessageVisibility',

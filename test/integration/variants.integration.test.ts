@@ -329,7 +329,9 @@ describe('production variants and safe rollout', () => {
             TrafficRoutingConfiguration: {
               Type: 'LINEAR',
               LinearStepSize: { Type: 'CAPACITY_PERCENT', Value: 30 },
-              WaitIntervalInSeconds: 5,
+              // Each step must outlast the cache refresh plus 300 invocations: 5 s was too short
+              // on a two-core machine shared with other test runs (a step was skipped once).
+              WaitIntervalInSeconds: 10,
             },
           },
         },
@@ -337,7 +339,7 @@ describe('production variants and safe rollout', () => {
     );
     const n = 300;
     const observed: { percent: number; green: number }[] = [];
-    const deadline = Date.now() + 60_000;
+    const deadline = Date.now() + 90_000;
     while (Date.now() < deadline) {
       const described = await describeEndpoint(names.linear);
       if (described.EndpointStatus === 'InService') break;

@@ -30,6 +30,13 @@ export class InMemoryObjectStore implements ObjectStore {
     this.objects.set(uri, { body, contentType, ...(options.kmsKeyId && { kmsKeyId: options.kmsKeyId }) });
   }
 
+  /** Binary objects (model.tar.gz), apart from the text ones. */
+  readonly binaries = new Map<string, Uint8Array>();
+
+  async putBytes(uri: string, body: Uint8Array): Promise<void> {
+    this.binaries.set(uri, body);
+  }
+
   async list(prefixUri: string): Promise<ObjectSummary[]> {
     const bucket = /^s3:\/\/([^/]+)/.exec(prefixUri)?.[1] ?? '';
     return [...this.objects.keys()]

@@ -196,7 +196,7 @@ describe('every control-plane operation × every role', () => {
         await signedControlEvent({
           key: CALLERS[caller],
           now: NOW,
-          target: 'SageMaker.CreateTrainingJob',
+          target: 'SageMaker.CreateHyperParameterTuningJob',
           input: {},
         }),
         context,

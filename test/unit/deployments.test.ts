@@ -107,9 +107,10 @@ async function stored(): Promise<{ data: EndpointRecord; version: number }> {
   return record;
 }
 
+/** The changes since the endpoint was created (its creation is the history's first record). */
 async function history(): Promise<DeploymentRecord[]> {
-  return (await call('Understudy.ListDeploymentHistory', { EndpointName: 'ep' }))
-    .Deployments as DeploymentRecord[];
+  const { Deployments } = await call('Understudy.ListDeploymentHistory', { EndpointName: 'ep' });
+  return (Deployments as DeploymentRecord[]).filter((d) => d.DeploymentType !== 'CreateEndpoint');
 }
 
 /** Delivers the last scheduled message after its delay has passed. */
@@ -728,12 +729,93 @@ describe('Understudy.RollbackEndpoint', () => {
       MaxResults: 2,
       NextToken: first.NextToken,
     });
-    expect(weights(second)).toEqual([1]);
+    expect(weights(second)).toEqual([1, undefined]); // the creation has no DesiredWeights
     expect(second.NextToken).toBeUndefined();
     const ascending = await call('Understudy.ListDeploymentHistory', {
       EndpointName: 'ep',
       SortOrder: 'Ascending',
     });
-    expect(weights(ascending)).toEqual([1, 2, 3]);
+    expect(weights(ascending)).toEqual([undefined, 1, 2, 3]);
+  });
+});
+
+describe('Understudy.DescribeEndpointAt', () => {
+  /** [config, variant, model, share] of what served at `seconds` after the endpoint was created. */
+  async function servingAt(at: number | string) {
+    const answer = await call('Understudy.DescribeEndpointAt', { EndpointName: 'ep', At: at });
+    return (
+      answer.ProductionVariants as {
+        EndpointConfigName: string;
+        VariantName: string;
+        ModelName: string;
+        TrafficShare: number;
+      }[]
+    ).map((v) => [v.EndpointConfigName, v.VariantName, v.ModelName, Number(v.TrafficShare.toFixed(6))]);
+  }
+
+  it('answers which models served, with what shares, across creation, a canary, a rollback and deletion', async () => {
+    const created = clock / 1000;
+    clock += 100_000;
+    const updated = clock / 1000;
+    await call('UpdateEndpoint', {
+      EndpointName: 'ep',
+      EndpointConfigName: 'green',
+      DeploymentConfig: canary(10, 5),
+    });
+    expect(await deliver()).toBe('advanced');
+    const full = clock / 1000;
+    expect(await deliver()).toBe('completed');
+    clock += 20_000;
+    const rolledBack = clock / 1000;
+    await call('Understudy.RollbackEndpoint', { EndpointName: 'ep' });
+    clock += 10_000;
+    const deleted = clock / 1000;
+    await call('DeleteEndpoint', { EndpointName: 'ep' });
+
+    // blue serves a (weight 3) and b (weight 1); green serves a alone; the canary is 10 %.
+    expect(await servingAt(created - 1)).toEqual([]);
+    expect(await servingAt(created)).toEqual([
+      ['blue', 'a', 'm1', 0.75],
+      ['blue', 'b', 'm3', 0.25],
+    ]);
+    expect(await servingAt(new Date((updated + 1) * 1000).toISOString())).toEqual([
+      ['blue', 'a', 'm1', 0.675],
+      ['blue', 'b', 'm3', 0.225],
+      ['green', 'a', 'm2', 0.1],
+    ]);
+    expect(await servingAt(full)).toEqual([['green', 'a', 'm2', 1]]);
+    expect(await servingAt(rolledBack)).toEqual([
+      ['blue', 'a', 'm1', 0.75],
+      ['blue', 'b', 'm3', 0.25],
+    ]);
+    expect(await servingAt(deleted)).toEqual([]);
+    const types = (
+      await call('Understudy.ListDeploymentHistory', { EndpointName: 'ep', SortOrder: 'Ascending' })
+    ).Deployments as DeploymentRecord[];
+    expect(types.map((d) => [d.DeploymentType, d.CreatedBy.UserProfileName])).toEqual([
+      ['CreateEndpoint', 'AKUSTEST'],
+      ['UpdateEndpoint', 'AKUSTEST'],
+      ['RollbackEndpoint', 'AKUSTEST'],
+      ['DeleteEndpoint', 'AKUSTEST'],
+    ]);
+  });
+
+  it('keeps the old fleet for a canary that was rolled back, and refuses a time that is not one', async () => {
+    await call('UpdateEndpoint', {
+      EndpointName: 'ep',
+      EndpointConfigName: 'green',
+      DeploymentConfig: canary(20, 5),
+    });
+    alarms.alarms.set('ep-errors', 'ALARM');
+    expect(await deliver()).toBe('rolled-back');
+    expect(await servingAt(clock / 1000)).toEqual([
+      ['blue', 'a', 'm1', 0.75],
+      ['blue', 'b', 'm3', 0.25],
+    ]);
+    await expectError(
+      call('Understudy.DescribeEndpointAt', { EndpointName: 'ep', At: 'yesterday' }),
+      'ValidationException',
+      /At/,
+    );
   });
 });

@@ -186,11 +186,15 @@ describe('inference experiments', () => {
     expect(ep.internal.capture?.samplingPercentage).toBe(30);
     const config = await call('DescribeEndpointConfig', { EndpointConfigName: ep.EndpointConfigName });
     expect(config.ProductionVariants).toMatchObject([{ VariantName: 'main', ModelName: 'challenger' }]);
-    const history = await store.list<{ Action: string; ToEndpointConfigName: string }>(
+    const history = await store.list<{ DeploymentType: string; TargetEndpointConfigName: string }>(
       COLLECTIONS.deploymentHistory,
       'ep#',
     );
-    expect(history).toMatchObject([{ Action: 'PromoteShadow', ToEndpointConfigName: ep.EndpointConfigName }]);
+    expect(history.at(-1)).toMatchObject({
+      DeploymentType: 'PromoteShadow',
+      TargetEndpointConfigName: ep.EndpointConfigName,
+      TargetVariants: [{ VariantName: 'main', ModelName: 'challenger' }],
+    });
     expect((await call('DescribeInferenceExperiment', { Name: 'exp' })).Status).toBe('Completed');
   });
 

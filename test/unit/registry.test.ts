@@ -263,7 +263,11 @@ describe('endpoints', () => {
       'ValidationException',
       /Unknown member 'Bogus'/,
     );
-    await expectError(call('CreateTrainingJob', {}), 'UnknownOperationException', /CreateTrainingJob/);
+    await expectError(
+      call('CreateHyperParameterTuningJob', {}),
+      'UnknownOperationException',
+      /CreateHyperParameterTuningJob/,
+    );
     await call('CreateModelPackageGroup', { ModelPackageGroupName: 'g' });
     await expectError(
       call('CreateModelPackageGroup', { ModelPackageGroupName: 'g' }),

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_VARIANT_WEIGHT, getEndpointConfig } from '../hosting/endpoint-configs.js';
+import * as hosting from '../hosting/endpoints.js';
 import { type EndpointRecord, firstLoadFailure, resolveEndpointRuntime } from '../hosting/endpoints.js';
 import { arn, type ControlContext, epochSeconds, userContext } from '../kernel/context.js';
 import { ValidationException } from '../kernel/errors.js';
@@ -18,10 +19,12 @@ import {
 } from './engine.js';
 import {
   type DeploymentRecord,
+  describeEndpointAt as describeAt,
   type ListDeploymentHistoryInput,
   listDeploymentHistory as listHistory,
   nextHistoryId,
   recordDeployment,
+  servingVariants,
 } from './history.js';
 import { planRollout, shareAt } from './plan.js';
 
@@ -182,8 +185,9 @@ export async function updateEndpointWeightsAndCapacities(
   await replaceEndpoint(ctx, settled, next);
   const now = epochSeconds(ctx.now());
   await recordDeployment(ctx.store, deployment.historyId, {
-    ...historyBase(ctx, endpoint, deployment, 'UpdateEndpointWeightsAndCapacities'),
+    ...(await historyBase(ctx, endpoint, deployment, 'UpdateEndpointWeightsAndCapacities')),
     TargetEndpointConfigName: endpoint.EndpointConfigName,
+    TargetVariants: await servingVariants(ctx, endpoint.EndpointConfigName, settled.internal.variants),
     DeploymentStatus: 'Succeeded',
     DesiredWeights: [...desired.values()].flatMap((d) =>
       d.DesiredWeight === undefined ? [] : [{ VariantName: d.VariantName, DesiredWeight: d.DesiredWeight }],
@@ -193,17 +197,19 @@ export async function updateEndpointWeightsAndCapacities(
   return { EndpointArn: endpoint.EndpointArn };
 }
 
-function historyBase(
+/** The fields every history record has, with what served before the change (`SourceVariants`). */
+async function historyBase(
   ctx: ControlContext,
   endpoint: EndpointRecord,
   deployment: { start: Date; deploymentId: string },
   type: DeploymentRecord['DeploymentType'],
-): Omit<DeploymentRecord, 'TargetEndpointConfigName' | 'DeploymentStatus'> {
+): Promise<Omit<DeploymentRecord, 'TargetEndpointConfigName' | 'DeploymentStatus'>> {
   return {
     EndpointName: endpoint.EndpointName,
     DeploymentId: deployment.deploymentId,
     DeploymentType: type,
     SourceEndpointConfigName: endpoint.EndpointConfigName,
+    SourceVariants: await servingVariants(ctx, endpoint.EndpointConfigName, endpoint.internal.variants),
     StartTime: epochSeconds(deployment.start),
     CreatedBy: userContext(ctx),
   };
@@ -310,8 +316,9 @@ export async function updateEndpoint(ctx: ControlContext, input: UpdateEndpointI
   };
   let current = await replaceEndpoint(ctx, updating, version);
   const history: DeploymentRecord = {
-    ...historyBase(ctx, endpoint, deployment, 'UpdateEndpoint'),
+    ...(await historyBase(ctx, endpoint, deployment, 'UpdateEndpoint')),
     TargetEndpointConfigName: config.EndpointConfigName,
+    TargetVariants: await servingVariants(ctx, config.EndpointConfigName, runtime.variants),
     DeploymentStatus: 'InProgress',
     TrafficRoutingType: plan.type,
     ...(deploymentConfig ? { DeploymentConfig: deploymentConfig } : {}),
@@ -449,8 +456,9 @@ export async function rollbackEndpoint(ctx: ControlContext, input: { EndpointNam
   );
   await replaceEndpoint(ctx, restored, version);
   await recordDeployment(ctx.store, deployment.historyId, {
-    ...historyBase(ctx, endpoint, deployment, 'RollbackEndpoint'),
+    ...(await historyBase(ctx, endpoint, deployment, 'RollbackEndpoint')),
     TargetEndpointConfigName: previous.EndpointConfigName,
+    TargetVariants: await servingVariants(ctx, previous.EndpointConfigName, previous.runtime.variants),
     DeploymentStatus: 'Succeeded',
     Steps: [{ TrafficPercentage: 100, StartTime: epochSeconds(now) }],
     EndTime: epochSeconds(ctx.now()),
@@ -459,8 +467,57 @@ export async function rollbackEndpoint(ctx: ControlContext, input: { EndpointNam
 }
 
 // ---------------------------------------------------------------------------------------
-// Understudy.ListDeploymentHistory
+// CreateEndpoint and DeleteEndpoint, recorded
+
+/** CreateEndpoint, recorded as the endpoint's first deployment (Failed when a model did not load). */
+export async function createEndpoint(
+  ctx: ControlContext,
+  input: Parameters<typeof hosting.createEndpoint>[1],
+) {
+  const out = await hosting.createEndpoint(ctx, input);
+  const deployment = await newDeployment(ctx, input.EndpointName);
+  const { data: endpoint } = await readEndpoint(ctx, input.EndpointName);
+  const failed = endpoint.EndpointStatus === 'Failed';
+  await recordDeployment(ctx.store, deployment.historyId, {
+    EndpointName: endpoint.EndpointName,
+    DeploymentId: deployment.deploymentId,
+    DeploymentType: 'CreateEndpoint',
+    DeploymentStatus: failed ? 'Failed' : 'Succeeded',
+    SourceEndpointConfigName: endpoint.EndpointConfigName,
+    TargetEndpointConfigName: endpoint.EndpointConfigName,
+    TargetVariants: failed
+      ? []
+      : await servingVariants(ctx, endpoint.EndpointConfigName, endpoint.internal.variants),
+    StartTime: endpoint.CreationTime,
+    EndTime: epochSeconds(ctx.now()),
+    ...(endpoint.FailureReason ? { FailureReason: endpoint.FailureReason } : {}),
+    CreatedBy: userContext(ctx),
+  });
+  return out;
+}
+
+/** DeleteEndpoint, recorded: from then on nothing serves under the name. */
+export async function deleteEndpoint(ctx: ControlContext, input: { EndpointName: string }) {
+  const { data: endpoint } = await readEndpoint(ctx, input.EndpointName);
+  const deployment = await newDeployment(ctx, input.EndpointName);
+  const out = await hosting.deleteEndpoint(ctx, input);
+  await recordDeployment(ctx.store, deployment.historyId, {
+    ...(await historyBase(ctx, endpoint, deployment, 'DeleteEndpoint')),
+    TargetEndpointConfigName: endpoint.EndpointConfigName,
+    TargetVariants: [],
+    DeploymentStatus: 'Succeeded',
+    EndTime: epochSeconds(ctx.now()),
+  });
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------
+// Understudy.ListDeploymentHistory, Understudy.DescribeEndpointAt
 
 export async function listDeploymentHistory(ctx: ControlContext, input: ListDeploymentHistoryInput) {
   return listHistory(ctx.store, input);
+}
+
+export async function describeEndpointAt(ctx: ControlContext, input: { EndpointName: string; At: number }) {
+  return describeAt(ctx.store, input);
 }

@@ -16,6 +16,7 @@ import type {
   JobQueue,
   ObjectStore,
   PackageUsage,
+  TrainingQueue,
 } from './ports.js';
 import type { RegisteredArtifact, Timestamp } from './records.js';
 import type { RegistryStore } from './store.js';
@@ -55,6 +56,8 @@ export interface ControlContext {
    * Processing jobs fail loudly where it is missing; schedules then wait for the tick.
    */
   readonly jobs?: JobQueue;
+  /** The training function's queue (CreateTrainingJob, StopTrainingJob); training jobs fail loudly where it is missing. */
+  readonly training?: TrainingQueue;
   /** What an operation notes without failing the request (a job message that could not be sent). */
   readonly log?: Log;
   /** Where registry events go (EventBridge); without it nothing is published. */

@@ -19,6 +19,8 @@ export interface ObjectStore {
   getText(uri: string): Promise<string | undefined>;
   /** Writes text; with `kmsKeyId`, encrypted SSE-KMS with that (customer) key. */
   putText(uri: string, body: string, contentType: string, options?: { kmsKeyId?: string }): Promise<void>;
+  /** Writes binary bytes (a model.tar.gz). */
+  putBytes(uri: string, body: Uint8Array, contentType: string): Promise<void>;
   /** Every object whose key starts with the prefix of `prefixUri` (`s3://bucket/prefix`), by key. */
   list(prefixUri: string): Promise<ObjectSummary[]>;
   /** Whether the bucket of `uri` (`s3://bucket[/key]`) exists. */
@@ -62,6 +64,21 @@ export type JobMessage =
 /** Delivers job messages to the monitor Lambda, at least once. */
 export interface JobQueue {
   send(message: JobMessage): Promise<void>;
+}
+
+/** The message that runs a training job in the training function. */
+export interface TrainingJobMessage {
+  readonly kind: 'TrainingJob';
+  readonly TrainingJobName: string;
+}
+
+/**
+ * Delivers training jobs to the training function, at least once. Its own queue rather than
+ * the monitor's jobs queue: an SQS queue feeds one consumer, and training needs another
+ * function (10 GB, 15 minutes) and a visibility timeout to match.
+ */
+export interface TrainingQueue {
+  send(message: TrainingJobMessage): Promise<void>;
 }
 
 /** An event for EventBridge: its source and detail-type are what rules match on. */

@@ -30,6 +30,8 @@ export const COLLECTIONS = {
   monitoringExecution: 'MonitoringExecution',
   /** A monitoring execution's processing job name → its execution id (DescribeProcessingJob). */
   processingJob: 'ProcessingJob',
+  /** Training jobs by name (CreateTrainingJob). */
+  trainingJob: 'TrainingJob',
   /** Counter: an endpoint's captured copies not known to reach the mirror queue, id `{EndpointName}`. */
   capturesDropped: 'CapturesDropped',
   /** Counter: a shadow variant's copies not known to reach the mirror queue, id `{comparisonId}/{ShadowVariant}`. */

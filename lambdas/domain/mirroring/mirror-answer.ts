@@ -55,6 +55,7 @@ export async function mirrorAnswer(
       inferenceTime: answer.answeredAt,
       endpointName: answer.endpoint.EndpointName,
       variantName: answer.variant.VariantName,
+      endpointConfigName: answer.endpointConfigName,
       requestBody: 'body' in redacted ? redacted.body : new Uint8Array(),
       requestContentType: request.contentType,
       responseBody: answer.body,

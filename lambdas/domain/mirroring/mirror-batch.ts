@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { CaptureIndex, CaptureIndexEntry } from '../data-capture/capture-index.js';
 import {
   type CaptureRecord,
   type ContentTypeRules,
@@ -59,6 +60,11 @@ export interface ShadowBatchDeps {
   readonly deadLetters: DeadLetters;
   readonly comparisons: ComparisonRecorder;
   readonly ledger: DeliveryLedger;
+  /**
+   * Records where each production capture line goes (by event id and inference id), so a
+   * prediction can be traced without listing S3. Without one, nothing is indexed.
+   */
+  readonly captureIndex?: CaptureIndex;
   /** Where drops, deferrals and failures are logged with their event ids. @default consoleLog */
   readonly log?: Log;
   /** Names capture objects and each batch's holder token in the ledger. */
@@ -171,6 +177,20 @@ export async function processShadowBatch(
     );
   }
 
+  // The index of this batch's production captures is written while the shadows run, and
+  // before the capture objects: an object is never written without its index entries.
+  const keys = new Map<PendingFile, string>();
+  const keyOf = (file: PendingFile) => {
+    let key = keys.get(file);
+    if (key === undefined) {
+      const first = file.parts[0]?.job.message.inferenceTime ?? new Date().toISOString();
+      key = captureKey(file.prefix, file.endpoint, file.variant, new Date(first), uuid());
+      keys.set(file, key);
+    }
+    return key;
+  };
+  const indexing = indexCaptures(deps, log, [...files.values()], keyOf);
+
   // Shadows: one batched run per shadow model.
   const comparisons = new Map<
     string,
@@ -255,10 +275,14 @@ export async function processShadowBatch(
   }
 
   // Writes: every capture object and every comparison update, side by side.
+  const indexed = await indexing;
   await Promise.all([
     ...[...files.values()].map(async (file) => {
-      const first = file.parts[0]?.job.message.inferenceTime ?? new Date().toISOString();
-      const key = captureKey(file.prefix, file.endpoint, file.variant, new Date(first), uuid());
+      const key = keyOf(file);
+      if (!indexed && file.parts.some((p) => p.part === 'capture')) {
+        for (const { job } of file.parts) job.failed = true;
+        return;
+      }
       try {
         await deps.sink.write({ bucket: file.bucket, key }, `${file.lines.join('\n')}\n`, file.kmsKeyId);
         for (const { job, part } of file.parts) job.completed.add(part);
@@ -292,6 +316,48 @@ export async function processShadowBatch(
 
   await settle(log, jobs, deps.ledger, holder, retry, tally);
   return { retry, tally };
+}
+
+/**
+ * Writes the index entries of the batch's production captures in one call (the adapter
+ * batches them); false when that failed, and the captures wait for the retry.
+ */
+async function indexCaptures(
+  deps: ShadowBatchDeps,
+  log: Log,
+  files: readonly PendingFile[],
+  keyOf: (file: PendingFile) => string,
+): Promise<boolean> {
+  if (!deps.captureIndex) return true;
+  const entries: CaptureIndexEntry[] = files.flatMap((file) =>
+    file.parts
+      .filter((p) => p.part === 'capture')
+      .map(({ job: { message } }) => ({
+        endpointName: message.endpointName,
+        eventId: message.eventId,
+        ...(message.inferenceId === undefined ? {} : { inferenceId: message.inferenceId }),
+        inferenceTime: message.inferenceTime,
+        variantName: message.variantName,
+        ...(message.endpointConfigName === undefined
+          ? {}
+          : { endpointConfigName: message.endpointConfigName }),
+        captureUri: `s3://${file.bucket}/${keyOf(file)}`,
+      })),
+  );
+  if (entries.length === 0) return true;
+  try {
+    await deps.captureIndex.record(entries);
+    return true;
+  } catch (error) {
+    logEvents(
+      log,
+      'error',
+      'capture index write failed; captures retried',
+      entries.map((e) => e.eventId),
+      error,
+    );
+    return false;
+  }
 }
 
 /**

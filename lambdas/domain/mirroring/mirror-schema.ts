@@ -22,6 +22,8 @@ export const mirrorMessageSchema = z.object({
   inferenceTime: z.string(),
   endpointName: z.string(),
   variantName: z.string(),
+  /** The endpoint config of the variant that answered (during a rollout, old or new). */
+  endpointConfigName: z.string().optional(),
   request: z.object({ contentType: z.string().optional(), body: z.string() }),
   response: z.object({
     contentType: z.string(),

@@ -48,6 +48,7 @@ export interface AnsweredRequest {
   readonly inferenceTime: Date;
   readonly endpointName: string;
   readonly variantName: string;
+  readonly endpointConfigName?: string;
   readonly requestBody: Uint8Array;
   readonly requestContentType?: string;
   readonly responseBody: string;
@@ -66,6 +67,7 @@ export function buildMirrorMessage(answer: AnsweredRequest, plan: MirrorPlan): M
     inferenceTime: answer.inferenceTime.toISOString(),
     endpointName: answer.endpointName,
     variantName: answer.variantName,
+    endpointConfigName: answer.endpointConfigName,
     request: {
       contentType: answer.requestContentType,
       body: Buffer.from(answer.requestBody).toString('base64'),

@@ -1,11 +1,12 @@
 /**
  * Model Monitor's operations beyond SageMaker's API (the control plane serves them as
- * `Understudy.*`): SuggestBaseline, with its request schema.
+ * `Understudy.*`): SuggestBaseline and PutGroundTruth, with their request schemas.
  */
 import { z } from 'zod';
 import { ValidationException } from '../kernel/errors.js';
 import type { UnderstudyOperation } from '../kernel/understudy-operation.js';
 import { suggestBaselineJob } from './baseline-job.js';
+import { putGroundTruth, putGroundTruthInput } from './put-ground-truth.js';
 
 const S3Uri = z
   .string()
@@ -38,4 +39,13 @@ export const MONITORING_OPERATIONS = {
       return suggestBaselineJob(ctx.objects, input);
     },
   } satisfies UnderstudyOperation<typeof suggestBaseline>,
+  /**
+   * `PutGroundTruth {EndpointName, GroundTruthS3Uri?, Records: [{InferenceId | EventId, Label}]}`:
+   * one SageMaker ground-truth file under `{GroundTruthS3Uri}/{endpoint}/yyyy/mm/dd/hh/` (the
+   * hour of the call); answers `{GroundTruthS3Uri, RecordCount}`.
+   */
+  PutGroundTruth: {
+    input: putGroundTruthInput,
+    run: putGroundTruth,
+  } satisfies UnderstudyOperation<typeof putGroundTruthInput>,
 };

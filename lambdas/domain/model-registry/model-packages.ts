@@ -246,7 +246,9 @@ export async function createModelPackage(
   // The version comes from the group record, advanced in the same transaction that creates the
   // package and its first history entry: concurrent registrations conflict and retry, so no
   // two share a number and none is skipped.
-  const created = await retryOnConflict(async () => {
+  const created = await retryOnConflict<
+    { readonly raced: { ModelPackageArn: string } } | { readonly record: PackageRecord }
+  >(async () => {
     // A concurrent retry of the same token may have won the race this attempt lost.
     const raced = await replayed<{ ModelPackageArn: string }>(ctx.store, claim);
     if (raced) return { raced };

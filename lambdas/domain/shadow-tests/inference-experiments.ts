@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { DEFAULT_CONTENT_TYPE_RULES } from '../data-capture/capture-record.js';
+import { nextHistoryId, recordDeployment, servingVariants } from '../deployments/history.js';
 import { type EndpointConfigRecord, getEndpointConfig } from '../hosting/endpoint-configs.js';
 import type { EndpointRecord } from '../hosting/endpoints.js';
 import { getModel, type ModelRecord } from '../hosting/models.js';
@@ -9,6 +11,7 @@ import {
   type ListRequest,
   page,
   toEpoch,
+  userContext,
   view,
 } from '../kernel/context.js';
 import { ApiError, ConflictException, ResourceInUse, ValidationException } from '../kernel/errors.js';
@@ -434,12 +437,14 @@ export async function stopInferenceExperiment(
 
   let newConfig: EndpointConfigRecord | undefined;
   let promotedModel: ModelRecord | undefined;
+  let before: EndpointRecord | undefined;
   if (promote) {
     const shadowModel = await getModel(
       ctx,
       experiment.ModelVariants.find((v) => v.VariantName === promote)?.ModelName ?? '',
     );
     const endpoint = (await getEndpointRecord(ctx, endpointName)).data;
+    before = endpoint;
     const current = await getEndpointConfig(ctx, endpoint.EndpointConfigName);
     const name = `${endpointName}-promoted-${Math.floor(now)}`.slice(0, 63);
     newConfig = {
@@ -507,21 +512,27 @@ export async function stopInferenceExperiment(
     }
     throw error;
   }
-  if (promote && newConfig) {
-    const at = new Date(now * 1000).toISOString();
-    await ctx.store.create(
-      COLLECTIONS.deploymentHistory,
-      `${endpointName}#${at}#promote-${experiment.Name}`,
-      {
-        EndpointName: endpointName,
-        Time: now,
-        Action: 'PromoteShadow',
-        FromEndpointConfigName: experiment.EndpointMetadata.EndpointConfigName,
-        ToEndpointConfigName: newConfig.EndpointConfigName,
-        Reason: input.Reason ?? `Promoted shadow variant ${promote} of inference experiment ${input.Name}`,
-        Caller: ctx.caller.accessKeyId,
-      },
-    );
+  if (promote && newConfig && before) {
+    // One history, one order: the promotion takes the endpoint's next deployment number.
+    const historyId = await nextHistoryId(ctx.store, endpointName);
+    await recordDeployment(ctx.store, historyId, {
+      EndpointName: endpointName,
+      DeploymentId: randomUUID(),
+      DeploymentType: 'PromoteShadow',
+      DeploymentStatus: 'Succeeded',
+      SourceEndpointConfigName: before.EndpointConfigName,
+      TargetEndpointConfigName: newConfig.EndpointConfigName,
+      SourceVariants: await servingVariants(ctx, before.EndpointConfigName, before.internal.variants),
+      TargetVariants: await servingVariants(
+        ctx,
+        newConfig.EndpointConfigName,
+        updatedEndpoint.internal.variants,
+      ),
+      StartTime: now,
+      EndTime: now,
+      Reason: input.Reason ?? `Promoted shadow variant ${promote} of inference experiment ${input.Name}`,
+      CreatedBy: userContext(ctx),
+    });
   }
   return { InferenceExperimentArn: experiment.Arn };
 }

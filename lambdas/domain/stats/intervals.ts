@@ -20,9 +20,8 @@ export interface Interval {
  */
 export function wilsonInterval(successes: number, trials: number, confidenceLevel = 0.95): Interval {
   checkCounts(successes, trials);
-  checkLevel(confidenceLevel);
+  const z = twoSidedZ(confidenceLevel);
   if (trials === 0) return { lower: 0, upper: 1 };
-  const z = jStat.normal.inv(1 - (1 - confidenceLevel) / 2, 0, 1);
   const p = successes / trials;
   const z2n = (z * z) / trials;
   const center = (p + z2n / 2) / (1 + z2n);
@@ -61,6 +60,13 @@ function checkCounts(successes: number, trials: number): void {
   }
 }
 
-function checkLevel(level: number): void {
+/** The standard normal quantile z with P(|Z| ≤ z) = `confidenceLevel` (1.96 at 0.95). */
+export function twoSidedZ(confidenceLevel: number): number {
+  checkConfidenceLevel(confidenceLevel);
+  return jStat.normal.inv(1 - (1 - confidenceLevel) / 2, 0, 1);
+}
+
+/** Throws unless 0 < level < 1. */
+export function checkConfidenceLevel(level: number): void {
   if (!(level > 0 && level < 1)) throw new RangeError(`confidence level must be in (0, 1); got ${level}`);
 }

@@ -14,6 +14,11 @@ declare module 'jstat' {
       /** Quantile function of Beta(alpha, beta). */
       inv(p: number, alpha: number, beta: number): number;
     };
+    readonly studentt: {
+      cdf(x: number, dof: number): number;
+      /** Quantile function of Student's t with `dof` degrees of freedom. */
+      inv(p: number, dof: number): number;
+    };
     readonly normal: {
       /** Quantile function of Normal(mean, std). */
       inv(p: number, mean: number, std: number): number;

@@ -34,6 +34,7 @@ export const TAGGABLE_KINDS: Readonly<Record<string, TaggableKind>> = {
   // Monitoring executions' entries in this collection point to their execution and carry no
   // ARN of their own: only jobs made by CreateProcessingJob are found (and tagged) here.
   'processing-job': { collection: COLLECTIONS.processingJob, arnField: 'ProcessingJobArn' },
+  'training-job': { collection: COLLECTIONS.trainingJob, arnField: 'TrainingJobArn' },
 };
 
 const SAGEMAKER_ARN = /^arn:aws[a-z-]*:sagemaker:[a-z0-9-]*:[0-9]{12}:([a-z-]+)\/.+$/;
