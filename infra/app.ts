@@ -10,8 +10,14 @@ const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 const app = new App();
 const stackName = (app.node.tryGetContext('stackName') as string | undefined) ?? DEFAULT_STACK_NAME;
 
+const allowedKmsKeyArns = String(app.node.tryGetContext('allowedKmsKeyArns') ?? '')
+  .split(',')
+  .map((arn) => arn.trim())
+  .filter((arn) => arn !== '');
+
 new UnderstudyStack(app, stackName, {
   projectRoot,
+  allowedKmsKeyArns,
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
   // The bootstrap-version rule reads an SSM parameter that only `cdk bootstrap` creates;
   // leaving it out lets the same template also deploy onto an emulator through CreateStack.

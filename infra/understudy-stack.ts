@@ -5,6 +5,7 @@ import { AccessKeys } from './constructs/access-keys.js';
 import { Alerts } from './constructs/alerts.js';
 import { Api } from './constructs/api.js';
 import { ArtifactStore } from './constructs/artifact-store.js';
+import { DataCapture } from './constructs/data-capture.js';
 import { Deployments } from './constructs/deployments.js';
 import { Monitoring } from './constructs/monitoring.js';
 import { OnnxRuntimeLayer } from './constructs/onnx-runtime-layer.js';
@@ -17,6 +18,12 @@ import { UnderstudyFunction } from './constructs/understudy-function.js';
 export interface UnderstudyStackProps extends StackProps {
   /** Absolute path of the project (entries and the layer build are resolved from it). */
   readonly projectRoot: string;
+  /**
+   * Customer KMS key ARNs that captures and monitoring reports may be encrypted with (see
+   * DataCapture). Set with `cdk deploy -c allowedKmsKeyArns=arn1,arn2`.
+   * @default none
+   */
+  readonly allowedKmsKeyArns?: readonly string[];
 }
 
 /** Output keys; the local platform reads physical names through them. */
@@ -69,6 +76,7 @@ export class UnderstudyStack extends Stack {
       onnxLayer: onnx.layer,
     });
     const pipeline = new ShadowPipeline(this, 'ShadowPipeline', { shadowFunction: shadow.fn });
+    const dataCapture = new DataCapture(this, 'DataCapture', { allowedKmsKeyArns: props.allowedKmsKeyArns });
     // Messages that can never be processed are parked in the DLQ with their reason at once.
     shadow.fn.addEnvironment(ENV.deadLetterQueueUrl, pipeline.deadLetterQueue.queueUrl);
     pipeline.deadLetterQueue.grantSendMessages(shadow.fn);
@@ -122,6 +130,9 @@ export class UnderstudyStack extends Stack {
     store.grantPutObjects(invoke.fn, 'mirror-spill/');
     pipeline.queue.grantSendMessages(invoke.fn);
     keys.grantVerify(invoke.fn);
+    // ...and the redaction key: captured copies are redacted before they are sent.
+    dataCapture.grantRedact(invoke.fn);
+    invoke.fn.addEnvironment(ENV.captureRedactionKeySecretId, dataCapture.redactionKeySecretName);
 
     // control: the registry store and access keys; artifacts, datasets and baselines (ListObjectsV2
     // for datasets under a prefix); the step queue and alarm states for rollouts.
@@ -134,6 +145,7 @@ export class UnderstudyStack extends Stack {
     processingJobs.grantSendJobs(control.fn);
     training.grantSendJobs(control.fn);
     registry.grantListings(control.fn);
+    control.fn.addEnvironment(ENV.allowedKmsKeyArns, dataCapture.allowedKmsKeyArns.join(','));
     registry.grantPublishEvents(control.fn);
 
     // deployer: the registry store; its queue and alarms are granted by Deployments.
@@ -144,11 +156,16 @@ export class UnderstudyStack extends Stack {
     registry.grantReadWriteItems(shadow.fn);
     store.grantReadObjects(shadow.fn);
     store.grantPutObjects(shadow.fn);
+    // Captures under a DataCaptureConfig.KmsKeyId: encrypt with the allowed customer keys only.
+    dataCapture.grantEncryptWithCustomerKeys(shadow.fn);
 
     // monitor: reads captures and baselines, writes reports; publishes metrics and alerts.
     registry.grantReadWriteItems(monitor.fn);
     store.grantReadObjects(monitor.fn);
     store.grantPutObjects(monitor.fn);
+    // Captures encrypted with a customer key in, reports under MonitoringOutputConfig.KmsKeyId out.
+    dataCapture.grantDecryptWithCustomerKeys(monitor.fn);
+    dataCapture.grantEncryptWithCustomerKeys(monitor.fn);
     monitoring.grantPutDataMetrics(monitor.fn);
     alerts.grantPublish(monitor.fn);
 

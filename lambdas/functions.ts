@@ -77,6 +77,10 @@ export const ENV = {
   adminKeySecretId: 'UNDERSTUDY_ADMIN_KEY_SECRET_ID',
   /** Control function: the Secrets Manager secret holding the key that signs List NextTokens. */
   listingKeySecretId: 'UNDERSTUDY_LISTING_KEY_SECRET_ID',
+  /** Invoke function: the Secrets Manager secret holding the HMAC key that hashes redacted capture fields. */
+  captureRedactionKeySecretId: 'UNDERSTUDY_CAPTURE_REDACTION_KEY_SECRET_ID',
+  /** Control function: comma-separated customer KMS key ARNs configurations may name (empty: none). */
+  allowedKmsKeyArns: 'UNDERSTUDY_ALLOWED_KMS_KEY_ARNS',
   deploymentQueueUrl: 'UNDERSTUDY_DEPLOYMENT_QUEUE_URL',
   deadLetterQueueUrl: 'UNDERSTUDY_DEAD_LETTER_QUEUE_URL',
   /** The monitor's jobs queue (processing jobs, NOW schedules), to which the control function sends. */

@@ -36,10 +36,21 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
-  async putText(uri: string, body: string, contentType: string): Promise<void> {
+  async putText(
+    uri: string,
+    body: string,
+    contentType: string,
+    options: { kmsKeyId?: string } = {},
+  ): Promise<void> {
     const { bucket, key } = location(uri);
     await this.s3.send(
-      new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }),
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        Body: body,
+        ContentType: contentType,
+        ...(options.kmsKeyId ? { ServerSideEncryption: 'aws:kms', SSEKMSKeyId: options.kmsKeyId } : {}),
+      }),
     );
   }
 

@@ -12,7 +12,7 @@ import { ListingTokens } from '../domain/kernel/context.js';
 import { ENV } from '../functions.js';
 import { accessKeysFromEnv } from '../shared/access-keys.js';
 import { clients } from '../shared/clients.js';
-import { requireEnv } from '../shared/config.js';
+import { listEnv, requireEnv } from '../shared/config.js';
 import { functionLogger } from '../shared/logger.js';
 import { onnxModelProbe } from '../shared/model-probe.js';
 import { createControlHandler } from './control-plane.js';
@@ -36,6 +36,7 @@ export const handler = createControlHandler({
   listingTokens: new ListingTokens(secretsManagerKey(clients.secrets(), requireEnv(ENV.listingKeySecretId))),
   region: requireEnv('AWS_REGION'),
   buckets: new BucketPolicy(requireEnv(ENV.bucket), BucketPolicy.parseList(process.env[ENV.allowedBuckets])),
+  allowedKmsKeys: listEnv(ENV.allowedKmsKeyArns),
   jobs: new SqsJobQueue(clients.sqs(), requireEnv(ENV.jobsQueueUrl)),
   training: new SqsJobQueue(clients.sqs(), requireEnv(ENV.trainingQueueUrl)),
   deployments: {

@@ -84,6 +84,7 @@ export const UNDERSTUDY_PERMISSIONS: Readonly<Record<string, Permission>> = {
   DeleteAccessKey: 'manage-keys',
   RollbackEndpoint: 'write',
   ListDeploymentHistory: 'read',
+  ConfigureCaptureRedaction: 'write',
   DescribeEndpointAt: 'read',
   TraceInference: 'read',
   SuggestBaseline: 'write',

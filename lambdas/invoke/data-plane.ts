@@ -3,6 +3,7 @@ import middy from '@middy/core';
 import type { AccessKeyResolver } from '../domain/auth/identity.js';
 import { authorizeInvoke } from '../domain/auth/roles.js';
 import { verifySigV4 } from '../domain/auth/sigv4.js';
+import type { RedactionKey } from '../domain/data-capture/redaction.js';
 import type { EndpointCache } from '../domain/inference/endpoint-cache.js';
 import { invokeEndpoint } from '../domain/inference/invoke-endpoint.js';
 import type { ModelCache } from '../domain/inference/model-cache.js';
@@ -29,6 +30,8 @@ export interface DataPlaneDeps {
   readonly mirrorBudgetMs?: number;
   /** Where dropped copies are counted durably (the registry); absent, only logs and metrics count them. */
   readonly drops?: MirrorDropCounter;
+  /** The HMAC key of capture redaction (hashed fields); absent, copies of redacted endpoints are withheld. */
+  readonly redactionKey?: RedactionKey;
   /** Where per-variant metrics (EMF lines) go; stdout, which CloudWatch Logs reads, by default. */
   readonly metrics?: MetricsSink;
   /** Rows one request may hold. @default DEFAULT_MAX_ROWS (the handler reads UNDERSTUDY_MAX_ROWS) */
@@ -61,6 +64,7 @@ export function createInvokeHandler(deps: DataPlaneDeps) {
     queue: deps.mirror,
     budgetMs: deps.mirrorBudgetMs ?? DEFAULT_MIRROR_BUDGET_MS,
     drops: deps.drops,
+    redactionKey: deps.redactionKey,
     log,
     random,
   };

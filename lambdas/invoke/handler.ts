@@ -1,5 +1,6 @@
 import { DynamoDbRegistryStore } from '../adapters/dynamodb-registry-store.js';
 import { S3ArtifactSource } from '../adapters/s3-artifact-source.js';
+import { secretsManagerKey } from '../adapters/secrets-manager-key.js';
 import { SqsMirrorQueue } from '../adapters/sqs-mirror-queue.js';
 import { EndpointCache } from '../domain/inference/endpoint-cache.js';
 import { ModelCache } from '../domain/inference/model-cache.js';
@@ -30,5 +31,6 @@ export const handler = createInvokeHandler({
   mirrorBudgetMs,
   maxRows: positiveIntegerEnv(ENV.maxRows, DEFAULT_MAX_ROWS, 'rows'),
   drops: new RegistryMirrorDropCounter(registry),
+  redactionKey: secretsManagerKey(clients.secrets(), requireEnv(ENV.captureRedactionKeySecretId)),
   keys: accessKeysFromEnv(),
 });

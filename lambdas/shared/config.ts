@@ -30,3 +30,20 @@ export function positiveIntegerEnv(name: string, fallback: number, unit: string)
   }
   return n;
 }
+
+/**
+ * Reads a required comma-separated list once at cold start: the variable must be set (the
+ * stack always sets it), and may be empty, meaning none.
+ */
+export function listEnv(name: string): string[] {
+  const value = process.env[name];
+  if (value === undefined) {
+    throw new Error(
+      `Missing required environment variable ${name}: the stack sets it on every function that reads it.`,
+    );
+  }
+  return value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+}

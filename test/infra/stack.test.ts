@@ -162,6 +162,17 @@ describe('UnderstudyStack', () => {
     expect(JSON.stringify(writes[0]?.Resource)).toContain('/mirror-spill/*');
   });
 
+  it('lets only the invoke function read the capture redaction key, where the request path redacts', () => {
+    const [secretId] = Object.keys(template.findResources('AWS::SecretsManager::Secret')).filter((id) =>
+      id.startsWith('DataCaptureRedactionKey'),
+    );
+    expect(secretId).toBeDefined();
+    const readers = Object.keys(FUNCTIONS).filter((name) =>
+      statementsOf(name).some((s) => JSON.stringify(s.Resource).includes(`"${secretId}"`)),
+    );
+    expect(readers).toEqual(['invoke']);
+  });
+
   /**
    * What each handler's ports send (lambdas/<function>/handler.ts and the adapters they build),
    * written out here rather than read from the stack. Log writes to the function's own log

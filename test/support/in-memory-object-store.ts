@@ -5,7 +5,7 @@ import type { ObjectStore, ObjectSummary } from '../../lambdas/domain/kernel/por
  * `buckets` or holds an object; without `buckets`, every bucket exists.
  */
 export class InMemoryObjectStore implements ObjectStore {
-  readonly objects = new Map<string, { body: string; contentType: string }>();
+  readonly objects = new Map<string, { body: string; contentType: string; kmsKeyId?: string }>();
 
   constructor(private readonly buckets?: readonly string[]) {}
 
@@ -21,8 +21,13 @@ export class InMemoryObjectStore implements ObjectStore {
     return this.objects.get(uri)?.body;
   }
 
-  async putText(uri: string, body: string, contentType: string): Promise<void> {
-    this.objects.set(uri, { body, contentType });
+  async putText(
+    uri: string,
+    body: string,
+    contentType: string,
+    options: { kmsKeyId?: string } = {},
+  ): Promise<void> {
+    this.objects.set(uri, { body, contentType, ...(options.kmsKeyId && { kmsKeyId: options.kmsKeyId }) });
   }
 
   /** Binary objects (model.tar.gz), apart from the text ones. */

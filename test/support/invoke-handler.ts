@@ -21,7 +21,13 @@ export const INVOKER_KEY = {
 export async function invokeHandlerFor(
   internal: EndpointInternal,
   artifacts: ArtifactSource,
-  options: { now: Date; seed: number; send?: (message: MirrorMessage) => Promise<void>; maxRows?: number },
+  options: {
+    now: Date;
+    seed: number;
+    send?: (message: MirrorMessage) => Promise<void>;
+    redactionKey?: () => Promise<Uint8Array>;
+    maxRows?: number;
+  },
 ) {
   const store = new InMemoryRegistryStore();
   await store.create(COLLECTIONS.endpoint, 'ep', {
@@ -41,6 +47,7 @@ export async function invokeHandlerFor(
     random: seeded(options.seed),
     ...(options.maxRows === undefined ? {} : { maxRows: options.maxRows }),
     now: () => options.now,
+    redactionKey: options.redactionKey,
   });
   return { handler, messages, models, store };
 }

@@ -8,10 +8,11 @@ import { FUNCTION_METADATA_KEY } from '../../lambdas/functions.js';
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** The stack's template, synthesized without bundling (esbuild's job, covered by `npm run synth`). */
-export function synthesizeStack(id: string): Template {
+export function synthesizeStack(id: string, props: { allowedKmsKeyArns?: readonly string[] } = {}): Template {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new UnderstudyStack(app, id, {
     projectRoot,
+    ...props,
     synthesizer: new DefaultStackSynthesizer({ generateBootstrapVersionRule: false }),
   });
   return Template.fromStack(stack);

@@ -250,3 +250,50 @@ describe('inference experiments', () => {
     expect(missing.type).toBe('ResourceNotFound');
   });
 });
+
+describe('concurrent changes to an experiment', () => {
+  it('loses neither of two concurrent UpdateInferenceExperiment calls', async () => {
+    await call('CreateInferenceExperiment', experiment('exp'));
+    const end = Math.floor(clock.getTime() / 1000) + 7200;
+    await Promise.all([
+      call('UpdateInferenceExperiment', { Name: 'exp', Description: 'second opinion' }),
+      call('UpdateInferenceExperiment', { Name: 'exp', Schedule: { EndTime: end } }),
+    ]);
+    const described = await call('DescribeInferenceExperiment', { Name: 'exp' });
+    expect(described.Description).toBe('second opinion');
+    expect((described.Schedule as { EndTime: number }).EndTime).toBe(end);
+  });
+
+  it('retries an update refused by a conflicting writer on a fresh read, and lands it once', async () => {
+    await call('CreateInferenceExperiment', experiment('exp'));
+    const conflicting = new ConflictingStore(store, COLLECTIONS.inferenceExperiment, 2);
+    ctx = { ...ctx, store: conflicting };
+    await call('UpdateInferenceExperiment', { Name: 'exp', Description: 'after two conflicts' });
+    expect(conflicting.refused).toBe(2);
+    expect(conflicting.landed).toBe(1);
+    expect((await call('DescribeInferenceExperiment', { Name: 'exp' })).Description).toBe(
+      'after two conflicts',
+    );
+  });
+
+  it('answers the loser of an update racing a stop with a typed conflict, never an overwrite', async () => {
+    await call('CreateInferenceExperiment', experiment('exp'));
+    await call('StartInferenceExperiment', { Name: 'exp' });
+    const results = await Promise.allSettled([
+      call('StopInferenceExperiment', {
+        Name: 'exp',
+        ModelVariantActions: { main: 'Retain', shadow: 'Remove' },
+      }),
+      call('UpdateInferenceExperiment', { Name: 'exp', Description: 'late' }),
+    ]);
+    const described = await call('DescribeInferenceExperiment', { Name: 'exp' });
+    for (const result of results) {
+      if (result.status === 'rejected') expect((result.reason as ApiError).type).toBe('ConflictException');
+    }
+    // Whichever lost, the record tells a story one of the calls wrote, with the other's effect or refusal.
+    if (results[0].status === 'fulfilled') expect(described.Status).toBe('Completed');
+    if (results[1].status === 'fulfilled' && results[0].status === 'fulfilled') {
+      expect(described.Description).toBe('late');
+    }
+  });
+});

@@ -783,3 +783,30 @@ describe('monitoring executions', () => {
     });
   });
 });
+
+describe('monitoring reports under a customer KMS key', () => {
+  const KEY = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+
+  it('writes every report file SSE-KMS with MonitoringOutputConfig.KmsKeyId', async () => {
+    ctx = { ...ctx, allowedKmsKeys: [KEY] };
+    await suggest();
+    const definition = jobDefinition('dqk');
+    await call('CreateDataQualityJobDefinition', {
+      ...definition,
+      DataQualityJobOutputConfig: { ...definition.DataQualityJobOutputConfig, KmsKeyId: KEY },
+    });
+    await call('CreateMonitoringSchedule', schedule('keyed', 'rate(5 minutes)', 'dqk'));
+    const T0 = new Date('2026-11-25T12:00:00Z');
+    await writeCaptures(generateRows(7, 50), new Date(T0.getTime() + 10_000));
+    await runDueSchedules(deps, new Date(T0.getTime() + 5 * 60_000 + 30_000));
+    const reports = [...objects.objects.entries()].filter(([uri]) =>
+      uri.startsWith('s3://b/reports/ep/keyed/'),
+    );
+    expect(reports.map(([uri]) => uri.split('/').pop()).sort()).toEqual([
+      'constraint_violations.json',
+      'report.html',
+      'statistics.json',
+    ]);
+    for (const [uri, object] of reports) expect(object.kmsKeyId, uri).toBe(KEY);
+  });
+});

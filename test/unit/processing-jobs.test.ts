@@ -464,3 +464,31 @@ describe('the monitor function on the jobs queue', () => {
     );
   });
 });
+
+describe('CreateProcessingJob with ProcessingOutputConfig.KmsKeyId', () => {
+  const KEY = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+  const keyed = (name: string, KmsKeyId: string) => {
+    const request = sdkRequest('csv', name);
+    return { ...request, ProcessingOutputConfig: { ...request.ProcessingOutputConfig, KmsKeyId } };
+  };
+
+  it('refuses a key outside the deployment’s list, creating nothing', async () => {
+    ctx = { ...ctx, allowedKmsKeys: [KEY] };
+    const error = await errorOf(call('CreateProcessingJob', keyed('outside', `${KEY.slice(0, -4)}0000`)));
+    expect(error.type).toBe('ValidationException');
+    expect(error.message).toMatch(/ProcessingOutputConfig.KmsKeyId/);
+    expect(await store.list(COLLECTIONS.processingJob)).toEqual([]);
+    expect(sent).toEqual([]);
+  });
+
+  it('writes the baseline files SSE-KMS with an allowed key', async () => {
+    ctx = { ...ctx, allowedKmsKeys: [KEY] };
+    const { csv } = referenceDataset();
+    await objects.putText('s3://b/datasets/keyed/train.csv', csv, 'text/csv');
+    await call('CreateProcessingJob', keyed('keyed', KEY));
+    expect(await deliver()).toEqual(['Completed']);
+    for (const file of ['statistics.json', 'constraints.json']) {
+      expect(objects.objects.get(`s3://b/baselines/keyed/${file}`)?.kmsKeyId, file).toBe(KEY);
+    }
+  });
+});

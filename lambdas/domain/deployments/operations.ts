@@ -274,7 +274,10 @@ export async function updateEndpoint(ctx: ControlContext, input: UpdateEndpointI
   const runtime: FleetRuntime = {
     ...resolved,
     variants: resolved.variants.map((v) => ({ ...v, weight: weightOf(v.VariantName, v.weight) })),
-    ...(retain.has('DataCaptureConfig') ? { capture: endpoint.internal.capture } : {}),
+    // Retained capture keeps the redaction it was written under.
+    ...(retain.has('DataCaptureConfig')
+      ? { capture: endpoint.internal.capture, redaction: endpoint.internal.redaction }
+      : {}),
   };
   if (runtime.variants.reduce((sum, v) => sum + v.weight, 0) <= 0) {
     throw new ValidationException(

@@ -1,7 +1,8 @@
 import { checkDataCaptureConfig, type DataCaptureConfig } from '../data-capture/capture-config.js';
 import { arn, type ControlContext, epochSeconds, type ListRequest, page, view } from '../kernel/context.js';
 import { ValidationException } from '../kernel/errors.js';
-import type { ServerlessConfig } from '../kernel/records.js';
+import { checkKmsKey } from '../kernel/kms-keys.js';
+import type { EndpointConfigInternal, ServerlessConfig } from '../kernel/records.js';
 import { COLLECTIONS, type StoredResource, type Timestamp } from '../kernel/records.js';
 import { RecordExistsError } from '../kernel/store.js';
 import { getModelPackage } from '../model-registry/model-packages.js';
@@ -33,7 +34,7 @@ interface EndpointConfigView {
   MetricsConfig?: unknown;
   CreationTime: Timestamp;
 }
-export type EndpointConfigRecord = StoredResource<EndpointConfigView, undefined>;
+export type EndpointConfigRecord = StoredResource<EndpointConfigView, EndpointConfigInternal | undefined>;
 
 /** The weight a variant gets when the config leaves InitialVariantWeight out (SageMaker's default). */
 export const DEFAULT_VARIANT_WEIGHT = 1;
@@ -102,6 +103,7 @@ export async function createEndpointConfig(
   const shadows = input.ShadowProductionVariants ?? [];
   checkVariants(input.ProductionVariants, shadows);
   checkDataCaptureConfig(input.DataCaptureConfig);
+  checkKmsKey(ctx, input.DataCaptureConfig?.KmsKeyId, 'DataCaptureConfig.KmsKeyId');
   await resolveVariantModels(ctx, input.ProductionVariants);
   await resolveVariantModels(ctx, shadows, 'ShadowProductionVariants');
   const { Tags: _tags, ...fields } = input;
@@ -127,8 +129,11 @@ export async function createEndpointConfig(
   return { EndpointConfigArn: configArn };
 }
 
+/** SageMaker's view, plus `CaptureRedaction` when one is configured (SDKs ignore the extra field). */
 export async function describeEndpointConfig(ctx: ControlContext, input: { EndpointConfigName: string }) {
-  return view(await getEndpointConfig(ctx, input.EndpointConfigName));
+  const config = await getEndpointConfig(ctx, input.EndpointConfigName);
+  const redaction = config.internal?.captureRedaction;
+  return { ...view(config), ...(redaction && { CaptureRedaction: redaction }) };
 }
 
 export async function listEndpointConfigs(ctx: ControlContext, input: ListRequest) {

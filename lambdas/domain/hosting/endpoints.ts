@@ -81,7 +81,8 @@ export async function resolveEndpointRuntime(
   });
   const capture = resolveCapture(config.DataCaptureConfig);
   const shadows = resolveConfigShadows(config.ProductionVariants, shadowVariants, shadowModels, capture);
-  return { variants, capture, shadows };
+  const redaction = config.internal?.captureRedaction;
+  return { variants, capture, shadows, ...(redaction && { redaction }) };
 }
 
 /**

@@ -69,6 +69,8 @@ export interface ControlContext {
   readonly packageUsage?: PackageUsage;
   /** Issued access keys (Understudy.CreateAccessKey, ListAccessKeys, DeleteAccessKey). */
   readonly accessKeys?: AccessKeyAdmin;
+  /** Customer KMS key ARNs configurations may name (the stack's allowedKmsKeyArns); absent, none. */
+  readonly allowedKmsKeys?: readonly string[];
   now(): Date;
 }
 

@@ -17,7 +17,8 @@ export interface ObjectSummary {
 export interface ObjectStore {
   /** The object's text, or undefined when there is no such object (or bucket). */
   getText(uri: string): Promise<string | undefined>;
-  putText(uri: string, body: string, contentType: string): Promise<void>;
+  /** Writes text; with `kmsKeyId`, encrypted SSE-KMS with that (customer) key. */
+  putText(uri: string, body: string, contentType: string, options?: { kmsKeyId?: string }): Promise<void>;
   /** Writes binary bytes (a model.tar.gz). */
   putBytes(uri: string, body: Uint8Array, contentType: string): Promise<void>;
   /** Every object whose key starts with the prefix of `prefixUri` (`s3://bucket/prefix`), by key. */

@@ -38,6 +38,8 @@ export const COLLECTIONS = {
   mirrorsDropped: 'MirrorsDropped',
   /** A resource's tags, id its ARN (as the resource's record holds it). */
   tags: 'Tags',
+  /** A create's idempotency token and its answer, id `{Operation}#{ClientToken}` (kernel/idempotency.ts). */
+  clientToken: 'ClientToken',
 } as const;
 
 /** A registered artifact: where, its digest and size. */
@@ -103,9 +105,31 @@ export interface RuntimeShadow extends RuntimeVariant {
   readonly comparison?: ComparisonConfig;
 }
 
+/**
+ * Which request fields never leave the request path as sent (Understudy.ConfigureCaptureRedaction):
+ * a field of a JSON payload by JSONPath, or a column of a CSV payload by its 0-based index.
+ * See data-capture/redaction.ts.
+ */
+export interface CaptureRedaction {
+  readonly Drop: readonly RedactionSelector[];
+  readonly Hash: readonly RedactionSelector[];
+}
+
+export type RedactionSelector = { readonly JsonPath: string } | { readonly CsvColumn: number };
+
+/** An endpoint config's Understudy-only settings, stored beside SageMaker's fields. */
+export interface EndpointConfigInternal {
+  readonly captureRedaction?: CaptureRedaction;
+}
+
 export interface EndpointInternal {
   readonly variants: readonly RuntimeVariant[];
   readonly capture?: RuntimeCapture;
+  /**
+   * From the endpoint config: applied to the request body before the mirror message is built,
+   * so captures, shadow captures, spilled bodies and dead letters never hold the fields.
+   */
+  readonly redaction?: CaptureRedaction;
   readonly shadows?: readonly RuntimeShadow[];
   /** An UpdateEndpoint rolling out: the new fleet and its share of traffic. */
   readonly rollout?: RolloutState;

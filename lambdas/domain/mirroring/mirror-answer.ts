@@ -1,4 +1,5 @@
-import { newEventId } from '../data-capture/capture-record.js';
+import { DEFAULT_CONTENT_TYPE_RULES, newEventId } from '../data-capture/capture-record.js';
+import { type RedactionKey, redactRequestBody } from '../data-capture/redaction.js';
 import type { InvokeAnswer } from '../inference/invoke-endpoint.js';
 import type { Log } from '../kernel/log.js';
 import { comparableRows, inferModelTask } from '../shadow-tests/index.js';
@@ -14,6 +15,8 @@ export interface MirrorAnswerDeps {
   readonly drops?: MirrorDropCounter;
   readonly log: Log;
   readonly random: () => number;
+  /** The HMAC key for hashed fields; without one, a redacted endpoint's copies are withheld (dropped). */
+  readonly redactionKey?: RedactionKey;
 }
 
 /** What of the request itself the copy carries. */
@@ -43,6 +46,7 @@ export async function mirrorAnswer(
     deps.random,
   );
   if (!plan) return undefined;
+  const redacted = await redactedBody(deps, answer, request);
   const task = inferModelTask(answer.declaredOutputs);
   const message = buildMirrorMessage(
     {
@@ -52,7 +56,7 @@ export async function mirrorAnswer(
       endpointName: answer.endpoint.EndpointName,
       variantName: answer.variant.VariantName,
       endpointConfigName: answer.endpointConfigName,
-      requestBody: request.body,
+      requestBody: 'body' in redacted ? redacted.body : new Uint8Array(),
       requestContentType: request.contentType,
       responseBody: answer.body,
       responseContentType: answer.responseType,
@@ -62,6 +66,11 @@ export async function mirrorAnswer(
     },
     plan,
   );
+  if ('withheld' in redacted) {
+    // Never sent, so never queued: counted as a drop like any other copy that is not.
+    await countDrop(deps, message, { delivered: false, attempts: 0, reason: redacted.withheld });
+    return { dropped: true, captured: message.capture !== undefined };
+  }
   const delivery = await sendWithinBudget(deps.queue, message, deps.budgetMs);
   if (!delivery.delivered) await countDrop(deps, message, delivery);
   else if (delivery.retriedAfter !== undefined) {
@@ -74,6 +83,33 @@ export async function mirrorAnswer(
     });
   }
   return { dropped: !delivery.delivered, captured: message.capture !== undefined };
+}
+
+/**
+ * The request body the copy may carry: as sent, or redacted when the endpoint's config says so.
+ * Redaction happens here, before the message exists, because the message is what the capture
+ * files, the shadow captures, a spilled body and a dead letter are all made from. When it
+ * cannot be done (no key, or the key cannot be read) the copy is withheld — counted and logged
+ * as a drop, never sent unredacted. The model has already answered from the real body.
+ */
+async function redactedBody(
+  deps: MirrorAnswerDeps,
+  answer: InvokeAnswer,
+  request: MirroredRequest,
+): Promise<{ readonly body: Uint8Array } | { readonly withheld: string }> {
+  const redaction = answer.endpoint.internal.redaction;
+  if (!redaction) return { body: request.body };
+  if (!deps.redactionKey)
+    return { withheld: 'redaction is configured but this function has no redaction key' };
+  const rules = answer.endpoint.internal.capture ?? DEFAULT_CONTENT_TYPE_RULES;
+  try {
+    return {
+      body: await redactRequestBody(request.body, request.contentType, rules, redaction, deps.redactionKey),
+    };
+  } catch (error) {
+    // Only the message goes on: the key and the body never reach the log.
+    return { withheld: `the request could not be redacted: ${(error as Error).message}` };
+  }
 }
 
 /**

@@ -170,5 +170,11 @@ export function analyzerBaselineRequest(request: ProcessingJobRequest): SuggestB
       `ProcessingOutput ${output.OutputName}: S3Uri ${output.S3Output.S3Uri} is not an s3://bucket/key URI.`,
     );
   }
-  return { DatasetS3Uri: s3Input.S3Uri, DatasetFormat, OutputS3Uri: output.S3Output.S3Uri };
+  const KmsKeyId = request.ProcessingOutputConfig?.KmsKeyId;
+  return {
+    DatasetS3Uri: s3Input.S3Uri,
+    DatasetFormat,
+    OutputS3Uri: output.S3Output.S3Uri,
+    ...(KmsKeyId && { KmsKeyId }),
+  };
 }

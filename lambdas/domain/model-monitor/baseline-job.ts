@@ -22,6 +22,8 @@ export interface SuggestBaselineRequest {
   readonly DatasetS3Uri: string;
   readonly DatasetFormat: DatasetFormat;
   readonly OutputS3Uri: string;
+  /** A processing job's ProcessingOutputConfig.KmsKeyId: the outputs are written SSE-KMS with it. */
+  readonly KmsKeyId?: string;
 }
 
 export interface SuggestBaselineResult {
@@ -143,8 +145,9 @@ export async function suggestBaselineJob(
   const out = request.OutputS3Uri.replace(/\/+$/, '');
   const StatisticsS3Uri = `${out}/statistics.json`;
   const ConstraintsS3Uri = `${out}/constraints.json`;
-  await objects.putText(StatisticsS3Uri, formatMonitoringFile(statistics), 'application/json');
-  await objects.putText(ConstraintsS3Uri, formatMonitoringFile(constraints), 'application/json');
+  const encryption = { kmsKeyId: request.KmsKeyId };
+  await objects.putText(StatisticsS3Uri, formatMonitoringFile(statistics), 'application/json', encryption);
+  await objects.putText(ConstraintsS3Uri, formatMonitoringFile(constraints), 'application/json', encryption);
   return {
     StatisticsS3Uri,
     ConstraintsS3Uri,

@@ -12,6 +12,7 @@
 import { parseS3Uri } from '../kernel/artifact.js';
 import { arn, type ControlContext, epochSeconds, type ListRequest, page, view } from '../kernel/context.js';
 import { ResourceInUse, ResourceNotFound, ValidationException } from '../kernel/errors.js';
+import { checkKmsKey } from '../kernel/kms-keys.js';
 import { COLLECTIONS } from '../kernel/records.js';
 import { RecordExistsError, type RegistryStore } from '../kernel/store.js';
 import { checkNewTags, forgetTags, recordTags, type Tag } from '../tags/tags.js';
@@ -169,7 +170,7 @@ export async function createDataQualityJobDefinition(
     CreationTime: epochSeconds(ctx.now()),
     internal: undefined,
   };
-  jobFromDefinition(record);
+  checkKmsKey(ctx, jobFromDefinition(record).job.kmsKeyId, 'DataQualityJobOutputConfig.KmsKeyId');
   try {
     await ctx.store.create(COLLECTIONS.dataQualityJobDefinition, input.JobDefinitionName, record);
   } catch (error) {

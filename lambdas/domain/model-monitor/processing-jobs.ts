@@ -9,8 +9,10 @@
  * Monitoring executions are processing jobs too (SageMaker's `ProcessingJobArn`): their names
  * share one collection with these jobs, and Describe and List show both.
  */
+
 import { arn, type ControlContext, epochSeconds, page, view } from '../kernel/context.js';
 import { ResourceInUse, ResourceNotFound, ValidationException } from '../kernel/errors.js';
+import { checkKmsKey } from '../kernel/kms-keys.js';
 import type { Log } from '../kernel/log.js';
 import type { ObjectStore } from '../kernel/ports.js';
 import { COLLECTIONS, type Timestamp } from '../kernel/records.js';
@@ -55,6 +57,7 @@ export async function createProcessingJob(ctx: ControlContext, input: Processing
   const name = input.ProcessingJobName;
   if (await ctx.store.get(COLLECTIONS.processingJob, name)) throw alreadyExists(ctx, name);
   const baseline = analyzerBaselineRequest(input);
+  checkKmsKey(ctx, input.ProcessingOutputConfig?.KmsKeyId, 'ProcessingOutputConfig.KmsKeyId');
   const tags = checkNewTags(input.Tags);
   const { objects, jobs } = ctx;
   if (!objects || !jobs) {

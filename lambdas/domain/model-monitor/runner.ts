@@ -530,14 +530,17 @@ async function analyse(
     checks: reported,
     drift,
   });
+  // MonitoringOutputConfig.KmsKeyId, checked against the deployment's keys at creation.
+  const encryption = { kmsKeyId: job.kmsKeyId };
   await Promise.all([
     deps.objects.putText(
       reports.constraintViolations,
       formatMonitoringFile({ violations }),
       'application/json',
+      encryption,
     ),
-    deps.objects.putText(reports.statistics, formatMonitoringFile(current), 'application/json'),
-    deps.objects.putText(reports.report, html, 'text/html; charset=utf-8'),
+    deps.objects.putText(reports.statistics, formatMonitoringFile(current), 'application/json', encryption),
+    deps.objects.putText(reports.report, html, 'text/html; charset=utf-8', encryption),
   ]);
 
   // Metrics and alerts are told, not waited on: the results are written; a failure to publish

@@ -7,6 +7,7 @@
 import type { EndpointRecord } from '../hosting/endpoints.js';
 import { arn, type ControlContext, epochSeconds, page, view } from '../kernel/context.js';
 import { ResourceInUse, ResourceNotFound, ValidationException } from '../kernel/errors.js';
+import { checkKmsKey } from '../kernel/kms-keys.js';
 import { COLLECTIONS, type Timestamp } from '../kernel/records.js';
 import {
   RecordExistsError,
@@ -97,6 +98,8 @@ async function checkEndpointCapture(ctx: ControlContext, endpointName: string, o
 async function checkedScheduleConfig(ctx: ControlContext, config: MonitoringScheduleConfig) {
   scheduleTiming(config);
   const { job, options } = await resolveScheduleJob(ctx.store, config);
+  // An inline job definition names its report key here; a named one was checked at creation.
+  checkKmsKey(ctx, job.kmsKeyId, 'MonitoringJobDefinition.MonitoringOutputConfig.KmsKeyId');
   await checkEndpointCapture(ctx, job.endpointInput.EndpointName, options);
   return job;
 }

@@ -9,6 +9,7 @@ import {
   view,
 } from '../kernel/context.js';
 import { ConflictException, ValidationException } from '../kernel/errors.js';
+import { clientTokenClaim, clientTokenWrite, replayed } from '../kernel/idempotency.js';
 import {
   COLLECTIONS,
   type ModelPackageGroupInternal,
@@ -218,6 +219,9 @@ export async function createModelPackage(
   },
 ) {
   const tags = checkNewTags(input.Tags);
+  const claim = clientTokenClaim('CreateModelPackage', input);
+  const earlier = await replayed<{ ModelPackageArn: string }>(ctx.store, claim);
+  if (earlier) return earlier;
   if (!input.ModelPackageGroupName) {
     throw new ValidationException(
       'ModelPackageGroupName is required: Understudy registers versioned model packages inside a group.',
@@ -242,7 +246,12 @@ export async function createModelPackage(
   // The version comes from the group record, advanced in the same transaction that creates the
   // package and its first history entry: concurrent registrations conflict and retry, so no
   // two share a number and none is skipped.
-  const record = await retryOnConflict(async () => {
+  const created = await retryOnConflict<
+    { readonly raced: { ModelPackageArn: string } } | { readonly record: PackageRecord }
+  >(async () => {
+    // A concurrent retry of the same token may have won the race this attempt lost.
+    const raced = await replayed<{ ModelPackageArn: string }>(ctx.store, claim);
+    if (raced) return { raced };
     const group = await getGroup(ctx, groupName);
     const latest =
       group.data.internal?.latestVersion ??
@@ -298,9 +307,12 @@ export async function createModelPackage(
         To: stateOf(record),
         Reason: input.ApprovalDescription ?? input.ModelLifeCycle?.StageDescription,
       }),
+      ...(claim ? [clientTokenWrite(claim, { ModelPackageArn: record.ModelPackageArn }, ctx.now())] : []),
     ]);
-    return record;
+    return { record };
   });
+  if ('raced' in created) return created.raced;
+  const { record } = created;
   await recordTags(ctx, record.ModelPackageArn, tags);
   await publishPackageState(ctx, describeView(record));
   return { ModelPackageArn: record.ModelPackageArn };

@@ -16,7 +16,12 @@ import {
 } from '../kernel/context.js';
 import { ApiError, ConflictException, ResourceInUse, ValidationException } from '../kernel/errors.js';
 import { COLLECTIONS, type RuntimeShadow, type StoredResource, type Timestamp } from '../kernel/records.js';
-import { RecordExistsError, retryOnConflict, VersionConflictError } from '../kernel/store.js';
+import {
+  RecordExistsError,
+  retryOnConflict,
+  type StoredRecord,
+  VersionConflictError,
+} from '../kernel/store.js';
 import { checkNewTags, recordTags, type Tag } from '../tags/tags.js';
 import { type ComparisonConfig, resolveComparisonConfig } from './index.js';
 
@@ -88,6 +93,18 @@ export async function getExperiment(ctx: ControlContext, name: string) {
   const stored = await ctx.store.get<ExperimentRecord>(COLLECTIONS.inferenceExperiment, name);
   if (!stored) throw new ExperimentNotFound(name);
   return settle(ctx, stored.data, stored.version);
+}
+
+/**
+ * The experiment and the version its conditional writes compare: settled first, and read again
+ * when settling changed it, so the version is the stored one.
+ */
+async function readExperiment(ctx: ControlContext, name: string): Promise<StoredRecord<ExperimentRecord>> {
+  for (;;) {
+    const stored = await ctx.store.get<ExperimentRecord>(COLLECTIONS.inferenceExperiment, name);
+    if (!stored) throw new ExperimentNotFound(name);
+    if ((await settle(ctx, stored.data, stored.version)) === stored.data) return stored;
+  }
 }
 
 async function getEndpointRecord(ctx: ControlContext, name: string) {
@@ -296,25 +313,33 @@ async function setEndpointShadows(
 }
 
 export async function startInferenceExperiment(ctx: ControlContext, input: { Name: string }) {
-  const experiment = await getExperiment(ctx, input.Name);
-  if (experiment.Status !== 'Created') {
-    throw new ConflictException(
-      `Inference experiment ${input.Name} is ${experiment.Status}; only a Created experiment can start.`,
+  // Conditional on the version read, retried on a fresh read: a concurrent change is never lost.
+  return retryOnConflict(async () => {
+    const { data: experiment, version } = await readExperiment(ctx, input.Name);
+    if (experiment.Status !== 'Created') {
+      throw new ConflictException(
+        `Inference experiment ${input.Name} is ${experiment.Status}; only a Created experiment can start.`,
+      );
+    }
+    await setEndpointShadows(ctx, experiment.EndpointMetadata.EndpointName, async (shadows, endpoint) => [
+      ...shadows.filter((s) => s.experimentName === undefined),
+      ...(await experimentShadows(ctx, experiment, endpoint)),
+    ]);
+    const now = epochSeconds(ctx.now());
+    await ctx.store.replace(
+      COLLECTIONS.inferenceExperiment,
+      input.Name,
+      {
+        ...experiment,
+        Status: 'Running',
+        StatusReason: undefined,
+        Schedule: { ...experiment.Schedule, StartTime: Math.min(experiment.Schedule.StartTime, now) },
+        LastModifiedTime: now,
+      } satisfies ExperimentRecord,
+      version,
     );
-  }
-  await setEndpointShadows(ctx, experiment.EndpointMetadata.EndpointName, async (shadows, endpoint) => [
-    ...shadows.filter((s) => s.experimentName === undefined),
-    ...(await experimentShadows(ctx, experiment, endpoint)),
-  ]);
-  const now = epochSeconds(ctx.now());
-  await ctx.store.replace(COLLECTIONS.inferenceExperiment, input.Name, {
-    ...experiment,
-    Status: 'Running',
-    StatusReason: undefined,
-    Schedule: { ...experiment.Schedule, StartTime: Math.min(experiment.Schedule.StartTime, now) },
-    LastModifiedTime: now,
-  } satisfies ExperimentRecord);
-  return { InferenceExperimentArn: experiment.Arn };
+    return { InferenceExperimentArn: experiment.Arn };
+  });
 }
 
 export async function updateInferenceExperiment(
@@ -328,7 +353,12 @@ export async function updateInferenceExperiment(
     ShadowModeConfig?: ShadowModeConfig;
   },
 ) {
-  const experiment = await getExperiment(ctx, input.Name);
+  return retryOnConflict(() => updateOnce(ctx, input));
+}
+
+/** One attempt of UpdateInferenceExperiment, conditional on the version it read. */
+async function updateOnce(ctx: ControlContext, input: Parameters<typeof updateInferenceExperiment>[1]) {
+  const { data: experiment, version } = await readExperiment(ctx, input.Name);
   if (experiment.Status !== 'Created' && experiment.Status !== 'Running') {
     throw new ConflictException(
       `Inference experiment ${input.Name} is ${experiment.Status} and cannot change.`,
@@ -360,7 +390,7 @@ export async function updateInferenceExperiment(
       ...(await experimentShadows(ctx, updated, endpoint)),
     ]);
   }
-  await ctx.store.replace(COLLECTIONS.inferenceExperiment, input.Name, updated);
+  await ctx.store.replace(COLLECTIONS.inferenceExperiment, input.Name, updated, version);
   return { InferenceExperimentArn: experiment.Arn };
 }
 
@@ -379,7 +409,7 @@ export async function stopInferenceExperiment(
     Reason?: string;
   },
 ) {
-  const experiment = await getExperiment(ctx, input.Name);
+  const { data: experiment, version } = await readExperiment(ctx, input.Name);
   if (experiment.Status !== 'Running') {
     throw new ConflictException(
       `Inference experiment ${input.Name} is ${experiment.Status}; only a Running experiment can be stopped${
@@ -455,7 +485,7 @@ export async function stopInferenceExperiment(
       };
     },
   );
-  await ctx.store.replace(COLLECTIONS.inferenceExperiment, input.Name, {
+  const stopped: ExperimentRecord = {
     ...experiment,
     Status: input.DesiredState ?? 'Completed',
     StatusReason: input.Reason,
@@ -469,7 +499,19 @@ export async function stopInferenceExperiment(
       ...v,
       Status: input.ModelVariantActions[v.VariantName] === 'Remove' ? 'Deleted' : v.Status,
     })),
-  } satisfies ExperimentRecord);
+  };
+  // Conditional on the version read: a change that landed meanwhile (an update, another stop)
+  // is not overwritten; this stop answers a typed conflict instead (Describe, then decide).
+  try {
+    await ctx.store.replace(COLLECTIONS.inferenceExperiment, input.Name, stopped, version);
+  } catch (error) {
+    if (error instanceof VersionConflictError) {
+      throw new ConflictException(
+        `Inference experiment ${input.Name} changed while it was being stopped; describe it and retry.`,
+      );
+    }
+    throw error;
+  }
   if (promote && newConfig && before) {
     // One history, one order: the promotion takes the endpoint's next deployment number.
     const historyId = await nextHistoryId(ctx.store, endpointName);
@@ -559,17 +601,24 @@ export async function listInferenceExperiments(
  * merge with another's.
  */
 export async function configureShadowComparison(ctx: ControlContext, name: string, config: ComparisonConfig) {
-  const experiment = await getExperiment(ctx, name);
-  if (experiment.Status !== 'Created') {
-    throw new ConflictException(
-      `Inference experiment ${name} is ${experiment.Status}; configure its comparison before starting it.`,
+  return retryOnConflict(async () => {
+    const { data: experiment, version } = await readExperiment(ctx, name);
+    if (experiment.Status !== 'Created') {
+      throw new ConflictException(
+        `Inference experiment ${name} is ${experiment.Status}; configure its comparison before starting it.`,
+      );
+    }
+    resolveComparisonConfig(config);
+    await ctx.store.replace(
+      COLLECTIONS.inferenceExperiment,
+      name,
+      {
+        ...experiment,
+        LastModifiedTime: epochSeconds(ctx.now()),
+        internal: { comparison: config },
+      } satisfies ExperimentRecord,
+      version,
     );
-  }
-  resolveComparisonConfig(config);
-  await ctx.store.replace(COLLECTIONS.inferenceExperiment, name, {
-    ...experiment,
-    LastModifiedTime: epochSeconds(ctx.now()),
-    internal: { comparison: config },
-  } satisfies ExperimentRecord);
-  return { InferenceExperimentArn: experiment.Arn };
+    return { InferenceExperimentArn: experiment.Arn };
+  });
 }

@@ -17,11 +17,11 @@
  * keyed by their JavaScript number text ("1.50" → "1.5"), exactly up to 1,000 distinct numbers.
  */
 
+import type { JsonPath } from '../../kernel/json-path.js';
 import { HyperLogLog } from '../../stats/hyperloglog.js';
 import { type CaptureSide, decodeCaptureData, type Payload, readCaptureLine } from './capture.js';
 import { CellKind, type CellVisitor, cellValue, classifyString, scanCsv } from './cells.js';
 import { IncompatibleStatisticsError } from './errors.js';
-import type { JsonPath } from './jsonpath.js';
 import type { FeatureStatistics, InferredType, Statistics } from './schemas.js';
 import { CenteredSketch, DEFAULT_RELATIVE_ACCURACY, type SketchJson } from './sketch.js';
 
@@ -506,7 +506,7 @@ export interface DatasetAccumulatorJson {
 
 /** Options for reading JSON payloads. */
 export interface PayloadOptions {
-  /** Where the features are (see jsonpath.ts). Without it: `instances`, a bare array, or an object. */
+  /** Where the features are (see kernel/json-path.ts). Without it: `instances`, a bare array, or an object. */
   readonly jsonPath?: JsonPath;
 }
 

@@ -4,6 +4,7 @@
  * constraints and run calibrated drift tests. Pure: no AWS SDK, no I/O.
  */
 
+export { compileJsonPath, InvalidJsonPathError, type JsonPath } from '../../kernel/json-path.js';
 export {
   bucketCounts,
   cdfFromSample,
@@ -88,7 +89,6 @@ export {
   poolSparseCategories,
 } from './drift.js';
 export { IncompatibleStatisticsError, InvalidMonitoringFileError, MonitoringError } from './errors.js';
-export { compileJsonPath, InvalidJsonPathError, type JsonPath } from './jsonpath.js';
 export {
   CONSTRAINT_CHECK_TYPES,
   type ConstraintCheckType,

@@ -1,10 +1,10 @@
 /**
  * The small JSONPath subset a data-quality job definition uses to pick features out of JSON
- * payloads: `$`, `.name`, `['name']` / `["name"]`, `[3]`, `[*]` and `.*`. No package for
- * JSONPath is installed and this subset is ~60 lines, so it is written here.
+ * payloads, and capture redaction to name the fields it drops or hashes: `$`, `.name`,
+ * `['name']` / `["name"]`, `[3]`, `[*]` and `.*`. No package for JSONPath is installed and
+ * this subset is ~60 lines, so it is written here.
  * Examples: `$.features`, `$.instances[*]`, `$.inputs.a`, `$['my key'][0]`.
  */
-import { MonitoringError } from './errors.js';
 
 type Step = { kind: 'key'; key: string } | { kind: 'index'; index: number } | { kind: 'wildcard' };
 
@@ -14,9 +14,20 @@ export interface JsonPath {
   readonly multiple: boolean;
   /** All nodes the path matches in `doc`, in document order. */
   evaluate(doc: unknown): unknown[];
+  /**
+   * Where each match sits: its container and the key or index in it, so a caller can replace
+   * or remove the matched values. The root itself (`$`) has no container and is never listed.
+   */
+  locate(doc: unknown): JsonSlot[];
 }
 
-export class InvalidJsonPathError extends MonitoringError {
+/** A matched value's place: `container[key]`. */
+export interface JsonSlot {
+  readonly container: Record<string, unknown> | unknown[];
+  readonly key: string | number;
+}
+
+export class InvalidJsonPathError extends Error {
   constructor(expression: string, reason: string) {
     super(`invalid JSONPath '${expression}': ${reason}`);
     this.name = 'InvalidJsonPathError';
@@ -59,27 +70,41 @@ export function compileJsonPath(expression: string): JsonPath {
     expression,
     multiple,
     evaluate(doc: unknown): unknown[] {
-      let nodes: unknown[] = [doc];
-      for (const step of steps) {
-        const next: unknown[] = [];
-        for (const node of nodes) {
-          if (node === null || typeof node !== 'object') continue;
-          if (step.kind === 'wildcard') {
-            next.push(...(Array.isArray(node) ? node : Object.values(node)));
-          } else if (step.kind === 'index') {
-            if (Array.isArray(node)) {
-              const item = node[step.index < 0 ? node.length + step.index : step.index];
-              if (item !== undefined) next.push(item);
-            }
-          } else if (!Array.isArray(node) && Object.hasOwn(node, step.key)) {
-            next.push((node as Record<string, unknown>)[step.key]);
-          }
-        }
-        nodes = next;
-      }
-      return nodes;
+      if (steps.length === 0) return [doc];
+      return slots(doc, steps).map(({ container, key }) => (container as Record<string, unknown>)[key]);
+    },
+    locate(doc: unknown): JsonSlot[] {
+      return slots(doc, steps);
     },
   };
+}
+
+/** The slots the steps lead to from `doc`, in document order. */
+function slots(doc: unknown, steps: readonly Step[]): JsonSlot[] {
+  let nodes: unknown[] = [doc];
+  let found: JsonSlot[] = [];
+  for (const step of steps) {
+    found = [];
+    for (const node of nodes) {
+      if (node === null || typeof node !== 'object') continue;
+      if (step.kind === 'wildcard') {
+        if (Array.isArray(node))
+          for (let i = 0; i < node.length; i++) found.push({ container: node, key: i });
+        else
+          for (const key of Object.keys(node))
+            found.push({ container: node as Record<string, unknown>, key });
+      } else if (step.kind === 'index') {
+        if (Array.isArray(node)) {
+          const index = step.index < 0 ? node.length + step.index : step.index;
+          if (node[index] !== undefined) found.push({ container: node, key: index });
+        }
+      } else if (!Array.isArray(node) && Object.hasOwn(node, step.key)) {
+        found.push({ container: node as Record<string, unknown>, key: step.key });
+      }
+    }
+    nodes = found.map(({ container, key }) => (container as Record<string, unknown>)[key]);
+  }
+  return found;
 }
 
 function findClose(text: string, open: number): number {
