@@ -7,6 +7,7 @@ import { benchAccessKeys } from './access-keys.bench.js';
 import { benchColdStart } from './cold-start.bench.js';
 import { benchInference, KEY, NOW, signedEvent } from './inference.bench.js';
 import { benchLineage } from './lineage.bench.js';
+import { benchLinearLearner } from './linear-learner.bench.js';
 import { benchMirrorBudget } from './mirror-budget.bench.js';
 import { benchMonitor } from './monitor.bench.js';
 import { benchPlatform } from './platform.bench.js';
@@ -25,6 +26,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   'access-keys': benchAccessKeys,
   lineage: benchLineage,
   training: benchTraining,
+  'linear-learner': benchLinearLearner,
 };
 
 const chosen = process.argv.slice(2);

@@ -66,6 +66,7 @@ export const IMPLEMENTED_OPERATIONS = [
   'DescribeTrainingJob',
   'ListTrainingJobs',
   'StopTrainingJob',
+  'Search',
 ] as const;
 
 export type OperationName = (typeof IMPLEMENTED_OPERATIONS)[number];

@@ -14,6 +14,7 @@ import * as monitoringSchedules from '../domain/model-monitor/schedules.js';
 import * as packages from '../domain/model-registry/model-packages.js';
 import * as experiments from '../domain/shadow-tests/inference-experiments.js';
 import * as tags from '../domain/tags/tags.js';
+import { search } from '../domain/training/search.js';
 import * as trainingJobs from '../domain/training/training-jobs.js';
 import type { OperationName } from './operations-list.js';
 
@@ -89,4 +90,5 @@ export const OPERATIONS: Record<OperationName, Operation> = {
   DescribeTrainingJob: trainingJobs.describeTrainingJob,
   ListTrainingJobs: trainingJobs.listTrainingJobs,
   StopTrainingJob: trainingJobs.stopTrainingJob,
+  Search: search,
 };

@@ -58,6 +58,7 @@ export const SAGEMAKER_PERMISSIONS = {
   DescribeTrainingJob: 'read',
   ListTrainingJobs: 'read',
   StopTrainingJob: 'write',
+  Search: 'read',
   AddTags: 'write',
   ListTags: 'read',
   DeleteTags: 'write',

@@ -269,3 +269,52 @@ describe('a training job that cannot finish', () => {
     );
   });
 });
+
+describe('Search (Resource TrainingJob)', () => {
+  it('finds the job behind a model artifact, as Estimator.register() asks; other resources are refused', async () => {
+    await call('CreateTrainingJob', request('first'));
+    await call('CreateTrainingJob', request('second'));
+    expect(await run()).toEqual(['Completed', 'Completed']);
+    const byArtifact = await call('Search', {
+      Resource: 'TrainingJob',
+      SearchExpression: {
+        Filters: [
+          {
+            Name: 'ModelArtifacts.S3ModelArtifacts',
+            Operator: 'Equals',
+            Value: 's3://b/output/second/output/model.tar.gz',
+          },
+        ],
+      },
+    });
+    const results = byArtifact.Results as { TrainingJob: Record<string, unknown> }[];
+    expect(results.map((r) => r.TrainingJob.TrainingJobName)).toEqual(['second']);
+    expect(results[0]?.TrainingJob).toMatchObject({
+      TrainingJobArn: 'arn:aws:sagemaker:us-east-1:123456789012:training-job/second',
+      RoleArn: 'arn:aws:iam::123456789012:role/unused',
+      HyperParameters: { predictor_type: 'multiclass_classifier' },
+    });
+    expect(results[0]?.TrainingJob).not.toHaveProperty('internal');
+
+    const none = await call('Search', {
+      Resource: 'TrainingJob',
+      SearchExpression: { Filters: [{ Name: 'TrainingJobName', Operator: 'Equals', Value: 'third' }] },
+    });
+    expect(none.Results).toEqual([]);
+    const both = await call('Search', {
+      Resource: 'TrainingJob',
+      SearchExpression: { Filters: [{ Name: 'TrainingJobName', Operator: 'Contains', Value: 's' }] },
+      SortBy: 'TrainingJobName',
+      SortOrder: 'Ascending',
+    });
+    expect(
+      (both.Results as { TrainingJob: { TrainingJobName: string } }[]).map(
+        (r) => r.TrainingJob.TrainingJobName,
+      ),
+    ).toEqual(['first', 'second']);
+
+    const refused = await errorOf(call('Search', { Resource: 'ModelPackageGroup' }));
+    expect(refused.type).toBe('ValidationException');
+    expect(refused.message).toContain('TrainingJob only');
+  });
+});
