@@ -430,6 +430,9 @@ async function analyse(
   recordInput: (inputUri: string) => Promise<void>,
 ): Promise<AnalysisResult> {
   const { job, window } = execution.internal;
+  if (job.monitoringType !== 'DataQuality') {
+    throw new ExecutionFailure(`MonitoringType ${job.monitoringType} is not run by this monitor.`);
+  }
   const options = jobOptions(job.environment, job.endpointInput);
   const endpointName = job.endpointInput.EndpointName;
   const endpoint = (await deps.store.get<EndpointRecord>(COLLECTIONS.endpoint, endpointName))?.data;
