@@ -15,7 +15,7 @@ import { COLLECTIONS } from '../kernel/records.js';
 import { RecordExistsError, type RegistryStore } from '../kernel/store.js';
 import { checkNewTags, forgetTags, recordTags, type Tag } from '../tags/tags.js';
 import { type JobOptions, jobOptions } from './job-options.js';
-import { isS3Uri } from './model-quality-job-definitions.js';
+import { getModelQualityJobDefinition, isS3Uri, modelQualityJob } from './model-quality-job-definitions.js';
 import type {
   AppSpecification,
   BaselineConfig,
@@ -142,6 +142,19 @@ export async function resolveScheduleJob(
     );
   }
   const type = config.MonitoringType ?? 'DataQuality';
+  if (type === 'ModelQuality') {
+    if (inline) {
+      throw new ValidationException(
+        'A ModelQuality schedule names a model-quality job definition: give MonitoringJobDefinitionName (see CreateModelQualityJobDefinition).',
+      );
+    }
+    const def = await getModelQualityJobDefinition(store, name as string);
+    if (!def) throw new ValidationException(`Model quality job definition ${name} does not exist.`);
+    const job = modelQualityJob(def);
+    // The prediction attributes are read by the model-quality runner, not as JSONPaths: only
+    // the captured output is needed.
+    return { job, options: { ...jobOptions(job.environment, {}), analyseInput: false, analyseOutput: true } };
+  }
   if (type !== 'DataQuality') {
     throw new ValidationException(
       `MonitoringType ${type} is not supported: Understudy runs DataQuality and ModelQuality monitoring.`,
