@@ -9,6 +9,7 @@ import * as lineage from '../domain/lineage/entities.js';
 import { queryLineage } from '../domain/lineage/query.js';
 import * as monitoringExecutions from '../domain/model-monitor/executions.js';
 import * as jobDefinitions from '../domain/model-monitor/job-definitions.js';
+import * as modelQualityJobDefinitions from '../domain/model-monitor/model-quality-job-definitions.js';
 import * as processingJobs from '../domain/model-monitor/processing-jobs.js';
 import * as monitoringSchedules from '../domain/model-monitor/schedules.js';
 import * as packages from '../domain/model-registry/model-packages.js';
@@ -57,6 +58,10 @@ export const OPERATIONS: Record<OperationName, Operation> = {
   DescribeDataQualityJobDefinition: jobDefinitions.describeDataQualityJobDefinition,
   ListDataQualityJobDefinitions: jobDefinitions.listDataQualityJobDefinitions,
   DeleteDataQualityJobDefinition: jobDefinitions.deleteDataQualityJobDefinition,
+  CreateModelQualityJobDefinition: modelQualityJobDefinitions.createModelQualityJobDefinition,
+  DescribeModelQualityJobDefinition: modelQualityJobDefinitions.describeModelQualityJobDefinition,
+  ListModelQualityJobDefinitions: modelQualityJobDefinitions.listModelQualityJobDefinitions,
+  DeleteModelQualityJobDefinition: modelQualityJobDefinitions.deleteModelQualityJobDefinition,
   CreateMonitoringSchedule: monitoringSchedules.createMonitoringSchedule,
   DescribeMonitoringSchedule: monitoringSchedules.describeMonitoringSchedule,
   ListMonitoringSchedules: monitoringSchedules.listMonitoringSchedules,

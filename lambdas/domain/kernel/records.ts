@@ -25,6 +25,7 @@ export const COLLECTIONS = {
   /** Comparison aggregate of one shadow variant, id `{comparisonId}/{ShadowVariant}`. */
   shadowComparison: 'ShadowComparison',
   dataQualityJobDefinition: 'DataQualityJobDefinition',
+  modelQualityJobDefinition: 'ModelQualityJobDefinition',
   monitoringSchedule: 'MonitoringSchedule',
   /** One record per execution, id `{MonitoringScheduleName}#{ScheduledTime, ISO 8601}`. */
   monitoringExecution: 'MonitoringExecution',

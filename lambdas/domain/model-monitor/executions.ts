@@ -113,24 +113,7 @@ export function executionAsProcessingJob(execution: ExecutionRecord) {
             },
           ]
         : []),
-      {
-        InputName: 'baseline_statistics',
-        AppManaged: false,
-        S3Input: {
-          S3Uri: job.statisticsUri,
-          LocalPath: '/opt/ml/processing/baseline/stats',
-          S3DataType: 'S3Prefix',
-        },
-      },
-      {
-        InputName: 'baseline_constraints',
-        AppManaged: false,
-        S3Input: {
-          S3Uri: job.constraintsUri,
-          LocalPath: '/opt/ml/processing/baseline/constraints',
-          S3DataType: 'S3Prefix',
-        },
-      },
+      ...baselineInputs(job),
     ],
     ProcessingOutputConfig: {
       Outputs: [
@@ -165,11 +148,14 @@ export function executionAsProcessingJob(execution: ExecutionRecord) {
       output_path: job.outputLocalPath,
       sagemaker_endpoint_name: execution.EndpointName,
       sagemaker_monitoring_schedule_name: execution.MonitoringScheduleName,
-      baseline_statistics: job.statisticsUri,
-      baseline_constraints: job.constraintsUri,
+      ...(job.monitoringType === 'DataQuality' ? { baseline_statistics: job.statisticsUri } : {}),
+      ...(job.constraintsUri ? { baseline_constraints: job.constraintsUri } : {}),
+      ...(job.monitoringType === 'ModelQuality'
+        ? { problem_type: job.problemType, ground_truth_s3_uri: job.groundTruthS3Uri }
+        : {}),
       start_time: new Date(window.start * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
       end_time: new Date(window.end * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-      analysis_type: 'DATA_QUALITY',
+      analysis_type: job.monitoringType === 'ModelQuality' ? 'MODEL_QUALITY' : 'DATA_QUALITY',
     },
     RoleArn: job.roleArn,
     ...(execution.internal.startTime ? { ProcessingStartTime: execution.internal.startTime } : {}),
@@ -178,6 +164,23 @@ export function executionAsProcessingJob(execution: ExecutionRecord) {
     CreationTime: execution.CreationTime,
     MonitoringScheduleArn: execution.internal.monitoringScheduleArn,
   };
+}
+
+/** The job's baseline files (and, for model quality, its ground truth) as processing inputs. */
+function baselineInputs(job: MonitoringJob) {
+  const input = (InputName: string, S3Uri: string, LocalPath: string) => ({
+    InputName,
+    AppManaged: false,
+    S3Input: { S3Uri, LocalPath, S3DataType: 'S3Prefix' },
+  });
+  return [
+    ...(job.monitoringType === 'DataQuality'
+      ? [input('baseline_statistics', job.statisticsUri, '/opt/ml/processing/baseline/stats')]
+      : [input('groundtruth_input', job.groundTruthS3Uri, '/opt/ml/processing/groundtruth')]),
+    ...(job.constraintsUri
+      ? [input('baseline_constraints', job.constraintsUri, '/opt/ml/processing/baseline/constraints')]
+      : []),
+  ];
 }
 
 /** `arn:aws:sagemaker:{region}:{account}:` of a schedule's ARN. */
@@ -232,7 +235,7 @@ export async function createPendingExecution(
     ProcessingJobArn: `${arnPrefix(schedule.MonitoringScheduleArn)}processing-job/${jobName}`,
     EndpointName: job.endpointInput.EndpointName,
     MonitoringJobDefinitionName: job.jobDefinitionName,
-    MonitoringType: 'DataQuality',
+    MonitoringType: job.monitoringType,
     internal: {
       processingJobName: jobName,
       monitoringScheduleArn: schedule.MonitoringScheduleArn,

@@ -9,7 +9,6 @@
  * shown again by DescribeProcessingJob, not used.
  */
 
-import { parseS3Uri } from '../kernel/artifact.js';
 import { arn, type ControlContext, epochSeconds, type ListRequest, page, view } from '../kernel/context.js';
 import { ResourceInUse, ResourceNotFound, ValidationException } from '../kernel/errors.js';
 import { checkKmsKey } from '../kernel/kms-keys.js';
@@ -17,6 +16,7 @@ import { COLLECTIONS } from '../kernel/records.js';
 import { RecordExistsError, type RegistryStore } from '../kernel/store.js';
 import { checkNewTags, forgetTags, recordTags, type Tag } from '../tags/tags.js';
 import { type JobOptions, jobOptions } from './job-options.js';
+import { getModelQualityJobDefinition, isS3Uri, modelQualityJob } from './model-quality-job-definitions.js';
 import type {
   AppSpecification,
   BaselineConfig,
@@ -36,10 +36,6 @@ async function getJobDefinition(
   name: string,
 ): Promise<JobDefinitionRecord | undefined> {
   return (await store.get<JobDefinitionRecord>(COLLECTIONS.dataQualityJobDefinition, name))?.data;
-}
-
-function isS3Uri(uri: string | undefined): uri is string {
-  return uri !== undefined && parseS3Uri(`${uri.replace(/\/+$/, '')}/x`) !== undefined;
 }
 
 /** Builds the job the monitor runs; ValidationException for what Understudy cannot run. */
@@ -147,9 +143,22 @@ export async function resolveScheduleJob(
     );
   }
   const type = config.MonitoringType ?? 'DataQuality';
+  if (type === 'ModelQuality') {
+    if (inline) {
+      throw new ValidationException(
+        'A ModelQuality schedule names a model-quality job definition: give MonitoringJobDefinitionName (see CreateModelQualityJobDefinition).',
+      );
+    }
+    const def = await getModelQualityJobDefinition(store, name as string);
+    if (!def) throw new ValidationException(`Model quality job definition ${name} does not exist.`);
+    const job = modelQualityJob(def);
+    // The prediction attributes are read by the model-quality runner, not as JSONPaths: only
+    // the captured output is needed.
+    return { job, options: { ...jobOptions(job.environment, {}), analyseInput: false, analyseOutput: true } };
+  }
   if (type !== 'DataQuality') {
     throw new ValidationException(
-      `MonitoringType ${type} is not supported: Understudy runs DataQuality monitoring.`,
+      `MonitoringType ${type} is not supported: Understudy runs DataQuality and ModelQuality monitoring.`,
     );
   }
   if (inline) return jobFromInline(inline);
@@ -221,7 +230,9 @@ export async function deleteDataQualityJobDefinition(
     throw new ResourceNotFound(`Data quality job definition ${input.JobDefinitionName} does not exist.`);
   }
   const user = (await ctx.store.list<ScheduleRecord>(COLLECTIONS.monitoringSchedule)).find(
-    (s) => s.MonitoringScheduleConfig.MonitoringJobDefinitionName === input.JobDefinitionName,
+    (s) =>
+      (s.MonitoringScheduleConfig.MonitoringType ?? 'DataQuality') === 'DataQuality' &&
+      s.MonitoringScheduleConfig.MonitoringJobDefinitionName === input.JobDefinitionName,
   );
   if (user) {
     throw new ResourceInUse(

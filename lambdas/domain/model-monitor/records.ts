@@ -95,6 +95,29 @@ export interface JobDefinitionView {
 }
 export type JobDefinitionRecord = StoredResource<JobDefinitionView, undefined>;
 
+/** DescribeModelQualityJobDefinition's view. */
+export interface ModelQualityJobDefinitionView {
+  JobDefinitionArn: string;
+  JobDefinitionName: string;
+  CreationTime: Timestamp;
+  ModelQualityBaselineConfig?: { BaseliningJobName?: string; ConstraintsResource?: { S3Uri?: string } };
+  ModelQualityAppSpecification: AppSpecification & {
+    ProblemType?: 'BinaryClassification' | 'MulticlassClassification' | 'Regression';
+    Environment?: Record<string, string>;
+  };
+  ModelQualityJobInput: {
+    EndpointInput?: EndpointInput;
+    BatchTransformInput?: unknown;
+    GroundTruthS3Input: { S3Uri?: string };
+  };
+  ModelQualityJobOutputConfig: MonitoringOutputConfig;
+  JobResources: { ClusterConfig: ClusterConfig };
+  NetworkConfig?: unknown;
+  RoleArn: string;
+  StoppingCondition?: { MaxRuntimeInSeconds: number };
+}
+export type ModelQualityJobDefinitionRecord = StoredResource<ModelQualityJobDefinitionView, undefined>;
+
 export type ScheduleStatus = 'Pending' | 'Failed' | 'Scheduled' | 'Stopped';
 
 export interface ScheduleView {
@@ -164,18 +187,21 @@ export interface ExecutionInternal {
     readonly rows: number;
     readonly unparseable: number;
     readonly violations: number;
+    /** Model quality: what the join of captures and ground truth saw. */
+    readonly labelled?: number;
+    readonly unlabelled?: number;
+    readonly labelsWithoutCapture?: number;
+    readonly replacedLabels?: number;
+    readonly malformedLabels?: number;
   };
   readonly violatedFeatures?: readonly string[];
 }
 export type ExecutionRecord = StoredResource<ExecutionView, ExecutionInternal>;
 
-/** A schedule's job, whether defined inline or by a job definition: what the monitor runs. */
-export interface MonitoringJob {
+/** What every monitoring job has, whatever it monitors. */
+interface MonitoringJobBase {
   readonly jobDefinitionName?: string;
-  readonly monitoringType: 'DataQuality';
   readonly endpointInput: EndpointInput;
-  readonly statisticsUri: string;
-  readonly constraintsUri: string;
   readonly baseliningJobName?: string;
   readonly outputS3Uri: string;
   readonly outputLocalPath: string;
@@ -186,6 +212,25 @@ export interface MonitoringJob {
   readonly roleArn: string;
   readonly maxRuntimeInSeconds?: number;
 }
+
+/** A data-quality job: captures against a baseline's statistics and constraints. */
+export interface DataQualityJob extends MonitoringJobBase {
+  readonly monitoringType: 'DataQuality';
+  readonly statisticsUri: string;
+  readonly constraintsUri: string;
+}
+
+/** A model-quality job: captured predictions joined with ground truth, against optional constraints. */
+export interface ModelQualityJob extends MonitoringJobBase {
+  readonly monitoringType: 'ModelQuality';
+  readonly problemType: 'BinaryClassification' | 'MulticlassClassification' | 'Regression';
+  /** Where the ground-truth files are (`s3://bucket/prefix`, no trailing slash). */
+  readonly groundTruthS3Uri: string;
+  readonly constraintsUri?: string;
+}
+
+/** A schedule's job, whether defined inline or by a job definition: what the monitor runs. */
+export type MonitoringJob = DataQualityJob | ModelQualityJob;
 
 /** The registry id of an execution: schedule name and ScheduledTime (ISO 8601), sortable. */
 export function executionId(scheduleName: string, scheduledTime: Timestamp): string {

@@ -29,11 +29,19 @@ import type { EndpointRecord } from '../hosting/endpoints.js';
 import { ValidationException } from '../kernel/errors.js';
 import type { ObjectStore } from '../kernel/ports.js';
 import { COLLECTIONS } from '../kernel/records.js';
-import type { RegistryStore } from '../kernel/store.js';
+import {
+  type AnalysisResult,
+  captureFiles,
+  ExecutionFailure,
+  type MonitorDeps,
+  mapLimited,
+} from './execution-support.js';
 import { createPendingExecution, updateExecution } from './executions.js';
 import { resolveScheduleJob } from './job-definitions.js';
 import { type JobOptions, jobOptions } from './job-options.js';
-import type { AlertPublisher, DimensionedDatum, MetricsPublisher } from './ports.js';
+import { modelQualityOffsets } from './model-quality-job-definitions.js';
+import { analyseModelQuality } from './model-quality-run.js';
+import type { DimensionedDatum } from './ports.js';
 import { type ExecutionRecord, executionId, type ScheduleRecord } from './records.js';
 import { renderMonitoringReport } from './report/index.js';
 import { analysisWindow, dueFireTime, periodOf } from './schedule-expression.js';
@@ -60,19 +68,8 @@ import {
 /** Model Monitor's namespace for real-time endpoints (as its example notebooks and alarms use it). */
 export const DATA_METRICS_NAMESPACE = 'aws/sagemaker/Endpoints/data-metrics';
 
-export interface MonitorDeps {
-  readonly store: RegistryStore;
-  readonly objects: ObjectStore;
-  readonly metrics?: MetricsPublisher;
-  readonly alerts?: AlertPublisher;
-  /** The wall clock, for the records' times. */
-  now(): Date;
-  /** Capture files read at once per execution. @default 8 */
-  readonly fileConcurrency?: number;
-  /** Executions run at once per tick. @default 2 */
-  readonly executionConcurrency?: number;
-  readonly log?: (entry: Record<string, unknown>) => void;
-}
+export type { AnalysisResult, MonitorDeps };
+export { ExecutionFailure, mapLimited };
 
 export interface TickResult {
   /** Executions run, with their final status. */
@@ -81,34 +78,8 @@ export interface TickResult {
   readonly failedSchedules: string[];
 }
 
-/** Raised for anything that fails an execution with a reason the user should read. */
-export class ExecutionFailure extends MonitoringError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'ExecutionFailure';
-  }
-}
-
 const toSeconds = (ms: number) => ms / 1000;
 const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
-
-/** Runs `work` over `items` with at most `limit` at once; results in input order. */
-export async function mapLimited<T, R>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T, index: number) => Promise<R>,
-): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index] as T, index);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  return results;
-}
 
 /**
  * One tick: records a Pending execution for every due schedule, then runs them. `tick` is
@@ -177,7 +148,12 @@ async function takeDueFire(
     );
     if (fire === undefined) return undefined;
     const { job } = await resolveScheduleJob(deps.store, schedule.MonitoringScheduleConfig);
-    const window = analysisWindow(parsed, fire, offsets);
+    // A model-quality job looks back by its EndpointInput offsets (labels come late).
+    const lookBack =
+      job.monitoringType === 'ModelQuality' ? modelQualityOffsets(job.endpointInput) : undefined;
+    const window = lookBack
+      ? { start: fire + lookBack.startMs, end: fire + lookBack.endMs }
+      : analysisWindow(parsed, fire, offsets);
     const period = periodOf(parsed, fire);
     const execution = await createPendingExecution(
       deps.store,
@@ -308,14 +284,6 @@ export async function runExecution(deps: MonitorDeps, pending: ExecutionRecord):
   return execution;
 }
 
-interface AnalysisResult {
-  status: 'Completed' | 'CompletedWithViolations';
-  reports: { statistics: string; constraintViolations: string; report: string };
-  exitMessage: string;
-  counts: { records: number; rows: number; unparseable: number; violations: number };
-  violatedFeatures: string[];
-}
-
 async function readBaselineFile<T>(
   objects: ObjectStore,
   uri: string,
@@ -334,39 +302,6 @@ async function readBaselineFile<T>(
     }
     throw error;
   }
-}
-
-/** The window's capture files of one endpoint, across its production variants. */
-async function captureFiles(
-  objects: ObjectStore,
-  destination: string,
-  endpoint: string,
-  variants: readonly string[],
-  window: { start: number; end: number },
-): Promise<string[]> {
-  const hours: number[] = [];
-  for (let h = Math.floor(window.start / 3600) * 3600; h < window.end; h += 3600) hours.push(h);
-  const prefixes = variants.flatMap((variant) =>
-    hours.map((h) => {
-      const at = new Date(h * 1000);
-      const p = (n: number) => String(n).padStart(2, '0');
-      return `${destination}/${endpoint}/${variant}/${at.getUTCFullYear()}/${p(at.getUTCMonth() + 1)}/${p(at.getUTCDate())}/${p(at.getUTCHours())}/`;
-    }),
-  );
-  const listed = await mapLimited(prefixes, 8, (prefix) => objects.list(prefix));
-  const files: string[] = [];
-  listed.forEach((objectsUnder, i) => {
-    const prefix = prefixes[i] as string;
-    const hourStart = hours[i % hours.length] as number;
-    for (const o of objectsUnder) {
-      const name = o.uri.slice(prefix.length);
-      if (name.includes('/') || !name.endsWith('.jsonl')) continue;
-      const m = /^(\d{2})-(\d{2})-(\d{3})/.exec(name);
-      const at = m ? hourStart + Number(m[1]) * 60 + Number(m[2]) + Number(m[3]) / 1000 : hourStart;
-      if (at >= window.start && at < window.end) files.push(o.uri);
-    }
-  });
-  return files;
 }
 
 /** The features of the baseline a side carries, with sketches centred as the baseline's. */
@@ -430,6 +365,7 @@ async function analyse(
   recordInput: (inputUri: string) => Promise<void>,
 ): Promise<AnalysisResult> {
   const { job, window } = execution.internal;
+  if (job.monitoringType === 'ModelQuality') return analyseModelQuality(deps, execution, job, recordInput);
   const options = jobOptions(job.environment, job.endpointInput);
   const endpointName = job.endpointInput.EndpointName;
   const endpoint = (await deps.store.get<EndpointRecord>(COLLECTIONS.endpoint, endpointName))?.data;

@@ -125,7 +125,7 @@ export async function createMonitoringSchedule(
     MonitoringScheduleArn: scheduleArn,
     MonitoringScheduleName: name,
     MonitoringScheduleStatus: 'Scheduled',
-    MonitoringType: 'DataQuality',
+    MonitoringType: job.monitoringType,
     CreationTime: now,
     LastModifiedTime: now,
     MonitoringScheduleConfig: config.MonitoringJobDefinitionName
@@ -250,6 +250,7 @@ export async function updateMonitoringSchedule(
       MonitoringScheduleConfig: config.MonitoringJobDefinitionName
         ? { ...config, MonitoringType: config.MonitoringType ?? 'DataQuality' }
         : config,
+      MonitoringType: job.monitoringType,
       EndpointName: job.endpointInput.EndpointName,
       LastModifiedTime: now,
       FailureReason: undefined,

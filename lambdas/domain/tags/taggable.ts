@@ -30,6 +30,10 @@ export const TAGGABLE_KINDS: Readonly<Record<string, TaggableKind>> = {
     collection: COLLECTIONS.dataQualityJobDefinition,
     arnField: 'JobDefinitionArn',
   },
+  'model-quality-job-definition': {
+    collection: COLLECTIONS.modelQualityJobDefinition,
+    arnField: 'JobDefinitionArn',
+  },
   'monitoring-schedule': { collection: COLLECTIONS.monitoringSchedule, arnField: 'MonitoringScheduleArn' },
   // Monitoring executions' entries in this collection point to their execution and carry no
   // ARN of their own: only jobs made by CreateProcessingJob are found (and tagged) here.

@@ -1,0 +1,453 @@
+/**
+ * One model-quality execution: the captured predictions of the window joined with the ground
+ * truth collected since the window began, scored in SageMaker's statistics.json layout and
+ * checked against SageMaker's model-quality constraints file.
+ *
+ * 1. the window's capture files (as the data-quality runner lists them), each record reduced
+ *    to its eventId, inferenceId and prediction: `InferenceAttribute` (a column index of CSV
+ *    output, a key or `$.`JSONPath of JSON output) is the predicted label or value;
+ *    `ProbabilityAttribute` is the positive class's score, a label by
+ *    `ProbabilityThresholdAttribute` when there is no inference attribute;
+ * 2. ground-truth files under `{GroundTruthS3Input.S3Uri}/[{endpoint}/]yyyy/mm/dd/hh/` of the
+ *    hours from the window's start to the run time, joined on inferenceId else eventId;
+ * 3. `statistics.json` and `constraint_violations.json` under the execution's folder; the join's
+ *    counts in the exit message; CloudWatch metrics (`aws/sagemaker/Endpoints/model-metrics`, one
+ *    per metric) and the alert on violations, as the data-quality runner sends them.
+ *
+ * Constraints (`constraints.json`): `{"version": 0.0, "binary_classification_constraints" |
+ * "multiclass_classification_constraints" | "regression_constraints": {metric: {"threshold",
+ * "comparison_operator"}}}`; a metric violates when `value <operator> threshold` holds
+ * (`LessThanThreshold` on accuracy: accuracy below the threshold). A violation is
+ * `{"metric_name", "constraint_check_type": operator, "description"}`.
+ */
+
+import type { EndpointRecord } from '../hosting/endpoints.js';
+import { COLLECTIONS } from '../kernel/records.js';
+import {
+  type CapturedPrediction,
+  type GroundTruthFile,
+  joinGroundTruth,
+  labelFor,
+} from '../model-quality/ground-truth.js';
+import { type LabelledPredictions, type Metric, modelQualityStatistics } from '../model-quality/metrics.js';
+import {
+  type AnalysisResult,
+  captureFiles,
+  ExecutionFailure,
+  type MonitorDeps,
+  mapLimited,
+} from './execution-support.js';
+import { jobOptions } from './job-options.js';
+import type { DimensionedDatum } from './ports.js';
+import type { ExecutionRecord, ModelQualityJob } from './records.js';
+import { compileJsonPath, decodeCaptureData, formatMonitoringFile } from './statistics/index.js';
+
+/** Model Monitor's namespace for model-quality metrics of real-time endpoints. */
+export const MODEL_METRICS_NAMESPACE = 'aws/sagemaker/Endpoints/model-metrics';
+
+export const COMPARISON_OPERATORS = [
+  'LessThanThreshold',
+  'GreaterThanThreshold',
+  'LessThanOrEqualToThreshold',
+  'GreaterThanOrEqualToThreshold',
+] as const;
+export type ComparisonOperator = (typeof COMPARISON_OPERATORS)[number];
+
+const CONSTRAINTS_KEY = {
+  BinaryClassification: 'binary_classification_constraints',
+  MulticlassClassification: 'multiclass_classification_constraints',
+  Regression: 'regression_constraints',
+} as const;
+const METRICS_KEY = {
+  BinaryClassification: 'binary_classification_metrics',
+  MulticlassClassification: 'multiclass_classification_metrics',
+  Regression: 'regression_metrics',
+} as const;
+
+export interface ModelQualityViolation {
+  readonly metric_name: string;
+  readonly constraint_check_type: ComparisonOperator;
+  readonly description: string;
+}
+
+type MetricConstraints = Record<string, { threshold: number; comparison_operator: ComparisonOperator }>;
+
+/** The constraints of one problem type in a model-quality constraints.json; ExecutionFailure if broken. */
+export function parseModelQualityConstraints(
+  text: string,
+  problemType: ModelQualityJob['problemType'],
+  uri: string,
+): MetricConstraints {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (error) {
+    throw new ExecutionFailure(`The constraints ${uri} are not JSON: ${(error as Error).message}.`);
+  }
+  const key = CONSTRAINTS_KEY[problemType];
+  const section = (doc as Record<string, unknown> | null)?.[key];
+  if (section === undefined) {
+    const other = Object.values(CONSTRAINTS_KEY).find((k) => (doc as Record<string, unknown>)?.[k]);
+    throw new ExecutionFailure(
+      `The constraints ${uri} have no ${key}${other ? ` (they hold ${other}: the problem type does not match)` : ''}.`,
+    );
+  }
+  if (typeof section !== 'object' || section === null || Array.isArray(section)) {
+    throw new ExecutionFailure(`The constraints ${uri}: ${key} must be an object of metrics.`);
+  }
+  const out: MetricConstraints = {};
+  for (const [metric, c] of Object.entries(section as Record<string, unknown>)) {
+    const { threshold, comparison_operator: op } = (c ?? {}) as Record<string, unknown>;
+    if (typeof threshold !== 'number' || !COMPARISON_OPERATORS.includes(op as ComparisonOperator)) {
+      throw new ExecutionFailure(
+        `The constraints ${uri}: ${key}.${metric} needs a numeric threshold and a comparison_operator of ${COMPARISON_OPERATORS.join(', ')}.`,
+      );
+    }
+    out[metric] = { threshold, comparison_operator: op as ComparisonOperator };
+  }
+  return out;
+}
+
+function holds(value: number, op: ComparisonOperator, threshold: number): boolean {
+  switch (op) {
+    case 'LessThanThreshold':
+      return value < threshold;
+    case 'GreaterThanThreshold':
+      return value > threshold;
+    case 'LessThanOrEqualToThreshold':
+      return value <= threshold;
+    case 'GreaterThanOrEqualToThreshold':
+      return value >= threshold;
+  }
+}
+
+/** The metrics that break their constraints; a constrained metric the statistics lack is one too. */
+export function checkModelQualityConstraints(
+  metrics: Record<string, unknown>,
+  constraints: MetricConstraints,
+): ModelQualityViolation[] {
+  const violations: ModelQualityViolation[] = [];
+  for (const [name, { threshold, comparison_operator: op }] of Object.entries(constraints)) {
+    const metric = metrics[name] as Metric | undefined;
+    if (!metric || typeof metric.value !== 'number') {
+      violations.push({
+        metric_name: name,
+        constraint_check_type: op,
+        description: `Metric ${name} has no value in this execution's statistics to compare with '${threshold}'.`,
+      });
+      continue;
+    }
+    if (!holds(metric.value, op, threshold)) continue;
+    const sd = typeof metric.standard_deviation === 'number' ? ` +/- ${metric.standard_deviation}` : '';
+    violations.push({
+      metric_name: name,
+      constraint_check_type: op,
+      description: `Metric ${name} with ${metric.value}${sd} was ${op} '${threshold}'`,
+    });
+  }
+  return violations;
+}
+
+/** Reads an attribute from one decoded output payload: a CSV column index, else a JSON key or path. */
+function attributeReader(attribute: string): (payload: { data: string; contentType: string }) => unknown {
+  const index = /^\d+$/.test(attribute.trim()) ? Number(attribute) : undefined;
+  const path = attribute.trim().startsWith('$') ? compileJsonPath(attribute) : undefined;
+  return ({ data, contentType }) => {
+    if (!contentType.includes('json')) {
+      const lines = data.split('\n').filter((l) => l.trim() !== '');
+      if (lines.length !== 1 || index === undefined) return undefined;
+      const cell = lines[0]?.split(',')[index];
+      return cell === undefined ? undefined : cell.trim().replace(/^"(.*)"$/, '$1');
+    }
+    let doc: unknown;
+    try {
+      doc = JSON.parse(data);
+    } catch {
+      return undefined;
+    }
+    let value: unknown;
+    if (path) value = path.evaluate(doc)[0];
+    else if (index !== undefined && Array.isArray(doc)) value = doc[index];
+    else if (doc && typeof doc === 'object') value = (doc as Record<string, unknown>)[attribute];
+    // One prediction per capture: `[[0.8]]`, `{"predictions": [0.8]}` and `0.8` are all 0.8.
+    while (Array.isArray(value) && value.length === 1) value = value[0];
+    return value;
+  };
+}
+
+type Prediction = { label: string | number; score?: number };
+
+/** The prediction a capture's output holds; undefined when it cannot be read. */
+function predictionReader(job: ModelQualityJob): (payload: { data: string; contentType: string }) => unknown {
+  const { InferenceAttribute, ProbabilityAttribute, ProbabilityThresholdAttribute } = job.endpointInput;
+  const inference = InferenceAttribute === undefined ? undefined : attributeReader(InferenceAttribute);
+  const probability = ProbabilityAttribute === undefined ? undefined : attributeReader(ProbabilityAttribute);
+  return (payload) => {
+    const rawScore = probability?.(payload);
+    const score = rawScore === undefined ? undefined : Number(rawScore);
+    if (inference) {
+      const label = inference(payload);
+      if (typeof label !== 'string' && typeof label !== 'number' && typeof label !== 'boolean')
+        return undefined;
+      return { label: typeof label === 'boolean' ? Number(label) : label, score };
+    }
+    if (score === undefined || !Number.isFinite(score)) return undefined;
+    return { label: score >= (ProbabilityThresholdAttribute ?? 0.5) ? 1 : 0, score };
+  };
+}
+
+function parseCaptures(
+  text: string,
+  read: (payload: { data: string; contentType: string }) => unknown,
+): { captures: CapturedPrediction<Prediction>[]; unreadable: number } {
+  const captures: CapturedPrediction<Prediction>[] = [];
+  let unreadable = 0;
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    try {
+      const record = JSON.parse(line) as {
+        captureData?: {
+          endpointOutput?: { data?: unknown; encoding?: string; observedContentType?: string };
+        };
+        eventMetadata?: { eventId?: unknown; inferenceId?: unknown };
+      };
+      const output = record.captureData?.endpointOutput;
+      const eventId = record.eventMetadata?.eventId;
+      const prediction =
+        output && typeof output.data === 'string'
+          ? (read(decodeCaptureData({ ...output, data: output.data })) as Prediction | undefined)
+          : undefined;
+      if (typeof eventId !== 'string' || !prediction) {
+        unreadable++;
+        continue;
+      }
+      const inferenceId = record.eventMetadata?.inferenceId;
+      captures.push({
+        eventId,
+        ...(typeof inferenceId === 'string' ? { inferenceId } : {}),
+        prediction,
+      });
+    } catch {
+      unreadable++;
+    }
+  }
+  return { captures, unreadable };
+}
+
+/** The labelled predictions of the problem type; ExecutionFailure when the model's output does not fit it. */
+function labelled(
+  job: ModelQualityJob,
+  joined: readonly { eventId: string; prediction: Prediction; label: string | number | boolean }[],
+): LabelledPredictions {
+  const { problemType } = job;
+  const mismatch = (eventId: string, value: unknown, needs: string) =>
+    new ExecutionFailure(
+      `ProblemType ${problemType} does not match the model's output: the prediction of event ${eventId} is ${JSON.stringify(value)}, and ${problemType} needs ${needs}${problemType === 'BinaryClassification' && job.endpointInput.InferenceAttribute !== undefined ? ' (a probability output needs ProbabilityAttribute and ProbabilityThresholdAttribute)' : ''}.`,
+    );
+  switch (problemType) {
+    case 'BinaryClassification': {
+      const predicted = joined.map((j) => {
+        const text = String(j.prediction.label).trim().toLowerCase();
+        if (text === '1' || text === '1.0' || text === 'true') return 1;
+        if (text === '0' || text === '0.0' || text === 'false') return 0;
+        throw mismatch(j.eventId, j.prediction.label, 'a predicted label of 0 or 1');
+      });
+      const scores = joined.map((j) => j.prediction.score);
+      const probability = scores.every((s): s is number => s !== undefined && Number.isFinite(s))
+        ? scores
+        : undefined;
+      return {
+        problemType,
+        actual: joined.map((j) => labelFor(problemType, j.label, j.eventId)),
+        predicted,
+        ...(probability ? { probability } : {}),
+      };
+    }
+    case 'MulticlassClassification':
+      return {
+        problemType,
+        actual: joined.map((j) => labelFor(problemType, j.label, j.eventId)),
+        predicted: joined.map((j) => String(j.prediction.label)),
+      };
+    case 'Regression':
+      return {
+        problemType,
+        actual: joined.map((j) => labelFor(problemType, j.label, j.eventId)),
+        predicted: joined.map((j) => {
+          const value =
+            typeof j.prediction.label === 'number' ? j.prediction.label : Number(j.prediction.label);
+          if (!Number.isFinite(value) || String(j.prediction.label).trim() === '')
+            throw mismatch(j.eventId, j.prediction.label, 'a numeric prediction');
+          return value;
+        }),
+      };
+  }
+}
+
+/** The ground-truth files of the hours from `from` to `to` (epoch seconds) under the job's prefix. */
+async function groundTruthFiles(
+  deps: MonitorDeps,
+  job: ModelQualityJob,
+  from: number,
+  to: number,
+): Promise<GroundTruthFile[]> {
+  const prefix = `${job.groundTruthS3Uri}/`;
+  const endpoint = job.endpointInput.EndpointName;
+  const hourOf = new RegExp(
+    `^(?:${endpoint.replace(/[-]/g, '\\-')}/)?(\\d{4})/(\\d{2})/(\\d{2})/(\\d{2})/[^/]+\\.jsonl$`,
+  );
+  const first = Math.floor(from / 3600) * 3600;
+  const listed = (await deps.objects.list(prefix)).filter((o) => {
+    const m = hourOf.exec(o.uri.slice(prefix.length));
+    if (!m) return false;
+    const hour = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4])) / 1000;
+    return hour >= first && hour <= to;
+  });
+  return mapLimited(listed, deps.fileConcurrency ?? 8, async (o) => ({
+    key: o.uri.slice(prefix.length).replace(/^[^/]+\/(?=\d{4}\/)/, ''),
+    text: (await deps.objects.getText(o.uri)) ?? '',
+  }));
+}
+
+export async function analyseModelQuality(
+  deps: MonitorDeps,
+  execution: ExecutionRecord,
+  job: ModelQualityJob,
+  recordInput: (inputUri: string) => Promise<void>,
+): Promise<AnalysisResult> {
+  const { window } = execution.internal;
+  const options = jobOptions(job.environment, {});
+  const endpointName = job.endpointInput.EndpointName;
+  const endpoint = (await deps.store.get<EndpointRecord>(COLLECTIONS.endpoint, endpointName))?.data;
+  if (!endpoint) throw new ExecutionFailure(`Endpoint ${endpointName} does not exist.`);
+  const capture = endpoint.internal.capture;
+  if (!capture) throw new ExecutionFailure(`Endpoint ${endpointName} has no data capture configured.`);
+  await recordInput(`${capture.destination}/${endpointName}`);
+  const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
+  const windowText = `${iso(window.start)} to ${iso(window.end)}`;
+
+  const constraints = job.constraintsUri
+    ? await deps.objects.getText(job.constraintsUri).then((text) => {
+        if (text === undefined)
+          throw new ExecutionFailure(`The constraints ${job.constraintsUri} do not exist.`);
+        return parseModelQualityConstraints(text, job.problemType, job.constraintsUri as string);
+      })
+    : {};
+
+  const variants = [
+    ...new Set([
+      ...endpoint.internal.variants.map((v) => v.VariantName),
+      ...(endpoint.internal.rollout?.productionVariants.map((v) => v.VariantName) ?? []),
+    ]),
+  ];
+  const files = await captureFiles(deps.objects, capture.destination, endpointName, variants, window);
+  const read = predictionReader(job);
+  const parsed = await mapLimited(files, deps.fileConcurrency ?? 8, async (uri) =>
+    parseCaptures((await deps.objects.getText(uri)) ?? '', read),
+  );
+  const captures = parsed.flatMap((p) => p.captures);
+  const unreadable = parsed.reduce((n, p) => n + p.unreadable, 0);
+  if (captures.length + unreadable === 0) {
+    throw new ExecutionFailure(
+      `Job inputs had no data: no capture records of endpoint ${endpointName} between ${windowText} (${files.length} capture files in the window).`,
+    );
+  }
+  if (captures.length === 0) {
+    throw new ExecutionFailure(
+      `No prediction could be read from the ${unreadable} capture records between ${windowText}: check InferenceAttribute / ProbabilityAttribute against the endpoint's output.`,
+    );
+  }
+  const labels = await groundTruthFiles(deps, job, window.start, deps.now().getTime() / 1000);
+  const { joined, counts } = joinGroundTruth(captures, labels);
+  const joinText = `${counts.joined} labelled, ${counts.unlabelledCaptures} unlabelled captures, ${counts.labelsWithoutCapture} labels without capture${counts.labelsWithoutCaptureSample.length > 0 ? ` (e.g. ${counts.labelsWithoutCaptureSample.slice(0, 3).join(', ')})` : ''}, ${counts.supersededLabels} replaced labels, ${counts.malformedLabelLines} malformed label lines${unreadable > 0 ? `, ${unreadable} unreadable capture records` : ''}`;
+  if (joined.length === 0) {
+    throw new ExecutionFailure(
+      `No captured prediction between ${windowText} has ground truth under ${job.groundTruthS3Uri} yet: ${joinText}.`,
+    );
+  }
+  const statistics = modelQualityStatistics(labelled(job, joined));
+  const metrics = (statistics[METRICS_KEY[job.problemType]] ?? {}) as Record<string, unknown>;
+  const violations = checkModelQualityConstraints(metrics, constraints);
+  const status = violations.length > 0 ? 'CompletedWithViolations' : 'Completed';
+
+  const folder = execution.internal.outputUri;
+  const reports = {
+    constraintViolations: `${folder}/constraint_violations.json`,
+    statistics: `${folder}/statistics.json`,
+    report: `${folder}/report.html`,
+  };
+  await Promise.all([
+    deps.objects.putText(
+      reports.constraintViolations,
+      formatMonitoringFile({ violations }),
+      'application/json',
+    ),
+    deps.objects.putText(reports.statistics, formatMonitoringFile(statistics), 'application/json'),
+  ]);
+
+  const notes: string[] = [];
+  const log = deps.log ?? (() => undefined);
+  const tell = async (what: string, send: () => Promise<void>) => {
+    try {
+      await send();
+    } catch (error) {
+      log({ level: 'error', msg: `${what} not published`, error: (error as Error).message });
+      notes.push(` The ${what} could not be published: ${(error as Error).message}.`);
+    }
+  };
+  if (options.publishMetrics && deps.metrics) {
+    const dimensions = [
+      { Name: 'Endpoint', Value: endpointName },
+      { Name: 'MonitoringSchedule', Value: execution.MonitoringScheduleName },
+    ];
+    const data: DimensionedDatum[] = Object.entries(metrics)
+      .filter(([, m]) => typeof (m as Metric | undefined)?.value === 'number')
+      .map(([name, m]) => ({
+        MetricName: name,
+        Value: (m as Metric).value as number,
+        Unit: 'None' as const,
+        Dimensions: dimensions,
+      }));
+    const publisher = deps.metrics;
+    if (data.length > 0) await tell('CloudWatch metrics', () => publisher.put(MODEL_METRICS_NAMESPACE, data));
+  }
+  const alerts = deps.alerts;
+  if (violations.length > 0 && alerts) {
+    await tell('alert', () =>
+      alerts.publish({
+        endpointName,
+        monitoringScheduleName: execution.MonitoringScheduleName,
+        monitoringScheduleArn: execution.internal.monitoringScheduleArn,
+        processingJobArn: execution.ProcessingJobArn,
+        scheduledTime: iso(execution.ScheduledTime),
+        status: 'CompletedWithViolations',
+        features: violations.map((v) => ({
+          feature: v.metric_name,
+          checks: [v.constraint_check_type],
+          flaggedBy: [],
+        })),
+        violationCount: violations.length,
+        reports,
+        dataAnalysisStartTime: iso(window.start),
+        dataAnalysisEndTime: iso(window.end),
+      }),
+    );
+  }
+  return {
+    status,
+    reports,
+    exitMessage: `${status === 'CompletedWithViolations' ? `CompletedWithViolations: Job completed successfully with ${violations.length} violations.` : 'Completed: Job completed successfully with no violations.'} Ground truth: ${joinText}.${notes.join('')}`,
+    counts: {
+      records: captures.length + unreadable,
+      rows: counts.joined,
+      unparseable: unreadable,
+      violations: violations.length,
+      labelled: counts.joined,
+      unlabelled: counts.unlabelledCaptures,
+      labelsWithoutCapture: counts.labelsWithoutCapture,
+      replacedLabels: counts.supersededLabels,
+      malformedLabels: counts.malformedLabelLines,
+    },
+    violatedFeatures: violations.map((v) => v.metric_name),
+  };
+}
