@@ -290,6 +290,12 @@ describe('production variants and safe rollout', () => {
     const history = await understudy('ListDeploymentHistory', { EndpointName: names.rollback });
     expect(history.Deployments).toMatchObject([
       { DeploymentType: 'UpdateEndpoint', DeploymentStatus: 'RolledBack', TrafficRoutingType: 'CANARY' },
+      // The history starts with the endpoint's creation.
+      {
+        DeploymentType: 'CreateEndpoint',
+        DeploymentStatus: 'Succeeded',
+        TargetEndpointConfigName: `${p}-blue`,
+      },
     ]);
   });
 
@@ -315,6 +321,11 @@ describe('production variants and safe rollout', () => {
         SourceEndpointConfigName: `${p}-blue`,
         TargetEndpointConfigName: `${p}-green`,
         Steps: [{ TrafficPercentage: 20 }, { TrafficPercentage: 100 }],
+      },
+      {
+        DeploymentType: 'CreateEndpoint',
+        DeploymentStatus: 'Succeeded',
+        TargetEndpointConfigName: `${p}-blue`,
       },
     ]);
   });
@@ -456,6 +467,7 @@ describe('production variants and safe rollout', () => {
       ['RollbackEndpoint', 'Succeeded', `${p}-blue`],
       ['UpdateEndpoint', 'RolledBack', `${p}-blue`],
       ['UpdateEndpoint', 'Succeeded', `${p}-green`],
+      ['CreateEndpoint', 'Succeeded', `${p}-blue`],
     ]);
     const refused = await errorOf(understudy('RollbackEndpoint', { EndpointName: `${p}-missing` }));
     expect(refused.name).toBe('ValidationException');
