@@ -1,11 +1,11 @@
 import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENV } from '../../lambdas/functions.js';
 import { acknowledgeGrant } from './acknowledge.js';
+import { workerQueue } from './worker-queue.js';
 
 export interface DeploymentsProps {
   /** The deployer function: it consumes step messages and schedules the next ones. */
@@ -30,28 +30,16 @@ export class Deployments extends Construct {
 
   constructor(scope: Construct, id: string, props: DeploymentsProps) {
     super(scope, id);
-    const maxReceiveCount = props.maxReceiveCount ?? 5;
-    if (!Number.isInteger(maxReceiveCount) || maxReceiveCount < 1) {
-      throw new Error(`maxReceiveCount must be a positive integer, got ${maxReceiveCount}`);
-    }
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      retentionPeriod: Duration.days(14),
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-    });
-    const timeout = props.deployerFunction.timeout ?? Duration.seconds(30);
-    this.queue = new sqs.Queue(this, 'StepQueue', {
-      // Six times the consumer's timeout, as Lambda's event source mappings advise.
-      visibilityTimeout: Duration.seconds(6 * timeout.toSeconds()),
-      retentionPeriod: Duration.days(4),
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount },
-    });
     const deployer = props.deployerFunction;
-    deployer.addEventSource(
-      new sources.SqsEventSource(this.queue, { batchSize: 10, reportBatchItemFailures: true }),
-    );
+    const { queue, deadLetterQueue } = workerQueue(this, {
+      queueId: 'StepQueue',
+      worker: deployer,
+      defaultTimeout: Duration.seconds(30),
+      maxReceiveCount: props.maxReceiveCount ?? 5,
+      batchSize: 10,
+    });
+    this.queue = queue;
+    this.deadLetterQueue = deadLetterQueue;
     deployer.addEnvironment(ENV.deploymentQueueUrl, this.queue.queueUrl);
     this.grantStartRollouts(deployer);
   }

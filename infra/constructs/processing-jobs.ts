@@ -1,9 +1,9 @@
 import { Duration } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { workerQueue } from './worker-queue.js';
 
 export interface ProcessingJobsProps {
   /** The monitor function: it consumes job messages besides its EventBridge tick. */
@@ -29,27 +29,15 @@ export class ProcessingJobs extends Construct {
 
   constructor(scope: Construct, id: string, props: ProcessingJobsProps) {
     super(scope, id);
-    const maxReceiveCount = props.maxReceiveCount ?? 3;
-    if (!Number.isInteger(maxReceiveCount) || maxReceiveCount < 1) {
-      throw new Error(`maxReceiveCount must be a positive integer, got ${maxReceiveCount}`);
-    }
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      retentionPeriod: Duration.days(14),
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
+    const { queue, deadLetterQueue } = workerQueue(this, {
+      queueId: 'JobQueue',
+      worker: props.monitorFunction,
+      defaultTimeout: Duration.seconds(300),
+      maxReceiveCount: props.maxReceiveCount ?? 3,
+      batchSize: 1,
     });
-    const timeout = props.monitorFunction.timeout ?? Duration.seconds(300);
-    this.queue = new sqs.Queue(this, 'JobQueue', {
-      // Six times the consumer's timeout, as Lambda's event source mappings advise.
-      visibilityTimeout: Duration.seconds(6 * timeout.toSeconds()),
-      retentionPeriod: Duration.days(4),
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount },
-    });
-    props.monitorFunction.addEventSource(
-      new sources.SqsEventSource(this.queue, { batchSize: 1, reportBatchItemFailures: true }),
-    );
+    this.queue = queue;
+    this.deadLetterQueue = deadLetterQueue;
   }
 
   /** Lets `grantee` send job messages (and nothing else on the queue). */

@@ -1,9 +1,9 @@
 import { Duration } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { workerQueue } from './worker-queue.js';
 
 export interface TrainingProps {
   /** The training function: it consumes the training queue. */
@@ -28,27 +28,15 @@ export class Training extends Construct {
 
   constructor(scope: Construct, id: string, props: TrainingProps) {
     super(scope, id);
-    const maxReceiveCount = props.maxReceiveCount ?? 2;
-    if (!Number.isInteger(maxReceiveCount) || maxReceiveCount < 1) {
-      throw new Error(`maxReceiveCount must be a positive integer, got ${maxReceiveCount}`);
-    }
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      retentionPeriod: Duration.days(14),
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
+    const { queue, deadLetterQueue } = workerQueue(this, {
+      queueId: 'TrainingQueue',
+      worker: props.trainingFunction,
+      defaultTimeout: Duration.seconds(900),
+      maxReceiveCount: props.maxReceiveCount ?? 2,
+      batchSize: 1,
     });
-    const timeout = props.trainingFunction.timeout ?? Duration.seconds(900);
-    this.queue = new sqs.Queue(this, 'TrainingQueue', {
-      // Six times the consumer's timeout, as Lambda's event source mappings advise (SQS allows 12 h).
-      visibilityTimeout: Duration.seconds(Math.min(6 * timeout.toSeconds(), 43_200)),
-      retentionPeriod: Duration.days(4),
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount },
-    });
-    props.trainingFunction.addEventSource(
-      new sources.SqsEventSource(this.queue, { batchSize: 1, reportBatchItemFailures: true }),
-    );
+    this.queue = queue;
+    this.deadLetterQueue = deadLetterQueue;
   }
 
   /** Lets `grantee` send training job messages (and nothing else on the queue). */
