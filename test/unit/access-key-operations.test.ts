@@ -1,8 +1,8 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { dispatch } from '../../lambdas/control/control-plane.js';
 import type { ControlContext } from '../../lambdas/domain/kernel/context.js';
-import { ApiError } from '../../lambdas/domain/kernel/errors.js';
 import type { AccessKeyAdmin, AccessKeySpec, AccessKeySummary } from '../../lambdas/domain/kernel/ports.js';
+import { errorOf } from '../support/api-error.js';
 import { InMemoryRegistryStore } from '../support/in-memory-registry-store.js';
 import { MemoryArtifactSource } from '../support/models.js';
 
@@ -38,15 +38,6 @@ let keys: MemoryAccessKeys;
 let ctx: ControlContext;
 const call = (op: string, input: unknown) =>
   dispatch(ctx, `Understudy.${op}`, input) as Promise<Record<string, unknown>>;
-
-async function errorOf(promise: Promise<unknown>): Promise<ApiError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(error instanceof ApiError)) throw new Error(`expected an ApiError, got ${String(error)}`);
-  return error;
-}
 
 beforeEach(() => {
   keys = new MemoryAccessKeys();

@@ -2,9 +2,10 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { dispatch } from '../../lambdas/control/control-plane.js';
 import type { EndpointRecord } from '../../lambdas/domain/hosting/endpoints.js';
 import type { ControlContext } from '../../lambdas/domain/kernel/context.js';
-import { ApiError } from '../../lambdas/domain/kernel/errors.js';
+import type { ApiError } from '../../lambdas/domain/kernel/errors.js';
 import { COLLECTIONS } from '../../lambdas/domain/kernel/records.js';
 import { onnxModelProbe } from '../../lambdas/shared/model-probe.js';
+import { errorOf } from '../support/api-error.js';
 import { ConflictingStore } from '../support/conflicting-store.js';
 import { InMemoryRegistryStore } from '../support/in-memory-registry-store.js';
 import { fixture, MemoryArtifactSource } from '../support/models.js';
@@ -17,15 +18,6 @@ const infra = {
   InfrastructureType: 'RealTimeInference',
   RealTimeInferenceConfig: { InstanceType: 'ml.m5.large', InstanceCount: 1 },
 };
-
-async function errorOf(promise: Promise<unknown>) {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ApiError);
-  return error as ApiError;
-}
 
 const experiment = (name: string, sampling = 100, shadowModel = 'challenger') => ({
   Name: name,

@@ -4,8 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { dispatch } from '../../lambdas/control/control-plane.js';
 import type { ControlContext } from '../../lambdas/domain/kernel/context.js';
-import { ApiError } from '../../lambdas/domain/kernel/errors.js';
 import { onnxModelProbe } from '../../lambdas/shared/model-probe.js';
+import { errorOf } from '../support/api-error.js';
 import { InMemoryRegistryStore } from '../support/in-memory-registry-store.js';
 import { MemoryArtifactSource } from '../support/models.js';
 
@@ -30,15 +30,6 @@ const reference = JSON.parse(
 let ctx: ControlContext;
 let store: InMemoryRegistryStore;
 const call = (op: string, input: unknown) => dispatch(ctx, op, input) as Promise<Record<string, unknown>>;
-
-async function errorOf(promise: Promise<unknown>): Promise<ApiError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ApiError);
-  return error as ApiError;
-}
 
 beforeEach(() => {
   store = new InMemoryRegistryStore();

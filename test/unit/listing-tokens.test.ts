@@ -1,8 +1,8 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { dispatch } from '../../lambdas/control/control-plane.js';
 import { type ControlContext, ListingTokens } from '../../lambdas/domain/kernel/context.js';
-import { ApiError } from '../../lambdas/domain/kernel/errors.js';
 import { onnxModelProbe } from '../../lambdas/shared/model-probe.js';
+import { errorOf } from '../support/api-error.js';
 import { InMemoryRegistryStore } from '../support/in-memory-registry-store.js';
 import { fixture, MemoryArtifactSource } from '../support/models.js';
 
@@ -14,15 +14,6 @@ const otherKey = new ListingTokens(async () => Buffer.from('x'.repeat(64)));
 async function list(op: string, input: Record<string, unknown>, through = tokens) {
   const output = await dispatch(ctx, op, await through.open(op, input));
   return (await through.seal(op, input, output)) as Record<string, unknown> & { NextToken?: string };
-}
-
-async function errorOf(promise: Promise<unknown>): Promise<ApiError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ApiError);
-  return error as ApiError;
 }
 
 beforeEach(async () => {

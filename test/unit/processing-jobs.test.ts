@@ -8,7 +8,6 @@ import type { SQSEvent } from 'aws-lambda';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { dispatch } from '../../lambdas/control/control-plane.js';
 import type { ControlContext } from '../../lambdas/domain/kernel/context.js';
-import { ApiError } from '../../lambdas/domain/kernel/errors.js';
 import type { JobMessage } from '../../lambdas/domain/kernel/ports.js';
 import { COLLECTIONS } from '../../lambdas/domain/kernel/records.js';
 import { repositoryName } from '../../lambdas/domain/model-monitor/analyzer-job.js';
@@ -20,6 +19,7 @@ import type { ProcessingJobRequest } from '../../lambdas/domain/model-monitor/re
 import { parseConstraints, parseStatistics } from '../../lambdas/domain/model-monitor/statistics/index.js';
 import { createMonitorHandler } from '../../lambdas/monitor/monitor.js';
 import { onnxModelProbe } from '../../lambdas/shared/model-probe.js';
+import { errorOf } from '../support/api-error.js';
 import { InMemoryObjectStore } from '../support/in-memory-object-store.js';
 import { InMemoryRegistryStore } from '../support/in-memory-registry-store.js';
 import { MemoryArtifactSource } from '../support/models.js';
@@ -36,15 +36,6 @@ let clock: Date;
 let deps: ProcessingJobDeps;
 
 const call = (op: string, input: unknown) => dispatch(ctx, op, input) as Promise<Record<string, unknown>>;
-
-async function errorOf(promise: Promise<unknown>): Promise<ApiError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ApiError);
-  return error as ApiError;
-}
 
 /** Runs every message sent so far, as the monitor's queue consumer would. */
 async function deliver(): Promise<string[]> {

@@ -3,10 +3,10 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { dispatch } from '../../lambdas/control/control-plane.js';
 import { EndpointPackageUsage } from '../../lambdas/domain/hosting/package-usage.js';
 import type { ControlContext } from '../../lambdas/domain/kernel/context.js';
-import { ApiError } from '../../lambdas/domain/kernel/errors.js';
 import type { PlatformEvent } from '../../lambdas/domain/kernel/ports.js';
 import { COLLECTIONS } from '../../lambdas/domain/kernel/records.js';
 import { onnxModelProbe } from '../../lambdas/shared/model-probe.js';
+import { errorOf } from '../support/api-error.js';
 import { ConflictingStore } from '../support/conflicting-store.js';
 import { InMemoryObjectStore } from '../support/in-memory-object-store.js';
 import { InMemoryRegistryStore } from '../support/in-memory-registry-store.js';
@@ -22,15 +22,6 @@ const asKey = (accessKeyId: string, role: string): ControlContext => ({
   ...ctx,
   caller: { accessKeyId, role },
 });
-
-async function errorOf(promise: Promise<unknown>): Promise<ApiError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ApiError);
-  return error as ApiError;
-}
 
 const spec = { Containers: [{ Image: 'x', ModelDataUrl: 's3://models/regressor.onnx' }] };
 

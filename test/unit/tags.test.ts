@@ -2,10 +2,10 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { dispatch } from '../../lambdas/control/control-plane.js';
 import { EndpointPackageUsage } from '../../lambdas/domain/hosting/package-usage.js';
 import type { ControlContext } from '../../lambdas/domain/kernel/context.js';
-import { ApiError } from '../../lambdas/domain/kernel/errors.js';
 import { COLLECTIONS } from '../../lambdas/domain/kernel/records.js';
 import { listTags } from '../../lambdas/domain/tags/tags.js';
 import { onnxModelProbe } from '../../lambdas/shared/model-probe.js';
+import { errorOf } from '../support/api-error.js';
 import { InMemoryRegistryStore } from '../support/in-memory-registry-store.js';
 import { fixture, MemoryArtifactSource } from '../support/models.js';
 
@@ -21,15 +21,6 @@ const ROLE = 'arn:aws:iam::123456789012:role/x';
 let ctx: ControlContext;
 let store: InMemoryRegistryStore;
 const call = (op: string, input: unknown) => dispatch(ctx, op, input) as Promise<Record<string, unknown>>;
-
-async function errorOf(promise: Promise<unknown>) {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ApiError);
-  return error as ApiError;
-}
 
 const tag = (Key: string, Value = '') => ({ Key, Value });
 const tagsOf = async (ResourceArn: string) => (await call('ListTags', { ResourceArn })).Tags;

@@ -8,11 +8,11 @@ import {
 import { newEventId } from '../../lambdas/domain/data-capture/capture-record.js';
 import { ModelCache } from '../../lambdas/domain/inference/model-cache.js';
 import type { ControlContext } from '../../lambdas/domain/kernel/context.js';
-import { ApiError } from '../../lambdas/domain/kernel/errors.js';
 import type { StepMessage } from '../../lambdas/domain/kernel/ports.js';
 import { buildMirrorMessage } from '../../lambdas/domain/mirroring/mirror.js';
 import { processShadowBatch } from '../../lambdas/domain/mirroring/mirror-batch.js';
 import { onnxModelProbe } from '../../lambdas/shared/model-probe.js';
+import { errorOf } from '../support/api-error.js';
 import { InMemoryDeliveryLedger } from '../support/delivery-ledger.js';
 import { InMemoryRegistryStore } from '../support/in-memory-registry-store.js';
 import { MemoryArtifactSource } from '../support/models.js';
@@ -120,15 +120,6 @@ async function consume(deliveries: { messageId: string; body: string }[], captur
     captureIndex,
   });
   return { outcome, written };
-}
-
-async function errorOf(promise: Promise<unknown>): Promise<ApiError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ApiError);
-  return error as ApiError;
 }
 
 describe('Understudy.TraceInference', () => {

@@ -8,11 +8,11 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { dispatch } from '../../lambdas/control/control-plane.js';
 import { unpackArtifact } from '../../lambdas/domain/kernel/artifact.js';
 import type { ControlContext } from '../../lambdas/domain/kernel/context.js';
-import { ApiError } from '../../lambdas/domain/kernel/errors.js';
 import type { TrainingJobMessage } from '../../lambdas/domain/kernel/ports.js';
 import { COLLECTIONS } from '../../lambdas/domain/kernel/records.js';
 import { runTrainingJob, type TrainingRunDeps } from '../../lambdas/domain/training/training-jobs.js';
 import { onnxModelProbe } from '../../lambdas/shared/model-probe.js';
+import { errorOf } from '../support/api-error.js';
 import { InMemoryObjectStore } from '../support/in-memory-object-store.js';
 import { InMemoryRegistryStore } from '../support/in-memory-registry-store.js';
 
@@ -27,14 +27,6 @@ let ctx: ControlContext;
 let deps: TrainingRunDeps;
 
 const call = (op: string, input: unknown) => dispatch(ctx, op, input) as Promise<Record<string, unknown>>;
-async function errorOf(promise: Promise<unknown>): Promise<ApiError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ApiError);
-  return error as ApiError;
-}
 
 function request(name: string, overrides: Record<string, unknown> = {}) {
   return {
