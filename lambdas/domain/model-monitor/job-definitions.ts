@@ -9,12 +9,13 @@
  * shown again by DescribeProcessingJob, not used.
  */
 
-import { arn, type ControlContext, epochSeconds, type ListRequest, page, view } from '../kernel/context.js';
+import { arn, type ControlContext, epochSeconds, type ListRequest, view } from '../kernel/context.js';
 import { ResourceInUse, ResourceNotFound, ValidationException } from '../kernel/errors.js';
 import { checkKmsKey } from '../kernel/kms-keys.js';
 import { COLLECTIONS } from '../kernel/records.js';
 import { RecordExistsError, type RegistryStore } from '../kernel/store.js';
-import { checkNewTags, forgetTags, recordTags, type Tag } from '../tags/tags.js';
+import { checkNewTags, recordTags, type Tag } from '../tags/tags.js';
+import { type DefinitionKind, deleteDefinition, listDefinitions } from './definition-operations.js';
 import { type JobOptions, jobOptions } from './job-options.js';
 import { getModelQualityJobDefinition, isS3Uri, modelQualityJob } from './model-quality-job-definitions.js';
 import type {
@@ -28,7 +29,6 @@ import type {
   MonitoringJob,
   MonitoringOutputConfig,
   MonitoringScheduleConfig,
-  ScheduleRecord,
 } from './records.js';
 
 async function getJobDefinition(
@@ -202,44 +202,20 @@ export async function describeDataQualityJobDefinition(
   return view(def);
 }
 
-export async function listDataQualityJobDefinitions(
+const DATA_QUALITY: DefinitionKind<JobDefinitionRecord> = {
+  collection: COLLECTIONS.dataQualityJobDefinition,
+  monitoringType: 'DataQuality',
+  label: 'Data quality job definition',
+  endpointOf: (d) => d.DataQualityJobInput.EndpointInput?.EndpointName,
+};
+
+export function listDataQualityJobDefinitions(
   ctx: ControlContext,
   input: ListRequest & { EndpointName?: string },
 ) {
-  const defs = (await ctx.store.list<JobDefinitionRecord>(COLLECTIONS.dataQualityJobDefinition)).filter(
-    (d) => !input.EndpointName || d.DataQualityJobInput.EndpointInput?.EndpointName === input.EndpointName,
-  );
-  const { items, NextToken } = page(defs, input, (d) => d.JobDefinitionName);
-  return {
-    JobDefinitionSummaries: items.map((d) => ({
-      MonitoringJobDefinitionName: d.JobDefinitionName,
-      MonitoringJobDefinitionArn: d.JobDefinitionArn,
-      CreationTime: d.CreationTime,
-      EndpointName: d.DataQualityJobInput.EndpointInput?.EndpointName ?? '',
-    })),
-    NextToken,
-  };
+  return listDefinitions(ctx, DATA_QUALITY, input);
 }
 
-export async function deleteDataQualityJobDefinition(
-  ctx: ControlContext,
-  input: { JobDefinitionName: string },
-) {
-  const def = await getJobDefinition(ctx.store, input.JobDefinitionName);
-  if (!def) {
-    throw new ResourceNotFound(`Data quality job definition ${input.JobDefinitionName} does not exist.`);
-  }
-  const user = (await ctx.store.list<ScheduleRecord>(COLLECTIONS.monitoringSchedule)).find(
-    (s) =>
-      (s.MonitoringScheduleConfig.MonitoringType ?? 'DataQuality') === 'DataQuality' &&
-      s.MonitoringScheduleConfig.MonitoringJobDefinitionName === input.JobDefinitionName,
-  );
-  if (user) {
-    throw new ResourceInUse(
-      `Data quality job definition ${input.JobDefinitionName} is used by monitoring schedule ${user.MonitoringScheduleName}; delete the schedule first.`,
-    );
-  }
-  await ctx.store.delete(COLLECTIONS.dataQualityJobDefinition, input.JobDefinitionName);
-  await forgetTags(ctx, def.JobDefinitionArn);
-  return {};
+export function deleteDataQualityJobDefinition(ctx: ControlContext, input: { JobDefinitionName: string }) {
+  return deleteDefinition(ctx, DATA_QUALITY, input.JobDefinitionName);
 }

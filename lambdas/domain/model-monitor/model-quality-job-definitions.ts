@@ -13,17 +13,17 @@
 
 import { getEndpoint } from '../hosting/endpoints.js';
 import { parseS3Uri } from '../kernel/artifact.js';
-import { arn, type ControlContext, epochSeconds, type ListRequest, page, view } from '../kernel/context.js';
+import { arn, type ControlContext, epochSeconds, type ListRequest, view } from '../kernel/context.js';
 import { ResourceInUse, ResourceNotFound, ValidationException } from '../kernel/errors.js';
 import { COLLECTIONS } from '../kernel/records.js';
 import { RecordExistsError, type RegistryStore } from '../kernel/store.js';
-import { checkNewTags, forgetTags, recordTags, type Tag } from '../tags/tags.js';
+import { checkNewTags, recordTags, type Tag } from '../tags/tags.js';
+import { type DefinitionKind, deleteDefinition, listDefinitions } from './definition-operations.js';
 import type {
   EndpointInput,
   ModelQualityJob,
   ModelQualityJobDefinitionRecord,
   ModelQualityJobDefinitionView,
-  ScheduleRecord,
 } from './records.js';
 import { parseIsoOffset } from './schedule-expression.js';
 
@@ -194,46 +194,20 @@ export async function describeModelQualityJobDefinition(
   return view(def);
 }
 
-export async function listModelQualityJobDefinitions(
+const MODEL_QUALITY: DefinitionKind<ModelQualityJobDefinitionRecord> = {
+  collection: COLLECTIONS.modelQualityJobDefinition,
+  monitoringType: 'ModelQuality',
+  label: 'Model quality job definition',
+  endpointOf: (d) => d.ModelQualityJobInput.EndpointInput?.EndpointName,
+};
+
+export function listModelQualityJobDefinitions(
   ctx: ControlContext,
   input: ListRequest & { EndpointName?: string },
 ) {
-  const defs = (
-    await ctx.store.list<ModelQualityJobDefinitionRecord>(COLLECTIONS.modelQualityJobDefinition)
-  ).filter(
-    (d) => !input.EndpointName || d.ModelQualityJobInput.EndpointInput?.EndpointName === input.EndpointName,
-  );
-  const { items, NextToken } = page(defs, input, (d) => d.JobDefinitionName);
-  return {
-    JobDefinitionSummaries: items.map((d) => ({
-      MonitoringJobDefinitionName: d.JobDefinitionName,
-      MonitoringJobDefinitionArn: d.JobDefinitionArn,
-      CreationTime: d.CreationTime,
-      EndpointName: d.ModelQualityJobInput.EndpointInput?.EndpointName ?? '',
-    })),
-    NextToken,
-  };
+  return listDefinitions(ctx, MODEL_QUALITY, input);
 }
 
-export async function deleteModelQualityJobDefinition(
-  ctx: ControlContext,
-  input: { JobDefinitionName: string },
-) {
-  const def = await getModelQualityJobDefinition(ctx.store, input.JobDefinitionName);
-  if (!def) {
-    throw new ResourceNotFound(`Model quality job definition ${input.JobDefinitionName} does not exist.`);
-  }
-  const user = (await ctx.store.list<ScheduleRecord>(COLLECTIONS.monitoringSchedule)).find(
-    (s) =>
-      s.MonitoringScheduleConfig.MonitoringType === 'ModelQuality' &&
-      s.MonitoringScheduleConfig.MonitoringJobDefinitionName === input.JobDefinitionName,
-  );
-  if (user) {
-    throw new ResourceInUse(
-      `Model quality job definition ${input.JobDefinitionName} is used by monitoring schedule ${user.MonitoringScheduleName}; delete the schedule first.`,
-    );
-  }
-  await ctx.store.delete(COLLECTIONS.modelQualityJobDefinition, input.JobDefinitionName);
-  await forgetTags(ctx, def.JobDefinitionArn);
-  return {};
+export function deleteModelQualityJobDefinition(ctx: ControlContext, input: { JobDefinitionName: string }) {
+  return deleteDefinition(ctx, MODEL_QUALITY, input.JobDefinitionName);
 }
