@@ -88,3 +88,20 @@ export async function captureFiles(
   });
   return files;
 }
+
+/**
+ * Metrics and alerts are told, not waited on: the results are written; a failure to publish
+ * is logged and said in the exit message (`notes`) rather than failing the execution.
+ */
+export function publishing(log: MonitorDeps['log']) {
+  const notes: string[] = [];
+  const tell = async (what: string, send: () => Promise<void>) => {
+    try {
+      await send();
+    } catch (error) {
+      log?.({ level: 'error', msg: `${what} not published`, error: (error as Error).message });
+      notes.push(` The ${what} could not be published: ${(error as Error).message}.`);
+    }
+  };
+  return { notes, tell };
+}

@@ -36,6 +36,7 @@ import {
   ExecutionFailure,
   type MonitorDeps,
   mapLimited,
+  publishing,
 } from './execution-support.js';
 import { jobOptions } from './job-options.js';
 import type { DimensionedDatum } from './ports.js';
@@ -385,16 +386,7 @@ export async function analyseModelQuality(
     deps.objects.putText(reports.statistics, formatMonitoringFile(statistics), 'application/json'),
   ]);
 
-  const notes: string[] = [];
-  const log = deps.log ?? (() => undefined);
-  const tell = async (what: string, send: () => Promise<void>) => {
-    try {
-      await send();
-    } catch (error) {
-      log({ level: 'error', msg: `${what} not published`, error: (error as Error).message });
-      notes.push(` The ${what} could not be published: ${(error as Error).message}.`);
-    }
-  };
+  const { notes, tell } = publishing(deps.log);
   if (options.publishMetrics && deps.metrics) {
     const dimensions = [
       { Name: 'Endpoint', Value: endpointName },

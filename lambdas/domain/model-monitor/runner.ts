@@ -35,6 +35,7 @@ import {
   ExecutionFailure,
   type MonitorDeps,
   mapLimited,
+  publishing,
 } from './execution-support.js';
 import { createPendingExecution, updateExecution } from './executions.js';
 import { resolveScheduleJob } from './job-definitions.js';
@@ -479,18 +480,7 @@ async function analyse(
     deps.objects.putText(reports.report, html, 'text/html; charset=utf-8', encryption),
   ]);
 
-  // Metrics and alerts are told, not waited on: the results are written; a failure to publish
-  // is logged and said in the exit message rather than failing the execution.
-  const notes: string[] = [];
-  const log = deps.log ?? (() => undefined);
-  const tell = async (what: string, send: () => Promise<void>) => {
-    try {
-      await send();
-    } catch (error) {
-      log({ level: 'error', msg: `${what} not published`, error: (error as Error).message });
-      notes.push(` The ${what} could not be published: ${(error as Error).message}.`);
-    }
-  };
+  const { notes, tell } = publishing(deps.log);
   if (options.publishMetrics && deps.metrics) {
     const dimensions = [
       { Name: 'Endpoint', Value: endpointName },
