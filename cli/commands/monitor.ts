@@ -119,7 +119,10 @@ export function monitorCommands(program: Command, cli: Cli): void {
     )
     .option('--type <type>', 'data or model', 'data')
     .option('--name <schedule>', 'schedule name (default: ENDPOINT-data or ENDPOINT-model)')
-    .option('--baseline <s3-uri>', 'data: the folder holding statistics.json and constraints.json')
+    .option(
+      '--baseline <s3-uri|name>',
+      'data: the folder holding statistics.json and constraints.json, or the name `monitor baseline` gave it',
+    )
     .option('--problem-type <type>', `model: ${PROBLEM_TYPES.join(', ')}`)
     .option(
       '--ground-truth <s3-uri>',
@@ -161,7 +164,10 @@ export function monitorCommands(program: Command, cli: Cli): void {
             'a data-quality schedule needs --baseline s3://... (see: understudy monitor baseline)',
             EXIT.usage,
           );
-        const folder = String(options.baseline).replace(/\/$/, '');
+        // A bare name is what `monitor baseline` wrote under the bucket's baselines/ (its default output).
+        const folder = String(options.baseline).startsWith('s3://')
+          ? String(options.baseline).replace(/\/$/, '')
+          : `s3://${bucket}/baselines/${options.baseline}`;
         await client.sagemaker.send(
           new CreateDataQualityJobDefinitionCommand({
             JobDefinitionName: name,
