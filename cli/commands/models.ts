@@ -39,13 +39,15 @@ interface HistoryEntry {
 const DEFAULT_ROLE = 'arn:aws:iam::123456789012:role/understudy';
 
 async function ensureGroup(client: UnderstudyClient, group: string, description?: string): Promise<string> {
+  const describe = async () =>
+    (await client.sagemaker.send(new DescribeModelPackageGroupCommand({ ModelPackageGroupName: group })))
+      .ModelPackageGroupArn ?? '';
   try {
-    const { ModelPackageGroupArn } = await client.sagemaker.send(
-      new DescribeModelPackageGroupCommand({ ModelPackageGroupName: group }),
-    );
-    return ModelPackageGroupArn ?? '';
+    return await describe();
   } catch (error) {
     if (!/ResourceNotFound|ValidationException/.test((error as Error).name)) throw error;
+  }
+  try {
     const { ModelPackageGroupArn } = await client.sagemaker.send(
       new CreateModelPackageGroupCommand({
         ModelPackageGroupName: group,
@@ -53,6 +55,10 @@ async function ensureGroup(client: UnderstudyClient, group: string, description?
       }),
     );
     return ModelPackageGroupArn ?? '';
+  } catch (error) {
+    // Created meanwhile by another caller: it is there, which is all this asked for.
+    if (/already exists/i.test((error as Error).message)) return describe();
+    throw error;
   }
 }
 

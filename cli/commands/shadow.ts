@@ -1,3 +1,5 @@
+import { writeFileSync } from 'node:fs';
+import * as path from 'node:path';
 import {
   CreateInferenceExperimentCommand,
   DescribeEndpointCommand,
@@ -7,6 +9,7 @@ import {
   StopInferenceExperimentCommand,
 } from '@aws-sdk/client-sagemaker';
 import type { Command } from 'commander';
+import { renderShadowReportPage, type ShadowReportPage } from '../../lambdas/domain/shadow-tests/index.js';
 import { type Cli, positiveNumber } from '../context.js';
 import { CliError, EXIT } from '../errors.js';
 import { num, time } from '../output.js';
@@ -144,11 +147,21 @@ export function shadowCommands(program: Command, cli: Cli): void {
   shadow
     .command('report <experiment>')
     .description('How the shadow predicts compared with production: agreement, differences, latency, verdict')
-    .addHelpText('after', '\nExample:\n  understudy shadow report churn-20260101120000ab --json')
-    .action(async (name: string, _options, command: Command) => {
+    .option('--html <file>', 'also write the comparison as a self-contained HTML page with charts')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  understudy shadow report churn-20260101120000ab --json\n  understudy shadow report churn-20260101120000ab --html shadow.html',
+    )
+    .action(async (name: string, options: { html?: string }, command: Command) => {
       const out = cli.output(command);
       const figures = await report(command, name);
-      out.result(figures, () => {
+      let html: string | undefined;
+      if (options.html) {
+        html = path.resolve(cli.io.cwd, options.html);
+        writeFileSync(html, renderShadowReportPage(figures as unknown as ShadowReportPage, new Date()));
+      }
+      out.result(html ? { ...figures, Html: html } : figures, () => {
+        if (html) out.line(`report: ${html}`);
         out.line(`${name} on ${figures.EndpointName} (${figures.Status ?? '-'})`);
         out.table(
           [

@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../cli/errors.js';
 import type { Io } from '../../cli/output.js';
 import { run } from '../../cli/program.js';
+import { openPage } from '../support/browser.js';
 import { expected, FIXTURES } from '../support/models.js';
 import { env, sagemaker, unique } from './platform.js';
 
@@ -236,6 +237,33 @@ describe('the understudy CLI against the local platform', () => {
     // v2 answers otherwise on every row: nothing agrees.
     expect(report.ShadowVariants[0].AgreementRate.Value).toBe(0);
     expect((await ok(['shadow', 'report', name])).stdout).toMatch(/shadow\s*│\s*\w+/);
+
+    // The self-contained HTML page, opened in headless Chromium: charts drawn, the API's numbers, no errors.
+    const html = (await ok(['--json', 'shadow', 'report', name, '--html', 'shadow.html'])).json();
+    const variant = html.ShadowVariants[0];
+    const opened = await openPage(`file://${html.Html}`);
+    try {
+      const { page } = opened;
+      expect(await page.locator('[data-metric="RequestsCompared"]').textContent()).toBe(
+        String(variant.RequestsCompared),
+      );
+      expect(await page.locator('[data-metric="Verdict"]').textContent()).toBe(variant.Verdict);
+      const bars = page.locator('svg[data-chart="distribution"] rect.bar.shadow');
+      expect(await bars.count()).toBe(variant.OutputDistribution.Bins.length);
+      const counts = await bars.evaluateAll((rects) =>
+        rects.map((r) => Number(r.getAttribute('data-count'))),
+      );
+      expect(counts).toEqual(variant.OutputDistribution.Shadow);
+      expect(counts.reduce((a: number, b: number) => a + b, 0)).toBe(rows);
+      // Drawn, not just present: the tallest bar has a height on screen.
+      const heights = await bars.evaluateAll((rects) => rects.map((r) => r.getBoundingClientRect().height));
+      expect(Math.max(...heights)).toBeGreaterThan(10);
+      expect(await page.locator('svg[data-chart="latency"] rect.bar').count()).toBe(6);
+      expect(opened.errors).toEqual([]);
+      await opened.screenshot('shadow-report');
+    } finally {
+      await opened.close();
+    }
     expect((await ok(['--json', 'shadow', 'status', name])).json()).toMatchObject({
       Status: 'Running',
       RequestsCompared: rows,
@@ -306,6 +334,20 @@ describe('the understudy CLI against the local platform', () => {
     expect(executions.length).toBeGreaterThanOrEqual(1);
     const report = (await ok(['--json', 'monitor', 'report', schedule, '-o', 'drift.html'])).json();
     expect(readFileSync(report.Report, 'utf8')).toMatch(/<html/i);
+    const opened = await openPage(`file://${report.Report}`);
+    try {
+      // One chart per feature and side, drawn; the execution the API lists.
+      expect(await opened.page.locator('figure.chart svg').count()).toBeGreaterThanOrEqual(4);
+      const heights = await opened.page
+        .locator('figure.chart svg rect')
+        .evaluateAll((rects) => rects.map((r) => r.getBoundingClientRect().height));
+      expect(Math.max(...heights)).toBeGreaterThan(10);
+      expect(await opened.page.textContent('body')).toContain(executions[0].ProcessingJobArn);
+      expect(opened.errors).toEqual([]);
+      await opened.screenshot('data-quality-report');
+    } finally {
+      await opened.close();
+    }
     expect((await cli(['monitor', 'schedule', endpoint, '--name', `${schedule}-2`])).code).toBe(EXIT.usage);
     expect((await cli(['monitor', 'executions', unique('missing')])).code).toBe(EXIT.notFound);
 

@@ -64,4 +64,5 @@ export {
   type VerdictTest,
   verdictTest,
 } from './report.js';
+export { renderShadowReportPage, type ShadowReportPage } from './report-page.js';
 export { DEFAULT_RELATIVE_ACCURACY, type SketchData } from './sketch.js';

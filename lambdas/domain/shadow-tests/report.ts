@@ -152,6 +152,12 @@ export interface ShadowReport {
   readonly JensenShannon: number | null;
   /** Population stability index of the shadow's outputs against production's. */
   readonly Psi: number | null;
+  /** Both sides' outputs over the bins of Divergence (labels, or production's quantile intervals); null without outputs. */
+  readonly OutputDistribution: {
+    readonly Bins: readonly string[];
+    readonly Production: readonly number[];
+    readonly Shadow: readonly number[];
+  } | null;
   readonly Divergence: {
     readonly Binning: 'Labels' | 'ProductionQuantiles';
     readonly Bins: number;
@@ -239,6 +245,10 @@ export function summarize(aggregate: ComparisonAggregate, options: SummaryOption
     // Additive smoothing: the rule shadow reports have always published (see PsiSmoothing).
     Psi: divergent
       ? populationStabilityIndex(histograms.production, histograms.shadow, 'additive', psiEpsilon)
+      : null,
+    // The histograms behind JensenShannon and Psi, for charts (the HTML report draws them).
+    OutputDistribution: divergent
+      ? { Bins: histograms.bins, Production: histograms.production, Shadow: histograms.shadow }
       : null,
     Divergence: {
       Binning: config.kind === 'classification' ? 'Labels' : 'ProductionQuantiles',
@@ -380,16 +390,18 @@ function latency(sketch: SketchData, accuracy: number): LatencySummary {
 export function outputHistograms(
   aggregate: ComparisonAggregate,
   bins: number,
-): { production: number[]; shadow: number[] } | undefined {
+): { production: number[]; shadow: number[]; bins: string[] } | undefined {
   if (aggregate.labels) {
     const { counts, other } = aggregate.labels;
     const production = counts.map(([, p]) => p);
     const shadow = counts.map(([, , s]) => s);
+    const names = counts.map(([label]) => String(label));
     if (other[0] > 0 || other[1] > 0) {
       production.push(other[0]);
       shadow.push(other[1]);
+      names.push('other');
     }
-    return sum(production) > 0 && sum(shadow) > 0 ? { production, shadow } : undefined;
+    return sum(production) > 0 && sum(shadow) > 0 ? { production, shadow, bins: names } : undefined;
   }
   if (!aggregate.values) return undefined;
   const accuracy = aggregate.config.relativeAccuracy;
@@ -417,7 +429,10 @@ export function outputHistograms(
     }
     return counts;
   };
-  return { production: histogram(production), shadow: histogram(shadow) };
+  // Bin names as intervals: (-inf, e0], (e0, e1], ..., (e_last, inf).
+  const bounds = ['-inf', ...edges.map((e) => String(Number(e.toPrecision(6)))), 'inf'];
+  const names = bounds.slice(1).map((upper, i) => `(${bounds[i]}, ${upper}]`);
+  return { production: histogram(production), shadow: histogram(shadow), bins: names };
 }
 
 function segmentReports(
