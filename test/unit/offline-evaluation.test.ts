@@ -25,6 +25,7 @@ const reference = JSON.parse(
     dataset: string;
     rows: number;
     metrics: Record<string, number>;
+    weighted: Record<string, number>;
     confusion_matrix: Record<string, Record<string, number>>;
   };
   regression: { model: string; dataset: string; rows: number; metrics: Record<string, number> };
@@ -162,6 +163,17 @@ describe('offline evaluation at registration', () => {
     );
   });
 
+  it("scores the classes as MulticlassClassification with scikit-learn's weighted averages", async () => {
+    const { ModelPackageArn } = await register(reference.binary.model, 's3://data/binary.csv', {
+      problem_type: 'MulticlassClassification',
+    });
+    const { statistics } = await statisticsOf(ModelPackageArn);
+    const metrics = statistics.multiclass_classification_metrics;
+    for (const [name, value] of Object.entries(reference.binary.weighted)) {
+      expect(metrics[name].value, name).toBeCloseTo(value, 12);
+    }
+  });
+
   describe('refuses bad input and registers nothing', () => {
     async function refused(
       model: string,
@@ -238,6 +250,17 @@ describe('offline evaluation at registration', () => {
         's3://data/nothing.csv',
         { problem_type: 'BinaryClassification' },
         /does not exist/,
+      );
+    });
+
+    it('class names the model never predicts', async () => {
+      const named = reference.binary.dataset.replace(/^1,/gm, 'yes,').replace(/^0,/gm, 'no,');
+      await objects.putText('s3://data/named.csv', named, 'text/csv');
+      await refused(
+        reference.binary.model,
+        's3://data/named.csv',
+        { problem_type: 'MulticlassClassification' },
+        /predicted classes \(0, 1\) share none with the labels .* \(no, yes\)/,
       );
     });
 

@@ -223,14 +223,20 @@ function labelled(
     }
     case 'MulticlassClassification': {
       const classified = predictions as readonly ClassifiedRow[];
-      return {
-        problemType: 'MulticlassClassification',
-        actual: rows.labels.map((l, i) => labelFor('MulticlassClassification', l, at(i))),
-        predicted: classified.map((row, i) => {
-          if (row.label === undefined) throw mismatch(i, row.scores, 'a predicted class (a label output)');
-          return String(row.label);
-        }),
-      };
+      const actual = rows.labels.map((l, i) => labelFor('MulticlassClassification', l, at(i)));
+      const predicted = classified.map((row, i) => {
+        if (row.label === undefined) throw mismatch(i, row.scores, 'a predicted class (a label output)');
+        return String(row.label);
+      });
+      // Class indices against class names, say: every prediction would count as wrong.
+      const named = new Set(actual);
+      if (!predicted.some((p) => named.has(p))) {
+        const sample = (values: readonly string[]) => [...new Set(values)].sort().slice(0, 5).join(', ');
+        throw new ValidationException(
+          `The model's predicted classes (${sample(predicted)}) share none with the labels of ${spec.datasetUri} (${sample(actual)}): label the dataset with the classes the model outputs.`,
+        );
+      }
+      return { problemType: 'MulticlassClassification', actual, predicted };
     }
     case 'Regression':
       return {
