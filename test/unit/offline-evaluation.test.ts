@@ -174,6 +174,24 @@ describe('offline evaluation at registration', () => {
     }
   });
 
+  it('reads the output inference_attribute names, and refuses a name the model lacks', async () => {
+    const { ModelPackageArn } = await register(reference.regression.model, 's3://data/regression.csv', {
+      problem_type: 'Regression',
+      inference_attribute: 'variable',
+    });
+    const { statistics } = await statisticsOf(ModelPackageArn);
+    expect(
+      statistics.regression_metrics.mae.value / (reference.regression.metrics.mae as number),
+    ).toBeCloseTo(1, 5);
+    const error = await errorOf(
+      register(reference.regression.model, 's3://data/regression.csv', {
+        problem_type: 'Regression',
+        inference_attribute: 'score',
+      }),
+    );
+    expect(error.message).toMatch(/The model has no output 'score' .* it has variable/);
+  });
+
   describe('refuses bad input and registers nothing', () => {
     async function refused(
       model: string,

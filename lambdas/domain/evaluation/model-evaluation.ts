@@ -3,8 +3,8 @@
  * online quality, and its shadows' quality against it on the same labelled events.
  *
  * - Offline: the statistics.json its ValidationSpecification's evaluation wrote (ModelMetrics.ModelQuality).
- * - Online: per endpoint serving the package, every model-quality monitoring execution's
- *   statistics.json, oldest first — its window, the labelled events behind it, each metric with
+ * - Online: per endpoint serving the package, its model-quality monitoring executions'
+ *   statistics.json (the most recent `MaxWindows`, default 100), oldest first — its window, the labelled events behind it, each metric with
  *   its confidence interval, compared with offline (`online-vs-offline.ts`: a one-sided z-test,
  *   Bonferroni across the window's metrics). An execution joins the captures of all production
  *   variants: its metrics are the package's only when every production variant serves it, and
@@ -44,7 +44,11 @@ export interface DescribeModelEvaluationInput {
   /** The shadow comparison's window, epoch seconds; default the 24 hours before now. */
   readonly ShadowWindowStart?: number;
   readonly ShadowWindowEnd?: number;
+  /** The most recent monitoring windows shown per endpoint. @default DEFAULT_MAX_WINDOWS */
+  readonly MaxWindows?: number;
 }
+
+export const DEFAULT_MAX_WINDOWS = 100;
 
 const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
 
@@ -109,6 +113,7 @@ async function onlineWindows(
   problemType: ProblemType,
   offline: Metrics | undefined,
   comparable: boolean,
+  maxWindows: number,
 ) {
   const section = SECTION[problemType];
   const schedules = (await ctx.store.list<ScheduleRecord>(COLLECTIONS.monitoringSchedule)).filter(
@@ -118,7 +123,8 @@ async function onlineWindows(
     await Promise.all(schedules.map((s) => executionsOf(ctx.store, s.MonitoringScheduleName)))
   )
     .flat()
-    .sort((a, b) => a.ScheduledTime - b.ScheduledTime);
+    .sort((a, b) => a.ScheduledTime - b.ScheduledTime)
+    .slice(-maxWindows);
   return Promise.all(
     executions.map(async (e) => {
       const base = {
@@ -291,7 +297,15 @@ async function packageEvaluation(
         ...(!all && {
           Reason: `Monitoring executions join the captures of every production variant, and not all of them serve ${pkg.ModelPackageArn}.`,
         }),
-        Windows: await onlineWindows(ctx, objects, name, problemType, offlineMetrics, all),
+        Windows: await onlineWindows(
+          ctx,
+          objects,
+          name,
+          problemType,
+          offlineMetrics,
+          all,
+          input.MaxWindows ?? DEFAULT_MAX_WINDOWS,
+        ),
         Shadows: await shadowComparisons(ctx, objects, name, problemType, serving, input),
       };
     }),

@@ -19,6 +19,8 @@ const describeModelEvaluationInput = z
     /** The shadow comparison's window, epoch seconds (default: the 24 hours before now). */
     ShadowWindowStart: z.number().nonnegative().optional(),
     ShadowWindowEnd: z.number().nonnegative().optional(),
+    /** The most recent monitoring windows shown per endpoint (default 100). */
+    MaxWindows: z.int().min(1).max(1000).optional(),
   })
   .refine((i) => (i.ModelPackageArn === undefined) !== (i.EndpointName === undefined), {
     message: 'give ModelPackageArn or EndpointName, one of them',
