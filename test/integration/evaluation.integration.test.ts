@@ -119,10 +119,20 @@ describe('offline evaluation at registration, with the AWS SDK', () => {
     await sagemaker.send(
       new CreateModelCommand({ ModelName: name, PrimaryContainer: { ModelPackageName: packageArn } }),
     );
+    // A shadow beside it: another model on the same requests, captured under its own variant.
+    await sagemaker.send(
+      new CreateModelCommand({
+        ModelName: `${name}-candidate`,
+        PrimaryContainer: {
+          ModelDataUrl: await uploadFixture('classifier-lightgbm.onnx', `models/${group}/candidate.onnx`),
+        },
+      }),
+    );
     await sagemaker.send(
       new CreateEndpointConfigCommand({
         EndpointConfigName: name,
         ProductionVariants: [{ VariantName: 'main', ModelName: name }],
+        ShadowProductionVariants: [{ VariantName: 'candidate', ModelName: `${name}-candidate` }],
         DataCaptureConfig: {
           InitialSamplingPercentage: 100,
           DestinationS3Uri: `s3://${bucket}/captures`,
@@ -220,11 +230,22 @@ describe('offline evaluation at registration, with the AWS SDK', () => {
             Metrics: Record<string, { Value: number }>;
             SignificantlyWorseThanOffline: boolean;
           }[];
+          Shadows: Record<string, unknown>[];
         }[];
       }[];
     };
     const [window] = evaluation.ModelPackages[0]?.Endpoints[0]?.Windows ?? [];
     expect(window).toMatchObject({ LabelledEvents: 60, SignificantlyWorseThanOffline: true });
     expect(window?.Metrics.accuracy?.Value).toBe(0.5);
+    // Production and the shadow on the same 60 labelled events, paired.
+    const [shadow] = evaluation.ModelPackages[0]?.Endpoints[0]?.Shadows ?? [];
+    expect(shadow).toMatchObject({
+      ProductionVariantName: 'main',
+      ShadowVariantName: 'candidate',
+      LabelledEventsPaired: 60,
+      ProductionAccuracy: 0.5,
+      Test: expect.stringMatching(/McNemar/),
+      Verdict: expect.stringMatching(/^(Better|Worse|NoSignificantDifference)$/),
+    });
   });
 });
