@@ -24,6 +24,7 @@ const SUMMARY_END = '<!-- operations-summary:end -->';
 const CAPABILITIES: readonly (readonly [RegExp, string])[] = [
   [/ModelPackage/, 'Model registry'],
   [/InferenceExperiment|Shadow/, 'Shadow tests'],
+  [/ModelEvaluation/, 'Evaluation'],
   [/DataQuality|ModelQuality|Monitoring|ProcessingJob|Baseline|GroundTruth/, 'Model Monitor'],
   [/TrainingJob|^Search$/, 'Training'],
   [/Artifact|Action$|Actions$|Context|Association|Lineage|TraceInference/, 'Lineage'],
@@ -88,7 +89,10 @@ export function operationsSummary(): string {
     '| --- | --- | --- |',
     ...[...byCapability.entries()]
       .sort(([a], [b]) => a.localeCompare(b))
-      .map(([capability, ops]) => `| ${capability} | ${names(ops.sagemaker.sort())} | ${names(ops.understudy.sort())} |`),
+      .map(
+        ([capability, ops]) =>
+          `| ${capability} | ${names(ops.sagemaker.sort())} | ${names(ops.understudy.sort())} |`,
+      ),
     SUMMARY_END,
   ].join('\n');
 }

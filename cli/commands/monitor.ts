@@ -354,7 +354,13 @@ export function monitorCommands(program: Command, cli: Cli): void {
           `the execution of ${name} at ${time(latest.ScheduledTime)} has no output`,
           EXIT.notFound,
         );
-      const html = await client.getObject(`${folder}/report.html`);
+      const html = await client.getObject(`${folder}/report.html`).catch((error: Error) => {
+        if (!/NoSuchKey|NotFound/.test(error.name)) throw error;
+        throw new CliError(
+          `the execution of ${name} at ${time(latest.ScheduledTime)} wrote no report.html (model-quality executions write statistics.json and constraint_violations.json only): ${folder}`,
+          EXIT.notFound,
+        );
+      });
       const file = path.resolve(cli.io.cwd, options.out);
       writeFileSync(file, html);
       const violations = await client
