@@ -421,22 +421,27 @@ export function modelCommands(program: Command, cli: Cli): void {
     });
 
   program
-    .command('evaluate <package>')
+    .command('evaluate [package]')
     .description(
-      'The dual-evaluation view of a version: offline metrics at registration beside online quality (Understudy.DescribeModelEvaluation)',
+      "The dual-evaluation view (Understudy.DescribeModelEvaluation): a version's offline metrics beside its endpoints' online quality, or an endpoint's versions",
     )
-    .option('-e, --endpoint <name>', 'the endpoint whose online quality to compare')
-    .addHelpText('after', '\nExample:\n  understudy evaluate churn/2 --endpoint churn')
-    .action(async (ref: string, options: { endpoint?: string }, command: Command) => {
+    .option('-e, --endpoint <name>', 'evaluate what this endpoint serves instead of one package')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  understudy evaluate churn/2\n  understudy evaluate --endpoint churn',
+    )
+    .action(async (ref: string | undefined, options: { endpoint?: string }, command: Command) => {
       const client = cli.client(command);
       const out = cli.output(command);
-      const arn = await modelPackageArn(client, ref);
+      if ((ref === undefined) === (options.endpoint === undefined)) {
+        throw new CliError('give a package or --endpoint, one of them', EXIT.usage);
+      }
+      const input = ref
+        ? { ModelPackageArn: await modelPackageArn(client, ref) }
+        : { EndpointName: options.endpoint };
       let view: Record<string, unknown>;
       try {
-        view = await client.call('DescribeModelEvaluation', {
-          ModelPackageArn: arn,
-          ...(options.endpoint ? { EndpointName: options.endpoint } : {}),
-        });
+        view = await client.call('DescribeModelEvaluation', input);
       } catch (error) {
         if ((error as Error).name === 'UnknownOperationException') {
           throw new CliError(

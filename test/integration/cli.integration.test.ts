@@ -424,10 +424,12 @@ describe('the understudy CLI against the local platform', () => {
     expect(failed.code).toBe(EXIT.waitFailed);
     expect(failed.json().TrainingJobStatus).toBe('Failed');
     expect(failed.stderr).toMatch(/needs labels 0 or 1/);
-    const evaluated = await cli(['--json', 'evaluate', `${group}/1`, '--endpoint', endpoint]);
-    // Until Understudy.DescribeModelEvaluation lands (another branch), exit 8 with a clear message.
+    const evaluated = await cli(['--json', 'evaluate', `${group}/1`]);
+    // Exit 8 with a clear message on a deployment without Understudy.DescribeModelEvaluation.
     if (evaluated.code === EXIT.unsupported) expect(evaluated.stderr).toMatch(/DescribeModelEvaluation/);
-    else expect(evaluated.code).toBe(0);
+    else expect(evaluated.code, evaluated.stderr).toBe(0);
+    expect((await cli(['--json', 'evaluate', '--endpoint', endpoint])).code).toBe(evaluated.code);
+    expect((await cli(['evaluate', `${group}/1`, '--endpoint', endpoint])).code).toBe(EXIT.usage);
   });
 
   it('keys create, list, revoke; dlq list; up and down refuse what they cannot do', async () => {
