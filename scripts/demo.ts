@@ -248,14 +248,18 @@ async function main() {
     const trace = await cli('trace', 'mpg', `car-${traffic.length - 1}`);
 
     const shadow = report.ShadowVariants[0];
+    // The drift verdict per feature is the report's (its calibrated test); constraint_violations.json
+    // carries only the checks the baseline's constraints enable.
+    const page = readFileSync(data.Report, 'utf8');
     const drifted = [
-      ...new Set((data.Violations as { feature_name?: string }[]).map((v) => v.feature_name).filter(Boolean)),
-    ];
+      ...page.matchAll(/<tr class="flagged"><td class="name"><a href="#feature-\d+">([^<]+)<\/a>/g),
+    ].map((m) => m[1]);
+    const driftLine = /(\d+ of \d+ features drifted[^<]*)/.exec(page)?.[1] ?? 'no drift test';
     const lines = [
       '',
       '=== Understudy demo: summary ===',
       `shadow test ${experiment}: verdict ${shadow.Verdict} on ${shadow.RowsCompared} rows; |Δmpg| p50 ${shadow.Difference.P50?.toFixed(2)}, p99 ${shadow.Difference.P99?.toFixed(2)}; latency p50 ${shadow.Latency.Production.P50?.toFixed(1)} ms (champion) vs ${shadow.Latency.Shadow.P50?.toFixed(1)} ms (challenger)`,
-      `data quality (${data.Status}): drifted features ${drifted.length > 0 ? drifted.join(', ') : 'none'} (${data.Violations.length} violation(s))`,
+      `data quality (${data.Status}): ${driftLine}: ${drifted.length > 0 ? drifted.join(', ') : 'none'}; ${data.Violations.length} constraint violation(s)`,
       `quality of the champion: offline validation rmse ${metric(champion, 'validation:rmse')?.toFixed(2)} (1970–1975 cars) vs online rmse ${online.rmse?.value?.toFixed(2)} on the 1972–1982 traffic (mae ${online.mae?.value?.toFixed(2)}, r2 ${online.r2?.value?.toFixed(2)}); challenger's offline validation rmse ${metric(challenger, 'validation:rmse')?.toFixed(2)}`,
       `traced prediction car-${traffic.length - 1}: variant ${trace.VariantName}, ${trace.ModelPackageArn}, sha256 ${trace.ModelArtifact?.Sha256?.slice(0, 12)}…, approval ${trace.Approval?.StatusWhenDeployed}, training data ${(trace.Lineage?.TrainingData ?? []).map((d: { SourceUri?: string }) => d.SourceUri).join(', ') || '-'}`,
       `reports: ${report.Html}`,
