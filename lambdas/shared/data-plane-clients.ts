@@ -1,10 +1,24 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { KMSClient } from '@aws-sdk/client-kms';
-import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type * as DynamoDb from '@aws-sdk/client-dynamodb';
+import type * as Kms from '@aws-sdk/client-kms';
+import type { KMSClient } from '@aws-sdk/client-kms';
+import type * as S3 from '@aws-sdk/client-s3';
+import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
+import type * as SecretsManager from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type * as Sqs from '@aws-sdk/client-sqs';
+import type { SQSClient, SQSClientConfig } from '@aws-sdk/client-sqs';
+import type * as DocumentClient from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { requireSdk } from '../adapters/aws-sdk.js';
+
+// require(), not import: see adapters/aws-sdk.ts (the invoke function's cold start).
+const dynamoDb = requireSdk<typeof DynamoDb>('@aws-sdk/client-dynamodb');
+const kmsSdk = requireSdk<typeof Kms>('@aws-sdk/client-kms');
+const s3Sdk = requireSdk<typeof S3>('@aws-sdk/client-s3');
+const secretsSdk = requireSdk<typeof SecretsManager>('@aws-sdk/client-secrets-manager');
+const sqsSdk = requireSdk<typeof Sqs>('@aws-sdk/client-sqs');
+const documentClient = requireSdk<typeof DocumentClient>('@aws-sdk/lib-dynamodb');
 
 /**
  * A connection to an in-region endpoint takes milliseconds; 5 s leaves room for the pool wait
@@ -81,11 +95,11 @@ function mirrorClientOptions(budgetMs: number) {
 
 /** An SQS client for the mirror queue; `config` adds to it (an endpoint, in the benchmark). */
 export function mirrorSqsClient(budgetMs: number, config: SQSClientConfig = {}): SQSClient {
-  return new SQSClient({ ...mirrorClientOptions(budgetMs), ...config });
+  return new sqsSdk.SQSClient({ ...mirrorClientOptions(budgetMs), ...config });
 }
 
 function mirrorS3Client(budgetMs: number, config: S3ClientConfig = {}): S3Client {
-  return new S3Client({ ...mirrorClientOptions(budgetMs), ...config });
+  return new s3Sdk.S3Client({ ...mirrorClientOptions(budgetMs), ...config });
 }
 
 /** Custom endpoints (emulators, S3-compatible stores) need path-style addressing. */
@@ -107,21 +121,21 @@ let secrets: SecretsManagerClient | undefined;
 
 export const dataPlaneClients = {
   dynamo(): DynamoDBDocumentClient {
-    dynamo ??= DynamoDBDocumentClient.from(
-      new DynamoDBClient({ requestHandler: timeouts(CLIENT_TIMEOUTS_MS.dynamo) }),
+    dynamo ??= documentClient.DynamoDBDocumentClient.from(
+      new dynamoDb.DynamoDBClient({ requestHandler: timeouts(CLIENT_TIMEOUTS_MS.dynamo) }),
       { marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: true } },
     );
     return dynamo;
   },
   s3(): S3Client {
-    s3 ??= new S3Client({
+    s3 ??= new s3Sdk.S3Client({
       forcePathStyle: s3PathStyle(),
       requestHandler: timeouts(CLIENT_TIMEOUTS_MS.s3, { socketTimeout: CLIENT_TIMEOUTS_MS.s3 }),
     });
     return s3;
   },
   sqs(): SQSClient {
-    sqs ??= new SQSClient({ requestHandler: timeouts(CLIENT_TIMEOUTS_MS.sqs) });
+    sqs ??= new sqsSdk.SQSClient({ requestHandler: timeouts(CLIENT_TIMEOUTS_MS.sqs) });
     return sqs;
   },
   /** The mirror queue's clients, for the mirror's time budget (see mirrorClientConfig). */
@@ -133,11 +147,11 @@ export const dataPlaneClients = {
     return mirror;
   },
   kms(): KMSClient {
-    kms ??= new KMSClient({ requestHandler: timeouts(CLIENT_TIMEOUTS_MS.kms) });
+    kms ??= new kmsSdk.KMSClient({ requestHandler: timeouts(CLIENT_TIMEOUTS_MS.kms) });
     return kms;
   },
   secrets(): SecretsManagerClient {
-    secrets ??= new SecretsManagerClient({ requestHandler: timeouts(CLIENT_TIMEOUTS_MS.secrets) });
+    secrets ??= new secretsSdk.SecretsManagerClient({ requestHandler: timeouts(CLIENT_TIMEOUTS_MS.secrets) });
     return secrets;
   },
 };
