@@ -23,6 +23,13 @@ export interface LoadOptions {
   readonly durationMs: number;
   /** Stops sooner once this many answers arrived, so a run is bounded in count as well as time. */
   readonly maxRequests: number;
+  /**
+   * Sends exactly this many requests and waits for every answer instead (durationMs then only
+   * bounds a watchdog): a run stopped by time leaves up to `connections` requests answered by
+   * the server but not counted here, which an exact count of captures cannot have. Bounded
+   * by a five-minute watchdog (then `complete` is false).
+   */
+  readonly exactly?: number;
 }
 
 export interface LoadResult {
@@ -36,6 +43,8 @@ export interface LoadResult {
   readonly errors: number;
   readonly statuses: Record<string, number>;
   readonly seconds: number;
+  /** False when an exact-count run was cut short by its watchdog. */
+  readonly complete: boolean;
   /** Latency of each 200 answer, in nanoseconds. */
   readonly samples: readonly bigint[];
 }
@@ -62,12 +71,19 @@ export async function load(target: LoadTarget, options: LoadOptions): Promise<Lo
       connections: options.connections,
       pipelining: 1,
       // Whole seconds only; the count cap or the watchdog below ends a run sooner when asked.
-      duration: Math.ceil(options.durationMs / 1000),
+      ...(options.exactly === undefined
+        ? { duration: Math.ceil(options.durationMs / 1000) }
+        : { amount: options.exactly }),
       timeout: 10,
     },
     (error, result) => (error ? fail(error) : finish(result)),
   );
-  const watchdog = setTimeout(() => instance.stop(), options.durationMs + 15_000);
+  // A bound on a run that hangs; an exact-count run against a slow server gets five minutes.
+  const watchdog = setTimeout(
+    () => instance.stop(),
+    options.exactly === undefined ? options.durationMs + 15_000 : 300_000,
+  );
+  watchdog.unref();
   instance.on('response', (_client, statusCode, _bytes, responseTimeMs) => {
     statuses[statusCode] = (statuses[statusCode] ?? 0) + 1;
     if (statusCode === 200) {
@@ -76,7 +92,7 @@ export async function load(target: LoadTarget, options: LoadOptions): Promise<Lo
     } else {
       notOk++;
     }
-    if (ok + notOk >= options.maxRequests) instance.stop();
+    if (options.exactly === undefined && ok + notOk >= options.maxRequests) instance.stop();
   });
   const result = await finished.finally(() => clearTimeout(watchdog));
   const seconds = (performance.now() - started) / 1000;
@@ -88,6 +104,7 @@ export async function load(target: LoadTarget, options: LoadOptions): Promise<Lo
     errors: result.errors + result.timeouts,
     statuses,
     seconds,
+    complete: options.exactly === undefined || ok + notOk === options.exactly,
     samples,
   };
 }

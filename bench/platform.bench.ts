@@ -103,6 +103,8 @@ export async function startChildServer(
 /** One server's rounds, merged: requests/s over all rounds' time, latencies over all answers. */
 export interface Measured {
   readonly rps: number;
+  /** Every round ran to its end (see LoadResult.complete). */
+  readonly complete: boolean;
   /** Requests/s of each round, in order. */
   readonly roundRps: readonly number[];
   /** The server process's CPU time per answered request, in µs: steadier than rps on a shared machine. */
@@ -123,6 +125,7 @@ export function merge(rounds: readonly LoadResult[], samples: readonly bigint[],
   return {
     rps: ok / seconds,
     roundRps: rounds.map((r) => r.rps),
+    complete: rounds.every((r) => r.complete),
     cpuUsPerRequest: cpuUs / answered,
     latency: stats(samples),
     ok,
@@ -148,17 +151,24 @@ export function figures(
  * figures, in the order given. `onRound` sees every round's result (for the per-round lines).
  */
 export async function alternate(
-  servers: readonly { server: BenchServer; target: LoadTarget }[],
+  servers: readonly {
+    server: BenchServer;
+    target: LoadTarget;
+    /** Exact request counts for this server (see LoadOptions.exactly) instead of timed rounds. */
+    exactly?: { warmup: number; round: number };
+  }[],
   options: { warmupMs: number; roundMs: number; rounds: number; connections: number },
   onRound: (server: BenchServer, round: number, result: LoadResult, cpuUs: number) => void = () => {},
 ): Promise<{ measured: Measured[]; warmup: LoadResult[] }> {
-  const loadOptions = (durationMs: number): LoadOptions => ({
+  const loadOptions = (durationMs: number, exactly?: number): LoadOptions => ({
     connections: options.connections,
     durationMs,
     maxRequests: MAX_REQUESTS_PER_ROUND,
+    ...(exactly === undefined ? {} : { exactly }),
   });
   const warmup: LoadResult[] = [];
-  for (const { target } of servers) warmup.push(await load(target, loadOptions(options.warmupMs)));
+  for (const { target, exactly } of servers)
+    warmup.push(await load(target, loadOptions(options.warmupMs, exactly?.warmup)));
   const results: LoadResult[][] = servers.map(() => []);
   const samples: bigint[][] = servers.map(() => []);
   const cpu = servers.map(() => 0);
@@ -166,9 +176,9 @@ export async function alternate(
     const order = servers.map((_, i) => i);
     if (round % 2 === 0) order.reverse();
     for (const i of order) {
-      const { server, target } = servers[i] as (typeof servers)[number];
+      const { server, target, exactly } = servers[i] as (typeof servers)[number];
       const cpuBefore = await server.cpuUs();
-      const result = await load(target, { ...loadOptions(options.roundMs) });
+      const result = await load(target, loadOptions(options.roundMs, exactly?.round));
       const cpuUs = (await server.cpuUs()) - cpuBefore;
       results[i]?.push(result);
       samples[i]?.push(...result.samples);

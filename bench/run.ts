@@ -11,6 +11,7 @@ import { benchLinearLearner } from './linear-learner.bench.js';
 import { benchMirrorBudget } from './mirror-budget.bench.js';
 import { benchMonitor } from './monitor.bench.js';
 import { benchPlatform } from './platform.bench.js';
+import { benchPlatformCapture } from './platform-capture.bench.js';
 import { benchRouting } from './routing.bench.js';
 import { benchShadow } from './shadow.bench.js';
 import { benchTraining } from './training.bench.js';
@@ -21,6 +22,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   shadow: benchShadow,
   'mirror-budget': benchMirrorBudget,
   platform: benchPlatform,
+  'platform-capture': benchPlatformCapture,
   'cold-start': async () => benchColdStart({ event: await signedEvent(), key: KEY, now: NOW.toISOString() }),
   monitor: benchMonitor,
   'access-keys': benchAccessKeys,
