@@ -34,6 +34,7 @@ import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { parseEnvFile } from '../scripts/local/env-file.js';
+import { stopMoto } from '../scripts/moto.js';
 import { fixture } from '../test/support/models.js';
 import type { LoadTarget } from './http-load.js';
 import { alternate, type BenchServer, figures, type Measured, startChildServer } from './platform.bench.js';
@@ -81,6 +82,7 @@ async function startPlatform(
 ): Promise<{ env: Record<string, string>; stop(): Promise<void>; child: ChildProcess }> {
   const envFile = path.join(dir, 'local.env');
   const profileDir = process.env.UNDERSTUDY_BENCH_CPU_PROF;
+  const motoPort = await freePort();
   const log = openSync(path.join(dir, 'platform.log'), 'w');
   const child = spawn(
     process.execPath,
@@ -92,7 +94,7 @@ async function startPlatform(
       '--port',
       '0',
       '--moto-port',
-      String(await freePort()),
+      String(motoPort),
       '--state-dir',
       path.join(dir, 'state'),
       '--no-restore',
@@ -111,12 +113,16 @@ async function startPlatform(
   );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    // SIGINT: start.ts stops the runtime and the emulator it started.
-    child.kill('SIGINT');
-    const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    await exited;
-    clearTimeout(killer);
+    if (child.exitCode === null && child.signalCode === null) {
+      // SIGINT: start.ts stops the runtime and the emulator it started.
+      child.kill('SIGINT');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+      await exited;
+      clearTimeout(killer);
+    }
+    // moto runs detached from the platform (see test/integration/global-setup.ts): a platform
+    // killed rather than stopped leaves it behind. The port was picked here, so it is ours.
+    await stopMoto({ port: motoPort });
   };
   const started = Date.now();
   while (!existsSync(envFile)) {
