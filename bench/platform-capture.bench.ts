@@ -266,7 +266,7 @@ export async function benchPlatformCapture(): Promise<void> {
     console.log(figures('all rounds: bare node:http + onnxruntime', b));
     console.log(
       `  platform + capture / bare: ${((100 * p.rps) / b.rps).toFixed(1)}% of the throughput; ` +
-        `error rate ${((100 * failed) / sent).toFixed(2)}% (${failed} of ${sent} sent; statuses ${JSON.stringify(p.statuses)})`,
+        `error rate ${((100 * failed) / sent).toFixed(2)}% (${failed} of ${sent} sent; statuses of the timed rounds ${JSON.stringify(p.statuses)})`,
     );
 
     // Exactness: every answered request has one capture record once the mirror queue is empty.

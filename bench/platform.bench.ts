@@ -238,13 +238,19 @@ export async function benchPlatform(): Promise<void> {
         `(median of the rounds' pairs ${(100 * medianPair).toFixed(0)}%; target ≥ 60%, moonshot 80%); ` +
         `${(p.cpuUsPerRequest / b.cpuUsPerRequest).toFixed(2)}× the server CPU per request`,
     );
-    // Every request the platform answered has its access-log line once the platform stopped.
+    // Every request the platform answered has its access-log line once the platform stopped:
+    // those counted here, and up to one per connection per timed run answered after it stopped counting.
     await platform.stop();
     const logged = readFileSync(accessLog, 'utf8')
       .split('\n')
       .filter((line) => line.includes(' → ')).length;
-    const answered = (warmup[0]?.ok ?? 0) + (warmup[0]?.notOk ?? 0) + p.ok + p.failed;
-    console.log(`  access-log lines written: ${logged} of ${answered} requests answered`);
+    const counted = (warmup[0]?.ok ?? 0) + (warmup[0]?.notOk ?? 0) + p.ok + p.failed;
+    const uncounted = CONNECTIONS * (ROUNDS + 1);
+    const whole = logged >= counted && logged <= counted + uncounted;
+    console.log(
+      `  access-log lines after stop: ${logged} for ${counted} answers counted ` +
+        `(+ at most ${uncounted} answered after timed runs ended): ${whole ? 'none lost' : 'LINES MISSING OR EXTRA'}`,
+    );
   } finally {
     for (const server of servers.reverse()) await server.stop();
     rmSync(accessLog, { force: true });
