@@ -12,6 +12,7 @@ import { benchMirrorBudget } from './mirror-budget.bench.js';
 import { benchMonitor } from './monitor.bench.js';
 import { benchOfflineEvaluation } from './offline-evaluation.bench.js';
 import { benchPlatform } from './platform.bench.js';
+import { benchPlatformCapture } from './platform-capture.bench.js';
 import { benchRouting } from './routing.bench.js';
 import { benchShadow } from './shadow.bench.js';
 import { benchTraining } from './training.bench.js';
@@ -22,6 +23,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   shadow: benchShadow,
   'mirror-budget': benchMirrorBudget,
   platform: benchPlatform,
+  'platform-capture': benchPlatformCapture,
   'cold-start': () => benchColdStart(),
   monitor: benchMonitor,
   'access-keys': benchAccessKeys,
