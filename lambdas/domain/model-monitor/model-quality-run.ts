@@ -29,7 +29,12 @@ import {
   joinGroundTruth,
   labelFor,
 } from '../model-quality/ground-truth.js';
-import { type LabelledPredictions, type Metric, modelQualityStatistics } from '../model-quality/metrics.js';
+import {
+  type LabelledPredictions,
+  type Metric,
+  type ModelQualityStatistics,
+  modelQualityStatistics,
+} from '../model-quality/metrics.js';
 import {
   type AnalysisResult,
   captureFiles,
@@ -64,6 +69,16 @@ const METRICS_KEY = {
   MulticlassClassification: 'multiclass_classification_metrics',
   Regression: 'regression_metrics',
 } as const;
+
+export type ModelQualityProblemType = ModelQualityJob['problemType'];
+
+/** The metrics section of a model-quality statistics.json for the problem type. */
+export function metricsOf(
+  statistics: ModelQualityStatistics,
+  problemType: ModelQualityProblemType,
+): Record<string, unknown> {
+  return (statistics[METRICS_KEY[problemType]] ?? {}) as Record<string, unknown>;
+}
 
 export interface ModelQualityViolation {
   readonly metric_name: string;
@@ -176,7 +191,7 @@ function attributeReader(attribute: string): (payload: { data: string; contentTy
   };
 }
 
-type Prediction = { label: string | number; score?: number };
+export type Prediction = { label: string | number; score?: number };
 
 /** The prediction a capture's output holds; undefined when it cannot be read. */
 function predictionReader(job: ModelQualityJob): (payload: { data: string; contentType: string }) => unknown {
@@ -235,15 +250,19 @@ function parseCaptures(
   return { captures, unreadable };
 }
 
-/** The labelled predictions of the problem type; ExecutionFailure when the model's output does not fit it. */
-function labelled(
-  job: ModelQualityJob,
+/**
+ * The labelled predictions of the problem type; ExecutionFailure when the model's output does
+ * not fit it. `what` names a prediction in messages ("event 1a2b", "row 12").
+ */
+export function labelledPredictions(
+  problemType: ModelQualityJob['problemType'],
+  hasInferenceAttribute: boolean,
   joined: readonly { eventId: string; prediction: Prediction; label: string | number | boolean }[],
+  what: (id: string) => string = (id) => `event ${id}`,
 ): LabelledPredictions {
-  const { problemType } = job;
-  const mismatch = (eventId: string, value: unknown, needs: string) =>
+  const mismatch = (id: string, value: unknown, needs: string) =>
     new ExecutionFailure(
-      `ProblemType ${problemType} does not match the model's output: the prediction of event ${eventId} is ${JSON.stringify(value)}, and ${problemType} needs ${needs}${problemType === 'BinaryClassification' && job.endpointInput.InferenceAttribute !== undefined ? ' (a probability output needs ProbabilityAttribute and ProbabilityThresholdAttribute)' : ''}.`,
+      `ProblemType ${problemType} does not match the model's output: the prediction of ${what(id)} is ${JSON.stringify(value)}, and ${problemType} needs ${needs}${problemType === 'BinaryClassification' && hasInferenceAttribute ? ' (a probability output needs ProbabilityAttribute and ProbabilityThresholdAttribute)' : ''}.`,
     );
   switch (problemType) {
     case 'BinaryClassification': {
@@ -366,8 +385,10 @@ export async function analyseModelQuality(
       `No captured prediction between ${windowText} has ground truth under ${job.groundTruthS3Uri} yet: ${joinText}.`,
     );
   }
-  const statistics = modelQualityStatistics(labelled(job, joined));
-  const metrics = (statistics[METRICS_KEY[job.problemType]] ?? {}) as Record<string, unknown>;
+  const statistics = modelQualityStatistics(
+    labelledPredictions(job.problemType, job.endpointInput.InferenceAttribute !== undefined, joined),
+  );
+  const metrics = metricsOf(statistics, job.problemType);
   const violations = checkModelQualityConstraints(metrics, constraints);
   const status = violations.length > 0 ? 'CompletedWithViolations' : 'Completed';
 
@@ -377,13 +398,21 @@ export async function analyseModelQuality(
     statistics: `${folder}/statistics.json`,
     report: `${folder}/report.html`,
   };
+  // MonitoringOutputConfig.KmsKeyId, checked against the deployment's keys at creation.
+  const encryption = { kmsKeyId: job.kmsKeyId };
   await Promise.all([
     deps.objects.putText(
       reports.constraintViolations,
       formatMonitoringFile({ violations }),
       'application/json',
+      encryption,
     ),
-    deps.objects.putText(reports.statistics, formatMonitoringFile(statistics), 'application/json'),
+    deps.objects.putText(
+      reports.statistics,
+      formatMonitoringFile(statistics),
+      'application/json',
+      encryption,
+    ),
   ]);
 
   const { notes, tell } = publishing(deps.log);

@@ -5,6 +5,7 @@
  * metrics must not depend on.
  */
 import { z } from 'zod';
+import { authorizeEndpoint } from '../auth/roles.js';
 import { newEventId } from '../data-capture/capture-record.js';
 import { getEndpoint } from '../hosting/endpoints.js';
 import { parseS3Uri } from '../kernel/artifact.js';
@@ -44,6 +45,7 @@ export const putGroundTruthInput = z.strictObject({
 export async function putGroundTruth(ctx: ControlContext, input: z.infer<typeof putGroundTruthInput>) {
   if (!ctx.objects)
     throw new ValidationException('This deployment cannot write ground truth (no object store).');
+  authorizeEndpoint(ctx.caller, 'PutGroundTruth', input.EndpointName);
   const endpoint = await getEndpoint(ctx, input.EndpointName);
   const kinds = new Set(input.Records.map((r) => typeof r.Label));
   if (kinds.size > 1) {
