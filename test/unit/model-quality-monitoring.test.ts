@@ -271,6 +271,32 @@ describe('model-quality schedules', () => {
     expect(alerts).toEqual([]);
   });
 
+  it("write the execution's files with the job's KmsKeyId, and refuse a key the deployment may not use", async () => {
+    const key = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    ctx = { ...ctx, allowedKmsKeys: [key] };
+    const withKey = (name: string, KmsKeyId: string) => {
+      const d = definition(name);
+      return { ...d, ModelQualityJobOutputConfig: { ...d.ModelQualityJobOutputConfig, KmsKeyId } };
+    };
+    const refused = await call('CreateModelQualityJobDefinition', withKey('other', 'alias/elsewhere')).catch(
+      (e: Error) => e,
+    );
+    expect(refused).toMatchObject({ type: 'ValidationException' });
+    expect((refused as Error).message).toMatch(
+      /ModelQualityJobOutputConfig.KmsKeyId 'alias\/elsewhere' is not one/,
+    );
+    await call('CreateModelQualityJobDefinition', withKey('sealed', key));
+    await call('CreateMonitoringSchedule', schedule('sealed', 'sealed'));
+    await writeCaptures([{ predicted: 1, probability: 0.9 }]);
+    await writeLabels([{ id: 'inf-0', label: 1 }], new Date('2026-11-25T12:20:00Z'));
+    const result = await runDueSchedules(deps, TICK);
+    expect(result.executions[0]?.status).toBe('Completed');
+    const folder = 's3://b/reports/ep/sealed/2026/11/25/13';
+    for (const file of ['statistics.json', 'constraint_violations.json']) {
+      expect(objects.objects.get(`${folder}/${file}`)?.kmsKeyId, file).toBe(key);
+    }
+  });
+
   it('fail the execution with a clear reason when the problem type does not match the output', async () => {
     // The inference attribute points at the probability column: not a binary label.
     await call('CreateModelQualityJobDefinition', definition('wrong', { inference: '1' }));
