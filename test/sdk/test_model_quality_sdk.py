@@ -197,7 +197,13 @@ def quality(session, upload, platform, s3, boto_session):
         "probability": probability[labelled],
         "baseline": {"actual": base_truth, "predicted": base_predicted, "probability": base_probability},
         "cloudwatch": boto_session.client("cloudwatch", endpoint_url=platform["s3"]),
+        "s3": s3,
     }
+
+
+def s3_location(uri):
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    return {"Bucket": bucket, "Key": key}
 
 
 def test_suggest_baseline_scores_the_dataset_as_scikit_learn(quality):
@@ -228,6 +234,10 @@ def test_execution_statistics_equal_scikit_learn_on_the_labelled_80_percent(qual
     for metric, value in expected.items():
         # The probabilities pass through float32 ONNX outputs and JSON: AUC's ranking is exact.
         assert got[metric]["value"] == pytest.approx(value, abs=1e-12), metric
+    # The report beside the statistics, where the execution's output says.
+    report = quality["s3"].get_object(**s3_location(f"{monitor.list_executions()[-1].output.destination}/report.html"))
+    html = report["Body"].read().decode()
+    assert "Confusion matrix" in html and "ROC curve" in html and "<script" not in html
 
 
 def test_a_failed_constraint_gives_a_violation_an_alert_and_a_metric(quality):

@@ -40,7 +40,7 @@ const TICK = new Date('2026-11-25T13:00:30Z');
 
 function definition(
   name: string,
-  extra: { problemType?: string; constraints?: string; inference?: string } = {},
+  extra: { problemType?: string; constraints?: string; inference?: string; start?: string } = {},
 ) {
   return {
     JobDefinitionName: name,
@@ -57,7 +57,7 @@ function definition(
         LocalPath: '/opt/ml/processing/input',
         InferenceAttribute: extra.inference ?? '0',
         ProbabilityAttribute: '1',
-        StartTimeOffset: '-PT2H',
+        StartTimeOffset: extra.start ?? '-PT2H',
         EndTimeOffset: '-PT1H',
       },
       GroundTruthS3Input: { S3Uri: 's3://b/ground-truth' },
@@ -226,6 +226,28 @@ describe('model-quality schedules', () => {
     expect(m.accuracy.value).toBeCloseTo(binary.expected.metrics.accuracy?.value as number, 12);
     expect(m.auc.value).toBeCloseTo(binary.expected.metrics.auc?.value as number, 12);
 
+    // The report: self-contained, the same numbers as statistics.json.
+    const html = (await objects.getText(`${folder}/report.html`)) as string;
+    expect(objects.objects.get(`${folder}/report.html`)?.contentType).toBe('text/html; charset=utf-8');
+    expect(html).not.toMatch(/<script|<link|src="http|href="http/);
+    for (const [actual, row] of Object.entries(binary.expected.confusion_matrix)) {
+      for (const [predicted, n] of Object.entries(row)) {
+        expect(html).toContain(`data-actual="${actual}" data-predicted="${predicted}"`);
+        expect(html).toMatch(
+          new RegExp(
+            `data-actual="${actual}" data-predicted="${predicted}"[^>]*>${n.toLocaleString('en-US')}<`,
+          ),
+        );
+      }
+    }
+    expect(html).toMatch(/<tr class="flagged" data-metric="accuracy">/);
+    expect(html).toContain(
+      `data-points="${m.receiver_operating_characteristic_curve.false_positive_rates.length}"`,
+    );
+    expect(html).toContain('Precision–recall curve');
+    expect(html).toContain("This is the schedule's first execution");
+    expect(html).toContain('<dt>Labels without a capture</dt><dd>3</dd>');
+
     const violations = JSON.parse((await objects.getText(`${folder}/constraint_violations.json`)) as string);
     expect(violations.violations).toEqual([
       {
@@ -257,7 +279,8 @@ describe('model-quality schedules', () => {
   });
 
   it('complete without violations when the model meets its constraints, and without constraints', async () => {
-    await call('CreateModelQualityJobDefinition', definition('plain'));
+    // A 2-hour look-back: the next hour's execution sees the same captures again.
+    await call('CreateModelQualityJobDefinition', definition('plain', { start: '-PT3H' }));
     await call('CreateMonitoringSchedule', schedule('plain', 'plain'));
     await writeCaptures(
       binary.predicted.map((predicted, i) => ({ predicted, probability: binary.probability[i] as number })),
@@ -269,6 +292,20 @@ describe('model-quality schedules', () => {
     const result = await runDueSchedules(deps, TICK);
     expect(result.executions[0]?.status).toBe('Completed');
     expect(alerts).toEqual([]);
+
+    // The next hour's report draws both executions over time, each with its interval.
+    const later = new Date(TICK.getTime() + 3_600_000);
+    const next = await runDueSchedules({ ...deps, now: () => later }, later);
+    expect(next.executions[0]?.status, next.executions[0]?.failureReason).toBe('Completed');
+    const html = (await objects.getText('s3://b/reports/ep/plain/2026/11/25/14/report.html')) as string;
+    expect(html).toContain('2 executions of this schedule, oldest first');
+    const accuracy = binary.expected.metrics.accuracy?.value as number;
+    const drawn =
+      [...html.matchAll(/<figure class="chart" data-metric="accuracy">.*?<\/figure>/gs)][0]?.[0] ?? '';
+    expect([...drawn.matchAll(/data-value="([^"]+)"/g)].map((x) => Number(x[1]))).toEqual([
+      accuracy,
+      accuracy,
+    ]);
   });
 
   it("write the execution's files with the job's KmsKeyId, and refuse a key the deployment may not use", async () => {

@@ -46,6 +46,7 @@ import {
 import { jobOptions } from './job-options.js';
 import type { DimensionedDatum } from './ports.js';
 import type { ExecutionRecord, ModelQualityJob } from './records.js';
+import { HEADLINE_METRICS, type ModelQualityHistoryPoint, renderModelQualityReport } from './report/index.js';
 import { compileJsonPath, decodeCaptureData, formatMonitoringFile } from './statistics/index.js';
 
 /** Model Monitor's namespace for model-quality metrics of real-time endpoints. */
@@ -329,6 +330,58 @@ async function groundTruthFiles(
   }));
 }
 
+/** Executions of a schedule drawn in the report's chart over time, this one included. */
+export const QUALITY_HISTORY_EXECUTIONS = 24;
+
+function headline(metrics: Record<string, unknown>, problemType: ModelQualityProblemType) {
+  const out: Record<string, Metric | undefined> = {};
+  for (const name of HEADLINE_METRICS[problemType]) out[name] = metrics[name] as Metric | undefined;
+  return out;
+}
+
+/**
+ * The headline metrics of the schedule's earlier completed executions, oldest first (at most
+ * QUALITY_HISTORY_EXECUTIONS − 1), read from their statistics.json. A file that is gone or
+ * unreadable leaves its execution out of the chart; it does not fail this one.
+ */
+async function earlierQuality(
+  deps: MonitorDeps,
+  execution: ExecutionRecord,
+  problemType: ModelQualityProblemType,
+): Promise<ModelQualityHistoryPoint[]> {
+  const earlier = (
+    await deps.store.list<ExecutionRecord>(
+      COLLECTIONS.monitoringExecution,
+      `${execution.MonitoringScheduleName}#`,
+    )
+  )
+    .filter(
+      (e) =>
+        e.MonitoringScheduleName === execution.MonitoringScheduleName &&
+        e.ScheduledTime < execution.ScheduledTime &&
+        e.MonitoringType === 'ModelQuality' &&
+        (e.MonitoringExecutionStatus === 'Completed' ||
+          e.MonitoringExecutionStatus === 'CompletedWithViolations') &&
+        e.internal.reports !== undefined,
+    )
+    .sort((a, b) => a.ScheduledTime - b.ScheduledTime)
+    .slice(-(QUALITY_HISTORY_EXECUTIONS - 1));
+  const points = await mapLimited(earlier, deps.fileConcurrency ?? 8, async (e) => {
+    try {
+      const text = await deps.objects.getText((e.internal.reports as { statistics: string }).statistics);
+      if (text === undefined) return undefined;
+      const statistics = JSON.parse(text) as ModelQualityStatistics;
+      return {
+        scheduledTime: new Date(e.ScheduledTime * 1000).toISOString(),
+        metrics: headline(metricsOf(statistics, problemType), problemType),
+      };
+    } catch {
+      return undefined;
+    }
+  });
+  return points.filter((p): p is ModelQualityHistoryPoint => p !== undefined);
+}
+
 export async function analyseModelQuality(
   deps: MonitorDeps,
   execution: ExecutionRecord,
@@ -398,6 +451,33 @@ export async function analyseModelQuality(
     statistics: `${folder}/statistics.json`,
     report: `${folder}/report.html`,
   };
+  const history = await earlierQuality(deps, execution, job.problemType);
+  const html = renderModelQualityReport({
+    metadata: {
+      endpointName,
+      scheduleName: execution.MonitoringScheduleName,
+      windowStart: iso(window.start),
+      windowEnd: iso(window.end),
+      executionId: execution.ProcessingJobArn,
+      generatedAt: deps.now(),
+    },
+    problemType: job.problemType,
+    statistics,
+    constraints,
+    violations,
+    join: {
+      labelled: counts.joined,
+      unlabelledCaptures: counts.unlabelledCaptures,
+      labelsWithoutCapture: counts.labelsWithoutCapture,
+      replacedLabels: counts.supersededLabels,
+      malformedLabelLines: counts.malformedLabelLines,
+      unreadableCaptures: unreadable,
+    },
+    history: [
+      ...history,
+      { scheduledTime: iso(execution.ScheduledTime), metrics: headline(metrics, job.problemType) },
+    ],
+  });
   // MonitoringOutputConfig.KmsKeyId, checked against the deployment's keys at creation.
   const encryption = { kmsKeyId: job.kmsKeyId };
   await Promise.all([
@@ -413,6 +493,7 @@ export async function analyseModelQuality(
       'application/json',
       encryption,
     ),
+    deps.objects.putText(reports.report, html, 'text/html; charset=utf-8', encryption),
   ]);
 
   const { notes, tell } = publishing(deps.log);
