@@ -26,6 +26,13 @@ const reference = JSON.parse(
   readFileSync(new URL('../fixtures/model-quality/reference.json', import.meta.url), 'utf8'),
 ) as { cases: ReferenceCase[] };
 const binary = reference.cases.find((c) => c.name === 'binary-1000') as ReferenceCase;
+const multiclass = reference.cases.find((c) => c.name === 'multiclass-600') as unknown as {
+  actual: string[];
+  predicted: string[];
+  probabilities: number[][];
+  classes: string[];
+  expected: { confusion_matrix: Record<string, Record<string, number>>; weighted_auc: number };
+};
 
 let ctx: ControlContext;
 let objects: InMemoryObjectStore;
@@ -332,6 +339,50 @@ describe('model-quality schedules', () => {
     for (const file of ['statistics.json', 'constraint_violations.json']) {
       expect(objects.objects.get(`${folder}/${file}`)?.kmsKeyId, file).toBe(key);
     }
+  });
+
+  it('score multiclass JSON output with its class probabilities: weighted AUC as scikit-learn', async () => {
+    const d = definition('mc', { problemType: 'MulticlassClassification', inference: '$.predicted' });
+    d.ModelQualityJobInput.EndpointInput.ProbabilityAttribute = '$.probabilities';
+    await call('CreateModelQualityJobDefinition', d);
+    await call('CreateMonitoringSchedule', schedule('mc', 'mc'));
+    const lines = multiclass.predicted.map((predicted, i) =>
+      JSON.stringify({
+        captureData: {
+          endpointInput: { observedContentType: 'text/csv', mode: 'INPUT', data: '1,2\n', encoding: 'CSV' },
+          endpointOutput: {
+            observedContentType: 'application/json',
+            mode: 'OUTPUT',
+            data: JSON.stringify({
+              predicted,
+              probabilities: Object.fromEntries(
+                multiclass.classes.map((c, k) => [c, multiclass.probabilities[i]?.[k]]),
+              ),
+            }),
+            encoding: 'JSON',
+          },
+        },
+        eventMetadata: { eventId: `ev-${i}`, inferenceId: `inf-${i}`, inferenceTime: CAPTURED.toISOString() },
+        eventVersion: '0',
+      }),
+    );
+    await objects.putText(
+      's3://b/captures/ep/main/2026/11/25/11/10-00-000-mc.jsonl',
+      `${lines.join('\n')}\n`,
+      'application/jsonlines',
+    );
+    await writeLabels(
+      multiclass.actual.map((label, i) => ({ id: `inf-${i}`, label })),
+      new Date('2026-11-25T12:20:00Z'),
+    );
+    const result = await runDueSchedules(deps, TICK);
+    expect(result.executions[0]?.status, result.executions[0]?.failureReason).toBe('Completed');
+    const statistics = JSON.parse(
+      (await objects.getText('s3://b/reports/ep/mc/2026/11/25/13/statistics.json')) as string,
+    );
+    const m = statistics.multiclass_classification_metrics;
+    expect(m.confusion_matrix).toEqual(multiclass.expected.confusion_matrix);
+    expect(m.weighted_auc.value).toBeCloseTo(multiclass.expected.weighted_auc, 10);
   });
 
   it('fail the execution with a clear reason when the problem type does not match the output', async () => {

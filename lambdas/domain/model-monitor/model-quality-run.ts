@@ -192,21 +192,48 @@ function attributeReader(attribute: string): (payload: { data: string; contentTy
   };
 }
 
-export type Prediction = { label: string | number; score?: number };
+export type Prediction = {
+  label: string | number;
+  score?: number;
+  /** Multiclass: the per-class probabilities ProbabilityAttribute names, a list or `{class: p}`. */
+  probabilities?: readonly number[] | Readonly<Record<string, number>>;
+};
+
+/** A multiclass probability output: a list of numbers, or an object of numbers by class name. */
+function classProbabilities(value: unknown): Prediction['probabilities'] {
+  if (Array.isArray(value)) {
+    return value.length > 1 && value.every((v) => typeof v === 'number' && Number.isFinite(v))
+      ? (value as number[])
+      : undefined;
+  }
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>);
+    return entries.length > 1 && entries.every(([, v]) => typeof v === 'number' && Number.isFinite(v))
+      ? (value as Record<string, number>)
+      : undefined;
+  }
+  return undefined;
+}
 
 /** The prediction a capture's output holds; undefined when it cannot be read. */
 function predictionReader(job: ModelQualityJob): (payload: { data: string; contentType: string }) => unknown {
   const { InferenceAttribute, ProbabilityAttribute, ProbabilityThresholdAttribute } = job.endpointInput;
   const inference = InferenceAttribute === undefined ? undefined : attributeReader(InferenceAttribute);
   const probability = ProbabilityAttribute === undefined ? undefined : attributeReader(ProbabilityAttribute);
+  const multiclass = job.problemType === 'MulticlassClassification';
   return (payload) => {
     const rawScore = probability?.(payload);
-    const score = rawScore === undefined ? undefined : Number(rawScore);
+    const probabilities = multiclass ? classProbabilities(rawScore) : undefined;
+    const score = rawScore === undefined || multiclass ? undefined : Number(rawScore);
     if (inference) {
       const label = inference(payload);
       if (typeof label !== 'string' && typeof label !== 'number' && typeof label !== 'boolean')
         return undefined;
-      return { label: typeof label === 'boolean' ? Number(label) : label, score };
+      return {
+        label: typeof label === 'boolean' ? Number(label) : label,
+        score,
+        ...(probabilities ? { probabilities } : {}),
+      };
     }
     if (score === undefined || !Number.isFinite(score)) return undefined;
     return { label: score >= (ProbabilityThresholdAttribute ?? 0.5) ? 1 : 0, score };
@@ -284,12 +311,16 @@ export function labelledPredictions(
         ...(probability ? { probability } : {}),
       };
     }
-    case 'MulticlassClassification':
+    case 'MulticlassClassification': {
+      const actual = joined.map((j) => labelFor(problemType, j.label, j.eventId));
+      const probabilities = multiclassProbabilities(joined, actual);
       return {
         problemType,
-        actual: joined.map((j) => labelFor(problemType, j.label, j.eventId)),
+        actual,
         predicted: joined.map((j) => String(j.prediction.label)),
+        ...(probabilities ? { probabilities } : {}),
       };
+    }
     case 'Regression':
       return {
         problemType,
@@ -303,6 +334,36 @@ export function labelledPredictions(
         }),
       };
   }
+}
+
+/**
+ * The per-class probabilities of every labelled prediction, as the multiclass metrics take them
+ * (for `weighted_auc`): class names are a list's indices ("0", "1", …, as a classifier's label
+ * outputs number them) or an object's keys. Undefined — and no `weighted_auc` — unless every
+ * prediction has them in the same shape and every true label is one of the classes.
+ */
+export function multiclassProbabilities(
+  joined: readonly { prediction: Prediction }[],
+  actual: readonly string[],
+): { classes: string[]; rows: number[][] } | undefined {
+  const first = joined[0]?.prediction.probabilities;
+  if (first === undefined) return undefined;
+  const classes = Array.isArray(first)
+    ? first.map((_, i) => String(i))
+    : Object.keys(first as Record<string, number>).sort();
+  const rows: number[][] = [];
+  for (const { prediction } of joined) {
+    const p = prediction.probabilities;
+    if (p === undefined) return undefined;
+    if (Array.isArray(first) !== Array.isArray(p)) return undefined;
+    const row = Array.isArray(p)
+      ? (p as number[])
+      : classes.map((c) => (p as Record<string, number>)[c] ?? Number.NaN);
+    if (row.length !== classes.length || row.some((v) => !Number.isFinite(v))) return undefined;
+    rows.push(row);
+  }
+  const known = new Set(classes);
+  return actual.every((a) => known.has(a)) ? { classes, rows } : undefined;
 }
 
 /** The ground-truth files of the hours from `from` to `to` (epoch seconds) under the job's prefix. */
