@@ -385,6 +385,46 @@ describe('model-quality schedules', () => {
     expect(m.weighted_auc.value).toBeCloseTo(multiclass.expected.weighted_auc, 10);
   });
 
+  it('leave labels of the wrong type out, counted and named, and fail only when no label is left', async () => {
+    await call('CreateModelQualityJobDefinition', definition('typed'));
+    await call('CreateMonitoringSchedule', schedule('typed', 'typed'));
+    await writeCaptures([
+      { predicted: 1, probability: 0.9 },
+      { predicted: 0, probability: 0.2 },
+      { predicted: 1, probability: 0.7 },
+    ]);
+    await writeLabels(
+      [
+        { id: 'inf-0', label: 1 },
+        { id: 'inf-1', label: 0 },
+        { id: 'inf-2', label: 'maybe' },
+      ],
+      new Date('2026-11-25T12:20:00Z'),
+    );
+    const result = await runDueSchedules(deps, TICK);
+    expect(result.executions[0]?.status, result.executions[0]?.failureReason).toBe('Completed');
+    const execution = await onlyExecution('typed');
+    expect(execution.ExitMessage).toContain(
+      'Ground truth: 2 labelled, 0 unlabelled captures, 0 labels without capture, 0 replaced labels, 0 malformed label lines, 1 labels of the wrong type for BinaryClassification (e.g. ev-2: "maybe")',
+    );
+    const folder = 's3://b/reports/ep/typed/2026/11/25/13';
+    const statistics = JSON.parse((await objects.getText(`${folder}/statistics.json`)) as string);
+    expect(statistics.dataset.item_count).toBe(2);
+    expect(await objects.getText(`${folder}/report.html`)).toContain(
+      '<dt>Labels of the wrong type (left out)</dt><dd>1</dd>',
+    );
+
+    await call('CreateMonitoringSchedule', schedule('untyped', 'typed'));
+    await writeLabels(
+      [0, 1, 2].map((i) => ({ id: `inf-${i}`, label: 'cat' })),
+      new Date('2026-11-25T12:40:00Z'),
+    );
+    const failed = await runDueSchedules(deps, TICK);
+    expect(failed.executions.find((e) => e.schedule === 'untyped')?.failureReason).toMatch(
+      /^None of the 3 labels joined to captures .* is a label ProblemType BinaryClassification can read: 0 labelled, .* 3 labels of the wrong type/,
+    );
+  });
+
   it('fail the execution with a clear reason when the problem type does not match the output', async () => {
     // The inference attribute points at the probability column: not a binary label.
     await call('CreateModelQualityJobDefinition', definition('wrong', { inference: '1' }));

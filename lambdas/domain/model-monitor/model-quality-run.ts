@@ -22,6 +22,7 @@
  */
 
 import type { EndpointRecord } from '../hosting/endpoints.js';
+import { ValidationException } from '../kernel/errors.js';
 import { COLLECTIONS } from '../kernel/records.js';
 import {
   type CapturedPrediction,
@@ -492,11 +493,31 @@ export async function analyseModelQuality(
     );
   }
   const labels = await groundTruthFiles(deps, job, window.start, deps.now().getTime() / 1000);
-  const { joined, counts } = joinGroundTruth(captures, labels);
-  const joinText = `${counts.joined} labelled, ${counts.unlabelledCaptures} unlabelled captures, ${counts.labelsWithoutCapture} labels without capture${counts.labelsWithoutCaptureSample.length > 0 ? ` (e.g. ${counts.labelsWithoutCaptureSample.slice(0, 3).join(', ')})` : ''}, ${counts.supersededLabels} replaced labels, ${counts.malformedLabelLines} malformed label lines${unreadable > 0 ? `, ${unreadable} unreadable capture records` : ''}`;
+  const { joined: allJoined, counts } = joinGroundTruth(captures, labels);
+  // A label the problem type cannot read (`"maybe"` for BinaryClassification) is counted and
+  // named in the exit message and the report; the other labels are still scored.
+  const misfits: string[] = [];
+  const joined = allJoined.filter((j) => {
+    try {
+      labelFor(job.problemType, j.label, j.eventId);
+      return true;
+    } catch (error) {
+      if (!(error instanceof ValidationException)) throw error;
+      if (misfits.length < 3) misfits.push(`${j.eventId}: ${JSON.stringify(j.label)}`);
+      else misfits.push('');
+      return false;
+    }
+  });
+  const misfitText =
+    misfits.length > 0
+      ? `, ${misfits.length} labels of the wrong type for ${job.problemType} (e.g. ${misfits.filter(Boolean).join(', ')})`
+      : '';
+  const joinText = `${joined.length} labelled, ${counts.unlabelledCaptures} unlabelled captures, ${counts.labelsWithoutCapture} labels without capture${counts.labelsWithoutCaptureSample.length > 0 ? ` (e.g. ${counts.labelsWithoutCaptureSample.slice(0, 3).join(', ')})` : ''}, ${counts.supersededLabels} replaced labels, ${counts.malformedLabelLines} malformed label lines${misfitText}${unreadable > 0 ? `, ${unreadable} unreadable capture records` : ''}`;
   if (joined.length === 0) {
     throw new ExecutionFailure(
-      `No captured prediction between ${windowText} has ground truth under ${job.groundTruthS3Uri} yet: ${joinText}.`,
+      allJoined.length > 0
+        ? `None of the ${allJoined.length} labels joined to captures between ${windowText} is a label ProblemType ${job.problemType} can read: ${joinText}.`
+        : `No captured prediction between ${windowText} has ground truth under ${job.groundTruthS3Uri} yet: ${joinText}.`,
     );
   }
   const statistics = modelQualityStatistics(
@@ -527,7 +548,8 @@ export async function analyseModelQuality(
     constraints,
     violations,
     join: {
-      labelled: counts.joined,
+      labelled: joined.length,
+      wrongTypeLabels: misfits.length,
       unlabelledCaptures: counts.unlabelledCaptures,
       labelsWithoutCapture: counts.labelsWithoutCapture,
       replacedLabels: counts.supersededLabels,
@@ -602,10 +624,11 @@ export async function analyseModelQuality(
     exitMessage: `${status === 'CompletedWithViolations' ? `CompletedWithViolations: Job completed successfully with ${violations.length} violations.` : 'Completed: Job completed successfully with no violations.'} Ground truth: ${joinText}.${notes.join('')}`,
     counts: {
       records: captures.length + unreadable,
-      rows: counts.joined,
+      rows: joined.length,
       unparseable: unreadable,
       violations: violations.length,
-      labelled: counts.joined,
+      labelled: joined.length,
+      wrongTypeLabels: misfits.length,
       unlabelled: counts.unlabelledCaptures,
       labelsWithoutCapture: counts.labelsWithoutCapture,
       replacedLabels: counts.supersededLabels,

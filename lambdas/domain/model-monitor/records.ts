@@ -193,6 +193,8 @@ export interface ExecutionInternal {
     readonly labelsWithoutCapture?: number;
     readonly replacedLabels?: number;
     readonly malformedLabels?: number;
+    /** Labels joined to a capture that the problem type cannot read, left out of the metrics. */
+    readonly wrongTypeLabels?: number;
   };
   readonly violatedFeatures?: readonly string[];
 }

@@ -49,6 +49,8 @@ export interface ModelQualityReportInput {
     readonly labelsWithoutCapture: number;
     readonly replacedLabels: number;
     readonly malformedLabelLines: number;
+    /** Labels joined to a capture that the problem type cannot read: left out of the metrics. */
+    readonly wrongTypeLabels: number;
     readonly unreadableCaptures: number;
   };
   /** This schedule's executions, oldest first, this one last. */
@@ -158,6 +160,7 @@ function header({ metadata, problemType, statistics, violations, join }: ModelQu
     ['Labels without a capture', count(join.labelsWithoutCapture)],
     ['Labels replaced by a later one', count(join.replacedLabels)],
     ['Malformed label lines', count(join.malformedLabelLines)],
+    ['Labels of the wrong type (left out)', count(join.wrongTypeLabels)],
     ['Unreadable capture records', count(join.unreadableCaptures)],
   ];
   if (metadata.executionId !== undefined) facts.push(['Execution', esc(metadata.executionId)]);
