@@ -254,6 +254,13 @@ describe('model-quality schedules', () => {
     expect(html).toContain('Precision–recall curve');
     expect(html).toContain("This is the schedule's first execution");
     expect(html).toContain('<dt>Labels without a capture</dt><dd>3</dd>');
+    // CBPE beside the realised accuracy: over all 1,020 captures and over the 1,000 labelled.
+    expect(html).toContain('Estimated from probabilities (CBPE)');
+    expect(html).toMatch(/known before labels\)<\/td><td class="num">1,020</);
+    expect(html).toMatch(/Labelled ones<\/td><td class="num">1,000</);
+    expect(html).toMatch(
+      /data-inside="(true|false)">Realised accuracy on the labelled predictions: <strong>0\.824<\/strong>/,
+    );
 
     const violations = JSON.parse((await objects.getText(`${folder}/constraint_violations.json`)) as string);
     expect(violations.violations).toEqual([

@@ -97,6 +97,20 @@ describe('CBPE against scikit-learn, numpy and NannyML', () => {
     expect(() => new CbpeAccumulator(0.5).merge(new CbpeAccumulator(0.3))).toThrow(/thresholds/);
   });
 
+  it("estimates the model's own labels when given: the same as the threshold that made them", () => {
+    // The threshold path is the one checked against scikit-learn above.
+    const p = (fixture.cbpe[0] as Fixture['cbpe'][number]).probabilities;
+    for (const cut of [0.5, 0.6, 0.25]) {
+      const labels = p.map((x) => (x > cut ? 1 : 0));
+      const byLabels = estimatePerformance(p, { predicted: labels });
+      const byThreshold = estimatePerformance(p, { threshold: cut });
+      close(byLabels.expectedAccuracy, byThreshold.expectedAccuracy, 1e-12);
+      close(byLabels.standardError, byThreshold.standardError, 1e-12);
+      expect(byLabels.expectedConfusion).toEqual(byThreshold.expectedConfusion);
+    }
+    expect(() => estimatePerformance([0.2, 0.7], { predicted: [1] })).toThrow(/1 predicted labels for 2/);
+  });
+
   it('predicts positive strictly above the threshold, and refuses what is not a probability', () => {
     expect(estimatePerformance([0.5]).expectedConfusion.trueNegative).toBe(0.5);
     expect(estimatePerformance([0.7], { threshold: 0.7 }).expectedConfusion.falseNegative).toBeCloseTo(

@@ -36,6 +36,7 @@ import {
   type ModelQualityStatistics,
   modelQualityStatistics,
 } from '../model-quality/metrics.js';
+import { estimateMulticlassPerformance, estimatePerformance } from '../stats/performance-estimation.js';
 import {
   type AnalysisResult,
   captureFiles,
@@ -47,7 +48,12 @@ import {
 import { jobOptions } from './job-options.js';
 import type { DimensionedDatum } from './ports.js';
 import type { ExecutionRecord, ModelQualityJob } from './records.js';
-import { HEADLINE_METRICS, type ModelQualityHistoryPoint, renderModelQualityReport } from './report/index.js';
+import {
+  HEADLINE_METRICS,
+  type ModelQualityEstimate,
+  type ModelQualityHistoryPoint,
+  renderModelQualityReport,
+} from './report/index.js';
 import { compileJsonPath, decodeCaptureData, formatMonitoringFile } from './statistics/index.js';
 
 /** Model Monitor's namespace for model-quality metrics of real-time endpoints. */
@@ -392,6 +398,51 @@ async function groundTruthFiles(
   }));
 }
 
+/**
+ * CBPE's accuracy (and AUC) estimated from the predictions' probabilities alone — over every
+ * capture of the window, which is what is known before labels arrive, and over the labelled
+ * ones, to set beside the realised accuracy. Binary: the positive class's probability and the
+ * label the model gave (its own, or the probability thresholded by ProbabilityThresholdAttribute);
+ * multiclass: the per-class probabilities, the argmax predicted. Undefined when the captures carry no probabilities.
+ */
+function cbpeEstimate(
+  job: ModelQualityJob,
+  all: readonly { prediction: Prediction }[],
+  labelled: readonly { prediction: Prediction }[],
+  realisedAccuracy: number | undefined,
+): ModelQualityEstimate | undefined {
+  const side = (rows: readonly { prediction: Prediction }[]) => {
+    if (job.problemType === 'BinaryClassification') {
+      const scores = rows.map((r) => r.prediction.score);
+      if (scores.length === 0 || !scores.every((p) => p !== undefined && p >= 0 && p <= 1)) return undefined;
+      const labels = rows.map((r) => String(r.prediction.label).trim().toLowerCase());
+      const predicted = labels.map((l) => (l === '1' || l === '1.0' || l === 'true' ? 1 : 0));
+      const e = estimatePerformance(scores as number[], { predicted });
+      return { count: e.count, accuracy: e.expectedAccuracy, interval: e.interval, auc: e.expectedRocAuc };
+    }
+    if (job.problemType === 'MulticlassClassification') {
+      const probabilities = multiclassProbabilities(rows, []);
+      if (!probabilities || rows.length === 0) return undefined;
+      try {
+        const e = estimateMulticlassPerformance(probabilities.rows, probabilities.classes);
+        return {
+          count: e.count,
+          accuracy: e.expectedAccuracy,
+          interval: e.interval,
+          auc: e.expectedRocAucMacro,
+        };
+      } catch {
+        return undefined; // rows that are not distributions over the classes: no estimate
+      }
+    }
+    return undefined;
+  };
+  const window = side(all);
+  const onLabelled = side(labelled);
+  if (!window || !onLabelled) return undefined;
+  return { window, labelled: onLabelled, ...(realisedAccuracy !== undefined ? { realisedAccuracy } : {}) };
+}
+
 /** Executions of a schedule drawn in the report's chart over time, this one included. */
 export const QUALITY_HISTORY_EXECUTIONS = 24;
 
@@ -534,6 +585,13 @@ export async function analyseModelQuality(
     report: `${folder}/report.html`,
   };
   const history = await earlierQuality(deps, execution, job.problemType);
+  const accuracy = metrics.accuracy as Metric | undefined;
+  const estimate = cbpeEstimate(
+    job,
+    captures,
+    joined,
+    typeof accuracy?.value === 'number' ? accuracy.value : undefined,
+  );
   const html = renderModelQualityReport({
     metadata: {
       endpointName,
@@ -556,6 +614,7 @@ export async function analyseModelQuality(
       malformedLabelLines: counts.malformedLabelLines,
       unreadableCaptures: unreadable,
     },
+    ...(estimate ? { estimate } : {}),
     history: [
       ...history,
       { scheduledTime: iso(execution.ScheduledTime), metrics: headline(metrics, job.problemType) },

@@ -36,6 +36,8 @@ export interface ExpectedConfusion {
 export interface CbpeOptions {
   /** Predicted positive when p > threshold. @default 0.5 */
   readonly threshold?: number;
+  /** The model's own labels (1 positive), instead of thresholding the probabilities. */
+  readonly predicted?: ArrayLike<number>;
   /** Two-sided level of the accuracy interval. @default 0.95 */
   readonly confidenceLevel?: number;
 }
@@ -73,12 +75,21 @@ export class CbpeAccumulator {
     checkThreshold(threshold);
   }
 
-  add(probabilities: ArrayLike<number>): this {
+  /**
+   * `predicted`, when given, is the model's own label per row (1 positive): a model whose label
+   * is not its probability thresholded here (another cut-off, a calibrated score beside a raw
+   * decision) is estimated for the labels it gave.
+   */
+  add(probabilities: ArrayLike<number>, predicted?: ArrayLike<number>): this {
+    if (predicted !== undefined && predicted.length !== probabilities.length) {
+      throw new RangeError(`${predicted.length} predicted labels for ${probabilities.length} probabilities`);
+    }
     for (let i = 0; i < probabilities.length; i++) {
       const p = probabilities[i] as number;
       checkProbability(p);
-      const correct = p > this.threshold ? p : 1 - p;
-      if (p > this.threshold) {
+      const positive = predicted === undefined ? p > this.threshold : predicted[i] === 1;
+      const correct = positive ? p : 1 - p;
+      if (positive) {
         this.tp += p;
         this.fp += 1 - p;
       } else {
@@ -145,7 +156,7 @@ export function estimatePerformance(
 ): CbpeEstimate {
   const threshold = options.threshold ?? 0.5;
   const accuracy = new CbpeAccumulator(threshold)
-    .add(probabilities)
+    .add(probabilities, options.predicted)
     .estimate(options.confidenceLevel ?? 0.95);
   return { ...accuracy, threshold, expectedRocAuc: expectedRocAuc(probabilities) };
 }

@@ -16,6 +16,8 @@ export function renderMonitoringReport(input: MonitoringReportInput): string {
 
 export {
   HEADLINE_METRICS,
+  type ModelQualityEstimate,
+  type ModelQualityEstimateSide,
   type ModelQualityHistoryPoint,
   type ModelQualityReportInput,
   renderModelQualityReport,

@@ -30,6 +30,22 @@ export interface ModelQualityHistoryPoint {
   readonly metrics: Readonly<Record<string, Metric | undefined>>;
 }
 
+/** CBPE's estimate from probabilities alone (stats/performance-estimation.ts). */
+export interface ModelQualityEstimateSide {
+  readonly count: number;
+  readonly accuracy: number;
+  readonly interval: { readonly lower: number; readonly upper: number };
+  /** Expected ROC AUC (binary), the macro mean of one-vs-rest AUCs (multiclass). */
+  readonly auc: number;
+}
+export interface ModelQualityEstimate {
+  /** Over every capture of the window: what is known before any label. */
+  readonly window: ModelQualityEstimateSide;
+  /** Over the labelled captures only: comparable with the realised accuracy. */
+  readonly labelled: ModelQualityEstimateSide;
+  readonly realisedAccuracy?: number;
+}
+
 export interface ModelQualityReportInput {
   readonly metadata: {
     readonly endpointName: string;
@@ -53,6 +69,7 @@ export interface ModelQualityReportInput {
     readonly wrongTypeLabels: number;
     readonly unreadableCaptures: number;
   };
+  readonly estimate?: ModelQualityEstimate;
   /** This schedule's executions, oldest first, this one last. */
   readonly history: readonly ModelQualityHistoryPoint[];
 }
@@ -124,6 +141,7 @@ export function renderModelQualityReport(input: ModelQualityReportInput): string
     curves.length > 0
       ? `<section class="curves"><h2>Curves</h2><div class="charts">${curves.join('')}</div></section>`
       : '',
+    input.estimate ? estimateSection(input.estimate) : '',
     historySection(input),
   ].join('\n');
   return `<!DOCTYPE html>
@@ -268,6 +286,22 @@ function curveChart(
   );
   const caption = `<figcaption>${esc(title)}${area !== undefined ? ` <span class="muted">${areaName} ${num(area)}</span>` : ''}</figcaption>`;
   return `<figure class="chart">${caption}<svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(title)}">${parts.join('')}</svg></figure>`;
+}
+
+function estimateSection({ window, labelled, realisedAccuracy }: ModelQualityEstimate): string {
+  const inside =
+    realisedAccuracy !== undefined &&
+    realisedAccuracy >= labelled.interval.lower &&
+    realisedAccuracy <= labelled.interval.upper;
+  const row = (what: string, e: ModelQualityEstimateSide) =>
+    `<tr><td>${what}</td><td class="num">${count(e.count)}</td><td class="num">${num(e.accuracy)}</td><td class="num">${num(e.interval.lower)} – ${num(e.interval.upper)}</td><td class="num">${num(e.auc)}</td></tr>`;
+  const verdict =
+    realisedAccuracy === undefined
+      ? ''
+      : `<p class="${inside ? 'verdict ok' : 'verdict'}" data-inside="${inside}">Realised accuracy on the labelled predictions: <strong>${num(realisedAccuracy)}</strong>, ${inside ? 'inside' : '<strong>outside</strong>'} the estimate's 95% interval${inside ? '' : ': the probabilities are not calibrated on this traffic, or the labelled predictions are not like the rest'}.</p>`;
+  return `<section class="estimate"><h2>Estimated from probabilities (CBPE)</h2>
+<table><thead><tr><th>Predictions</th><th>Count</th><th>Expected accuracy</th><th>95% interval</th><th>Expected AUC</th></tr></thead><tbody>${row('All captured in the window (known before labels)', window)}${row('Labelled ones', labelled)}</tbody></table>
+${verdict}<p class="muted">Confidence-based performance estimation assumes calibrated probabilities (P(correct) equals the predicted probability); check the model's calibration offline before trusting it.</p></section>`;
 }
 
 function historySection(input: ModelQualityReportInput): string {
