@@ -5,7 +5,7 @@
  */
 import { benchAccessKeys } from './access-keys.bench.js';
 import { benchColdStart } from './cold-start.bench.js';
-import { benchInference, KEY, NOW, signedEvent } from './inference.bench.js';
+import { benchInference } from './inference.bench.js';
 import { benchLineage } from './lineage.bench.js';
 import { benchLinearLearner } from './linear-learner.bench.js';
 import { benchMirrorBudget } from './mirror-budget.bench.js';
@@ -22,7 +22,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   shadow: benchShadow,
   'mirror-budget': benchMirrorBudget,
   platform: benchPlatform,
-  'cold-start': async () => benchColdStart({ event: await signedEvent(), key: KEY, now: NOW.toISOString() }),
+  'cold-start': () => benchColdStart(),
   monitor: benchMonitor,
   'access-keys': benchAccessKeys,
   lineage: benchLineage,
