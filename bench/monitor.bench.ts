@@ -28,6 +28,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { renderMonitoringReport } from '../lambdas/domain/model-monitor/report/index.js';
 import {
+  CaptureReader,
   checkConstraints,
   DatasetAccumulator,
   type DatasetAccumulatorJson,
@@ -87,7 +88,7 @@ interface TestData {
   readonly bytes: number;
 }
 
-function generate(dir: string, files: number): TestData {
+export function generate(dir: string, files: number): TestData {
   const baselineCsv = join(dir, 'baseline.csv');
   const rb = new SeededRandom(7);
   const rows = [NAMES.join(',')];
@@ -133,7 +134,7 @@ function generate(dir: string, files: number): TestData {
 }
 
 /** SuggestBaseline on the dataset: statistics.json and constraints.json beside it. */
-function suggest(data: TestData): number {
+export function suggest(data: TestData): number {
   const t = process.hrtime.bigint();
   const { featureNames, body } = readCsvHeader(readFileSync(data.baselineCsv, 'utf8'));
   const { statistics, constraints } = suggestBaselineFromPayloads(
@@ -177,23 +178,13 @@ export interface ExecutionResult {
 const mb = (bytes: number) => bytes / 1024 / 1024;
 
 /**
- * Adds a capture file read in 1 MB chunks (whole lines at a time), as the execution reads an
- * S3 object's stream: memory holds a chunk, never the file. Chunks are cut at their last
- * newline before decoding (a newline byte never falls inside a UTF-8 sequence).
+ * Adds a capture file read in 1 MB chunks, as the execution reads an S3 object's stream
+ * (`CaptureReader`): memory holds a chunk, never the file.
  */
 async function addCaptureFile(acc: DatasetAccumulator, path: string): Promise<void> {
-  let rest: Buffer = Buffer.alloc(0);
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
-    const bytes: Buffer = rest.length > 0 ? Buffer.concat([rest, chunk as Buffer]) : (chunk as Buffer);
-    const end = bytes.lastIndexOf(10);
-    if (end < 0) {
-      rest = bytes;
-      continue;
-    }
-    acc.addCaptureFile(bytes.toString('utf8', 0, end + 1));
-    rest = bytes.subarray(end + 1);
-  }
-  if (rest.length > 0) acc.addCaptureFile(rest.toString('utf8'));
+  const reader = new CaptureReader([{ accumulator: acc }]);
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) reader.push(chunk as Buffer);
+  reader.end();
 }
 
 async function execute(options: ExecuteOptions): Promise<ExecutionResult> {
