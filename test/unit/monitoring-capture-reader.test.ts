@@ -240,6 +240,44 @@ const captureFile = fc
   .tuple(fc.array(anyLine, { maxLength: 12 }), fc.constantFrom('\n', '\r\n'), fc.boolean())
   .map(([lines, eol, trailing]) => lines.join(eol) + (trailing && lines.length > 0 ? eol : ''));
 
+/**
+ * Files whose lines share one layout and differ in their string values (as real capture files
+ * do), some damaged: what the reader's line templates see.
+ */
+const uniformFile = fc
+  .tuple(
+    fc.record({
+      contentType: fc.constantFrom('text/csv', 'application/json', 'text/plain'),
+      spaced: fc.boolean(),
+    }),
+    fc.array(
+      fc.tuple(
+        fc.oneof({ weight: 4, arbitrary: csvPayload }, { weight: 1, arbitrary: jsonPayload }),
+        fc.string({ unit: 'binary', maxLength: 8 }),
+        fc.constantFrom('CSV', 'JSON', 'BASE64', 'C"V', 'CS\\V'),
+        fc.option(fc.tuple(fc.nat(), fc.constantFrom('"', '\\', '}', 'x', '\t', ' ')), { nil: undefined }),
+      ),
+      { minLength: 1, maxLength: 15 },
+    ),
+  )
+  .map(([layout, lines]) =>
+    lines
+      .map(([data, id, encoding, damage], n) => {
+        const value = encoding === 'BASE64' ? Buffer.from(data).toString('base64') : data;
+        const sep = layout.spaced ? ', ' : ',';
+        let text =
+          `{"captureData":{"endpointInput":{"observedContentType":"${layout.contentType}"${sep}"mode":"INPUT","data":${JSON.stringify(value)},"encoding":"${encoding}"},` +
+          `"endpointOutput":{"observedContentType":"text/csv","mode":"OUTPUT","data":"0.${n}","encoding":"CSV"}},` +
+          `"eventMetadata":{"eventId":${JSON.stringify(id)},"n":${n % 2}},"eventVersion":"0"}`;
+        if (damage) {
+          const i = damage[0] % text.length;
+          text = text.slice(0, i) + damage[1] + text.slice(i + 1);
+        }
+        return text;
+      })
+      .join('\n'),
+  );
+
 function fastRead(
   bytes: Uint8Array,
   side: CaptureSide,
@@ -275,6 +313,23 @@ describe('the byte-level capture reader', () => {
           expect(JSON.stringify(whole.toJSON())).toBe(JSON.stringify(expected.acc.toJSON()));
           expect(chunked.added).toBe(expected.added);
           expect(JSON.stringify(chunked.acc.toJSON())).toBe(JSON.stringify(expected.acc.toJSON()));
+        },
+      ),
+      { seed: SEED, numRuns: RUNS },
+    );
+  });
+
+  it('reads files of one layout (the fast path for repeated structure) as JSON.parse-based reading does', () => {
+    fc.assert(
+      fc.property(
+        uniformFile,
+        fc.constantFrom<CaptureSide>('endpointInput', 'endpointOutput'),
+        (text, side) => {
+          const expected = referenceRead(text, side);
+          const acc = new DatasetAccumulator(NAMES);
+          expect(acc.addCaptureFile(text, { side })).toBe(expected.added);
+          expect(acc.summary).toEqual(expected.acc.summary);
+          expect(JSON.stringify(acc.toJSON())).toBe(JSON.stringify(expected.acc.toJSON()));
         },
       ),
       { seed: SEED, numRuns: RUNS },

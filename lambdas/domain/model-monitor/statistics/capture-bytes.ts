@@ -325,6 +325,148 @@ function readKey(
   return i + 1;
 }
 
+/** The value strings of the line being scanned: quote offsets from the line's start, and field. */
+let spanOpen = new Int32Array(64);
+let spanClose = new Int32Array(64);
+let spanField = new Uint8Array(64);
+
+function growSpans(): void {
+  const size = spanOpen.length * 2;
+  const open = new Int32Array(size);
+  open.set(spanOpen);
+  spanOpen = open;
+  const close = new Int32Array(size);
+  close.set(spanClose);
+  spanClose = close;
+  const field = new Uint8Array(size);
+  field.set(spanField);
+  spanField = field;
+}
+
+/**
+ * The last accepted line of one side, as its structure: the bytes between its value strings
+ * (keys, punctuation, spaces, numbers, literals) and, per value string, the field it held.
+ * The records of a capture file differ only in their string values, so the next line is
+ * checked against this instead of being parsed token by token: the bytes between strings must
+ * be the same, and each value string must be plain (no escape, quote or control character)
+ * and end where a string ends. A line that passes is a valid JSON text with the same tokens
+ * and keys, so the full scan would read it the same way, with its own strings as the values;
+ * any difference sends the line to the full scan.
+ */
+class LineTemplate {
+  private bytes = new Uint8Array(0);
+  private length = -1;
+  private spans = 0;
+  private open = new Int32Array(0);
+  private close = new Int32Array(0);
+  private fields = new Uint8Array(0);
+  private dataSpan = -1;
+  private contentTypeSpan = -1;
+  private modeSpan = -1;
+  private encodingSpan = -1;
+
+  record(
+    bytes: Uint8Array,
+    start: number,
+    end: number,
+    spans: number,
+    dataSpan: number,
+    contentTypeSpan: number,
+    modeSpan: number,
+    encodingSpan: number,
+  ): void {
+    const length = end - start;
+    if (this.bytes.length < length) this.bytes = new Uint8Array(Math.max(length, this.bytes.length * 2));
+    this.bytes.set(bytes.subarray(start, end));
+    this.length = length;
+    if (this.open.length < spans) {
+      this.open = new Int32Array(spanOpen.length);
+      this.close = new Int32Array(spanOpen.length);
+      this.fields = new Uint8Array(spanOpen.length);
+    }
+    this.open.set(spanOpen.subarray(0, spans));
+    this.close.set(spanClose.subarray(0, spans));
+    this.fields.set(spanField.subarray(0, spans));
+    this.spans = spans;
+    this.dataSpan = dataSpan;
+    this.contentTypeSpan = contentTypeSpan;
+    this.modeSpan = modeSpan;
+    this.encodingSpan = encodingSpan;
+  }
+
+  /** True (and `captureSpan`, `stagedRow` set) when the line has this template's structure. */
+  match(bytes: Uint8Array, start: number, end: number): boolean {
+    const t = this.bytes;
+    const spans = this.spans;
+    if (this.length < 0) return false;
+    let p = start;
+    let q = 0;
+    let dataStart = 0;
+    let dataEnd = 0;
+    let contentTypeStart = 0;
+    let contentTypeEnd = 0;
+    let modeStart = 0;
+    let modeEnd = 0;
+    let encodingStart = 0;
+    let encodingEnd = 0;
+    for (let k = 0; k < spans; k++) {
+      // The bytes up to and including the string's opening quote.
+      const literalEnd = (this.open[k] as number) + 1;
+      if (p + literalEnd - q > end) return false;
+      while (q < literalEnd) {
+        if (bytes[p] !== t[q]) return false;
+        p++;
+        q++;
+      }
+      const field = this.fields[k];
+      let close: number;
+      if (field === Field.Data) {
+        const after = stageCsvString(bytes, p - 1, end);
+        if (after < 0) return false;
+        close = after - 1;
+      } else {
+        close = p;
+        while (STRING_STOP[bytes[close] as number] === 0) close++;
+        if (close >= end || bytes[close] !== 34) return false;
+      }
+      if (k === this.dataSpan) {
+        dataStart = p;
+        dataEnd = close;
+      } else if (k === this.contentTypeSpan) {
+        contentTypeStart = p;
+        contentTypeEnd = close;
+      } else if (k === this.modeSpan) {
+        modeStart = p;
+        modeEnd = close;
+      } else if (k === this.encodingSpan) {
+        encodingStart = p;
+        encodingEnd = close;
+      }
+      p = close;
+      q = this.close[k] as number;
+    }
+    if (end - p !== this.length - q) return false;
+    while (p < end) {
+      if (bytes[p] !== t[q]) return false;
+      p++;
+      q++;
+    }
+    captureSpan.dataStart = dataStart;
+    captureSpan.dataEnd = dataEnd;
+    captureSpan.dataEscaped = false;
+    captureSpan.dataStaged = true;
+    captureSpan.observedContentType =
+      this.contentTypeSpan < 0 ? undefined : contentTypes.get(bytes, contentTypeStart, contentTypeEnd);
+    captureSpan.mode = this.modeSpan < 0 ? undefined : modes.get(bytes, modeStart, modeEnd);
+    captureSpan.encoding =
+      this.encodingSpan < 0 ? undefined : encodings.get(bytes, encodingStart, encodingEnd);
+    return true;
+  }
+}
+
+const inputTemplate = new LineTemplate();
+const outputTemplate = new LineTemplate();
+
 /**
  * Scans the line bytes[start, end) (no newline in it). True exactly when JSON.parse would
  * accept the line's text and `JSON.parse(line).captureData[side].data` is a string (last
@@ -332,6 +474,11 @@ function readKey(
  * side's string fields.
  */
 export function scanCaptureLine(bytes: Uint8Array, start: number, end: number, side: CaptureSide): boolean {
+  if ((side === 'endpointInput' ? inputTemplate : outputTemplate).match(bytes, start, end)) return true;
+  return scanFully(bytes, start, end, side);
+}
+
+function scanFully(bytes: Uint8Array, start: number, end: number, side: CaptureSide): boolean {
   const sideKey = side === 'endpointInput' ? KEY_INPUT : KEY_OUTPUT;
   let i = skipSpaces(bytes, start, end);
   // Any other top-level value has no captureData, valid JSON or not.
@@ -354,6 +501,12 @@ export function scanCaptureLine(bytes: Uint8Array, start: number, end: number, s
   let encoding: string | undefined;
   let field: Field = Field.Other;
   let expectValue = true;
+  // The value strings met (for the template), and which of them hold the side's fields.
+  let spanCount = 0;
+  let dataSpan = -1;
+  let contentTypeSpan = -1;
+  let modeSpan = -1;
+  let encodingSpan = -1;
   for (;;) {
     if (expectValue) {
       i = skipSpaces(bytes, i, end);
@@ -378,18 +531,22 @@ export function scanCaptureLine(bytes: Uint8Array, start: number, end: number, s
             inSide = isObject;
             hasData = false;
             contentType = mode = encoding = undefined;
+            contentTypeSpan = modeSpan = encodingSpan = -1;
             break;
           case Field.Data:
             hasData = false;
             break;
           case Field.ContentType:
             contentType = undefined;
+            contentTypeSpan = -1;
             break;
           case Field.Mode:
             mode = undefined;
+            modeSpan = -1;
             break;
           case Field.Encoding:
             encoding = undefined;
+            encodingSpan = -1;
             break;
         }
         i = skipSpaces(bytes, i + 1, end);
@@ -418,8 +575,13 @@ export function scanCaptureLine(bytes: Uint8Array, start: number, end: number, s
           after = skipString(bytes, i, end);
         }
         if (after < 0) return false;
+        if (spanCount === spanOpen.length) growSpans();
+        spanOpen[spanCount] = i - start;
+        spanClose[spanCount] = after - 1 - start;
+        spanField[spanCount] = field;
         switch (field) {
           case Field.Data:
+            dataSpan = spanCount;
             hasData = true;
             dataStart = i + 1;
             dataEnd = after - 1;
@@ -429,16 +591,20 @@ export function scanCaptureLine(bytes: Uint8Array, start: number, end: number, s
             contentType = stringEscaped
               ? decodeJsonString(bytes, i, after - 1)
               : contentTypes.get(bytes, i + 1, after - 1);
+            contentTypeSpan = stringEscaped ? -2 : spanCount;
             break;
           case Field.Mode:
             mode = stringEscaped ? decodeJsonString(bytes, i, after - 1) : modes.get(bytes, i + 1, after - 1);
+            modeSpan = stringEscaped ? -2 : spanCount;
             break;
           case Field.Encoding:
             encoding = stringEscaped
               ? decodeJsonString(bytes, i, after - 1)
               : encodings.get(bytes, i + 1, after - 1);
+            encodingSpan = stringEscaped ? -2 : spanCount;
             break;
         }
+        spanCount++;
       } else {
         if (c === 116) after = skipLiteral(bytes, i, end, TRUE);
         else if (c === 102) after = skipLiteral(bytes, i, end, FALSE);
@@ -451,12 +617,15 @@ export function scanCaptureLine(bytes: Uint8Array, start: number, end: number, s
             break;
           case Field.ContentType:
             contentType = undefined;
+            contentTypeSpan = -1;
             break;
           case Field.Mode:
             mode = undefined;
+            modeSpan = -1;
             break;
           case Field.Encoding:
             encoding = undefined;
+            encodingSpan = -1;
             break;
         }
       }
@@ -500,6 +669,11 @@ export function scanCaptureLine(bytes: Uint8Array, start: number, end: number, s
   }
   if (skipSpaces(bytes, i, end) !== end) return false;
   if (!(captureIsObject && sideIsObject && hasData)) return false;
+  // A template of this line for the next ones, unless a field needed decoding.
+  if (dataStaged && contentTypeSpan !== -2 && modeSpan !== -2 && encodingSpan !== -2) {
+    const template = side === 'endpointInput' ? inputTemplate : outputTemplate;
+    template.record(bytes, start, end, spanCount, dataSpan, contentTypeSpan, modeSpan, encodingSpan);
+  }
   captureSpan.dataStart = dataStart;
   captureSpan.dataEnd = dataEnd;
   captureSpan.dataEscaped = dataEscaped;
