@@ -7,8 +7,9 @@
  * holding `model.onnx` and a data-quality baseline of the train channel, and, with
  * `ModelPackageConfig`, registers the model as a version of that group.
  *
- * Lineage hook: a registered version carries the job's ARN in its CustomerMetadataProperties
- * (`TrainingJobArn`) and its channels' URIs; a lineage capability can read them from there.
+ * Lineage: the training function records a completed job's lineage after the run
+ * (lineage/automatic.ts, recordTrainingJobLineage), so this folder knows nothing of it; a
+ * registered version also carries the job's ARN and channels in its CustomerMetadataProperties.
  */
 import { arn, type ControlContext, epochSeconds, page } from '../kernel/context.js';
 import { ResourceInUse, ResourceNotFound, ValidationException } from '../kernel/errors.js';
