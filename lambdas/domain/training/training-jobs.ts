@@ -26,7 +26,7 @@ import { formatMonitoringFile, suggestBaselineFromPayloads } from '../model-moni
 import { createModelPackage } from '../model-registry/model-packages.js';
 import { checkNewTags, forgetTags, recordTags, type Tag } from '../tags/tags.js';
 import type { BuiltInAlgorithm, Dataset, TrainingMetric } from './algorithm.js';
-import { type ChannelFormat, channelFormat, parseChannel } from './channels.js';
+import { type ChannelFormat, type CsvLayout, channelFormat, csvLayout, parseChannel } from './channels.js';
 import { linearLearner } from './linear-learner.js';
 import { tarGz } from './tar.js';
 import { xgboost } from './xgboost/index.js';
@@ -175,8 +175,12 @@ export async function createTrainingJob(ctx: ControlContext, input: TrainingJobR
   const name = input.TrainingJobName;
   if (await ctx.store.get(COLLECTIONS.trainingJob, name)) throw alreadyExists(ctx, name);
   const algorithm = algorithmForImage(input.AlgorithmSpecification?.TrainingImage);
-  algorithm.validate(input.HyperParameters ?? {});
   const channels = channelsOf(input);
+  const { algorithmHyperParameters } = csvLayout(
+    input.HyperParameters ?? {},
+    [...channels.values()].map((c) => c.format),
+  );
+  algorithm.validate(algorithmHyperParameters);
   const tags = checkNewTags(input.Tags);
   const { objects, training } = ctx;
   if (!objects || !training)
@@ -404,12 +408,13 @@ async function readChannel(
   uri: string,
   format: ChannelFormat,
   channel: string,
+  layout: CsvLayout,
 ): Promise<{ data: Dataset; text: string[] }> {
   const files = (await objects.list(uri)).filter((o) => !o.key.endsWith('/'));
   const text = await Promise.all(
     files.map(async (f) => ({ key: f.key, text: (await objects.getText(f.uri)) ?? '' })),
   );
-  return { data: parseChannel(text, format, channel), text: text.map((t) => t.text) };
+  return { data: parseChannel(text, format, channel, layout), text: text.map((t) => t.text) };
 }
 
 /**
@@ -484,8 +489,11 @@ export async function runTrainingJob(deps: TrainingRunDeps, name: string): Promi
     const algorithm = ALGORITHMS[claimed.internal.algorithm];
     if (!algorithm)
       throw new TrainingClientError(`the algorithm ${claimed.internal.algorithm} is not available`);
-    const hp = claimed.HyperParameters ?? {};
     const channels = channelsOf(claimed);
+    const { layout, algorithmHyperParameters: hp } = csvLayout(
+      claimed.HyperParameters ?? {},
+      [...channels.values()].map((c) => c.format),
+    );
     let bytes = 0;
     for (const { uri } of channels.values()) {
       const listed = await deps.objects.list(uri);
@@ -495,9 +503,15 @@ export async function runTrainingJob(deps: TrainingRunDeps, name: string): Promi
     checkLimits(bytes, hp, deps.limits, maxRuntime);
     const train = channels.get('train');
     const validation = channels.get('validation');
-    const trainData = await readChannel(deps.objects, train?.uri ?? '', train?.format ?? 'csv', 'train');
+    const trainData = await readChannel(
+      deps.objects,
+      train?.uri ?? '',
+      train?.format ?? 'csv',
+      'train',
+      layout,
+    );
     const validationData = validation
-      ? (await readChannel(deps.objects, validation.uri, validation.format, 'validation')).data
+      ? (await readChannel(deps.objects, validation.uri, validation.format, 'validation', layout)).data
       : undefined;
     await update((job, now) => ({
       ...job,
@@ -579,7 +593,7 @@ export async function runTrainingJob(deps: TrainingRunDeps, name: string): Promi
           TrainingJobArn: claimed.TrainingJobArn,
           TrainChannel: train?.uri ?? '',
           ...(validation ? { ValidationChannel: validation.uri } : {}),
-          HyperParameters: JSON.stringify(hp).slice(0, 256),
+          HyperParameters: JSON.stringify(claimed.HyperParameters ?? {}).slice(0, 256),
         },
       } as Parameters<typeof createModelPackage>[1]);
       packageArn = registered.ModelPackageArn;
