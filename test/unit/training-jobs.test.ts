@@ -10,7 +10,11 @@ import { unpackArtifact } from '../../lambdas/domain/kernel/artifact.js';
 import type { ControlContext } from '../../lambdas/domain/kernel/context.js';
 import type { TrainingJobMessage } from '../../lambdas/domain/kernel/ports.js';
 import { COLLECTIONS } from '../../lambdas/domain/kernel/records.js';
-import { runTrainingJob, type TrainingRunDeps } from '../../lambdas/domain/training/training-jobs.js';
+import {
+  countValues,
+  runTrainingJob,
+  type TrainingRunDeps,
+} from '../../lambdas/domain/training/training-jobs.js';
 import { onnxModelProbe } from '../../lambdas/shared/model-probe.js';
 import { errorOf } from '../support/api-error.js';
 import { InMemoryObjectStore } from '../support/in-memory-object-store.js';
@@ -203,6 +207,35 @@ describe('a training job that cannot finish', () => {
     expect(job.FailureReason).toMatch(
       /^ClientError: the channels hold .* MB, which needs about .* of memory to train; a training Lambda has 0.05 MB/,
     );
+  });
+
+  it('fails before training when the algorithm’s cost per value would outlast the function', async () => {
+    const xgboostImage = '683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1';
+    await call(
+      'CreateTrainingJob',
+      request('long', {
+        AlgorithmSpecification: { TrainingImage: xgboostImage, TrainingInputMode: 'File' },
+        HyperParameters: { objective: 'multi:softprob', num_class: '3', num_round: '100000', max_depth: '6' },
+      }),
+    );
+    expect(await runTrainingJob({ ...deps, limits: { memoryMb: 10240, timeoutSeconds: 61 } }, 'long')).toBe(
+      'Failed',
+    );
+    const job = await call('DescribeTrainingJob', { TrainingJobName: 'long' });
+    // 340 rows × 5 values in both channels (the first object's bytes per value, measured: the
+    // committed files' own), 100,000 rounds at 4 ns × depth 6 × 3 classes = 72 ns a value.
+    const text = fixture('penguins-train');
+    const bytesPerValue = Buffer.byteLength(text) / countValues(text);
+    expect(job.FailureReason).toMatch(
+      new RegExp(
+        `^ClientError: the channels hold .* MB, about [\\d,]+ values at ${bytesPerValue.toFixed(1)} bytes each, and 100000 epochs or rounds at about 72 ns per value would take about \\d+ s; a training Lambda runs for at most 61 s`,
+      ),
+    );
+    expect((job.SecondaryStatusTransitions as { Status: string }[]).map((t) => t.Status)).not.toContain(
+      'Training',
+    );
+    expect(countValues('1,2,3\n4,5,6\n\n')).toBe(6);
+    expect(countValues('{"label": 1, "features": [0.5, 2]}\n[0, 1.5, 3]')).toBe(6);
   });
 
   it('fails with the line of a non-numeric feature', async () => {

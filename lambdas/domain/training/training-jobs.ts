@@ -372,20 +372,14 @@ export type TrainingOutcome = 'Completed' | 'Failed' | 'Stopped' | 'skipped';
 /** A job's failure that the request or the data is to blame for: `ClientError:` in FailureReason. */
 class TrainingClientError extends Error {}
 
+const mb = (n: number) => `${(n / 2 ** 20).toFixed(1)} MB`;
+
 /**
- * What a job may hold in memory and time, estimated from the channels' object sizes before any
- * is read. CSV or JSON holds at most one number per 2 bytes (`0,`); parsed, each is a float64
- * (8 bytes) held twice while read, and the text itself once more: about 12 bytes per byte of
- * data at worst. Time: about 20 ns per value per epoch or round (measured on linear-learner,
- * rounded up), with typical fields of 4 bytes.
+ * What a job may hold in memory, from the channels' object sizes before any is read. CSV or
+ * JSON holds at most one number per 2 bytes (`0,`); parsed, each is a float64 (8 bytes) held
+ * twice while read, and the text itself once more: about 12 bytes per byte of data at worst.
  */
-export function checkLimits(
-  bytes: number,
-  hyperParameters: Readonly<Record<string, string>>,
-  limits: TrainingLimits,
-  maxRuntimeSeconds: number,
-): void {
-  const mb = (n: number) => `${(n / 2 ** 20).toFixed(1)} MB`;
+export function checkMemory(bytes: number, limits: TrainingLimits): void {
   const needed = bytes * 12;
   const available = limits.memoryMb * 2 ** 20 * 0.8;
   if (needed > available) {
@@ -393,12 +387,44 @@ export function checkLimits(
       `the channels hold ${mb(bytes)}, which needs about ${mb(needed)} of memory to train; a training Lambda has ${limits.memoryMb} MB (Lambda's largest memory size is 10,240 MB). Sample the data below ${mb(available / 12)}.`,
     );
   }
-  const iterations = Number(hyperParameters.epochs ?? hyperParameters.num_round ?? 100) || 100;
-  const seconds = (bytes / 4) * iterations * 20e-9;
+}
+
+/** Values (numbers) in CSV or JSON Lines text: one more than the separators on each row. */
+export function countValues(text: string): number {
+  let values = 0;
+  let rowHasValue = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 44 /* , */) values++;
+    else if (c === 10 /* \n */) {
+      if (rowHasValue) values++;
+      rowHasValue = false;
+    } else if (c > 32) rowHasValue = true;
+  }
+  return values + (rowHasValue ? 1 : 0);
+}
+
+/**
+ * Whether the training fits the function's time: the channels' values, estimated from their
+ * bytes at the bytes per value of the train channel's first object (measured, not assumed:
+ * `0,1` and `0.123456789,1` differ fivefold), times the algorithm's cost per value per
+ * iteration and its iterations. Checked once the first object is read, before the rest is and
+ * before training; a job the estimate lets through still ends safely as MaxRuntimeExceeded.
+ */
+export function checkTime(
+  bytes: number,
+  sample: { bytes: number; values: number },
+  cost: { iterations: number; nanosecondsPerValue: number },
+  limits: TrainingLimits,
+  maxRuntimeSeconds: number,
+): void {
+  const bytesPerValue = sample.values > 0 ? sample.bytes / sample.values : 2;
+  const values = bytes / bytesPerValue;
+  const seconds = values * cost.iterations * cost.nanosecondsPerValue * 1e-9;
   const budget = Math.min(maxRuntimeSeconds, limits.timeoutSeconds - 60);
   if (seconds > limits.timeoutSeconds - 60) {
     throw new TrainingClientError(
-      `the channels hold ${mb(bytes)} and ${iterations} epochs or rounds would take about ${Math.ceil(seconds)} s; a training Lambda runs for at most ${limits.timeoutSeconds} s (15 minutes), ${budget} s of them training. Sample the data or train for fewer iterations.`,
+      `the channels hold ${mb(bytes)}, about ${Math.round(values).toLocaleString('en')} values at ${bytesPerValue.toFixed(1)} bytes each, and ${cost.iterations} epochs or rounds at about ${cost.nanosecondsPerValue} ns per value would take about ${Math.ceil(seconds)} s; a training Lambda runs for at most ${limits.timeoutSeconds} s (15 minutes), ${budget} s of them training. Sample the data or train for fewer iterations.`,
     );
   }
 }
@@ -409,10 +435,14 @@ async function readChannel(
   format: ChannelFormat,
   channel: string,
   layout: CsvLayout,
+  prefetched?: { uri: string; text: string },
 ): Promise<{ data: Dataset; text: string[] }> {
   const files = (await objects.list(uri)).filter((o) => !o.key.endsWith('/'));
   const text = await Promise.all(
-    files.map(async (f) => ({ key: f.key, text: (await objects.getText(f.uri)) ?? '' })),
+    files.map(async (f) => ({
+      key: f.key,
+      text: (f.uri === prefetched?.uri ? prefetched.text : await objects.getText(f.uri)) ?? '',
+    })),
   );
   return { data: parseChannel(text, format, channel, layout), text: text.map((t) => t.text) };
 }
@@ -495,20 +525,31 @@ export async function runTrainingJob(deps: TrainingRunDeps, name: string): Promi
       [...channels.values()].map((c) => c.format),
     );
     let bytes = 0;
-    for (const { uri } of channels.values()) {
-      const listed = await deps.objects.list(uri);
+    let firstTrainObject: { uri: string; size: number } | undefined;
+    for (const [channel, { uri }] of channels) {
+      const listed = (await deps.objects.list(uri)).filter((o) => !o.key.endsWith('/'));
       if (listed.length === 0) throw new TrainingClientError(`no object at or under ${uri}`);
       bytes += listed.reduce((sum, o) => sum + o.size, 0);
+      if (channel === 'train') firstTrainObject = listed[0];
     }
-    checkLimits(bytes, hp, deps.limits, maxRuntime);
+    checkMemory(bytes, deps.limits);
     const train = channels.get('train');
     const validation = channels.get('validation');
+    const first = firstTrainObject && {
+      uri: firstTrainObject.uri,
+      text: (await deps.objects.getText(firstTrainObject.uri)) ?? '',
+    };
+    if (first) {
+      const sample = { bytes: Buffer.byteLength(first.text), values: countValues(first.text) };
+      checkTime(bytes, sample, algorithm.cost(hp), deps.limits, maxRuntime);
+    }
     const trainData = await readChannel(
       deps.objects,
       train?.uri ?? '',
       train?.format ?? 'csv',
       'train',
       layout,
+      first,
     );
     const validationData = validation
       ? (await readChannel(deps.objects, validation.uri, validation.format, 'validation', layout)).data
