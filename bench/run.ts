@@ -10,6 +10,7 @@ import { benchLineage } from './lineage.bench.js';
 import { benchLinearLearner } from './linear-learner.bench.js';
 import { benchMirrorBudget } from './mirror-budget.bench.js';
 import { benchMonitor } from './monitor.bench.js';
+import { benchOfflineEvaluation } from './offline-evaluation.bench.js';
 import { benchPlatform } from './platform.bench.js';
 import { benchRouting } from './routing.bench.js';
 import { benchShadow } from './shadow.bench.js';
@@ -27,6 +28,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   lineage: benchLineage,
   training: benchTraining,
   'linear-learner': benchLinearLearner,
+  'offline-evaluation': benchOfflineEvaluation,
 };
 
 const chosen = process.argv.slice(2);
