@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import type * as Ort from 'onnxruntime-node';
 import { ModelError, ValidationError } from '../kernel/errors.js';
+import { type BuiltInAnswer, builtInAnswerOf } from './built-in-answers.js';
 import type { Instance, NamedOutput } from './payload.js';
 
 // Loaded through require so that, in Lambda, the package resolves from the layer via
@@ -73,6 +74,8 @@ export class OnnxModel {
     readonly input: InputSpec,
     /** Every output the graph declares, tensors or not, in the graph's order. */
     readonly outputs: readonly OutputSpec[],
+    /** A model a built-in algorithm trained answers as SageMaker's container does (built-in-answers.ts). */
+    readonly answer?: BuiltInAnswer,
   ) {
     this.outputNames = outputs.filter((o) => o.type !== undefined).map((o) => o.name);
     // Asking for the tensor outputs by name only when there are others keeps the common run as it was.
@@ -126,7 +129,11 @@ export class OnnxModel {
       await session.release();
       throw new Error('the model has no tensor output; Understudy answers with tensor outputs');
     }
-    return new OnnxModel(session, input, outputs);
+    const answer = builtInAnswerOf(
+      bytes,
+      outputs.map((o) => o.name),
+    );
+    return new OnnxModel(session, input, outputs, answer);
   }
 
   /** Checks rows against the input spec and flattens them into a tensor. */
