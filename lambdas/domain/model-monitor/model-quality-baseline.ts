@@ -17,6 +17,7 @@
 
 import { ValidationException } from '../kernel/errors.js';
 import type { ObjectStore } from '../kernel/ports.js';
+import { violationOperator } from '../model-quality/direction.js';
 import {
   type Metric,
   type ModelQualityStatistics,
@@ -56,9 +57,6 @@ const CONSTRAINTS_KEY = {
   Regression: 'regression_constraints',
 } as const;
 
-/** Metrics where a larger value is worse: a violation is the value rising above the baseline. */
-const LOWER_IS_BETTER = new Set(['false_positive_rate', 'false_negative_rate', 'mae', 'mse', 'rmse']);
-
 /** Metrics that are not quality measures of the model and get no constraint. */
 const NOT_CONSTRAINED = /(_best_constant_classifier$|^confusion_matrix$|_curve$)/;
 
@@ -73,7 +71,7 @@ export function suggestModelQualityConstraints(
     if (NOT_CONSTRAINED.test(name) || typeof value !== 'number' || !Number.isFinite(value)) continue;
     constraints[name] = {
       threshold: value,
-      comparison_operator: LOWER_IS_BETTER.has(name) ? 'GreaterThanThreshold' : 'LessThanThreshold',
+      comparison_operator: violationOperator(name),
     };
   }
   return { version: 0, [CONSTRAINTS_KEY[problemType]]: constraints };
