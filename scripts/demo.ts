@@ -217,6 +217,9 @@ async function main() {
       'model',
       '--problem-type',
       'Regression',
+      // linear-learner answers as SageMaker's container: {"predictions": [{"score": ...}]}
+      '--inference-attribute',
+      '$.predictions[0].score',
       '--name',
       'mpg-model',
     );
