@@ -247,11 +247,15 @@ function predictionReader(job: ModelQualityJob): (payload: { data: string; conte
   };
 }
 
-function parseCaptures(
+/**
+ * The predictions in a capture file's lines, each with its event and inference ids, as `read`
+ * finds them in the endpoint's output; lines with no event id or no readable output are counted.
+ */
+export function parseCaptures<P = Prediction>(
   text: string,
-  read: (payload: { data: string; contentType: string }) => unknown,
-): { captures: CapturedPrediction<Prediction>[]; unreadable: number } {
-  const captures: CapturedPrediction<Prediction>[] = [];
+  read: (payload: { data: string; contentType: string }) => P | undefined,
+): { captures: CapturedPrediction<P>[]; unreadable: number } {
+  const captures: CapturedPrediction<P>[] = [];
   let unreadable = 0;
   for (const line of text.split('\n')) {
     if (line.trim() === '') continue;
@@ -266,9 +270,9 @@ function parseCaptures(
       const eventId = record.eventMetadata?.eventId;
       const prediction =
         output && typeof output.data === 'string'
-          ? (read(decodeCaptureData({ ...output, data: output.data })) as Prediction | undefined)
+          ? read(decodeCaptureData({ ...output, data: output.data }))
           : undefined;
-      if (typeof eventId !== 'string' || !prediction) {
+      if (typeof eventId !== 'string' || prediction === undefined || prediction === null) {
         unreadable++;
         continue;
       }
@@ -529,7 +533,10 @@ export async function analyseModelQuality(
   const files = await captureFiles(deps.objects, capture.destination, endpointName, variants, window);
   const read = predictionReader(job);
   const parsed = await mapLimited(files, deps.fileConcurrency ?? 8, async (uri) =>
-    parseCaptures((await deps.objects.getText(uri)) ?? '', read),
+    parseCaptures(
+      (await deps.objects.getText(uri)) ?? '',
+      (payload) => read(payload) as Prediction | undefined,
+    ),
   );
   const captures = parsed.flatMap((p) => p.captures);
   const unreadable = parsed.reduce((n, p) => n + p.unreadable, 0);

@@ -16,13 +16,8 @@ import { checkKmsKey } from '../kernel/kms-keys.js';
 import type { Log } from '../kernel/log.js';
 import type { ObjectStore } from '../kernel/ports.js';
 import { COLLECTIONS, type Timestamp } from '../kernel/records.js';
-import {
-  RecordExistsError,
-  type RegistryStore,
-  retryOnConflict,
-  type StoredRecord,
-} from '../kernel/store.js';
-import { checkNewTags, forgetTags, recordTags } from '../tags/tags.js';
+import { type RegistryStore, retryOnConflict, type StoredRecord } from '../kernel/store.js';
+import { checkNewTags, createTaggedJob } from '../tags/tags.js';
 import { analyzerJob } from './analyzer-job.js';
 import { suggestBaselineJob } from './baseline-job.js';
 import { executionAsProcessingJob, processingStatusOf } from './executions.js';
@@ -84,20 +79,15 @@ export async function createProcessingJob(ctx: ControlContext, input: Processing
     LastModifiedTime: now,
     internal: analysis,
   };
-  try {
-    await ctx.store.create(COLLECTIONS.processingJob, name, record);
-  } catch (error) {
-    if (error instanceof RecordExistsError) throw alreadyExists(ctx, name);
-    throw error;
-  }
-  await recordTags(ctx, jobArn, tags);
-  try {
-    await jobs.send({ kind: 'ProcessingJob', ProcessingJobName: name });
-  } catch (error) {
-    await ctx.store.delete(COLLECTIONS.processingJob, name);
-    await forgetTags(ctx, jobArn);
-    throw error;
-  }
+  await createTaggedJob(ctx, {
+    collection: COLLECTIONS.processingJob,
+    name,
+    arn: jobArn,
+    record,
+    tags,
+    exists: () => alreadyExists(ctx, name),
+    start: () => jobs.send({ kind: 'ProcessingJob', ProcessingJobName: name }),
+  });
   return { ProcessingJobArn: jobArn };
 }
 

@@ -11,7 +11,7 @@
 import { type ControlContext, decodeToken, encodeToken } from '../kernel/context.js';
 import { ValidationException } from '../kernel/errors.js';
 import { COLLECTIONS } from '../kernel/records.js';
-import { retryOnConflict } from '../kernel/store.js';
+import { RecordExistsError, retryOnConflict } from '../kernel/store.js';
 import { findTaggable } from './taggable.js';
 
 export interface Tag {
@@ -91,6 +91,39 @@ export async function recordTags(
 /** Drops a deleted resource's tags (after its record is deleted). */
 export async function forgetTags(ctx: ControlContext, resourceArn: string): Promise<void> {
   await ctx.store.delete(COLLECTIONS.tags, resourceArn);
+}
+
+/**
+ * Creates an asynchronous job's record with its tags, then starts it (`start`: the queue send).
+ * A job whose start fails is removed again with its tags, so the caller's error leaves nothing
+ * behind; a name already taken is `exists()`'s error, with nothing written.
+ */
+export async function createTaggedJob(
+  ctx: ControlContext,
+  job: {
+    readonly collection: string;
+    readonly name: string;
+    readonly arn: string;
+    readonly record: object;
+    readonly tags: readonly Tag[];
+    readonly exists: () => Error;
+    readonly start: () => Promise<void>;
+  },
+): Promise<void> {
+  try {
+    await ctx.store.create(job.collection, job.name, job.record);
+  } catch (error) {
+    if (error instanceof RecordExistsError) throw job.exists();
+    throw error;
+  }
+  await recordTags(ctx, job.arn, job.tags);
+  try {
+    await job.start();
+  } catch (error) {
+    await ctx.store.delete(job.collection, job.name);
+    await forgetTags(ctx, job.arn);
+    throw error;
+  }
 }
 
 async function currentTags(ctx: ControlContext, resourceArn: string) {

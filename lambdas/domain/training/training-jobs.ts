@@ -16,15 +16,10 @@ import { ResourceInUse, ResourceNotFound, ValidationException } from '../kernel/
 import type { Log } from '../kernel/log.js';
 import type { ObjectStore } from '../kernel/ports.js';
 import { COLLECTIONS, type Timestamp } from '../kernel/records.js';
-import {
-  RecordExistsError,
-  type RegistryStore,
-  retryOnConflict,
-  type StoredRecord,
-} from '../kernel/store.js';
+import { type RegistryStore, retryOnConflict, type StoredRecord } from '../kernel/store.js';
 import { formatMonitoringFile, suggestBaselineFromPayloads } from '../model-monitor/statistics/index.js';
 import { createModelPackage } from '../model-registry/model-packages.js';
-import { checkNewTags, forgetTags, recordTags, type Tag } from '../tags/tags.js';
+import { checkNewTags, createTaggedJob, type Tag } from '../tags/tags.js';
 import type { BuiltInAlgorithm, Dataset, TrainingMetric } from './algorithm.js';
 import { type ChannelFormat, type CsvLayout, channelFormat, csvLayout, parseChannel } from './channels.js';
 import { linearLearner } from './linear-learner.js';
@@ -224,20 +219,15 @@ export async function createTrainingJob(ctx: ControlContext, input: TrainingJobR
       caller: { accessKeyId: ctx.caller.accessKeyId, role: ctx.caller.role },
     },
   };
-  try {
-    await ctx.store.create(COLLECTIONS.trainingJob, name, record);
-  } catch (error) {
-    if (error instanceof RecordExistsError) throw alreadyExists(ctx, name);
-    throw error;
-  }
-  await recordTags(ctx, jobArn, tags);
-  try {
-    await training.send({ kind: 'TrainingJob', TrainingJobName: name });
-  } catch (error) {
-    await ctx.store.delete(COLLECTIONS.trainingJob, name);
-    await forgetTags(ctx, jobArn);
-    throw error;
-  }
+  await createTaggedJob(ctx, {
+    collection: COLLECTIONS.trainingJob,
+    name,
+    arn: jobArn,
+    record,
+    tags,
+    exists: () => alreadyExists(ctx, name),
+    start: () => training.send({ kind: 'TrainingJob', TrainingJobName: name }),
+  });
   return { TrainingJobArn: jobArn };
 }
 
