@@ -357,7 +357,7 @@ export function monitorCommands(program: Command, cli: Cli): void {
       const html = await client.getObject(`${folder}/report.html`).catch((error: Error) => {
         if (!/NoSuchKey|NotFound/.test(error.name)) throw error;
         throw new CliError(
-          `the execution of ${name} at ${time(latest.ScheduledTime)} wrote no report.html (model-quality executions write statistics.json and constraint_violations.json only): ${folder}`,
+          `the execution of ${name} at ${time(latest.ScheduledTime)} wrote no report.html: ${folder}`,
           EXIT.notFound,
         );
       });
