@@ -84,10 +84,16 @@ export default async function setup(project: TestProject) {
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
   const started = Date.now();
+  // A setup that fails gets no teardown: the emulator this run started is stopped here.
+  const stopOwnMoto = () => (givenMotoPort === undefined ? stopMoto({ port: Number(motoPort) }) : undefined);
   while (!existsSync(envFile)) {
-    if (child.exitCode !== null) throw new Error(`local platform exited (${child.exitCode}):\n${output}`);
+    if (child.exitCode !== null) {
+      await stopOwnMoto();
+      throw new Error(`local platform exited (${child.exitCode}):\n${output}`);
+    }
     if (Date.now() - started > READY_TIMEOUT_MS) {
       child.kill('SIGTERM');
+      await stopOwnMoto();
       throw new Error(`local platform not ready after ${READY_TIMEOUT_MS} ms:\n${output}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
@@ -113,7 +119,7 @@ export default async function setup(project: TestProject) {
     // moto runs detached in its own process group (so a developer's Ctrl-C cannot kill it
     // before the state is saved): a platform that was killed, not stopped, leaves it behind.
     // A port picked here is this run's own, so whatever moto is recorded for it is ours.
-    if (givenMotoPort === undefined) await stopMoto({ port: Number(motoPort) });
+    await stopOwnMoto();
     if (process.env.UNDERSTUDY_KEEP_TEST_STATE) console.log(`test state kept in ${dir}`);
     else rmSync(dir, { recursive: true, force: true });
   };
