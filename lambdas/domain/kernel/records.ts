@@ -24,6 +24,11 @@ export const COLLECTIONS = {
   inferenceExperiment: 'InferenceExperiment',
   /** Comparison aggregate of one shadow variant, id `{comparisonId}/{ShadowVariant}`. */
   shadowComparison: 'ShadowComparison',
+  /**
+   * Marker of an event merged into a comparison, id `{comparisonId}/{ShadowVariant}#{eventId}`,
+   * written in the merge's transaction (exactly-once comparisons); expires after 5 days.
+   */
+  shadowCompared: 'ShadowCompared',
   dataQualityJobDefinition: 'DataQualityJobDefinition',
   modelQualityJobDefinition: 'ModelQualityJobDefinition',
   monitoringSchedule: 'MonitoringSchedule',
