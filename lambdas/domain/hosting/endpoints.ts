@@ -263,6 +263,7 @@ export function resolveConfigShadows(
       samplingPercentage: Math.min(100, (100 * (shadow.InitialVariantWeight ?? 1)) / sourceWeight),
       sourceVariant: source.VariantName,
       destination: capture?.destination,
+      ...(capture?.kmsKeyId ? { kmsKeyId: capture.kmsKeyId } : {}),
       csvContentTypes: capture?.csvContentTypes ?? DEFAULT_CONTENT_TYPE_RULES.csvContentTypes,
       jsonContentTypes: capture?.jsonContentTypes ?? DEFAULT_CONTENT_TYPE_RULES.jsonContentTypes,
     };

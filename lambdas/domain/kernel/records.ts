@@ -101,6 +101,8 @@ export interface RuntimeShadow extends RuntimeVariant {
   readonly sourceVariant: string;
   /** Where its captures go (`s3://bucket/prefix`); without one, it is compared but not captured. */
   readonly destination?: string;
+  /** The customer KMS key its captures are written under (SSE-KMS); absent, the bucket's default. */
+  readonly kmsKeyId?: string;
   readonly csvContentTypes: readonly string[];
   readonly jsonContentTypes: readonly string[];
   /** Set when the shadow belongs to an inference experiment. */

@@ -246,7 +246,7 @@ export async function processShadowBatch(
         addLine(
           job,
           part,
-          target(shadow.destination, message, shadow.VariantName, undefined),
+          target(shadow.destination, message, shadow.VariantName, shadow.kmsKeyId),
           JSON.stringify(record),
         );
       } else {
