@@ -137,7 +137,8 @@ export class DynamoDbDeliveryLedger implements DeliveryLedger {
         Key: { pk: PARTITION, sk: eventId },
         UpdateExpression: update,
         ConditionExpression: 'holder = :holder',
-        ExpressionAttributeNames: { '#state': 'state' },
+        // DynamoDB refuses a name the expression does not use.
+        ...(update.includes('#state') ? { ExpressionAttributeNames: { '#state': 'state' } } : {}),
         ExpressionAttributeValues: { ':holder': holder, ...values },
       }),
     );
