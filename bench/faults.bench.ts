@@ -7,8 +7,8 @@
  * - stops the emulator (SIGSTOP to moto) for 5 s mid-traffic, then lets it go on (SIGCONT);
  * - makes S3 refuse every capture write for 15 s (the platform's S3 goes through a proxy here,
  *   scripts/local/aws.ts's UNDERSTUDY_LOCAL_S3_PROXY), which only the shadow consumer does;
- * - delivers messages twice: a peeker receives mirror messages with VisibilityTimeout 0 (so
- *   the pollers still get them) and sends a copy of one in DUPLICATE_EVERY;
+ * - delivers messages twice: every 3 s a peeker receives mirror messages with
+ *   VisibilityTimeout 0 (so the pollers still get them) and sends a copy of one in DUPLICATE_EVERY;
  * - kills the platform process (SIGKILL to its process group: the local runtime, its pollers
  *   and handlers) between the two halves of the traffic while shadow batches are in flight,
  *   and starts it again on the same emulator;
@@ -54,7 +54,12 @@ import { FIXTURES } from '../test/support/models.js';
 
 const REQUESTS = Number(process.env.FAULTS_REQUESTS ?? 10_000);
 const CLIENTS = 16;
-const DUPLICATE_EVERY = 10;
+const DUPLICATE_EVERY = 2;
+/**
+ * A peek counts as a receive towards the queue's maxReceiveCount (3): peeking seldom keeps a
+ * message from being peeked more than once, so the peeks alone push nothing to the DLQ.
+ */
+const PEEK_EVERY_MS = 3000;
 const READY_TIMEOUT_MS = 300_000;
 const DRAIN_TIMEOUT_MS = 900_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -352,7 +357,7 @@ function startDuplicator(getSqs: () => { sqs: SQSClient; queueUrl: string }) {
       } catch {
         // The emulator is stopped or the platform restarting: try again.
       }
-      await sleep(300);
+      await sleep(PEEK_EVERY_MS);
     }
   })();
   return state;
@@ -468,6 +473,7 @@ export async function benchFaults(): Promise<void> {
     let refused = false;
     const pending: Promise<void>[] = [];
     await send(0, half, (n) => {
+      if (n % 1000 === 0) log('sent', { sent: n, answered });
       if (!stopped && n >= REQUESTS * 0.2) {
         stopped = true;
         pending.push(
@@ -514,7 +520,9 @@ export async function benchFaults(): Promise<void> {
     c = clientsFor(env);
     log('platform restarted');
 
-    await send(half, REQUESTS, () => undefined);
+    await send(half, REQUESTS, (n) => {
+      if (n % 1000 === 0) log('sent', { sent: n, answered });
+    });
     const sendMs = Date.now() - started;
     log('traffic done; draining', { answered, statuses });
     await drained(c.sqs, mirrorQueue, DRAIN_TIMEOUT_MS);

@@ -14,6 +14,7 @@ import { captureLines, deploy, invoke, startExperiment } from './shadow-support.
  */
 const REQUESTS = 200;
 const CLIENTS = 8;
+const COPIES = 10;
 
 /** The emulator the integration platform started (its pid file, by port). */
 function motoPid(): number {
@@ -62,8 +63,9 @@ describe('faults on the local platform', () => {
         }
       }),
       (async () => {
-        // Peeks without hiding (VisibilityTimeout 0) and sends one body in three again.
-        while (sent < REQUESTS || copies === 0) {
+        // Peeks without hiding (VisibilityTimeout 0) and sends one body in three again, ten in
+        // all: a peek counts towards the queue's maxReceiveCount, so it peeks seldom.
+        while (copies < COPIES && (sent < REQUESTS || copies === 0)) {
           const { Messages = [] } = await emulatorSqs
             .send(
               new ReceiveMessageCommand({
@@ -77,10 +79,11 @@ describe('faults on the local platform', () => {
             if (!message.Body || copied.has(message.MessageId ?? '')) continue;
             copied.add(message.MessageId ?? '');
             if (copied.size % 3 !== 0) continue;
+            if (copies >= COPIES) break;
             await emulatorSqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: message.Body }));
             copies++;
           }
-          await new Promise((resolve) => setTimeout(resolve, 100));
+          await new Promise((resolve) => setTimeout(resolve, 500));
         }
       })(),
     ]);
