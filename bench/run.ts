@@ -11,6 +11,7 @@ import { benchLineage } from './lineage.bench.js';
 import { benchLinearLearner } from './linear-learner.bench.js';
 import { benchMirrorBudget } from './mirror-budget.bench.js';
 import { benchMonitor } from './monitor.bench.js';
+import { benchOfflineEvaluation } from './offline-evaluation.bench.js';
 import { benchPlatform } from './platform.bench.js';
 import { benchRouting } from './routing.bench.js';
 import { benchShadow } from './shadow.bench.js';
@@ -28,6 +29,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   lineage: benchLineage,
   training: benchTraining,
   'linear-learner': benchLinearLearner,
+  'offline-evaluation': benchOfflineEvaluation,
 };
 /** Run only when named: it starts its own emulator and platform and takes minutes. */
 const ON_REQUEST: Record<string, () => Promise<void>> = { faults: benchFaults };

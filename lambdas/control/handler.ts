@@ -6,6 +6,7 @@ import { S3ObjectStore } from '../adapters/s3-object-store.js';
 import { secretsManagerKey } from '../adapters/secrets-manager-key.js';
 import { SqsJobQueue } from '../adapters/sqs-job-queue.js';
 import { SqsStepScheduler } from '../adapters/sqs-step-scheduler.js';
+import { OfflineEvaluator } from '../domain/evaluation/offline-evaluation.js';
 import { EndpointPackageUsage } from '../domain/hosting/package-usage.js';
 import { BucketPolicy } from '../domain/kernel/buckets.js';
 import { ListingTokens } from '../domain/kernel/context.js';
@@ -22,14 +23,17 @@ const logging = functionLogger('understudy-control');
 const store = new DynamoDbRegistryStore(clients.dynamo(), tableName);
 
 const keys = accessKeysFromEnv();
+const artifacts = new S3ArtifactSource(clients.s3());
+const objects = new S3ObjectStore(clients.s3());
 
 export const handler = createControlHandler({
   logging,
   store,
   events: new EventBridgePublisher({ events: clients.events(), log: logging.log }),
   packageUsage: new EndpointPackageUsage(store),
-  artifacts: new S3ArtifactSource(clients.s3()),
-  objects: new S3ObjectStore(clients.s3()),
+  artifacts,
+  objects,
+  packageEvaluation: new OfflineEvaluator({ objects, artifacts }),
   models: onnxModelProbe,
   keys,
   accessKeys: keys,

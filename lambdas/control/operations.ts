@@ -1,4 +1,5 @@
 import * as deployments from '../domain/deployments/operations.js';
+import { createModelQualityJobDefinitionWithPackageBaseline } from '../domain/evaluation/package-baseline.js';
 import * as endpointConfigs from '../domain/hosting/endpoint-configs.js';
 import * as endpoints from '../domain/hosting/endpoints.js';
 import * as models from '../domain/hosting/models.js';
@@ -58,7 +59,8 @@ export const OPERATIONS: Record<OperationName, Operation> = {
   DescribeDataQualityJobDefinition: jobDefinitions.describeDataQualityJobDefinition,
   ListDataQualityJobDefinitions: jobDefinitions.listDataQualityJobDefinitions,
   DeleteDataQualityJobDefinition: jobDefinitions.deleteDataQualityJobDefinition,
-  CreateModelQualityJobDefinition: modelQualityJobDefinitions.createModelQualityJobDefinition,
+  // Without a baseline, the offline evaluation of the package the endpoint serves is the default.
+  CreateModelQualityJobDefinition: createModelQualityJobDefinitionWithPackageBaseline,
   DescribeModelQualityJobDefinition: modelQualityJobDefinitions.describeModelQualityJobDefinition,
   ListModelQualityJobDefinitions: modelQualityJobDefinitions.listModelQualityJobDefinitions,
   DeleteModelQualityJobDefinition: modelQualityJobDefinitions.deleteModelQualityJobDefinition,

@@ -97,6 +97,7 @@ export const UNDERSTUDY_PERMISSIONS: Readonly<Record<string, Permission>> = {
   DescribeShadowReport: 'read',
   ConfigureShadowComparison: 'write',
   ListModelPackageHistory: 'read',
+  DescribeModelEvaluation: 'read',
   // Deployers own the registry; the force is explicit, needs a reason and is kept in the history.
   ForceRejectModelPackage: 'write',
   ForceDeleteModelPackage: 'write',

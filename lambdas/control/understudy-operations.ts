@@ -1,5 +1,6 @@
 import { ACCESS_KEY_OPERATIONS } from '../domain/auth/understudy-operations.js';
 import { DEPLOYMENT_OPERATIONS } from '../domain/deployments/understudy-operations.js';
+import { EVALUATION_OPERATIONS } from '../domain/evaluation/understudy-operations.js';
 import { HOSTING_OPERATIONS } from '../domain/hosting/understudy-operations.js';
 import type { UnderstudyOperation } from '../domain/kernel/understudy-operation.js';
 import { LINEAGE_OPERATIONS } from '../domain/lineage/understudy-operations.js';
@@ -16,4 +17,5 @@ export const UNDERSTUDY_OPERATIONS: Record<string, UnderstudyOperation> = {
   ...MONITORING_OPERATIONS,
   ...REGISTRY_OPERATIONS,
   ...LINEAGE_OPERATIONS,
+  ...EVALUATION_OPERATIONS,
 };

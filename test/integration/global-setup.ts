@@ -4,6 +4,7 @@ import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { stopMoto } from '../../scripts/moto.js';
 
 /**
  * Starts the local platform exactly as a user does (`scripts/local/start.ts`, what
@@ -42,7 +43,8 @@ export default async function setup(project: TestProject) {
   const dir = mkdtempSync(path.join(tmpdir(), 'understudy-it-'));
   const envFile = path.join(dir, 'local.env');
   // A free port of its own: the tests always get a fresh emulator, never a developer's.
-  const motoPort = process.env.UNDERSTUDY_TEST_MOTO_PORT ?? String(await freePort());
+  const givenMotoPort = process.env.UNDERSTUDY_TEST_MOTO_PORT;
+  const motoPort = givenMotoPort ?? String(await freePort());
   // The env file goes by UNDERSTUDY_ENV_FILE: Node 20 reads a --env-file flag anywhere in argv as its own.
   const child: ChildProcess = spawn(
     process.execPath,
@@ -108,6 +110,10 @@ export default async function setup(project: TestProject) {
         resolve();
       });
     });
+    // moto runs detached in its own process group (so a developer's Ctrl-C cannot kill it
+    // before the state is saved): a platform that was killed, not stopped, leaves it behind.
+    // A port picked here is this run's own, so whatever moto is recorded for it is ours.
+    if (givenMotoPort === undefined) await stopMoto({ port: Number(motoPort) });
     if (process.env.UNDERSTUDY_KEEP_TEST_STATE) console.log(`test state kept in ${dir}`);
     else rmSync(dir, { recursive: true, force: true });
   };

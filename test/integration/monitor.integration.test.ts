@@ -29,6 +29,7 @@ import {
   endpointInService,
   env,
   errorOf,
+  fireMonitor,
   mirrorQueueDrained,
   runtime,
   s3,
@@ -143,21 +144,6 @@ async function receive(url: string, count: number, timeoutMs = 10_000): Promise<
     bodies.push(...Messages.map((m) => m.Body ?? ''));
   }
   return bodies;
-}
-
-/** Fires the stack's monitor rule through the local trigger, as EventBridge would at `time`. */
-async function fireMonitor(time: Date) {
-  const { schedules } = (await (await fetch(`${env.UNDERSTUDY_URL}/_local/schedules`)).json()) as {
-    schedules: { logicalId: string; targets: string[] }[];
-  };
-  const rule = schedules.find((s) => s.targets.some((t) => /monitor/i.test(t)));
-  expect(rule, JSON.stringify(schedules)).toBeDefined();
-  const response = await fetch(`${env.UNDERSTUDY_URL}/_local/schedules/${rule?.logicalId}/run`, {
-    method: 'POST',
-    body: JSON.stringify({ time: time.toISOString() }),
-  });
-  expect(response.status).toBe(200);
-  return (await response.json()) as { executions: { schedule: string; status: string }[] };
 }
 
 describe('Model Monitor with the AWS SDK on the local platform', () => {

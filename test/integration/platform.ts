@@ -11,7 +11,7 @@ import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { inject } from 'vitest';
+import { expect, inject } from 'vitest';
 import { FIXTURES } from '../support/models.js';
 
 /** The environment `npm start` wrote to local.env, as a user would source it. */
@@ -165,4 +165,19 @@ export async function endpointInService(EndpointName: string, maxWaitTime = 120)
     { EndpointName },
   );
   return sagemaker.send(new DescribeEndpointCommand({ EndpointName }));
+}
+
+/** Fires the stack's monitor rule through the local trigger, as EventBridge would at `time`. */
+export async function fireMonitor(time: Date) {
+  const { schedules } = (await (await fetch(`${env.UNDERSTUDY_URL}/_local/schedules`)).json()) as {
+    schedules: { logicalId: string; targets: string[] }[];
+  };
+  const rule = schedules.find((s) => s.targets.some((t) => /monitor/i.test(t)));
+  expect(rule, JSON.stringify(schedules)).toBeDefined();
+  const response = await fetch(`${env.UNDERSTUDY_URL}/_local/schedules/${rule?.logicalId}/run`, {
+    method: 'POST',
+    body: JSON.stringify({ time: time.toISOString() }),
+  });
+  expect(response.status).toBe(200);
+  return (await response.json()) as { executions: { schedule: string; status: string }[] };
 }

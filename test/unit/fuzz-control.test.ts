@@ -6,6 +6,7 @@ import { createControlHandler } from '../../lambdas/control/control-plane.js';
 import { IMPLEMENTED_OPERATIONS } from '../../lambdas/control/operations-list.js';
 import { UNDERSTUDY_OPERATIONS } from '../../lambdas/control/understudy-operations.js';
 import type { AccessKey } from '../../lambdas/domain/auth/identity.js';
+import { OfflineEvaluator } from '../../lambdas/domain/evaluation/offline-evaluation.js';
 import { BucketPolicy } from '../../lambdas/domain/kernel/buckets.js';
 import { ListingTokens } from '../../lambdas/domain/kernel/context.js';
 import type { ServiceModel } from '../../lambdas/domain/kernel/shape-validator.js';
@@ -76,6 +77,8 @@ const handler = createControlHandler({
   jobs: { send: async () => undefined },
   events: { publish: async () => undefined },
   packageUsage: { endpointsServing: async () => [] },
+  // As the control handler composes it: a generated ValidationSpecification is evaluated, never a 5xx.
+  packageEvaluation: new OfflineEvaluator({ objects: objectsView, artifacts }),
   region: 'us-east-1',
   // Generated URIs name random buckets: refusing them must leave nothing behind either.
   buckets: new BucketPolicy(BUCKET.slice('s3://'.length)),

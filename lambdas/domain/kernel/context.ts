@@ -15,6 +15,7 @@ import type {
   EventPublisher,
   JobQueue,
   ObjectStore,
+  PackageEvaluator,
   PackageUsage,
   TrainingQueue,
 } from './ports.js';
@@ -67,6 +68,8 @@ export interface ControlContext {
    * those operations fail loudly where it is missing.
    */
   readonly packageUsage?: PackageUsage;
+  /** Runs a CreateModelPackage's ValidationSpecification (offline evaluation); such a request fails loudly where it is missing. */
+  readonly packageEvaluation?: PackageEvaluator;
   /** Issued access keys (Understudy.CreateAccessKey, ListAccessKeys, DeleteAccessKey). */
   readonly accessKeys?: AccessKeyAdmin;
   /** Customer KMS key ARNs configurations may name (the stack's allowedKmsKeyArns); absent, none. */

@@ -5,6 +5,8 @@
  * SDK; tests fake them.
  */
 
+import type { RegisteredArtifact } from './records.js';
+
 /** One object under a prefix. */
 export interface ObjectSummary {
   /** `s3://bucket/key`. */
@@ -105,6 +107,36 @@ export interface EventPublisher {
 export interface PackageUsage {
   /** Names of the endpoints served by the package, sorted. */
   endpointsServing(modelPackageArn: string): Promise<string[]>;
+}
+
+/** An S3 report as ModelMetrics names it (SageMaker's MetricsSource). */
+export interface MetricsSource {
+  readonly ContentType: string;
+  readonly S3Uri: string;
+  readonly ContentDigest?: string;
+}
+
+/** What CreateModelPackage asks of the offline evaluation: the package's artifact and its ValidationSpecification. */
+export interface PackageEvaluationRequest {
+  readonly groupName: string;
+  readonly artifact: RegisteredArtifact;
+  /** The request's ValidationSpecification, as the service model validated it. */
+  readonly specification: unknown;
+}
+
+/** The evaluation's files, and the validation statuses the package records. */
+export interface PackageEvaluationResult {
+  readonly modelQuality: { readonly Statistics: MetricsSource; readonly Constraints: MetricsSource };
+  readonly validationStatuses: readonly { readonly Name: string; readonly Status: 'Completed' }[];
+}
+
+/**
+ * Runs a model package's offline evaluation (its ValidationSpecification) before the package is
+ * recorded: a refused dataset is a ValidationException and nothing is registered. The
+ * evaluation capability answers it; the registry, below it, only asks.
+ */
+export interface PackageEvaluator {
+  evaluate(request: PackageEvaluationRequest): Promise<PackageEvaluationResult>;
 }
 
 /** What the control plane records of an issued access key; never its secret. */

@@ -10,6 +10,7 @@ import {
 } from '../kernel/context.js';
 import { ConflictException, ValidationException } from '../kernel/errors.js';
 import { clientTokenClaim, clientTokenWrite, replayed } from '../kernel/idempotency.js';
+import type { PackageEvaluationResult } from '../kernel/ports.js';
 import {
   COLLECTIONS,
   type ModelPackageGroupInternal,
@@ -58,6 +59,8 @@ export interface PackageView {
   InferenceSpecification: { Containers: ContainerInput[]; [key: string]: unknown };
   ModelPackageStatus: 'Completed';
   ModelPackageStatusDetails: { ValidationStatuses: { Name: string; Status: 'Completed' }[] };
+  /** Its profile's dataset is the package's offline evaluation (evaluation/), run before it is recorded. */
+  ValidationSpecification?: unknown;
   ModelApprovalStatus: ApprovalStatus;
   ApprovalDescription?: string;
   CreatedBy: { UserProfileName: string };
@@ -243,6 +246,7 @@ export async function createModelPackage(
     ctx,
     containerArtifactUri(containers[0], 'InferenceSpecification.Containers[0]'),
   );
+  const evaluation = await evaluateBeforeRecording(ctx, groupName, artifact, input);
   // The version comes from the group record, advanced in the same transaction that creates the
   // package and its first history entry: concurrent registrations conflict and retry, so no
   // two share a number and none is skipped.
@@ -268,14 +272,22 @@ export async function createModelPackage(
       CreationTime: now,
       InferenceSpecification: input.InferenceSpecification as PackageView['InferenceSpecification'],
       ModelPackageStatus: 'Completed',
-      ModelPackageStatusDetails: { ValidationStatuses: [{ Name: 'onnx-load', Status: 'Completed' }] },
+      ModelPackageStatusDetails: {
+        ValidationStatuses: [
+          { Name: 'onnx-load', Status: 'Completed' },
+          ...(evaluation?.validationStatuses ?? []),
+        ],
+      },
+      ValidationSpecification: input.ValidationSpecification,
       ModelApprovalStatus: input.ModelApprovalStatus ?? 'PendingManualApproval',
       ApprovalDescription: input.ApprovalDescription,
       CreatedBy: userContext(ctx),
       LastModifiedTime: now,
       CustomerMetadataProperties: input.CustomerMetadataProperties,
       MetadataProperties: input.MetadataProperties,
-      ModelMetrics: input.ModelMetrics,
+      ModelMetrics: evaluation
+        ? { ...(input.ModelMetrics as object | undefined), ModelQuality: evaluation.modelQuality }
+        : input.ModelMetrics,
       Domain: input.Domain,
       Task: input.Task,
       SamplePayloadUrl: input.SamplePayloadUrl,
@@ -318,6 +330,35 @@ export async function createModelPackage(
   await recordTags(ctx, record.ModelPackageArn, tags);
   await publishPackageState(ctx, describeView(record));
   return { ModelPackageArn: record.ModelPackageArn };
+}
+
+/**
+ * A package's ValidationSpecification is its offline evaluation, run by `ctx.packageEvaluation`
+ * before anything is recorded: a refused dataset fails the registration. Its statistics become
+ * the package's ModelMetrics.ModelQuality, so a request may not give both.
+ */
+async function evaluateBeforeRecording(
+  ctx: ControlContext,
+  groupName: string,
+  artifact: PackageRecord['internal']['artifact'],
+  input: { ValidationSpecification?: unknown; ModelMetrics?: unknown },
+): Promise<PackageEvaluationResult | undefined> {
+  if (input.ValidationSpecification === undefined) return undefined;
+  if ((input.ModelMetrics as { ModelQuality?: unknown } | undefined)?.ModelQuality !== undefined) {
+    throw new ValidationException(
+      'Give ModelMetrics.ModelQuality or a ValidationSpecification, not both: the ValidationSpecification evaluates the model and writes ModelMetrics.ModelQuality itself.',
+    );
+  }
+  if (!ctx.packageEvaluation) {
+    throw new Error(
+      'The control plane was built without packageEvaluation: it cannot run a ValidationSpecification.',
+    );
+  }
+  return ctx.packageEvaluation.evaluate({
+    groupName,
+    artifact,
+    specification: input.ValidationSpecification,
+  });
 }
 
 const PACKAGE_ARN = /(?:^|model-package\/)([a-zA-Z0-9-]+)\/(\d+)$/;

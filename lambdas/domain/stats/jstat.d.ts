@@ -20,6 +20,7 @@ declare module 'jstat' {
       inv(p: number, dof: number): number;
     };
     readonly normal: {
+      cdf(x: number, mean: number, std: number): number;
       /** Quantile function of Normal(mean, std). */
       inv(p: number, mean: number, std: number): number;
     };
