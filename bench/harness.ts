@@ -125,3 +125,32 @@ export function lastJson<T>(out: string): T {
   const lines = out.trim().split('\n');
   return JSON.parse(lines[lines.length - 1] as string) as T;
 }
+
+/**
+ * Like {@link compare}, but alternating call by call (a b, then b a, so that neither always
+ * runs first): on a loaded machine a colleague's burst of CPU then lands on both sides alike
+ * even when one call takes milliseconds, where rounds of many calls can catch it on one side.
+ */
+export async function compareInterleaved(
+  a: () => unknown,
+  b: () => unknown,
+  iterations: number,
+): Promise<[Stats, Stats]> {
+  const sa: bigint[] = new Array(iterations);
+  const sb: bigint[] = new Array(iterations);
+  for (let i = 0; i < iterations / 10; i++) {
+    await a();
+    await b();
+  }
+  for (let i = 0; i < iterations; i++) {
+    const aFirst = i % 2 === 0;
+    for (const first of [aFirst, !aFirst]) {
+      const start = process.hrtime.bigint();
+      await (first ? a() : b());
+      const took = process.hrtime.bigint() - start;
+      if (first) sa[i] = took;
+      else sb[i] = took;
+    }
+  }
+  return [stats(sa), stats(sb)];
+}

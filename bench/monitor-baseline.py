@@ -2,61 +2,25 @@
 """The Python baseline of bench/monitor.bench.ts: a data-drift check over SageMaker capture
 files as a Python user would write it.
 
-    python3 bench/monitor-baseline.py --baseline baseline.csv capture-000.jsonl ...
+    .venv/bin/python bench/monitor-baseline.py --baseline baseline.csv capture-000.jsonl ...
 
 Reads the baseline dataset (CSV with a header) and the capture files (JSON Lines: the
 endpointInput's CSV payload of each record), builds a pandas DataFrame of the window, and runs
-  - Evidently's data drift preset (Report([DataDriftPreset()])) when Evidently installs, or
-  - scipy over pandas otherwise: DataFrame.describe() and, per feature, ks_2samp against the
+  - Evidently's data drift preset (Report([DataDriftPreset()])), or
+  - with `--implementation scipy`, scipy over pandas: DataFrame.describe() and, per feature, ks_2samp against the
     baseline, Benjamini-Hochberg-corrected.
 Prints one JSON line: which implementation ran, versions, records, seconds, records/s and the
 process's peak RSS (ru_maxrss, so interpreter and imports included).
 
-Runs in a venv under .understudy/bench-venv, created on first use (pip install evidently, or
-pandas + scipy if that fails); re-executes itself inside it. `--implementation scipy` forces
-the fallback.
+Runs under the project's Python environment (.venv, made from requirements.txt, which pins
+Evidently and pandas for it); `--implementation scipy` forces the fallback.
 """
 import argparse
 import io
 import json
-import os
 import resource
-import subprocess
 import sys
 import time
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-VENV = os.path.join(ROOT, ".understudy", "bench-venv")
-VENV_PYTHON = os.path.join(VENV, "bin", "python")
-READY = os.path.join(VENV, ".understudy-ready")
-# evidently 0.7 does not import under pandas 3.
-EVIDENTLY = ["evidently==0.7.23", "pandas<3", "scipy"]
-FALLBACK = ["pandas", "scipy"]
-
-
-def log(message):
-    print(f"  [monitor-baseline] {message}", file=sys.stderr, flush=True)
-
-
-def ensure_venv():
-    """Creates the venv and its packages if needed, then re-executes this script inside it."""
-    if os.environ.get("UNDERSTUDY_BENCH_VENV") == "1":
-        return
-    if not os.path.exists(READY):
-        log(f"setting up {os.path.relpath(VENV, ROOT)} (first run; takes a minute)")
-        if not os.path.exists(VENV_PYTHON):
-            subprocess.run([sys.executable, "-m", "venv", VENV], check=True)
-        install_log = os.path.join(VENV, "install.log")
-        with open(install_log, "a") as out:
-            pip = [VENV_PYTHON, "-m", "pip", "install", "--disable-pip-version-check", "-q"]
-            installed = subprocess.run(pip + EVIDENTLY, stdout=out, stderr=out).returncode == 0
-            if not installed:
-                log(f"evidently did not install (see {install_log}); falling back to pandas + scipy")
-                subprocess.run(pip + FALLBACK, stdout=out, stderr=out, check=True)
-        with open(READY, "w") as f:
-            f.write("evidently\n" if installed else "scipy\n")
-    env = dict(os.environ, UNDERSTUDY_BENCH_VENV="1")
-    os.execve(VENV_PYTHON, [VENV_PYTHON, os.path.abspath(__file__), *sys.argv[1:]], env)
 
 
 def peak_rss_mb():
@@ -129,7 +93,6 @@ def main():
     parser.add_argument("--implementation", choices=["auto", "evidently", "scipy"], default="auto")
     parser.add_argument("files", nargs="+", help="capture files (JSON Lines)")
     args = parser.parse_args()
-    ensure_venv()
 
     import numpy
     import pandas as pd

@@ -1,127 +1,192 @@
 /**
- * The local platform's HTTP path (scripts/local/runtime.ts: HTTP → API Gateway event → the
- * invoke handler, SigV4 on) against a bare `node:http` + onnxruntime server answering the same
- * row with the same model, each loaded in turn for a bounded time on 127.0.0.1 by the same
- * closed-loop generator (`CONNECTIONS` keep-alive connections, each sending its next request
- * when its answer arrives). Prints requests/s, p50 and p99 of both and the ratio.
+ * The local platform's HTTP path against a bare server on the same model and row (issue 16):
+ *  - `platform`: the local runtime (scripts/local/runtime.ts: HTTP → API Gateway event → the
+ *    invoke handler, SigV4 on, access log on) over in-memory ports;
+ *  - `bare`: `node:http` + onnxruntime, no auth, no logging.
+ * Each server runs in a child process of its own (bench/platform-server.ts); the load
+ * generator (bench/http-load.ts) runs here, `CONNECTIONS` keep-alive connections on 127.0.0.1.
+ * Both are warmed up, then loaded in alternating rounds (the order flips every round, so that
+ * a colleague's burst of CPU lands on both alike), each round bounded in time and count.
+ * Prints requests/s, p50 and p99 of each, and the ratio over all rounds.
+ *
+ * UNDERSTUDY_BENCH_CPU_PROF=DIR writes a `--cpu-prof` profile of each server process to DIR/<server>/
+ * (the largest file there is the main thread's; read it with bench/cpu-profile-top.ts).
  */
-import { Agent, createServer, request as httpRequest, type IncomingMessage } from 'node:http';
-import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
+import { type ChildProcess, fork } from 'node:child_process';
+import { openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { SQSClient } from '@aws-sdk/client-sqs';
-import type * as Ort from 'onnxruntime-node';
-import type { FunctionSpec } from '../lambdas/functions.js';
-import { LocalRuntime } from '../scripts/local/runtime.js';
-import type { CfnTemplate } from '../scripts/local/template.js';
-import { fixture } from '../test/support/models.js';
-import { fmt, stats } from './harness.js';
+import { fmt, type Stats, stats } from './harness.js';
+import { type LoadOptions, type LoadResult, type LoadTarget, load } from './http-load.js';
 import { signedEvent } from './inference.bench.js';
 
-const ort = createRequire(import.meta.url)('onnxruntime-node') as typeof Ort;
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const here = path.dirname(fileURLToPath(import.meta.url));
 const CONNECTIONS = 8;
-const DURATION_MS = 5_000;
-const ROUNDS = 2;
+const WARMUP_MS = 3_000;
+// Many short rounds: a colleague's burst of CPU then lands on both servers alike.
+const ROUND_MS = 2_000;
+const ROUNDS = 8;
+/** Far above what this machine answers in a round: a bound, not a target. */
+const MAX_REQUESTS_PER_ROUND = 200_000;
 const INVOCATIONS = '/endpoints/bench/invocations';
 
-const SPECS: Record<string, FunctionSpec> = {
-  benchInvoke: {
-    entry: 'bench/platform-invoke-entry.ts',
-    description: 'the invoke handler over in-memory ports',
-    memorySizeMb: 1024,
-    timeoutSeconds: 30,
-    usesOnnx: true,
-  },
-};
-const TEMPLATE: CfnTemplate = {
-  Resources: {
-    Invoke: {
-      Type: 'AWS::Lambda::Function',
-      Metadata: { 'understudy:function': 'benchInvoke' },
-      Properties: {},
-    },
-    Integration: {
-      Type: 'AWS::ApiGatewayV2::Integration',
-      Properties: { IntegrationUri: { 'Fn::GetAtt': ['Invoke', 'Arn'] }, PayloadFormatVersion: '2.0' },
-    },
-    Route: {
-      Type: 'AWS::ApiGatewayV2::Route',
-      Properties: {
-        RouteKey: 'POST /endpoints/{EndpointName}/invocations',
-        Target: { 'Fn::Join': ['/', ['integrations', { Ref: 'Integration' }]] },
-      },
-    },
-  },
-} as unknown as CfnTemplate;
+export interface BenchServer {
+  readonly label: string;
+  readonly url: string;
+  /** CPU time the server's process has used so far, in µs (all its threads). */
+  cpuUs(): Promise<number>;
+  stop(): Promise<void>;
+}
 
-/** A bare server: read the CSV row, one session.run, a JSON answer. No auth, no logging. */
-async function bareServer(): Promise<{ url: string; close: () => Promise<void> }> {
-  const session = await ort.InferenceSession.create(fixture('regressor.onnx'), {
-    graphOptimizationLevel: 'all',
+/**
+ * Forks `script` with `args` and resolves once it reports `{ url }` over IPC. Its stdout goes
+ * to `stdoutFile` (an access log, say); disconnecting ends it.
+ */
+export async function startChildServer(
+  label: string,
+  script: string,
+  args: string[],
+  options: { stdoutFile?: string; readyTimeoutMs?: number } = {},
+): Promise<BenchServer> {
+  const profileDir = process.env.UNDERSTUDY_BENCH_CPU_PROF;
+  const stdout = options.stdoutFile ? openSync(options.stdoutFile, 'w') : 'ignore';
+  const child: ChildProcess = fork(script, args, {
+    execArgv: [
+      '--import',
+      'tsx',
+      // One directory per server: tsx's loader thread writes a profile of its own beside the main thread's.
+      ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.join(profileDir, label)}`] : []),
+    ],
+    stdio: ['ignore', stdout, 'inherit', 'ipc'],
   });
-  const read = async (req: IncomingMessage) => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    return Buffer.concat(chunks).toString('utf8');
-  };
-  const server = createServer((req, res) => {
-    read(req)
-      .then(async (text) => {
-        const row = Float32Array.from(text.trim().split(',').map(Number));
-        const out = await session.run({ features: new ort.Tensor('float32', row, [1, row.length]) });
-        const score = Array.from((out.score as Ort.Tensor).data as Float32Array);
-        const body = JSON.stringify({ predictions: score, outputs: { score: [score] } });
-        res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
-        res.end(body);
-      })
-      .catch(() => {
-        res.writeHead(500);
-        res.end();
-      });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`${label} not ready after ${options.readyTimeoutMs ?? 60_000} ms`)),
+      options.readyTimeoutMs ?? 60_000,
+    );
+    child.once('message', (message: { url?: string }) => {
+      clearTimeout(timer);
+      if (message.url) resolve(message.url);
+      else reject(new Error(`${label} sent ${JSON.stringify(message)}`));
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`${label} exited (${signal ?? code}) before it was ready`));
+    });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    label,
+    url,
+    cpuUs: () =>
+      new Promise<number>((resolve) => {
+        const onMessage = (message: { cpuUs?: number }) => {
+          if (message.cpuUs === undefined) return;
+          child.off('message', onMessage);
+          resolve(message.cpuUs);
+        };
+        child.on('message', onMessage);
+        child.send({ cpu: true });
+      }),
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      if (child.connected) child.disconnect();
+      else child.kill('SIGTERM');
+      await exited;
+      clearTimeout(killer);
+    },
   };
 }
 
-/** Closed-loop load for `durationMs`: requests/s and per-request latencies; stops by itself. */
-async function load(url: string, headers: Record<string, string>, body: string, durationMs: number) {
-  const agent = new Agent({ keepAlive: true, maxSockets: CONNECTIONS });
-  const target = new URL(INVOCATIONS, url);
-  const samples: bigint[] = [];
-  let failures = 0;
-  const once = () =>
-    new Promise<void>((resolve) => {
-      const started = process.hrtime.bigint();
-      const req = httpRequest(target, { method: 'POST', agent, headers }, (res) => {
-        res.resume();
-        res.on('end', () => {
-          if (res.statusCode === 200) samples.push(process.hrtime.bigint() - started);
-          else failures++;
-          resolve();
-        });
-      });
-      req.on('error', () => {
-        failures++;
-        resolve();
-      });
-      req.end(body);
-    });
-  const until = performance.now() + durationMs;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: CONNECTIONS }, async () => {
-      while (performance.now() < until) await once();
-    }),
+/** One server's rounds, merged: requests/s over all rounds' time, latencies over all answers. */
+export interface Measured {
+  readonly rps: number;
+  /** Every round ran to its end (see LoadResult.complete). */
+  readonly complete: boolean;
+  /** Requests/s of each round, in order. */
+  readonly roundRps: readonly number[];
+  /** The server process's CPU time per answered request, in µs: steadier than rps on a shared machine. */
+  readonly cpuUsPerRequest: number;
+  readonly latency: Stats;
+  readonly ok: number;
+  readonly failed: number;
+  readonly statuses: Record<string, number>;
+}
+
+export function merge(rounds: readonly LoadResult[], samples: readonly bigint[], cpuUs: number): Measured {
+  const ok = rounds.reduce((sum, r) => sum + r.ok, 0);
+  const seconds = rounds.reduce((sum, r) => sum + r.seconds, 0);
+  const statuses: Record<string, number> = {};
+  for (const r of rounds)
+    for (const [status, n] of Object.entries(r.statuses)) statuses[status] = (statuses[status] ?? 0) + n;
+  const answered = rounds.reduce((sum, r) => sum + r.ok + r.notOk, 0);
+  return {
+    rps: ok / seconds,
+    roundRps: rounds.map((r) => r.rps),
+    complete: rounds.every((r) => r.complete),
+    cpuUsPerRequest: cpuUs / answered,
+    latency: stats(samples),
+    ok,
+    failed: rounds.reduce((sum, r) => sum + r.notOk + r.errors, 0),
+    statuses,
+  };
+}
+
+export function figures(
+  label: string,
+  r: { rps: number; latency: Stats; failed?: number; cpuUsPerRequest?: number },
+): string {
+  return (
+    `  ${label.padEnd(40)} ${Math.round(r.rps).toLocaleString('en').padStart(7)} req/s  ` +
+    `p50 ${fmt(r.latency.medianUs).padStart(9)}  p99 ${fmt(r.latency.p99Us).padStart(9)}` +
+    (r.cpuUsPerRequest === undefined ? '' : `  server CPU ${fmt(r.cpuUsPerRequest).padStart(8)}/request`) +
+    (r.failed ? `  (${r.failed} failed)` : '')
   );
-  const seconds = (performance.now() - started) / 1000;
-  agent.destroy();
-  return { rps: samples.length / seconds, latency: stats(samples), failures };
+}
+
+/**
+ * Warms each server up, then loads them in alternating rounds; returns each one's merged
+ * figures, in the order given. `onRound` sees every round's result (for the per-round lines).
+ */
+export async function alternate(
+  servers: readonly {
+    server: BenchServer;
+    target: LoadTarget;
+    /** Exact request counts for this server (see LoadOptions.exactly) instead of timed rounds. */
+    exactly?: { warmup: number; round: number };
+  }[],
+  options: { warmupMs: number; roundMs: number; rounds: number; connections: number },
+  onRound: (server: BenchServer, round: number, result: LoadResult, cpuUs: number) => void = () => {},
+): Promise<{ measured: Measured[]; warmup: LoadResult[] }> {
+  const loadOptions = (durationMs: number, exactly?: number): LoadOptions => ({
+    connections: options.connections,
+    durationMs,
+    maxRequests: MAX_REQUESTS_PER_ROUND,
+    ...(exactly === undefined ? {} : { exactly }),
+  });
+  const warmup: LoadResult[] = [];
+  for (const { target, exactly } of servers)
+    warmup.push(await load(target, loadOptions(options.warmupMs, exactly?.warmup)));
+  const results: LoadResult[][] = servers.map(() => []);
+  const samples: bigint[][] = servers.map(() => []);
+  const cpu = servers.map(() => 0);
+  for (let round = 1; round <= options.rounds; round++) {
+    const order = servers.map((_, i) => i);
+    if (round % 2 === 0) order.reverse();
+    for (const i of order) {
+      const { server, target, exactly } = servers[i] as (typeof servers)[number];
+      const cpuBefore = await server.cpuUs();
+      const result = await load(target, loadOptions(options.roundMs, exactly?.round));
+      const cpuUs = (await server.cpuUs()) - cpuBefore;
+      results[i]?.push(result);
+      samples[i]?.push(...result.samples);
+      cpu[i] = (cpu[i] ?? 0) + cpuUs;
+      onRound(server, round, result, cpuUs);
+    }
+  }
+  return { measured: results.map((r, i) => merge(r, samples[i] ?? [], cpu[i] ?? 0)), warmup };
 }
 
 export async function benchPlatform(): Promise<void> {
@@ -129,35 +194,65 @@ export async function benchPlatform(): Promise<void> {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(event.headers)) if (value !== undefined) headers[name] = value;
   const body = Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8').toString('utf8');
-  const runtime = await LocalRuntime.start({
-    template: TEMPLATE,
-    ctx: { accountId: '123456789012', region: 'us-east-1', stackName: 'bench', physicalIds: {} },
-    projectRoot: root,
-    sqs: {} as SQSClient,
-    port: 0,
-    schedules: false,
-    functionSpecs: SPECS,
-    // The access log line is built and handed to a logger, as with `npm start`, but not printed.
-    log: () => {},
-  });
-  const bare = await bareServer();
+  const script = path.join(here, 'platform-server.ts');
+  const accessLog = path.join(tmpdir(), `understudy-bench-access-${process.pid}.log`);
+  const servers: BenchServer[] = [];
   try {
+    servers.push(await startChildServer('platform', script, ['platform'], { stdoutFile: accessLog }));
+    servers.push(await startChildServer('bare', script, ['bare']));
+    const [platform, bare] = servers as [BenchServer, BenchServer];
     console.log(
-      `\nLocal platform over HTTP (SigV4, small model, ${CONNECTIONS} connections, ${ROUNDS}× ${DURATION_MS / 1000} s each, 127.0.0.1)`,
+      `\nLocal platform over HTTP (SigV4, access log on, small model, ${CONNECTIONS} connections, ` +
+        `warm-up ${WARMUP_MS / 1000} s, ${ROUNDS} alternating rounds × ${ROUND_MS / 1000} s, 127.0.0.1, ` +
+        `each server in its own process, autocannon in a third)`,
     );
-    for (let round = 1; round <= ROUNDS; round++) {
-      const platform = await load(runtime.url, headers, body, DURATION_MS);
-      const plain = await load(bare.url, headers, body, DURATION_MS);
-      const line = (label: string, r: typeof platform) =>
-        `  ${label.padEnd(36)} ${Math.round(r.rps).toLocaleString('en').padStart(7)} req/s  p50 ${fmt(r.latency.medianUs).padStart(9)}  p99 ${fmt(r.latency.p99Us).padStart(9)}${r.failures ? `  (${r.failures} failed)` : ''}`;
-      console.log(line(`round ${round}: local platform`, platform));
-      console.log(line(`round ${round}: bare node:http + onnxruntime`, plain));
-      console.log(
-        `  platform / bare: ${((100 * platform.rps) / plain.rps).toFixed(0)}% (target ≥ 60%, moonshot 80%)`,
-      );
-    }
+    const target = (server: BenchServer): LoadTarget => ({
+      url: server.url,
+      path: INVOCATIONS,
+      headers,
+      body,
+    });
+    const { measured, warmup } = await alternate(
+      [
+        { server: platform, target: target(platform) },
+        { server: bare, target: target(bare) },
+      ],
+      { warmupMs: WARMUP_MS, roundMs: ROUND_MS, rounds: ROUNDS, connections: CONNECTIONS },
+      (server, round, result, cpuUs) =>
+        console.log(
+          figures(`round ${round}: ${server.label}`, {
+            ...result,
+            failed: result.notOk + result.errors,
+            cpuUsPerRequest: cpuUs / (result.ok + result.notOk),
+          }),
+        ),
+    );
+    const [p, b] = measured as [Measured, Measured];
+    // Each round's pair ran back to back: their ratio is the one least moved by the machine's load.
+    const pairRatios = p.roundRps.map((rps, i) => rps / (b.roundRps[i] ?? Number.NaN)).sort((x, y) => x - y);
+    const medianPair = pairRatios[Math.floor(pairRatios.length / 2)] ?? Number.NaN;
+    console.log(figures('all rounds: local platform', p));
+    console.log(figures('all rounds: bare node:http + onnxruntime', b));
+    console.log(
+      `  platform / bare: ${((100 * p.rps) / b.rps).toFixed(0)}% of the throughput over all rounds ` +
+        `(median of the rounds' pairs ${(100 * medianPair).toFixed(0)}%; target ≥ 60%, moonshot 80%); ` +
+        `${(p.cpuUsPerRequest / b.cpuUsPerRequest).toFixed(2)}× the server CPU per request`,
+    );
+    // Every request the platform answered has its access-log line once the platform stopped:
+    // those counted here, and up to one per connection per timed run answered after it stopped counting.
+    await platform.stop();
+    const logged = readFileSync(accessLog, 'utf8')
+      .split('\n')
+      .filter((line) => line.includes(' → ')).length;
+    const counted = (warmup[0]?.ok ?? 0) + (warmup[0]?.notOk ?? 0) + p.ok + p.failed;
+    const uncounted = CONNECTIONS * (ROUNDS + 1);
+    const whole = logged >= counted && logged <= counted + uncounted;
+    console.log(
+      `  access-log lines after stop: ${logged} for ${counted} answers counted ` +
+        `(+ at most ${uncounted} answered after timed runs ended): ${whole ? 'none lost' : 'LINES MISSING OR EXTRA'}`,
+    );
   } finally {
-    await bare.close();
-    await runtime.stop();
+    for (const server of servers.reverse()) await server.stop();
+    rmSync(accessLog, { force: true });
   }
 }

@@ -6,13 +6,14 @@
 import { benchAccessKeys } from './access-keys.bench.js';
 import { benchColdStart } from './cold-start.bench.js';
 import { benchFaults } from './faults.bench.js';
-import { benchInference, KEY, NOW, signedEvent } from './inference.bench.js';
+import { benchInference } from './inference.bench.js';
 import { benchLineage } from './lineage.bench.js';
 import { benchLinearLearner } from './linear-learner.bench.js';
 import { benchMirrorBudget } from './mirror-budget.bench.js';
 import { benchMonitor } from './monitor.bench.js';
 import { benchOfflineEvaluation } from './offline-evaluation.bench.js';
 import { benchPlatform } from './platform.bench.js';
+import { benchPlatformCapture } from './platform-capture.bench.js';
 import { benchRouting } from './routing.bench.js';
 import { benchShadow } from './shadow.bench.js';
 import { benchTraining } from './training.bench.js';
@@ -23,7 +24,8 @@ const BENCHES: Record<string, () => Promise<void>> = {
   shadow: benchShadow,
   'mirror-budget': benchMirrorBudget,
   platform: benchPlatform,
-  'cold-start': async () => benchColdStart({ event: await signedEvent(), key: KEY, now: NOW.toISOString() }),
+  'platform-capture': benchPlatformCapture,
+  'cold-start': () => benchColdStart(),
   monitor: benchMonitor,
   'access-keys': benchAccessKeys,
   lineage: benchLineage,

@@ -156,6 +156,10 @@ export async function benchTraining(): Promise<void> {
     const lightgbm = baselines.find((b) => b.library === 'lightgbm');
     for (const b of baselines) console.log(line(b));
     console.log(line(mine, lightgbm));
+    const perValue = (mine.cpuSeconds / (TRAIN_ROWS * COLUMNS) / ROUNDS) * 1e9;
+    console.log(
+      `  Understudy: ${perValue.toFixed(1)} ns CPU per value per round (xgboost's cost() assumes 4 ns × depth = ${4 * DEPTH})`,
+    );
     if (!python) {
       console.log(
         '  (LightGBM and XGBoost not run: set UNDERSTUDY_BENCH_PYTHON to a Python with numpy, lightgbm and xgboost)',

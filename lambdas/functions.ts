@@ -65,6 +65,35 @@ export const FUNCTIONS = {
 
 export type FunctionName = keyof typeof FUNCTIONS;
 
+/**
+ * How esbuild bundles every function (the stack's NodejsFunction bundling; the cold-start
+ * benchmark bundles the invoke function with the same): ESM, minified, with source maps.
+ */
+export const BUNDLING = {
+  format: 'esm',
+  target: 'node22',
+  minify: true,
+  sourceMap: true,
+  // ESM bundles still meet CommonJS dependencies that call require().
+  banner: "import{createRequire as __cr}from'module';const require=__cr(import.meta.url);",
+  /** Lambda's NODE_OPTIONS for every function. */
+  nodeOptions: '--enable-source-maps',
+} as const;
+
+/**
+ * What a function's bundle leaves out. The SDK ships with the runtime; onnxruntime-node comes
+ * from the layer. protobufjs/minimal is required only by @datadog/sketches-js's toProto, which
+ * is never called; the training function writes ONNX with onnx-proto, which needs it: bundled there.
+ */
+export function externalModules(name: FunctionName): string[] {
+  return [
+    '@aws-sdk/*',
+    'onnxruntime-node',
+    'onnxruntime-common',
+    ...(name === 'training' ? [] : ['protobufjs/minimal']),
+  ];
+}
+
 /** Metadata key on each AWS::Lambda::Function resource naming its entry in FUNCTIONS. */
 export const FUNCTION_METADATA_KEY = 'understudy:function';
 

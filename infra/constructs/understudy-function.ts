@@ -5,7 +5,13 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { FUNCTION_METADATA_KEY, FUNCTIONS, type FunctionName } from '../../lambdas/functions.js';
+import {
+  BUNDLING,
+  externalModules,
+  FUNCTION_METADATA_KEY,
+  FUNCTIONS,
+  type FunctionName,
+} from '../../lambdas/functions.js';
 
 export interface UnderstudyFunctionProps {
   readonly name: FunctionName;
@@ -52,26 +58,17 @@ export class UnderstudyFunction extends Construct {
       memorySize: spec.memorySizeMb,
       timeout: Duration.seconds(spec.timeoutSeconds),
       description: spec.description,
-      environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
+      environment: { NODE_OPTIONS: BUNDLING.nodeOptions, ...props.environment },
       layers: props.onnxLayer && spec.usesOnnx ? [props.onnxLayer] : [],
       depsLockFilePath: path.join(props.projectRoot, 'package-lock.json'),
       projectRoot: props.projectRoot,
       bundling: {
         format: nodejs.OutputFormat.ESM,
-        target: 'node22',
-        minify: true,
-        sourceMap: true,
-        // The SDK ships with the runtime; onnxruntime-node comes from the layer.
-        // protobufjs/minimal is required only by @datadog/sketches-js's toProto, which we never call.
-        // The training function writes ONNX with onnx-proto, which needs protobufjs: bundled there.
-        externalModules: [
-          '@aws-sdk/*',
-          'onnxruntime-node',
-          'onnxruntime-common',
-          ...(props.name === 'training' ? [] : ['protobufjs/minimal']),
-        ],
-        // ESM bundles still meet CommonJS dependencies that call require().
-        banner: "import{createRequire as __cr}from'module';const require=__cr(import.meta.url);",
+        target: BUNDLING.target,
+        minify: BUNDLING.minify,
+        sourceMap: BUNDLING.sourceMap,
+        externalModules: externalModules(props.name),
+        banner: BUNDLING.banner,
       },
     });
     (this.fn.node.defaultChild as lambda.CfnFunction).addMetadata(FUNCTION_METADATA_KEY, props.name);

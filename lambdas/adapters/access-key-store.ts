@@ -1,17 +1,21 @@
 import { randomBytes, randomInt } from 'node:crypto';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DecryptCommand, EncryptCommand, type KMSClient } from '@aws-sdk/client-kms';
-import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import {
-  DeleteCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-} from '@aws-sdk/lib-dynamodb';
+import type * as DynamoDb from '@aws-sdk/client-dynamodb';
+import type * as Kms from '@aws-sdk/client-kms';
+import type { KMSClient } from '@aws-sdk/client-kms';
+import type * as SecretsManager from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type * as DocumentClient from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AccessKey, AccessKeyResolver } from '../domain/auth/identity.js';
 import { isRole, type Role } from '../domain/auth/identity.js';
 import type { AccessKeyAdmin, AccessKeySpec, AccessKeySummary } from '../domain/kernel/ports.js';
+import { requireSdk } from './aws-sdk.js';
+
+const { ConditionalCheckFailedException } = requireSdk<typeof DynamoDb>('@aws-sdk/client-dynamodb');
+const { DecryptCommand, EncryptCommand } = requireSdk<typeof Kms>('@aws-sdk/client-kms');
+const { GetSecretValueCommand } = requireSdk<typeof SecretsManager>('@aws-sdk/client-secrets-manager');
+const { DeleteCommand, GetCommand, PutCommand, QueryCommand } =
+  requireSdk<typeof DocumentClient>('@aws-sdk/lib-dynamodb');
 
 export interface AccessKeyStoreProps {
   readonly dynamo: DynamoDBDocumentClient;

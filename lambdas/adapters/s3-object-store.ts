@@ -1,5 +1,6 @@
 import {
   GetObjectCommand,
+  type GetObjectCommandOutput,
   HeadBucketCommand,
   ListObjectsV2Command,
   NoSuchBucket,
@@ -21,11 +22,24 @@ export class S3ObjectStore implements ObjectStore {
   constructor(private readonly s3: S3Client) {}
 
   async getText(uri: string): Promise<string | undefined> {
+    const body = await this.body(uri);
+    return body === undefined ? undefined : ((await body?.transformToString('utf8')) ?? '');
+  }
+
+  async getStream(uri: string): Promise<AsyncIterable<Uint8Array> | undefined> {
+    const body = await this.body(uri);
+    if (body === undefined) return undefined;
+    // In Node the SDK's body is an http.IncomingMessage: a Readable, so async-iterable.
+    return (body as AsyncIterable<Uint8Array> | null) ?? (async function* () {})();
+  }
+
+  /** The GetObject body (null when the answer has none), or undefined when there is no such object. */
+  private async body(uri: string): Promise<GetObjectCommandOutput['Body'] | null | undefined> {
     const { bucket, key } = location(uri);
     if (key === '' || key.endsWith('/')) return undefined;
     try {
       const object = await this.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-      return (await object.Body?.transformToString('utf8')) ?? '';
+      return object.Body ?? null;
     } catch (error) {
       const missing =
         error instanceof NoSuchKey ||

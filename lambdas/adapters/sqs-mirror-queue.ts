@@ -1,6 +1,12 @@
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type * as S3 from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type * as Sqs from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { MirrorMessage, MirrorQueue, MirrorSendOptions } from '../domain/mirroring/mirror.js';
+import { requireSdk } from './aws-sdk.js';
+
+const { PutObjectCommand } = requireSdk<typeof S3>('@aws-sdk/client-s3');
+const { SendMessageCommand } = requireSdk<typeof Sqs>('@aws-sdk/client-sqs');
 
 /** SQS's message size limit (256 KiB), less room for attributes. */
 const MAX_INLINE_BYTES = 250 * 1024;

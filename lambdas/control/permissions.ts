@@ -93,7 +93,8 @@ export const UNDERSTUDY_PERMISSIONS: Readonly<Record<string, Permission>> = {
   DescribeEndpointAt: 'read',
   TraceInference: 'read',
   SuggestBaseline: 'write',
-  PutGroundTruth: 'write',
+  // Labels come from the applications that invoke the endpoint; scoped to an invoker key's endpoints.
+  PutGroundTruth: 'invoke',
   DescribeShadowReport: 'read',
   ConfigureShadowComparison: 'write',
   ListModelPackageHistory: 'read',

@@ -5,6 +5,7 @@ import { authorizeInvoke } from '../domain/auth/roles.js';
 import { verifySigV4 } from '../domain/auth/sigv4.js';
 import type { RedactionKey } from '../domain/data-capture/redaction.js';
 import type { EndpointCache } from '../domain/inference/endpoint-cache.js';
+import { checkInvokeEndpointInput } from '../domain/inference/invoke-constraints.js';
 import { invokeEndpoint } from '../domain/inference/invoke-endpoint.js';
 import type { ModelCache } from '../domain/inference/model-cache.js';
 import { DEFAULT_MAX_ROWS } from '../domain/inference/payload.js';
@@ -77,6 +78,7 @@ export function createInvokeHandler(deps: DataPlaneDeps) {
       const caller = await verifySigV4(request, deps.keys, { now: now() });
       const endpointName = endpointNameOf(event, request.path);
       authorizeInvoke(caller, endpointName);
+      checkInvokeEndpointInput(endpointName, request.headers);
       const answer = await invokeEndpoint(
         useCase,
         {

@@ -9,8 +9,9 @@ import { DEFAULT_MIRROR_BUDGET_MS } from '../domain/mirroring/mirror-delivery.js
 import { RegistryMirrorDropCounter } from '../domain/mirroring/mirror-drops.js';
 import { ENV } from '../functions.js';
 import { accessKeysFromEnv } from '../shared/access-keys.js';
-import { clients } from '../shared/clients.js';
 import { millisecondsEnv, positiveIntegerEnv, requireEnv } from '../shared/config.js';
+// Not shared/clients.ts: the invoke function loads only the SDK clients it calls.
+import { dataPlaneClients as clients } from '../shared/data-plane-clients.js';
 import { functionLogger } from '../shared/logger.js';
 import { createInvokeHandler } from './data-plane.js';
 

@@ -1,7 +1,7 @@
 import { AccessKeyStore } from '../adapters/access-key-store.js';
 import { ENV } from '../functions.js';
-import { clients } from './clients.js';
 import { requireEnv } from './config.js';
+import { dataPlaneClients as clients } from './data-plane-clients.js';
 
 /** The access-key store every API function verifies signatures against, from the stack's settings. */
 export function accessKeysFromEnv(): AccessKeyStore {

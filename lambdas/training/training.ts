@@ -1,7 +1,13 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { runTrainingJob, type TrainingRunDeps } from '../domain/training/training-jobs.js';
+import { COLLECTIONS } from '../domain/kernel/records.js';
+import { recordTrainingJobLineage } from '../domain/lineage/automatic.js';
+import {
+  runTrainingJob,
+  type TrainingJobRecord,
+  type TrainingRunDeps,
+} from '../domain/training/training-jobs.js';
 import { type FunctionLogging, functionLogger } from '../shared/logger.js';
 
 export interface TrainingHandlerDeps extends Omit<TrainingRunDeps, 'log'> {
@@ -24,6 +30,9 @@ function jobName(body: string): string | undefined {
  * The training function consumes the training queue, one job per batch (a job can take the
  * whole 15 minutes): runTrainingJob settles the job itself (Completed, Failed or Stopped), so
  * only an error it could not record is reported in `batchItemFailures`, for SQS to deliver again.
+ * A completed job's lineage (lineage/automatic.ts) is recorded after the run, as the control
+ * plane records a package's after CreateModelPackage; a delivery again records it again
+ * (create-if-absent), so a failure there is reported for SQS to retry too.
  */
 export function createTrainingHandler(deps: TrainingHandlerDeps) {
   const { logging, ...run } = deps;
@@ -41,6 +50,9 @@ export function createTrainingHandler(deps: TrainingHandlerDeps) {
         try {
           const outcome = await runTrainingJob({ ...run, log }, name);
           log.info('training job', { TrainingJobName: name, outcome });
+          const job = (await run.store.get<TrainingJobRecord>(COLLECTIONS.trainingJob, name))?.data;
+          if (job?.TrainingJobStatus === 'Completed')
+            await recordTrainingJobLineage(run.registrar(job), name);
         } catch (error) {
           log.error('training job failed', { TrainingJobName: name, error: (error as Error).message });
           batchItemFailures.push({ itemIdentifier: record.messageId });

@@ -3,6 +3,7 @@
  * the payload format 2.0 event built from a request, and the mapping of the function's
  * result back to an HTTP response. Pure functions; runtime.ts does the I/O.
  */
+import { isUtf8 } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 
@@ -98,33 +99,50 @@ export interface RouteMatch<T> {
   readonly pathParameters: Record<string, string>;
 }
 
-/**
- * The route API Gateway would choose for a request: the most specific one whose method and
- * path match, with `$default` as the fallback; undefined means 404.
- */
+/** A routing table parsed and ordered by specificity once; `match` per request. */
+export class RouteTable<T extends { readonly routeKey: string }> {
+  /** Every route but `$default`, most specific first (ties keep the template's order). */
+  private readonly ordered: readonly { route: T; parsed: ParsedRouteKey }[];
+  /** Per method, the routes of that method or ANY, in the same order. */
+  private readonly byMethod = new Map<string, readonly { route: T; parsed: ParsedRouteKey }[]>();
+  private readonly fallback: T | undefined;
+
+  constructor(routes: readonly T[]) {
+    const parsed = routes.map((route) => ({ route, parsed: parseRouteKey(route.routeKey) }));
+    this.fallback = parsed.find((r) => r.parsed.isDefault)?.route;
+    this.ordered = parsed
+      .filter((r) => !r.parsed.isDefault)
+      .sort((a, b) => compareSpecificity(specificity(a.parsed), specificity(b.parsed)));
+  }
+
+  /**
+   * The route API Gateway would choose for a request: the most specific one whose method and
+   * path match, with `$default` as the fallback; undefined means 404.
+   */
+  match(method: string, path: string): RouteMatch<T> | undefined {
+    const upper = method.toUpperCase();
+    let candidates = this.byMethod.get(upper);
+    if (!candidates) {
+      candidates = this.ordered.filter((r) => r.parsed.method === 'ANY' || r.parsed.method === upper);
+      // Node's HTTP parser accepts only the standard methods: this map stays small.
+      this.byMethod.set(upper, candidates);
+    }
+    for (const { route, parsed } of candidates) {
+      const params = matchSegments(parsed.segments, path);
+      if (params) return { route, routeKey: route.routeKey, pathParameters: params };
+    }
+    if (this.fallback) return { route: this.fallback, routeKey: '$default', pathParameters: {} };
+    return undefined;
+  }
+}
+
+/** RouteTable.match for a one-off lookup (the table is parsed on every call). */
 export function matchRoute<T extends { readonly routeKey: string }>(
   routes: readonly T[],
   method: string,
   path: string,
 ): RouteMatch<T> | undefined {
-  const upper = method.toUpperCase();
-  const candidates: { route: T; parsed: ParsedRouteKey; params: Record<string, string> }[] = [];
-  let fallback: T | undefined;
-  for (const route of routes) {
-    const parsed = parseRouteKey(route.routeKey);
-    if (parsed.isDefault) {
-      fallback ??= route;
-      continue;
-    }
-    if (parsed.method !== 'ANY' && parsed.method !== upper) continue;
-    const params = matchSegments(parsed.segments, path);
-    if (params) candidates.push({ route, parsed, params });
-  }
-  candidates.sort((a, b) => compareSpecificity(specificity(a.parsed), specificity(b.parsed)));
-  const best = candidates[0];
-  if (best) return { route: best.route, routeKey: best.route.routeKey, pathParameters: best.params };
-  if (fallback) return { route: fallback, routeKey: '$default', pathParameters: {} };
-  return undefined;
+  return new RouteTable(routes).match(method, path);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -154,18 +172,52 @@ export interface EventOptions {
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
-/** API Gateway's request time format: `12/Mar/2020:19:03:58 +0000`. */
+let lastRequestSecond = Number.NaN;
+let lastRequestTime = '';
+
+/** API Gateway's request time format: `12/Mar/2020:19:03:58 +0000` (the last one is reused within its second). */
 export function formatRequestTime(date: Date): string {
+  const second = Math.floor(date.getTime() / 1000);
+  if (second === lastRequestSecond) return lastRequestTime;
   const pad = (n: number) => String(n).padStart(2, '0');
-  return (
+  lastRequestTime =
     `${pad(date.getUTCDate())}/${MONTHS[date.getUTCMonth()]}/${date.getUTCFullYear()}:` +
-    `${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())} +0000`
-  );
+    `${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())} +0000`;
+  lastRequestSecond = second;
+  return lastRequestTime;
 }
 
-/** An id shaped like API Gateway's (`JKJaXmPLvHcESHA=`). */
+const REQUEST_ID_BYTES = 10;
+/** Random bytes for this many ids at a time: one getrandom call per batch rather than per request. */
+const REQUEST_IDS_PER_BATCH = 256;
+let requestIdPool = Buffer.alloc(0);
+let requestIdOffset = 0;
+
+/** An id shaped like API Gateway's (`JKJaXmPLvHcESHA=`): 10 random bytes in base64. */
 export function newRequestId(): string {
-  return randomBytes(10).toString('base64');
+  if (requestIdOffset + REQUEST_ID_BYTES > requestIdPool.length) {
+    requestIdPool = randomBytes(REQUEST_ID_BYTES * REQUEST_IDS_PER_BATCH);
+    requestIdOffset = 0;
+  }
+  const id = requestIdPool.toString('base64', requestIdOffset, requestIdOffset + REQUEST_ID_BYTES);
+  requestIdOffset += REQUEST_ID_BYTES;
+  return id;
+}
+
+/**
+ * Media types whose bodies HTTP APIs hand to the function as text: `text/*`, JSON, XML,
+ * JavaScript and form data (`application/x-amz-json-1.1`, `application/ld+json` and the like).
+ */
+const TEXT_MEDIA_TYPE =
+  /^\s*(?:text\/|application\/(?:[\w.+-]*[+.-])?(?:json|xml|javascript|x-www-form-urlencoded)\b)/i;
+
+/**
+ * HTTP APIs pass a text payload as it is and base64-encode any other: a body of a text media
+ * type that is valid UTF-8 goes as text (nothing to encode here or decode in the function),
+ * anything else as base64, so that the bytes always arrive exact.
+ */
+export function isTextBody(contentType: string | undefined, body: Uint8Array): boolean {
+  return contentType !== undefined && TEXT_MEDIA_TYPE.test(contentType) && isUtf8(body);
 }
 
 /** Lower-cased names; repeated headers joined with ',' as API Gateway does. */
@@ -247,9 +299,13 @@ export function buildHttpApiEvent(request: IncomingRequest, options: EventOption
     isBase64Encoded: false,
   };
   if (request.body.length > 0) {
-    // API Gateway base64-encodes binary payloads; doing it always keeps the bytes exact.
-    event.body = Buffer.from(request.body).toString('base64');
-    event.isBase64Encoded = true;
+    const bytes = Buffer.from(request.body.buffer, request.body.byteOffset, request.body.byteLength);
+    if (isTextBody(headers['content-type'], bytes)) {
+      event.body = bytes.toString('utf8');
+    } else {
+      event.body = bytes.toString('base64');
+      event.isBase64Encoded = true;
+    }
   }
   return event;
 }
@@ -261,7 +317,11 @@ export interface HttpResponseParts {
   readonly statusCode: number;
   /** Name/value pairs; `set-cookie` may repeat. */
   readonly headers: readonly (readonly [string, string])[];
-  readonly body: Buffer;
+  /**
+   * Bytes, or text sent as UTF-8: a string body goes out in one write with the headers
+   * (Node writes a Buffer body as a second chunk), and needs no copy into a Buffer first.
+   */
+  readonly body: Buffer | string;
 }
 
 export const NOT_FOUND: HttpResponseParts = jsonMessage(404, 'Not Found');
@@ -291,7 +351,7 @@ export function mapLambdaResult(result: unknown): { response: HttpResponseParts 
       response: {
         statusCode: 200,
         headers: [['content-type', 'application/json']],
-        body: Buffer.from(result),
+        body: result,
       },
     };
   }
@@ -300,7 +360,7 @@ export function mapLambdaResult(result: unknown): { response: HttpResponseParts 
       response: {
         statusCode: 200,
         headers: [['content-type', 'application/json']],
-        body: Buffer.from(JSON.stringify(result ?? null)),
+        body: JSON.stringify(result ?? null),
       },
     };
   }
@@ -336,7 +396,7 @@ export function mapLambdaResult(result: unknown): { response: HttpResponseParts 
     response: {
       statusCode,
       headers: pairs,
-      body: isBase64Encoded === true ? Buffer.from(text, 'base64') : Buffer.from(text),
+      body: isBase64Encoded === true ? Buffer.from(text, 'base64') : text,
     },
   };
 }

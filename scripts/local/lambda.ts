@@ -27,30 +27,57 @@ export function functionArn(fn: Pick<FunctionIdentity, 'functionName' | 'region'
   return `arn:aws:lambda:${fn.region}:${fn.accountId}:function:${fn.functionName}`;
 }
 
+const unsupported = () => {
+  throw new Error('context.done/succeed/fail are not supported: return a value or a promise');
+};
+
+/** What every invocation of one function shares: Lambda fixes these when it starts the environment. */
+interface FunctionConstants {
+  readonly arn: string;
+  readonly memoryLimitInMB: string;
+  readonly logGroupName: string;
+  readonly logStreamName: string;
+}
+const constants = new WeakMap<FunctionIdentity, FunctionConstants>();
+
+function constantsOf(fn: FunctionIdentity, startedAt: number): FunctionConstants {
+  let found = constants.get(fn);
+  if (!found) {
+    // One log stream per execution environment, named after the day it started.
+    const day = new Date(startedAt).toISOString().slice(0, 10).replaceAll('-', '/');
+    found = {
+      arn: functionArn(fn),
+      memoryLimitInMB: String(fn.memorySizeMb),
+      logGroupName: `/aws/lambda/${fn.functionName}`,
+      logStreamName: `${day}/[$LATEST]local`,
+    };
+    constants.set(fn, found);
+  }
+  return found;
+}
+
 /** The context object Lambda passes as the handler's second argument. */
 export function createLambdaContext(
   fn: FunctionIdentity,
   options: { requestId?: string; startedAt?: number; now?: () => number } = {},
 ): Context {
   const now = options.now ?? Date.now;
-  const deadline = (options.startedAt ?? now()) + fn.timeoutSeconds * 1000;
-  const date = new Date(options.startedAt ?? now()).toISOString().slice(0, 10).replaceAll('-', '/');
-  const fail = () => {
-    throw new Error('context.done/succeed/fail are not supported: return a value or a promise');
-  };
+  const startedAt = options.startedAt ?? now();
+  const deadline = startedAt + fn.timeoutSeconds * 1000;
+  const shared = constantsOf(fn, startedAt);
   return {
     callbackWaitsForEmptyEventLoop: true,
     functionName: fn.functionName,
     functionVersion: '$LATEST',
-    invokedFunctionArn: functionArn(fn),
-    memoryLimitInMB: String(fn.memorySizeMb),
+    invokedFunctionArn: shared.arn,
+    memoryLimitInMB: shared.memoryLimitInMB,
     awsRequestId: options.requestId ?? randomUUID(),
-    logGroupName: `/aws/lambda/${fn.functionName}`,
-    logStreamName: `${date}/[$LATEST]local`,
+    logGroupName: shared.logGroupName,
+    logStreamName: shared.logStreamName,
     getRemainingTimeInMillis: () => Math.max(0, deadline - now()),
-    done: fail,
-    fail,
-    succeed: fail,
+    done: unsupported,
+    fail: unsupported,
+    succeed: unsupported,
   };
 }
 
@@ -66,17 +93,20 @@ export class LambdaTimeoutError extends Error {
  * function's timeout has passed (the handler itself cannot be stopped and runs on).
  * Callback-style handlers (three parameters) are supported.
  */
-export async function invokeHandler(handler: Handler, event: unknown, context: Context): Promise<unknown> {
+export function invokeHandler(handler: Handler, event: unknown, context: Context): Promise<unknown> {
   const timeoutMs = context.getRemainingTimeInMillis();
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new LambdaTimeoutError(timeoutMs / 1000)), timeoutMs);
-  });
-  const run = new Promise<unknown>((resolve, reject) => {
+  // One promise settled by whichever comes first: the handler's result or error, or the timeout.
+  return new Promise<unknown>((resolve, reject) => {
     let settled = false;
+    const timer = setTimeout(() => {
+      if (settled) return;
+      settled = true;
+      reject(new LambdaTimeoutError(timeoutMs / 1000));
+    }, timeoutMs);
     const callback = (error?: unknown, result?: unknown) => {
       if (settled) return;
       settled = true;
+      clearTimeout(timer);
       if (error !== undefined && error !== null) reject(error);
       else resolve(result);
     };
@@ -89,11 +119,6 @@ export async function invokeHandler(handler: Handler, event: unknown, context: C
       callback(error);
     }
   });
-  try {
-    return await Promise.race([run, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** Imports a handler module (TypeScript, through tsx) and returns its `handler` export. */

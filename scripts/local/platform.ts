@@ -17,6 +17,7 @@ import { ensureMoto, type MotoHandle, PROJECT_ROOT } from '../moto.js';
 import { type Clients, createClients, defaultRegion, useEmulator } from './aws.js';
 import { type DeployAction, stackContext, synthAndDeploy } from './deploy.js';
 import { writeEnvFile } from './env-file.js';
+import { LineWriter } from './line-writer.js';
 import { LocalRuntime } from './runtime.js';
 import { loadState, type RestoreReport, restoreState, saveState } from './state.js';
 import { type CfnTemplate, resourcesOfType, type StackContext } from './template.js';
@@ -131,7 +132,9 @@ async function adminKey(
 
 /** Starts everything; the env file appears once the platform is ready. */
 export async function startLocalPlatform(options: LocalPlatformOptions = {}): Promise<LocalPlatform> {
-  const log = options.log ?? ((message: string) => console.log(`[local] ${message}`));
+  // The platform's lines, the access log's included, go out in batches (line-writer.ts).
+  const writer = options.log ? undefined : new LineWriter({ prefix: '[local] ' });
+  const log = options.log ?? (writer as LineWriter).line;
   const region = options.region ?? defaultRegion();
   const stateDir = path.resolve(options.stateDir ?? path.join(PROJECT_ROOT, '.understudy', 'state'));
   const envFile = path.resolve(
@@ -246,6 +249,8 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
     );
     step('env');
     timings.total = (Date.now() - began) / 1000;
+    // What start.ts prints next comes after the start-up lines.
+    writer?.flush();
 
     const startedRuntime = runtime;
     const startedClients = clients;
@@ -280,6 +285,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
           }
           startedClients.destroy();
           await startedMoto.stop();
+          writer?.close();
         })();
         return stopping;
       },
@@ -288,6 +294,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
     await runtime?.stop().catch(() => undefined);
     clients?.destroy();
     await moto?.stop().catch(() => undefined);
+    writer?.close();
     throw error;
   }
 }

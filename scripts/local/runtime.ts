@@ -17,9 +17,9 @@ import {
   INTERNAL_SERVER_ERROR,
   jsonMessage,
   mapLambdaResult,
-  matchRoute,
   NOT_FOUND,
   newRequestId,
+  RouteTable,
 } from './apigw.js';
 import {
   createLambdaContext,
@@ -29,6 +29,7 @@ import {
   invokeHandler,
   loadHandler,
 } from './lambda.js';
+import { LineWriter } from './line-writer.js';
 import {
   nextFireTime,
   parseScheduleExpression,
@@ -79,8 +80,12 @@ export interface RuntimeOptions {
   readonly sqsConcurrency?: number;
   /** The functions the template's `understudy:function` names map to. @default FUNCTIONS (lambdas/functions.ts) */
   readonly functionSpecs?: Record<string, FunctionSpec>;
-  /** Log every HTTP request. @default true */
+  /** Log every HTTP request (through `log`). @default true */
   readonly accessLog?: boolean;
+  /**
+   * Where the runtime's lines go, the access log's included: called in the request path, so
+   * it should only queue the line (LineWriter.line). @default a LineWriter on stdout
+   */
   readonly log?: Log;
 }
 
@@ -88,6 +93,8 @@ interface RuntimeFunction {
   readonly fn: LocalFunction;
   readonly identity: FunctionIdentity;
   readonly handler: Promise<Handler>;
+  /** The handler once imported: invocations then call it without waiting on `handler`. */
+  loaded?: Handler;
 }
 
 interface RuntimeSchedule {
@@ -110,13 +117,11 @@ export interface ScheduleInfo {
 }
 
 function send(res: ServerResponse, parts: HttpResponseParts, extraHeaders: [string, string][] = []): void {
-  const headers: Record<string, string | string[]> = {};
-  for (const [name, value] of [...parts.headers, ...extraHeaders]) {
-    const existing = headers[name];
-    if (existing === undefined) headers[name] = value;
-    else headers[name] = Array.isArray(existing) ? [...existing, value] : [existing, value];
-  }
-  headers['content-length'] = String(parts.body.length);
+  // writeHead's flat [name, value, name, value…] form: repeated names (set-cookie) stay repeated.
+  const headers: string[] = [];
+  for (const [name, value] of parts.headers) headers.push(name, value);
+  for (const [name, value] of extraHeaders) headers.push(name, value);
+  headers.push('content-length', String(Buffer.byteLength(parts.body)));
   res.writeHead(parts.statusCode, headers);
   res.end(parts.body);
 }
@@ -129,20 +134,46 @@ function json(statusCode: number, value: unknown): HttpResponseParts {
   };
 }
 
-async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_REQUEST_BYTES) return undefined;
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * The request's body, or undefined past API Gateway's quota (the rest is then read and
+ * dropped, so that the 413 reaches the client). Stream events rather than `for await`: the
+ * async iterator costs a few objects and promises per request.
+ */
+function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_REQUEST_BYTES) {
+        chunks.length = 0;
+        req.off('data', onData);
+        req.resume();
+        resolve(undefined);
+        return;
+      }
+      chunks.push(chunk);
+    };
+    req.on('data', onData);
+    req.once('end', () =>
+      resolve(chunks.length === 1 ? chunks[0] : chunks.length === 0 ? EMPTY : Buffer.concat(chunks, size)),
+    );
+    req.once('error', reject);
+  });
+}
+
+/** The client's address as API Gateway reports it: IPv4 without the IPv6-mapped prefix. */
+function sourceIp(address: string | undefined): string {
+  if (address === undefined) return '127.0.0.1';
+  return address.startsWith('::ffff:') ? address.slice(7) : address;
 }
 
 export class LocalRuntime {
   readonly functions = new Map<string, RuntimeFunction>();
   readonly routes: HttpRoute[];
+  private readonly routeTable: RouteTable<HttpRoute>;
   readonly environment: Record<string, string>;
   private readonly schedules: RuntimeSchedule[] = [];
   private readonly pollers: SqsPoller[] = [];
@@ -151,11 +182,14 @@ export class LocalRuntime {
   private server: Server | undefined;
   private stopping: Promise<void> | undefined;
   private readonly log: Log;
+  /** The writer behind `log` when the runtime made it (no `log` option): flushed on stop. */
+  private readonly ownWriter: LineWriter | undefined;
   url = '';
   port = 0;
 
   private constructor(private readonly options: RuntimeOptions) {
-    this.log = options.log ?? console.log;
+    this.ownWriter = options.log ? undefined : new LineWriter();
+    this.log = options.log ?? (this.ownWriter as LineWriter).line;
     const { template, ctx } = options;
     const functions = localFunctions(template, options.functionSpecs);
     // Handlers read their configuration at import: the environment comes first.
@@ -173,12 +207,17 @@ export class LocalRuntime {
         timeoutSeconds: fn.timeoutSeconds,
       };
       const handler = loadHandler(options.projectRoot, fn.spec.entry);
-      handler.catch((error: unknown) =>
-        this.log(
-          `cannot load ${fn.name} (${fn.spec.entry}): ${error instanceof Error ? error.stack : error}`,
-        ),
+      const entry: RuntimeFunction = { fn, identity, handler };
+      handler.then(
+        (loaded) => {
+          entry.loaded = loaded;
+        },
+        (error: unknown) =>
+          this.log(
+            `cannot load ${fn.name} (${fn.spec.entry}): ${error instanceof Error ? error.stack : error}`,
+          ),
       );
-      this.functions.set(fn.logicalId, { fn, identity, handler });
+      this.functions.set(fn.logicalId, entry);
     }
     const { routes, skipped } = httpRoutes(template);
     for (const id of skipped) this.log(`warning: route ${id} has no Lambda proxy integration; not served`);
@@ -189,6 +228,7 @@ export class LocalRuntime {
       );
       return false;
     });
+    this.routeTable = new RouteTable(this.routes);
   }
 
   /** Loads the handlers and starts the HTTP server, the pollers and the scheduler. */
@@ -202,19 +242,16 @@ export class LocalRuntime {
   }
 
   /** Runs a function's handler with an event, as Lambda would (context, timeout). */
-  async invoke(logicalId: string, event: unknown): Promise<unknown> {
+  invoke(logicalId: string, event: unknown): Promise<unknown> {
     const entry = this.functions.get(logicalId);
-    if (!entry) throw new Error(`no local function ${logicalId}`);
-    const run = (async () => {
-      const handler = await entry.handler;
-      const context = createLambdaContext(entry.identity);
-      return invokeHandler(handler, event, context);
-    })();
+    if (!entry) return Promise.reject(new Error(`no local function ${logicalId}`));
+    const { loaded, identity } = entry;
+    const run = loaded
+      ? invokeHandler(loaded, event, createLambdaContext(identity))
+      : entry.handler.then((handler) => invokeHandler(handler, event, createLambdaContext(identity)));
     this.inFlight.add(run);
-    run.then(
-      () => this.inFlight.delete(run),
-      () => this.inFlight.delete(run),
-    );
+    const done = () => this.inFlight.delete(run);
+    run.then(done, done);
     return run;
   }
 
@@ -252,7 +289,8 @@ export class LocalRuntime {
     const started = Date.now();
     const method = req.method ?? 'GET';
     const url = req.url ?? '/';
-    const path = url.split('?')[0] ?? '/';
+    const question = url.indexOf('?');
+    const path = question < 0 ? url : url.slice(0, question);
     const body = await readBody(req);
     if (body === undefined) {
       send(res, jsonMessage(413, 'Request Entity Too Large'), [['connection', 'close']]);
@@ -262,7 +300,7 @@ export class LocalRuntime {
       send(res, await this.handleLocal(method, path, body));
       return;
     }
-    const match = matchRoute(this.routes, method, path);
+    const match = this.routeTable.match(method, path);
     const requestId = newRequestId();
     let parts: HttpResponseParts;
     let target = '-';
@@ -278,7 +316,7 @@ export class LocalRuntime {
           url,
           rawHeaders: req.rawHeaders,
           body,
-          sourceIp: req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1',
+          sourceIp: sourceIp(req.socket.remoteAddress),
           protocol: `HTTP/${req.httpVersion}`,
         },
         {
@@ -306,6 +344,7 @@ export class LocalRuntime {
     }
     send(res, parts, [['apigw-requestid', requestId]]);
     if (this.options.accessLog !== false) {
+      // Queued, not written: see LineWriter.
       this.log(`${method} ${path} → ${target} ${parts.statusCode} (${Date.now() - started} ms)`);
     }
   }
@@ -489,6 +528,7 @@ export class LocalRuntime {
         await closed;
       }
       await Promise.allSettled([...this.inFlight]);
+      this.ownWriter?.close();
     })();
     return this.stopping;
   }

@@ -134,7 +134,7 @@ describe('processing jobs and NOW schedules with the AWS SDK on the local platfo
       ],
       [
         bad('mq', (r) => ({ ...r, Environment: { ...r.Environment, analysis_type: 'MODEL_QUALITY' } })),
-        /comes with model quality monitoring/,
+        /problem_type is required for the model-quality analyzer/,
       ],
     ] as const;
     for (const [{ name: jobName, request }, message] of badCases) {

@@ -65,6 +65,8 @@ def platform():
         "s3": _env("AWS_ENDPOINT_URL_S3"),
         "bucket": _env("UNDERSTUDY_BUCKET"),
         "region": os.environ.get("AWS_REGION", "us-east-1"),
+        # Model Monitor's alerts topic (SNS), where an execution with violations publishes.
+        "alerts_topic": _env("UNDERSTUDY_ALERTS_TOPIC_ARN"),
     }
 
 

@@ -1,5 +1,5 @@
 """Training with the SageMaker Python SDK v2 as a notebook for SageMaker's built-in
-linear-learner writes it (issue 13): `Estimator(image_uri=image_uris.retrieve(...))`,
+linear-learner and XGBoost write it (issue 13): `Estimator(image_uri=image_uris.retrieve(...))`,
 `set_hyperparameters`, `fit` on S3 CSV channels, `deploy` and `predict`, `register`.
 
 The endpoint's answers are checked against what does not come from Understudy: the
@@ -125,17 +125,18 @@ def predictor(trained):
 def test_deploy_and_predict_csv_answers_the_validation_split(trained, predictor, session):
     labels, features = csv_rows("synthetic-validation")
     answer = predictor.predict(features)
-    # Understudy's JSON answer: the ONNX graph's outputs by name (test/sdk/README.md says how
-    # this differs from SageMaker's linear-learner container).
-    probabilities = np.array(answer["outputs"]["probabilities"], dtype=float)
-    predicted = np.array(answer["outputs"]["label"], dtype=float)
-    assert probabilities.shape == (len(labels), 2)
-    np.testing.assert_allclose(probabilities.sum(axis=1), 1, atol=1e-5)
-    np.testing.assert_array_equal(predicted, probabilities.argmax(axis=1))
+    # SageMaker's linear-learner answer ("Linear learner response formats"): one
+    # {"score": P(class 1), "predicted_label": 0 | 1} per row, parsed as a notebook parses it.
+    predictions = answer["predictions"]
+    assert len(predictions) == len(labels)
+    assert all(set(p) == {"score", "predicted_label"} for p in predictions)
+    scores = np.array([p["score"] for p in predictions], dtype=float)
+    predicted = np.array([p["predicted_label"] for p in predictions], dtype=float)
+    np.testing.assert_array_equal(predicted, (scores > 0.5).astype(float))
     # Computed here from the endpoint's answers and the committed labels, then compared with the
     # job's reported metrics (the trainer's in-memory model, not the served ONNX graph).
     accuracy = float((predicted == labels).mean())
-    auc = float(rank_auc(labels, probabilities[:, 1]))
+    auc = float(rank_auc(labels, scores))
     metrics = metrics_of(session.sagemaker_client.describe_training_job(
         TrainingJobName=trained["estimator"].latest_training_job.name
     ))
@@ -176,3 +177,70 @@ def test_register_into_a_model_package_group_with_metrics(trained, session):
     assert report["training_metrics"]["binary_classification_accuracy"]["value"] == pytest.approx(
         reported["validation:binary_classification_accuracy"]
     )
+
+
+# XGBoost as SageMaker's notebooks train it: the 1.7-1 image, CSV channels, target first; the
+# settings and XGBoost's own validation AUC on the same split come from
+# scripts/fixtures/training-xgboost-reference.py.
+XGBOOST_REFERENCE = json.loads((FIXTURES / "xgboost-reference.json").read_text())
+XGBOOST_HYPERPARAMETERS = XGBOOST_REFERENCE["hyperparameters"]
+
+
+@pytest.fixture(scope="module")
+def xgboost_trained(session, s3, platform):
+    prefix = f"sdk-suite/{unique('xgboost')}"
+    channels = {}
+    for channel in ("train", "validation"):
+        key = f"{prefix}/{channel}/synthetic-{channel}.csv"
+        s3.put_object(Bucket=platform["bucket"], Key=key, Body=(FIXTURES / f"synthetic-{channel}.csv").read_bytes())
+        channels[channel] = TrainingInput(f"s3://{platform['bucket']}/{prefix}/{channel}/", content_type="text/csv")
+    estimator = Estimator(
+        image_uri=sagemaker.image_uris.retrieve("xgboost", platform["region"], "1.7-1"),
+        role=ROLE,
+        instance_count=1,
+        instance_type=INSTANCE_TYPE,
+        output_path=f"s3://{platform['bucket']}/{prefix}/output",
+        sagemaker_session=session,
+    )
+    estimator.set_hyperparameters(**XGBOOST_HYPERPARAMETERS)
+    estimator.fit(channels, logs=False)
+    return estimator
+
+
+def test_xgboost_fit_deploy_predict_csv_and_register(xgboost_trained, session):
+    estimator = xgboost_trained
+    job = estimator.latest_training_job.name
+    metrics = metrics_of(session.sagemaker_client.describe_training_job(TrainingJobName=job))
+    assert abs(metrics["validation:auc"] - XGBOOST_REFERENCE["validation:auc"]) < 0.01
+    # The SDK's defaults, as the XGBoost notebooks deploy: CSV in, raw bytes back (Accept */*).
+    predictor = estimator.deploy(
+        initial_instance_count=1,
+        instance_type=INSTANCE_TYPE,
+        endpoint_name=unique("xgboost"),
+        serializer=CSVSerializer(),
+    )
+    try:
+        labels, features = csv_rows("synthetic-validation")
+        body = predictor.predict(features).decode("utf-8")
+        # The XGBoost container's CSV answer: one probability of class 1 a line.
+        lines = body.splitlines()
+        assert len(lines) == len(labels) and body.endswith("\n")
+        scores = np.array(lines, dtype=float)
+        assert ((0 <= scores) & (scores <= 1)).all()
+        assert float(rank_auc(labels, scores)) == pytest.approx(metrics["validation:auc"], abs=1e-4)
+        answer = json.loads(predictor.predict(features[:3], initial_args={"Accept": "application/json"}))
+        np.testing.assert_allclose([p["score"] for p in answer["predictions"]], scores[:3], rtol=1e-6)
+    finally:
+        predictor.delete_endpoint()
+    group = unique("xgboost-group")
+    session.sagemaker_client.create_model_package_group(ModelPackageGroupName=group)
+    package = estimator.register(
+        content_types=["text/csv"],
+        response_types=["text/csv"],
+        inference_instances=[INSTANCE_TYPE],
+        transform_instances=[INSTANCE_TYPE],
+        model_package_group_name=group,
+    )
+    described = session.sagemaker_client.describe_model_package(ModelPackageName=package.model_package_arn)
+    container = described["InferenceSpecification"]["Containers"][0]
+    assert (container["Image"], container["ModelDataUrl"]) == (estimator.image_uri, estimator.model_data)

@@ -1,5 +1,7 @@
 import type { ObjectStore, ObjectSummary } from '../../lambdas/domain/kernel/ports.js';
 
+const STREAM_CHUNK = 4096;
+
 /**
  * An ObjectStore in memory, for tests and tools. A bucket exists when it is named in
  * `buckets` or holds an object; without `buckets`, every bucket exists.
@@ -19,6 +21,17 @@ export class InMemoryObjectStore implements ObjectStore {
 
   async getText(uri: string): Promise<string | undefined> {
     return this.objects.get(uri)?.body;
+  }
+
+  /** The text's UTF-8 bytes in small chunks (so readers meet lines cut between chunks, as on S3). */
+  async getStream(uri: string): Promise<AsyncIterable<Uint8Array> | undefined> {
+    const body = this.objects.get(uri)?.body;
+    if (body === undefined) return undefined;
+    const bytes = Buffer.from(body, 'utf8');
+    return (async function* () {
+      for (let from = 0; from < bytes.length; from += STREAM_CHUNK)
+        yield bytes.subarray(from, from + STREAM_CHUNK);
+    })();
   }
 
   async putText(

@@ -24,12 +24,17 @@ import { signedControlEvent, signedInvokeEvent } from '../support/signed-event.j
  * Every operation × every role, through the control-plane and data-plane handlers. The
  * expected answer is derived here from issue 14's definition of the roles and the verb of
  * each operation's name, independently of lambdas/control/permissions.ts:
- * - admin: everything; deployer: everything but access keys; viewer: reads; invoker: InvokeEndpoint.
+ * - admin: everything; deployer: everything but access keys; viewer: reads; invoker:
+ *   InvokeEndpoint, and the labels of its predictions (issue 12: applications that invoke an
+ *   endpoint send its ground truth), on its endpoints only.
  */
 const READ_VERBS = new Set(['Describe', 'List', 'Get', 'Search', 'Query', 'Trace']);
+/** What an application holding an invoker key sends besides its requests: the labels of their answers. */
+const INVOCATION_LEVEL = new Set(['Understudy.PutGroundTruth']);
 
 function expectedRoles(operation: string): Role[] {
   if (/^Understudy\.[A-Za-z]*AccessKeys?$/.test(operation)) return ['admin'];
+  if (INVOCATION_LEVEL.has(operation)) return ['admin', 'deployer', 'invoker'];
   const verb = /^(?:Understudy\.)?([A-Z][a-z]+)/.exec(operation)?.[1] ?? '';
   return READ_VERBS.has(verb) ? ['admin', 'deployer', 'viewer'] : ['admin', 'deployer'];
 }
@@ -209,6 +214,42 @@ describe('InvokeEndpoint × every role', () => {
       const result = await invoke(event, context);
       expect(result.statusCode, `endpoint ${endpoint}`).toBe(expected[caller][endpoint]);
       if (result.statusCode === 403) expect(errorType(result)).toBe('AccessDeniedException');
+    }
+  });
+});
+
+describe('Understudy.PutGroundTruth × every role, on endpoints a and b', () => {
+  const expected: Record<CallerName, { a: number; b: number }> = {
+    admin: { a: 200, b: 200 },
+    deployer: { a: 200, b: 200 },
+    invoker: { a: 200, b: 200 },
+    viewer: { a: 403, b: 403 },
+    'invoker limited to a': { a: 200, b: 403 },
+  };
+
+  it.each(CALLER_NAMES)('as %s', async (caller) => {
+    for (const endpoint of ['a', 'b'] as const) {
+      const before = touched.calls;
+      const result = await control(
+        await signedControlEvent({
+          key: CALLERS[caller],
+          now: NOW,
+          target: 'Understudy.PutGroundTruth',
+          input: {
+            EndpointName: endpoint,
+            GroundTruthS3Uri: 's3://labels/gt',
+            Records: [{ InferenceId: 'i-1', Label: 1 }],
+          },
+        }),
+        context,
+      );
+      expect(result.statusCode, `endpoint ${endpoint}: ${String(result.body)}`).toBe(
+        expected[caller][endpoint],
+      );
+      if (result.statusCode === 403) {
+        expect(errorType(result)).toBe('AccessDeniedException');
+        expect(touched.calls - before, 'a denied label writes nothing').toBe(0);
+      }
     }
   });
 });

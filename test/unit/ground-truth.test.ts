@@ -130,6 +130,53 @@ describe('Understudy.PutGroundTruth', () => {
   });
 });
 
+describe('Understudy.PutGroundTruth and the endpoint’s model-quality job definitions', () => {
+  it('refuses labels the definitions’ problem type cannot read, naming record and definition, writing nothing', async () => {
+    await call('CreateModelQualityJobDefinition', {
+      JobDefinitionName: 'quality',
+      ModelQualityAppSpecification: {
+        ImageUri: '156813124566.dkr.ecr.us-east-1.amazonaws.com/sagemaker-model-monitor-analyzer',
+        ProblemType: 'BinaryClassification',
+      },
+      ModelQualityJobInput: {
+        EndpointInput: { EndpointName: 'ep', LocalPath: '/opt/ml/processing/input', InferenceAttribute: '0' },
+        GroundTruthS3Input: { S3Uri: 's3://b/ground-truth' },
+      },
+      ModelQualityJobOutputConfig: {
+        MonitoringOutputs: [
+          { S3Output: { S3Uri: 's3://b/reports', LocalPath: '/opt/ml/processing/output' } },
+        ],
+      },
+      JobResources: { ClusterConfig: { InstanceCount: 1, InstanceType: 'ml.m5.large', VolumeSizeInGB: 20 } },
+      RoleArn: 'arn:aws:iam::123456789012:role/monitor',
+    });
+    const error = await errorOf(
+      call('Understudy.PutGroundTruth', {
+        EndpointName: 'ep',
+        Records: [
+          { InferenceId: 'a', Label: '1' },
+          { InferenceId: 'b', Label: 'maybe' },
+        ],
+      }),
+    );
+    expect(error.type).toBe('ValidationException');
+    expect(error.message).toMatch(
+      /^Records\[1\]: The label of event b is "maybe"; BinaryClassification needs 0 or 1. \(model quality job definition quality monitors endpoint ep as BinaryClassification\)/,
+    );
+    expect(await objects.list('s3://b/ground-truth/')).toEqual([]);
+    // Labels it can read go through; another endpoint's labels are not its business.
+    await call('Understudy.PutGroundTruth', {
+      EndpointName: 'ep',
+      Records: [{ InferenceId: 'a', Label: '1' }],
+    });
+    await call('Understudy.PutGroundTruth', {
+      EndpointName: 'uncaptured',
+      GroundTruthS3Uri: 's3://labels/gt',
+      Records: [{ EventId: 'e', Label: 'maybe' }],
+    });
+  });
+});
+
 describe('joining labels with captures', () => {
   const captures: CapturedPrediction<number>[] = [
     { eventId: 'e1', inferenceId: 'i1', prediction: 1 },

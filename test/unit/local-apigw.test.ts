@@ -118,7 +118,8 @@ describe('payload format 2.0 events', () => {
         time: '12/Mar/2026:19:03:58 +0000',
         timeEpoch: now.getTime(),
       },
-      isBase64Encoded: true,
+      body: '1,2,3\n',
+      isBase64Encoded: false,
     });
   });
 
@@ -130,15 +131,42 @@ describe('payload format 2.0 events', () => {
     expect(event.headers['x-forwarded-port']).toBe('4567');
   });
 
-  it('carries the body as base64, byte for byte', () => {
-    expect(Buffer.from(event.body ?? '', 'base64').toString()).toBe('1,2,3\n');
-    const binary = Buffer.from([0, 255, 128, 10]);
-    const e = buildHttpApiEvent(
-      { ...request, body: binary },
+  const withBody = (contentType: string | undefined, body: Buffer) =>
+    buildHttpApiEvent(
+      {
+        ...request,
+        rawHeaders: ['Host', 'h', ...(contentType === undefined ? [] : ['Content-Type', contentType])],
+        body,
+      },
       { routeKey: 'POST /', pathParameters: {}, accountId: '1', apiId: 'a' },
     );
-    expect(Buffer.from(e.body ?? '', 'base64')).toEqual(binary);
-    expect(e.isBase64Encoded).toBe(true);
+
+  it('carries a text body as text and any other as base64, byte for byte', () => {
+    for (const type of [
+      'text/csv',
+      'application/json',
+      'application/x-amz-json-1.1',
+      'application/ld+json; charset=utf-8',
+      'TEXT/PLAIN',
+    ]) {
+      const e = withBody(type, Buffer.from('é,1\n'));
+      expect([type, e.body, e.isBase64Encoded]).toEqual([type, 'é,1\n', false]);
+    }
+    const binary = Buffer.from([0, 255, 128, 10]);
+    for (const type of [undefined, 'application/octet-stream', 'application/x-npy', 'image/png']) {
+      const e = withBody(type, Buffer.from('1,2'));
+      expect([type, e.body, e.isBase64Encoded]).toEqual([type, Buffer.from('1,2').toString('base64'), true]);
+    }
+    // Declared text, but not UTF-8 (Latin-1 é): base64, so that the bytes arrive exact.
+    const latin1 = Buffer.from([0x31, 0x2c, 0xe9, 0x0a]);
+    for (const [type, body] of [
+      ['text/csv', latin1],
+      ['application/octet-stream', binary],
+    ] as const) {
+      const e = withBody(type, body);
+      expect(e.isBase64Encoded).toBe(true);
+      expect(Buffer.from(e.body ?? '', 'base64')).toEqual(body);
+    }
   });
 
   it('leaves out body, query, cookies and path parameters when there are none', () => {

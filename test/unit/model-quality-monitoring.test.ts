@@ -26,6 +26,13 @@ const reference = JSON.parse(
   readFileSync(new URL('../fixtures/model-quality/reference.json', import.meta.url), 'utf8'),
 ) as { cases: ReferenceCase[] };
 const binary = reference.cases.find((c) => c.name === 'binary-1000') as ReferenceCase;
+const multiclass = reference.cases.find((c) => c.name === 'multiclass-600') as unknown as {
+  actual: string[];
+  predicted: string[];
+  probabilities: number[][];
+  classes: string[];
+  expected: { confusion_matrix: Record<string, Record<string, number>>; weighted_auc: number };
+};
 
 let ctx: ControlContext;
 let objects: InMemoryObjectStore;
@@ -40,7 +47,7 @@ const TICK = new Date('2026-11-25T13:00:30Z');
 
 function definition(
   name: string,
-  extra: { problemType?: string; constraints?: string; inference?: string } = {},
+  extra: { problemType?: string; constraints?: string; inference?: string; start?: string } = {},
 ) {
   return {
     JobDefinitionName: name,
@@ -57,7 +64,7 @@ function definition(
         LocalPath: '/opt/ml/processing/input',
         InferenceAttribute: extra.inference ?? '0',
         ProbabilityAttribute: '1',
-        StartTimeOffset: '-PT2H',
+        StartTimeOffset: extra.start ?? '-PT2H',
         EndTimeOffset: '-PT1H',
       },
       GroundTruthS3Input: { S3Uri: 's3://b/ground-truth' },
@@ -226,6 +233,35 @@ describe('model-quality schedules', () => {
     expect(m.accuracy.value).toBeCloseTo(binary.expected.metrics.accuracy?.value as number, 12);
     expect(m.auc.value).toBeCloseTo(binary.expected.metrics.auc?.value as number, 12);
 
+    // The report: self-contained, the same numbers as statistics.json.
+    const html = (await objects.getText(`${folder}/report.html`)) as string;
+    expect(objects.objects.get(`${folder}/report.html`)?.contentType).toBe('text/html; charset=utf-8');
+    expect(html).not.toMatch(/<script|<link|src="http|href="http/);
+    for (const [actual, row] of Object.entries(binary.expected.confusion_matrix)) {
+      for (const [predicted, n] of Object.entries(row)) {
+        expect(html).toContain(`data-actual="${actual}" data-predicted="${predicted}"`);
+        expect(html).toMatch(
+          new RegExp(
+            `data-actual="${actual}" data-predicted="${predicted}"[^>]*>${n.toLocaleString('en-US')}<`,
+          ),
+        );
+      }
+    }
+    expect(html).toMatch(/<tr class="flagged" data-metric="accuracy">/);
+    expect(html).toContain(
+      `data-points="${m.receiver_operating_characteristic_curve.false_positive_rates.length}"`,
+    );
+    expect(html).toContain('Precision–recall curve');
+    expect(html).toContain("This is the schedule's first execution");
+    expect(html).toContain('<dt>Labels without a capture</dt><dd>3</dd>');
+    // CBPE beside the realised accuracy: over all 1,020 captures and over the 1,000 labelled.
+    expect(html).toContain('Estimated from probabilities (CBPE)');
+    expect(html).toMatch(/known before labels\)<\/td><td class="num">1,020</);
+    expect(html).toMatch(/Labelled ones<\/td><td class="num">1,000</);
+    expect(html).toMatch(
+      /data-inside="(true|false)">Realised accuracy on the labelled predictions: <strong>0\.824<\/strong>/,
+    );
+
     const violations = JSON.parse((await objects.getText(`${folder}/constraint_violations.json`)) as string);
     expect(violations.violations).toEqual([
       {
@@ -257,7 +293,8 @@ describe('model-quality schedules', () => {
   });
 
   it('complete without violations when the model meets its constraints, and without constraints', async () => {
-    await call('CreateModelQualityJobDefinition', definition('plain'));
+    // A 2-hour look-back: the next hour's execution sees the same captures again.
+    await call('CreateModelQualityJobDefinition', definition('plain', { start: '-PT3H' }));
     await call('CreateMonitoringSchedule', schedule('plain', 'plain'));
     await writeCaptures(
       binary.predicted.map((predicted, i) => ({ predicted, probability: binary.probability[i] as number })),
@@ -269,6 +306,130 @@ describe('model-quality schedules', () => {
     const result = await runDueSchedules(deps, TICK);
     expect(result.executions[0]?.status).toBe('Completed');
     expect(alerts).toEqual([]);
+
+    // The next hour's report draws both executions over time, each with its interval.
+    const later = new Date(TICK.getTime() + 3_600_000);
+    const next = await runDueSchedules({ ...deps, now: () => later }, later);
+    expect(next.executions[0]?.status, next.executions[0]?.failureReason).toBe('Completed');
+    const html = (await objects.getText('s3://b/reports/ep/plain/2026/11/25/14/report.html')) as string;
+    expect(html).toContain('2 executions of this schedule, oldest first');
+    const accuracy = binary.expected.metrics.accuracy?.value as number;
+    const drawn =
+      [...html.matchAll(/<figure class="chart" data-metric="accuracy">.*?<\/figure>/gs)][0]?.[0] ?? '';
+    expect([...drawn.matchAll(/data-value="([^"]+)"/g)].map((x) => Number(x[1]))).toEqual([
+      accuracy,
+      accuracy,
+    ]);
+  });
+
+  it("write the execution's files with the job's KmsKeyId, and refuse a key the deployment may not use", async () => {
+    const key = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    ctx = { ...ctx, allowedKmsKeys: [key] };
+    const withKey = (name: string, KmsKeyId: string) => {
+      const d = definition(name);
+      return { ...d, ModelQualityJobOutputConfig: { ...d.ModelQualityJobOutputConfig, KmsKeyId } };
+    };
+    const refused = await call('CreateModelQualityJobDefinition', withKey('other', 'alias/elsewhere')).catch(
+      (e: Error) => e,
+    );
+    expect(refused).toMatchObject({ type: 'ValidationException' });
+    expect((refused as Error).message).toMatch(
+      /ModelQualityJobOutputConfig.KmsKeyId 'alias\/elsewhere' is not one/,
+    );
+    await call('CreateModelQualityJobDefinition', withKey('sealed', key));
+    await call('CreateMonitoringSchedule', schedule('sealed', 'sealed'));
+    await writeCaptures([{ predicted: 1, probability: 0.9 }]);
+    await writeLabels([{ id: 'inf-0', label: 1 }], new Date('2026-11-25T12:20:00Z'));
+    const result = await runDueSchedules(deps, TICK);
+    expect(result.executions[0]?.status).toBe('Completed');
+    const folder = 's3://b/reports/ep/sealed/2026/11/25/13';
+    for (const file of ['statistics.json', 'constraint_violations.json']) {
+      expect(objects.objects.get(`${folder}/${file}`)?.kmsKeyId, file).toBe(key);
+    }
+  });
+
+  it('score multiclass JSON output with its class probabilities: weighted AUC as scikit-learn', async () => {
+    const d = definition('mc', { problemType: 'MulticlassClassification', inference: '$.predicted' });
+    d.ModelQualityJobInput.EndpointInput.ProbabilityAttribute = '$.probabilities';
+    await call('CreateModelQualityJobDefinition', d);
+    await call('CreateMonitoringSchedule', schedule('mc', 'mc'));
+    const lines = multiclass.predicted.map((predicted, i) =>
+      JSON.stringify({
+        captureData: {
+          endpointInput: { observedContentType: 'text/csv', mode: 'INPUT', data: '1,2\n', encoding: 'CSV' },
+          endpointOutput: {
+            observedContentType: 'application/json',
+            mode: 'OUTPUT',
+            data: JSON.stringify({
+              predicted,
+              probabilities: Object.fromEntries(
+                multiclass.classes.map((c, k) => [c, multiclass.probabilities[i]?.[k]]),
+              ),
+            }),
+            encoding: 'JSON',
+          },
+        },
+        eventMetadata: { eventId: `ev-${i}`, inferenceId: `inf-${i}`, inferenceTime: CAPTURED.toISOString() },
+        eventVersion: '0',
+      }),
+    );
+    await objects.putText(
+      's3://b/captures/ep/main/2026/11/25/11/10-00-000-mc.jsonl',
+      `${lines.join('\n')}\n`,
+      'application/jsonlines',
+    );
+    await writeLabels(
+      multiclass.actual.map((label, i) => ({ id: `inf-${i}`, label })),
+      new Date('2026-11-25T12:20:00Z'),
+    );
+    const result = await runDueSchedules(deps, TICK);
+    expect(result.executions[0]?.status, result.executions[0]?.failureReason).toBe('Completed');
+    const statistics = JSON.parse(
+      (await objects.getText('s3://b/reports/ep/mc/2026/11/25/13/statistics.json')) as string,
+    );
+    const m = statistics.multiclass_classification_metrics;
+    expect(m.confusion_matrix).toEqual(multiclass.expected.confusion_matrix);
+    expect(m.weighted_auc.value).toBeCloseTo(multiclass.expected.weighted_auc, 10);
+  });
+
+  it('leave labels of the wrong type out, counted and named, and fail only when no label is left', async () => {
+    await call('CreateModelQualityJobDefinition', definition('typed'));
+    await call('CreateMonitoringSchedule', schedule('typed', 'typed'));
+    await writeCaptures([
+      { predicted: 1, probability: 0.9 },
+      { predicted: 0, probability: 0.2 },
+      { predicted: 1, probability: 0.7 },
+    ]);
+    await writeLabels(
+      [
+        { id: 'inf-0', label: 1 },
+        { id: 'inf-1', label: 0 },
+        { id: 'inf-2', label: 'maybe' },
+      ],
+      new Date('2026-11-25T12:20:00Z'),
+    );
+    const result = await runDueSchedules(deps, TICK);
+    expect(result.executions[0]?.status, result.executions[0]?.failureReason).toBe('Completed');
+    const execution = await onlyExecution('typed');
+    expect(execution.ExitMessage).toContain(
+      'Ground truth: 2 labelled, 0 unlabelled captures, 0 labels without capture, 0 replaced labels, 0 malformed label lines, 1 labels of the wrong type for BinaryClassification (e.g. ev-2: "maybe")',
+    );
+    const folder = 's3://b/reports/ep/typed/2026/11/25/13';
+    const statistics = JSON.parse((await objects.getText(`${folder}/statistics.json`)) as string);
+    expect(statistics.dataset.item_count).toBe(2);
+    expect(await objects.getText(`${folder}/report.html`)).toContain(
+      '<dt>Labels of the wrong type (left out)</dt><dd>1</dd>',
+    );
+
+    await call('CreateMonitoringSchedule', schedule('untyped', 'typed'));
+    await writeLabels(
+      [0, 1, 2].map((i) => ({ id: `inf-${i}`, label: 'cat' })),
+      new Date('2026-11-25T12:40:00Z'),
+    );
+    const failed = await runDueSchedules(deps, TICK);
+    expect(failed.executions.find((e) => e.schedule === 'untyped')?.failureReason).toMatch(
+      /^None of the 3 labels joined to captures .* is a label ProblemType BinaryClassification can read: 0 labelled, .* 3 labels of the wrong type/,
+    );
   });
 
   it('fail the execution with a clear reason when the problem type does not match the output', async () => {

@@ -201,10 +201,10 @@ describe('bad CreateProcessingJob input: a typed 400, nothing recorded, nothing 
       /bucket nowhere of the dataset input/,
     ],
     [
-      'the model-quality analyzer',
+      'the model-quality analyzer without the column of the true labels',
       (r) => withEnv(r, { analysis_type: 'MODEL_QUALITY', problem_type: 'BinaryClassification' }),
       'ValidationException',
-      /MODEL_QUALITY.*comes with model quality monitoring/,
+      /ground_truth_attribute is required for the model-quality analyzer/,
     ],
     [
       'a record preprocessor script',

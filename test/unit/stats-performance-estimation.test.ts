@@ -10,6 +10,7 @@ import {
 import {
   CbpeAccumulator,
   type ExpectedConfusion,
+  estimateMulticlassPerformance,
   estimatePerformance,
   expectedRocAuc,
 } from '../../lambdas/domain/stats/performance-estimation.js';
@@ -26,6 +27,15 @@ interface Fixture {
     expectedRocAuc: number;
     /** NannyML's estimate_accuracy and estimate_roc_auc, when the script could import nannyml. */
     nannyml?: { accuracy: number; rocAuc: number };
+  }[];
+  multiclassCbpe: {
+    name: string;
+    probabilities: number[][];
+    expectedAccuracy: number;
+    standardError: number;
+    expectedRocAucByClass: number[];
+    expectedRocAucMacro: number;
+    expectedRocAucWeighted: number;
   }[];
   calibration: {
     name: string;
@@ -85,6 +95,20 @@ describe('CBPE against scikit-learn, numpy and NannyML', () => {
     close(merged.expectedAccuracy, whole.expectedAccuracy, 1e-12);
     close(merged.standardError, whole.standardError, 1e-12);
     expect(() => new CbpeAccumulator(0.5).merge(new CbpeAccumulator(0.3))).toThrow(/thresholds/);
+  });
+
+  it("estimates the model's own labels when given: the same as the threshold that made them", () => {
+    // The threshold path is the one checked against scikit-learn above.
+    const p = (fixture.cbpe[0] as Fixture['cbpe'][number]).probabilities;
+    for (const cut of [0.5, 0.6, 0.25]) {
+      const labels = p.map((x) => (x > cut ? 1 : 0));
+      const byLabels = estimatePerformance(p, { predicted: labels });
+      const byThreshold = estimatePerformance(p, { threshold: cut });
+      close(byLabels.expectedAccuracy, byThreshold.expectedAccuracy, 1e-12);
+      close(byLabels.standardError, byThreshold.standardError, 1e-12);
+      expect(byLabels.expectedConfusion).toEqual(byThreshold.expectedConfusion);
+    }
+    expect(() => estimatePerformance([0.2, 0.7], { predicted: [1] })).toThrow(/1 predicted labels for 2/);
   });
 
   it('predicts positive strictly above the threshold, and refuses what is not a probability', () => {
@@ -201,5 +225,55 @@ describe('CBPE on simulated windows', () => {
     expect(checkCalibration(holdout.p.map(overconfident), holdout.labels).status).toBe('Miscalibrated');
     expect(checkCalibration(holdout.p.map(recalibrated), holdout.labels).status).toBe('Calibrated');
     expect(coverage(2026, recalibrated)).toBeGreaterThanOrEqual(90);
+  });
+});
+
+describe('multiclass CBPE against scikit-learn and numpy', () => {
+  it.each(fixture.multiclassCbpe)('$name', (c) => {
+    const classes = (c.probabilities[0] ?? []).map((_, k) => `class-${k}`);
+    const estimate = estimateMulticlassPerformance(c.probabilities, classes);
+    expect(estimate.count).toBe(c.probabilities.length);
+    close(estimate.expectedAccuracy, c.expectedAccuracy);
+    close(estimate.standardError, c.standardError);
+    expect(estimate.expectedRocAucByClass).toHaveLength(classes.length);
+    estimate.expectedRocAucByClass.forEach((auc, k) => {
+      close(auc, c.expectedRocAucByClass[k] as number);
+    });
+    close(estimate.expectedRocAucMacro, c.expectedRocAucMacro);
+    close(estimate.expectedRocAucWeighted, c.expectedRocAucWeighted);
+  });
+
+  it('refuses rows that are not probability distributions over the classes', () => {
+    expect(() => estimateMulticlassPerformance([[0.5, 0.5, 0.2]], ['a', 'b', 'c'])).toThrow(/sum to 1.2/);
+    expect(() => estimateMulticlassPerformance([[0.5, 0.5]], ['a', 'b', 'c'])).toThrow(
+      /2 probabilities for 3 classes/,
+    );
+    expect(() => estimateMulticlassPerformance([[1.2, -0.2]], ['a', 'b'])).toThrow(/must be in \[0, 1\]/);
+  });
+
+  it('covers the realised accuracy in at least 90 of 100 windows of a calibrated 4-class model', () => {
+    const r = new SeededRandom(2027);
+    const classes = ['a', 'b', 'c', 'd'];
+    let covered = 0;
+    for (let w = 0; w < 100; w++) {
+      const rows: number[][] = [];
+      let correct = 0;
+      for (let i = 0; i < 400; i++) {
+        // Rows of varied confidence (any will do); the model is calibrated because each label
+        // is drawn from its own row's probabilities.
+        const raw = classes.map(() => r.exponential() ** 1.4);
+        const total = raw.reduce((a, b) => a + b, 0);
+        const p = raw.map((x) => x / total);
+        const label = r.categorical(p);
+        let predicted = 0;
+        for (let k = 1; k < p.length; k++) if ((p[k] as number) > (p[predicted] as number)) predicted = k;
+        if (predicted === label) correct++;
+        rows.push(p);
+      }
+      const { interval } = estimateMulticlassPerformance(rows, classes);
+      const realised = correct / 400;
+      if (interval.lower <= realised && realised <= interval.upper) covered++;
+    }
+    expect(covered).toBeGreaterThanOrEqual(90);
   });
 });

@@ -10,7 +10,11 @@ import { unpackArtifact } from '../../lambdas/domain/kernel/artifact.js';
 import type { ControlContext } from '../../lambdas/domain/kernel/context.js';
 import type { TrainingJobMessage } from '../../lambdas/domain/kernel/ports.js';
 import { COLLECTIONS } from '../../lambdas/domain/kernel/records.js';
-import { runTrainingJob, type TrainingRunDeps } from '../../lambdas/domain/training/training-jobs.js';
+import {
+  countValues,
+  runTrainingJob,
+  type TrainingRunDeps,
+} from '../../lambdas/domain/training/training-jobs.js';
 import { onnxModelProbe } from '../../lambdas/shared/model-probe.js';
 import { errorOf } from '../support/api-error.js';
 import { InMemoryObjectStore } from '../support/in-memory-object-store.js';
@@ -205,6 +209,35 @@ describe('a training job that cannot finish', () => {
     );
   });
 
+  it('fails before training when the algorithm’s cost per value would outlast the function', async () => {
+    const xgboostImage = '683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1';
+    await call(
+      'CreateTrainingJob',
+      request('long', {
+        AlgorithmSpecification: { TrainingImage: xgboostImage, TrainingInputMode: 'File' },
+        HyperParameters: { objective: 'multi:softprob', num_class: '3', num_round: '100000', max_depth: '6' },
+      }),
+    );
+    expect(await runTrainingJob({ ...deps, limits: { memoryMb: 10240, timeoutSeconds: 61 } }, 'long')).toBe(
+      'Failed',
+    );
+    const job = await call('DescribeTrainingJob', { TrainingJobName: 'long' });
+    // 340 rows × 5 values in both channels (the first object's bytes per value, measured: the
+    // committed files' own), 100,000 rounds at 4 ns × depth 6 × 3 classes = 72 ns a value.
+    const text = fixture('penguins-train');
+    const bytesPerValue = Buffer.byteLength(text) / countValues(text);
+    expect(job.FailureReason).toMatch(
+      new RegExp(
+        `^ClientError: the channels hold .* MB, about [\\d,]+ values at ${bytesPerValue.toFixed(1)} bytes each, and 100000 epochs or rounds at about 72 ns per value would take about \\d+ s; a training Lambda runs for at most 61 s`,
+      ),
+    );
+    expect((job.SecondaryStatusTransitions as { Status: string }[]).map((t) => t.Status)).not.toContain(
+      'Training',
+    );
+    expect(countValues('1,2,3\n4,5,6\n\n')).toBe(6);
+    expect(countValues('{"label": 1, "features": [0.5, 2]}\n[0, 1.5, 3]')).toBe(6);
+  });
+
   it('fails with the line of a non-numeric feature', async () => {
     await objects.putText('s3://b/penguins/train/part-1.csv', '1,2,3,x,5\n', 'text/csv');
     await call('CreateTrainingJob', request('nan'));
@@ -259,6 +292,157 @@ describe('a training job that cannot finish', () => {
     expect((await errorOf(call('StopTrainingJob', { TrainingJobName: 'stop' }))).message).toMatch(
       /status Stopped/,
     );
+  });
+});
+
+describe('CSV with a header or the label elsewhere (Understudy’s understudy_csv_* hyperparameters)', () => {
+  /** The penguins split rewritten with a header and the label moved to the last column. */
+  function relabelled(name: string): string {
+    const rows = fixture(name)
+      .trim()
+      .split('\n')
+      .map((line) => line.split(','));
+    const header = ['culmen_length', 'culmen_depth', 'flipper_length', 'body_mass', 'species'];
+    return `${[header, ...rows.map(([label, ...features]) => [...features, label])].map((r) => r.join(',')).join('\n')}\n`;
+  }
+
+  beforeEach(async () => {
+    await objects.putText('s3://b/headed/train/part-0.csv', relabelled('penguins-train'), 'text/csv');
+    await objects.putText(
+      's3://b/headed/validation/part-0.csv',
+      relabelled('penguins-validation'),
+      'text/csv',
+    );
+  });
+
+  const headed = (name: string, layout: Record<string, string>, extra: Record<string, unknown> = {}) => {
+    const base = request(name);
+    return {
+      ...base,
+      HyperParameters: { ...base.HyperParameters, ...layout },
+      InputDataConfig: base.InputDataConfig.map((c) => ({
+        ...c,
+        DataSource: {
+          S3DataSource: {
+            S3DataType: 'S3Prefix',
+            S3Uri: c.DataSource.S3DataSource.S3Uri.replace('penguins', 'headed'),
+          },
+        },
+      })),
+      ...extra,
+    };
+  };
+
+  it('trains the same model as from the target-first headerless split, by label name or index', async () => {
+    await call('CreateTrainingJob', request('plain'));
+    await call(
+      'CreateTrainingJob',
+      headed('by-name', { understudy_csv_header: 'true', understudy_csv_label_column: 'species' }),
+    );
+    await call(
+      'CreateTrainingJob',
+      headed('by-index', { understudy_csv_header: 'true', understudy_csv_label_column: '4' }),
+    );
+    expect(await run()).toEqual(['Completed', 'Completed', 'Completed']);
+    const metrics = async (name: string) =>
+      (
+        (await call('DescribeTrainingJob', { TrainingJobName: name })).FinalMetricDataList as {
+          MetricName: string;
+          Value: number;
+        }[]
+      ).map(({ MetricName, Value }) => [MetricName, Value]);
+    const plain = await metrics('plain');
+    expect(plain.length).toBeGreaterThan(0);
+    expect(await metrics('by-name')).toEqual(plain);
+    expect(await metrics('by-index')).toEqual(plain);
+    // Echoed as sent; the algorithm never saw them (linear-learner refuses names it does not know).
+    expect((await call('DescribeTrainingJob', { TrainingJobName: 'by-name' })).HyperParameters).toMatchObject(
+      {
+        understudy_csv_label_column: 'species',
+      },
+    );
+  });
+
+  it('a label column that does not exist fails the job with the header’s columns; nothing is registered', async () => {
+    await call('CreateModelPackageGroup', { ModelPackageGroupName: 'penguins' });
+    const group = {
+      ModelPackageGroupArn: 'arn:aws:sagemaker:us-east-1:123456789012:model-package-group/penguins',
+    };
+    await call(
+      'CreateTrainingJob',
+      headed(
+        'no-such-label',
+        { understudy_csv_header: 'true', understudy_csv_label_column: 'island' },
+        {
+          ModelPackageConfig: group,
+        },
+      ),
+    );
+    await call(
+      'CreateTrainingJob',
+      headed(
+        'index-out',
+        { understudy_csv_header: 'true', understudy_csv_label_column: '9' },
+        { ModelPackageConfig: group },
+      ),
+    );
+    expect(await run()).toEqual(['Failed', 'Failed']);
+    const reason = async (name: string) =>
+      (await call('DescribeTrainingJob', { TrainingJobName: name })).FailureReason as string;
+    expect(await reason('no-such-label')).toMatch(
+      /^ClientError: Channel train, headed\/train\/part-0.csv line 1: the label column 'island' .* is not in the header; its columns are culmen_length, culmen_depth, flipper_length, body_mass, species/,
+    );
+    expect(await reason('index-out')).toMatch(
+      /the label column 9 \(0-based\) does not exist; the row has 5 columns/,
+    );
+    expect(
+      (await call('ListModelPackages', { ModelPackageGroupName: 'penguins' })).ModelPackageSummaryList,
+    ).toEqual([]);
+  });
+
+  it('bad layout values, an unknown objective or a hyperparameter out of range: ValidationException, nothing recorded', async () => {
+    const xgboostImage = {
+      TrainingImage: '683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1',
+      TrainingInputMode: 'File',
+    };
+    const refused = [
+      [
+        headed('a', { understudy_csv_label_column: 'species' }),
+        /a column name needs understudy_csv_header=true/,
+      ],
+      [
+        headed('b', { understudy_csv_header: 'yes' }),
+        /understudy_csv_header='yes' is not valid: it must be true or false/,
+      ],
+      [
+        request('c', {
+          HyperParameters: { understudy_csv_header: 'true' },
+          InputDataConfig: [{ ...request('c').InputDataConfig[0], ContentType: 'application/jsonlines' }],
+        }),
+        /do not apply to application\/jsonlines channels/,
+      ],
+      [
+        request('d', {
+          AlgorithmSpecification: xgboostImage,
+          HyperParameters: { objective: 'reg:gamma', num_round: '5' },
+        }),
+        /objective must be one of .*; got "reg:gamma"/,
+      ],
+      [
+        request('e', {
+          AlgorithmSpecification: xgboostImage,
+          HyperParameters: { objective: 'reg:squarederror', max_depth: '-1', num_round: '5' },
+        }),
+        /max_depth must be .*; got "-1"/,
+      ],
+    ] as const;
+    for (const [input, message] of refused) {
+      const error = await errorOf(call('CreateTrainingJob', input));
+      expect(error.name, String(message)).toBe('ValidationException');
+      expect(error.message).toMatch(message);
+    }
+    expect(sent).toEqual([]);
+    expect((await call('ListTrainingJobs', {})).TrainingJobSummaries).toEqual([]);
   });
 });
 

@@ -9,7 +9,8 @@ import type { Role, VerifiedCaller } from './identity.js';
  * - `write`: create, change or delete registry entries, models, endpoints, experiments and
  *   monitoring, or start work (rollouts, baselines);
  * - `read`: Describe, List and Understudy's read operations (reports, histories);
- * - `invoke`: InvokeEndpoint.
+ * - `invoke`: InvokeEndpoint, and Understudy.PutGroundTruth: the labels of an endpoint's
+ *   predictions come from the applications that asked for them, which hold invoker keys.
  */
 export const PERMISSIONS = ['manage-keys', 'write', 'read', 'invoke'] as const;
 
@@ -19,7 +20,8 @@ export type Permission = (typeof PERMISSIONS)[number];
  * What each role may do:
  * - `admin`: everything, access keys included;
  * - `deployer`: everything but access keys (registry, endpoints, experiments, monitoring, invoking);
- * - `invoker`: InvokeEndpoint only, on the key's `EndpointNames` when it has them, else on every endpoint;
+ * - `invoker`: InvokeEndpoint and PutGroundTruth only, on the key's `EndpointNames` when it has them,
+ *   else on every endpoint;
  * - `viewer`: read operations only; it cannot invoke (a prediction is not a read).
  */
 const GRANTS: Readonly<Record<Role, ReadonlySet<Permission>>> = {
@@ -49,12 +51,28 @@ export function authorize(
 /** InvokeEndpoint: the `invoke` permission, and the endpoint among the key's, when the key names some. */
 export function authorizeInvoke(caller: VerifiedCaller, endpointName: string): void {
   authorize(caller, 'InvokeEndpoint', 'invoke');
+  authorizeEndpoint(caller, 'InvokeEndpoint', endpointName);
+}
+
+/**
+ * An operation on one endpoint by a key limited to some endpoints (an invoker key's
+ * `EndpointNames`): AccessDeniedException unless the endpoint is one of them.
+ */
+export function authorizeEndpoint(
+  caller: { readonly accessKeyId: string; readonly role: string; readonly endpointNames?: readonly string[] },
+  operation: string,
+  endpointName: string,
+): void {
   if (caller.endpointNames !== undefined && !caller.endpointNames.includes(endpointName)) {
-    throw denied(caller, 'InvokeEndpoint', `endpoint/${endpointName}`);
+    throw denied(caller, operation, `endpoint/${endpointName}`);
   }
 }
 
-function denied(caller: VerifiedCaller, operation: string, resource?: string): AuthError {
+function denied(
+  caller: { readonly accessKeyId: string; readonly role: string },
+  operation: string,
+  resource?: string,
+): AuthError {
   return new AuthError(
     'AccessDeniedException',
     `User: ${caller.accessKeyId} with role ${caller.role} is not authorized to perform: sagemaker:${operation}` +

@@ -1,6 +1,7 @@
 import * as crypto from 'node:crypto';
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { AuthError } from '../kernel/errors.js';
+import { type HmacSha256, hmacSha256 } from './hmac-sha256.js';
 import { type AccessKeyResolver, callerOf, type VerifiedCaller } from './identity.js';
 
 /**
@@ -46,6 +47,8 @@ const DEFAULT_MAX_SKEW_MS = 300_000;
 const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 const ISO_BASIC = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
 const HEX_SIGNATURE = /^[0-9a-fA-F]{64}$/;
+/** Whitespace a canonical header value collapses to one space: a run, or anything but a space. */
+const SPACE_TO_COLLAPSE = /\s\s|[^\S ]/;
 /** Characters SigV4 leaves unencoded (RFC 3986 unreserved). */
 const UNRESERVED = /^[A-Za-z0-9\-._~]*$/;
 const SIGNATURE_MISMATCH =
@@ -113,7 +116,7 @@ export async function verifySigV4(
     );
   }
 
-  const provided = Buffer.from(auth.signature, 'hex');
+  const provided = auth.signature.toLowerCase();
   const sign = signingKey(key.secretAccessKey, scope);
   const stringToSignPrefix = `${ALGORITHM}\n${amzDate}\n${scope.scope}\n`;
   try {
@@ -121,10 +124,8 @@ export async function verifySigV4(
       `\n${canonicalQuery(request.rawQueryString)}\n${canonicalHeaders(headers, signedHeaders)}\n` +
       `${auth.signedHeaders}\n${payloadHash}`;
     const matches = (path: string) =>
-      timingSafeEqual(
-        createHmac('sha256', sign)
-          .update(stringToSignPrefix + sha256Hex(`${request.method}\n${path}${afterPath}`))
-          .digest(),
+      sameHex(
+        sign.digestHex(stringToSignPrefix + sha256Hex(`${request.method}\n${path}${afterPath}`)),
         provided,
       );
     const asReceived = canonicalPath(request.path);
@@ -324,7 +325,11 @@ function canonicalHeaders(headers: SignedRequest['headers'], signedHeaders: read
   for (const name of signedHeaders) {
     const value = headers[name];
     // A signed header that did not arrive signs as empty, so the signature simply fails.
-    out += `${name}:${value === undefined ? '' : value.trim().replace(/\s+/g, ' ')}\n`;
+    if (value === undefined) out += `${name}:\n`;
+    else {
+      const trimmed = value.trim();
+      out += `${name}:${SPACE_TO_COLLAPSE.test(trimmed) ? trimmed.replace(/\s+/g, ' ') : trimmed}\n`;
+    }
   }
   return out;
 }
@@ -362,20 +367,30 @@ const sha256Hex: (data: string | Uint8Array) => string = oneShotHash
   : (data) => createHash('sha256').update(data).digest('hex');
 
 /**
+ * Compares two signatures of 64 hex digits in time that does not depend on where they differ,
+ * as `timingSafeEqual` would, without making two Buffers of them first.
+ */
+function sameHex(computed: string, provided: string): boolean {
+  let difference = computed.length ^ provided.length;
+  for (let i = 0; i < computed.length; i++) difference |= computed.charCodeAt(i) ^ provided.charCodeAt(i);
+  return difference === 0;
+}
+
+/**
  * Derived signing keys, per secret and scope. A key is valid for a day, so the cache
  * holds about one entry per active access key and region; it is bounded all the same.
  */
-const signingKeys = new Map<string, Buffer>();
+const signingKeys = new Map<string, HmacSha256>();
 const MAX_SIGNING_KEYS = 1024;
 
-function signingKey(secret: string, scope: CredentialScope): Buffer {
+function signingKey(secret: string, scope: CredentialScope): HmacSha256 {
   const cacheKey = `${scope.scope}\n${secret}`;
   let key = signingKeys.get(cacheKey);
   if (key === undefined) {
     const kDate = createHmac('sha256', `AWS4${secret}`).update(scope.date).digest();
     const kRegion = createHmac('sha256', kDate).update(scope.region).digest();
     const kService = createHmac('sha256', kRegion).update(scope.service).digest();
-    key = createHmac('sha256', kService).update(TERMINATOR).digest();
+    key = hmacSha256(createHmac('sha256', kService).update(TERMINATOR).digest());
     if (signingKeys.size >= MAX_SIGNING_KEYS) {
       const oldest = signingKeys.keys().next();
       if (oldest.done !== true) signingKeys.delete(oldest.value);

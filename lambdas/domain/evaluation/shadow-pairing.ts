@@ -10,7 +10,7 @@
 
 import type { ObjectStore } from '../kernel/ports.js';
 import { captureFiles, mapLimited } from '../model-monitor/execution-support.js';
-import { decodeCaptureData } from '../model-monitor/statistics/index.js';
+import { parseCaptures } from '../model-monitor/model-quality-run.js';
 import {
   type CapturedPrediction,
   type GroundTruthFile,
@@ -60,28 +60,9 @@ export async function capturedPredictions(
 ): Promise<CapturedPrediction<unknown>[]> {
   const files = await captureFiles(objects, destination, endpoint, [variant], window);
   const texts = await mapLimited(files, 8, async (uri) => (await objects.getText(uri)) ?? '');
-  const out: CapturedPrediction<unknown>[] = [];
-  for (const line of texts.join('\n').split('\n')) {
-    if (line.trim() === '') continue;
-    try {
-      const record = JSON.parse(line) as {
-        captureData?: {
-          endpointOutput?: { data?: unknown; encoding?: string; observedContentType?: string };
-        };
-        eventMetadata?: { eventId?: unknown; inferenceId?: unknown };
-      };
-      const output = record.captureData?.endpointOutput;
-      const eventId = record.eventMetadata?.eventId;
-      if (typeof eventId !== 'string' || typeof output?.data !== 'string') continue;
-      const prediction = answerPrediction(decodeCaptureData({ ...output, data: output.data }));
-      if (prediction === undefined) continue;
-      const inferenceId = record.eventMetadata?.inferenceId;
-      out.push({ eventId, ...(typeof inferenceId === 'string' && { inferenceId }), prediction });
-    } catch {
-      // A line that is not a capture record is not a prediction; the monitor counts those.
-    }
-  }
-  return out;
+  // Lines that are not capture records, or hold no readable answer, are not predictions; the
+  // monitor counts those.
+  return parseCaptures(texts.join('\n'), answerPrediction).captures;
 }
 
 export interface PairedQuality {

@@ -12,35 +12,30 @@
  */
 
 import type { ComparisonOperator } from '../model-monitor/model-quality-run.js';
+import { type Better, betterDirection, violationOperator } from '../model-quality/direction.js';
 import type { Metric, ModelQualityStatistics } from '../model-quality/metrics.js';
 
-/** The metrics constrained per problem type, and which way is worse. */
+/** The metrics constrained and compared per problem type, each with the way it gets worse. */
+function directions<const M extends readonly string[]>(...metrics: M): { [K in M[number]]: Better } {
+  return Object.fromEntries(metrics.map((m) => [m, betterDirection(m)])) as { [K in M[number]]: Better };
+}
+
 export const CONSTRAINED_METRICS = {
   binary_classification_metrics: {
     key: 'binary_classification_constraints',
-    metrics: { accuracy: 'higher', precision: 'higher', recall: 'higher', f1: 'higher', auc: 'higher' },
+    metrics: directions('accuracy', 'precision', 'recall', 'f1', 'auc'),
   },
   multiclass_classification_metrics: {
     key: 'multiclass_classification_constraints',
-    metrics: {
-      accuracy: 'higher',
-      weighted_precision: 'higher',
-      weighted_recall: 'higher',
-      weighted_f1: 'higher',
-    },
+    metrics: directions('accuracy', 'weighted_precision', 'weighted_recall', 'weighted_f1'),
   },
   regression_metrics: {
     key: 'regression_constraints',
-    metrics: { mae: 'lower', mse: 'lower', rmse: 'lower', r2: 'higher' },
+    metrics: directions('mae', 'mse', 'rmse', 'r2'),
   },
-} as const satisfies Record<string, { key: string; metrics: Record<string, 'higher' | 'lower'> }>;
+} as const satisfies Record<string, { key: string; metrics: Record<string, Better> }>;
 
 export type MetricsSection = keyof typeof CONSTRAINED_METRICS;
-
-/** Which way a metric is better; undefined for metrics that are not constrained. */
-export function betterDirection(section: MetricsSection, metric: string): 'higher' | 'lower' | undefined {
-  return (CONSTRAINED_METRICS[section].metrics as Record<string, 'higher' | 'lower'>)[metric];
-}
 
 export interface ModelQualityConstraints {
   readonly version: 0;
@@ -62,7 +57,7 @@ export function suggestModelQualityConstraints(statistics: ModelQualityStatistic
       if (!Number.isFinite(bound)) continue;
       constraints[metric] = {
         threshold: bound,
-        comparison_operator: better === 'higher' ? 'LessThanThreshold' : 'GreaterThanThreshold',
+        comparison_operator: violationOperator(metric),
       };
     }
     out[key] = constraints;

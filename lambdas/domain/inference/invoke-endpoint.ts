@@ -83,7 +83,7 @@ export async function invokeEndpoint(
   }
   const { variant, endpointConfigName } = routeRequest(endpoint, request.targetVariant, deps.random);
   progress?.routed(endpointConfigName, variant.VariantName);
-  const responseType = negotiateResponseType(request.accept);
+  const negotiated = negotiateResponseType(request.accept);
   const instances = decodeInstances(request.body, request.contentType, deps.limits);
   const model = await deps.models.get(variant.artifact).catch((error: unknown) => {
     if (error instanceof ArtifactIntegrityError || error instanceof ArtifactNotFoundError) {
@@ -97,7 +97,10 @@ export async function invokeEndpoint(
   const outputs = await model.predict(instances);
   const modelLatencyUs = Number(process.hrtime.bigint() - started) / 1000;
   progress?.modelLatency(modelLatencyUs);
-  const body = encodePredictions(outputs, responseType);
+  const responseType = model.answer ? model.answer.responseType(request.accept, negotiated) : negotiated;
+  const body = model.answer
+    ? model.answer.encode(outputs, responseType, () => encodePredictions(outputs, responseType))
+    : encodePredictions(outputs, responseType);
   return {
     endpoint,
     endpointConfigName,

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import type * as Ort from 'onnxruntime-node';
 import { ModelError, ValidationError } from '../kernel/errors.js';
+import { type BuiltInAnswer, builtInAnswerOf } from './built-in-answers.js';
 import type { Instance, NamedOutput } from './payload.js';
 
 // Loaded through require so that, in Lambda, the package resolves from the layer via
@@ -25,6 +26,20 @@ const INTEGER_RANGES: Partial<Record<NumericType, readonly [number, number]>> = 
   int16: [-32768, 32767],
   uint16: [0, 65535],
 };
+
+/**
+ * How every model session is opened (benchmarks open their bare baselines with the same).
+ * One thread for the operators and one for the graph: a Lambda function of 1,024 MB has about
+ * 0.6 of a vCPU, yet onnxruntime sizes its thread pool by the cores it sees and its idle
+ * threads spin-wait between runs, competing with the handler's own thread for the same CPU
+ * time (measured in `npm run bench -- inference`).
+ */
+export const SESSION_OPTIONS: Ort.InferenceSession.SessionOptions = Object.freeze({
+  graphOptimizationLevel: 'all',
+  executionMode: 'sequential',
+  intraOpNumThreads: 1,
+  interOpNumThreads: 1,
+});
 
 /** What a model expects as its (single) input: element type and per-row dimensions. */
 export interface InputSpec {
@@ -59,6 +74,8 @@ export class OnnxModel {
     readonly input: InputSpec,
     /** Every output the graph declares, tensors or not, in the graph's order. */
     readonly outputs: readonly OutputSpec[],
+    /** A model a built-in algorithm trained answers as SageMaker's container does (built-in-answers.ts). */
+    readonly answer?: BuiltInAnswer,
   ) {
     this.outputNames = outputs.filter((o) => o.type !== undefined).map((o) => o.name);
     // Asking for the tensor outputs by name only when there are others keeps the common run as it was.
@@ -69,7 +86,7 @@ export class OnnxModel {
   static async load(bytes: Uint8Array): Promise<OnnxModel> {
     let session: Ort.InferenceSession;
     try {
-      session = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'all' });
+      session = await ort.InferenceSession.create(bytes, SESSION_OPTIONS);
     } catch (error) {
       throw new Error(`not a valid ONNX model: ${firstLine((error as Error).message)}`, { cause: error });
     }
@@ -112,7 +129,11 @@ export class OnnxModel {
       await session.release();
       throw new Error('the model has no tensor output; Understudy answers with tensor outputs');
     }
-    return new OnnxModel(session, input, outputs);
+    const answer = builtInAnswerOf(
+      bytes,
+      outputs.map((o) => o.name),
+    );
+    return new OnnxModel(session, input, outputs, answer);
   }
 
   /** Checks rows against the input spec and flattens them into a tensor. */
@@ -124,18 +145,19 @@ export class OnnxModel {
       );
     }
     // Free dimensions take the first row's size, and every row must agree.
-    const shape = [...rowShape];
-    const rowSize = (rows: readonly Instance[]) => {
-      const first = rows[0];
-      return first === undefined ? 0 : measure(first, shape, 0, 'row 1');
-    };
-    const size = rowSize(instances);
-    const flat: number[] = new Array(size * instances.length);
-    let offset = 0;
-    instances.forEach((instance, i) => {
-      offset = flatten(instance, shape, 0, `row ${i + 1}`, flat, offset);
-    });
+    const shape = rowShape.slice();
+    const first = instances[0];
+    const size = first === undefined ? 0 : measure(first, shape, 0, 'row 1');
+    const dims = [instances.length, ...(shape as number[])];
     const range = INTEGER_RANGES[type];
+    if (range === undefined && type !== 'int64') {
+      // Floating-point inputs take any finite number: straight into the tensor's own array.
+      const data = new ARRAYS[type as Exclude<NumericType, 'int64'>](size * instances.length);
+      flattenRows(instances, shape, data);
+      return new ort.Tensor(type, data, dims);
+    }
+    const flat: number[] = new Array(size * instances.length);
+    flattenRows(instances, shape, flat);
     if (range) {
       for (let i = 0; i < flat.length; i++) {
         const v = flat[i] as number;
@@ -146,7 +168,6 @@ export class OnnxModel {
         }
       }
     }
-    const dims = [instances.length, ...(shape as number[])];
     if (type === 'int64')
       return new ort.Tensor(
         'int64',
@@ -195,16 +216,28 @@ function measure(value: Instance, shape: (number | undefined)[], depth: number, 
   return first === undefined ? 0 : value.length * measure(first, shape, depth + 1, where);
 }
 
+/** Every row's values, in order, into `out`; throws naming the first row whose shape is wrong. */
+function flattenRows(
+  instances: readonly Instance[],
+  shape: readonly (number | undefined)[],
+  out: { [index: number]: number },
+): void {
+  let offset = 0;
+  for (let i = 0; i < instances.length; i++) {
+    offset = flatten(instances[i] as Instance, shape, 0, i, out, offset);
+  }
+}
+
 function flatten(
   value: Instance,
   shape: readonly (number | undefined)[],
   depth: number,
-  where: string,
-  out: number[],
+  row: number,
+  out: { [index: number]: number },
   offset: number,
 ): number {
   if (depth === shape.length) {
-    if (Array.isArray(value)) throw new ValidationError(`${where}: expected a number, got a list.`);
+    if (Array.isArray(value)) throw new ValidationError(`row ${row + 1}: expected a number, got a list.`);
     out[offset] = value;
     return offset + 1;
   }
@@ -212,10 +245,11 @@ function flatten(
   if (!Array.isArray(value) || value.length !== expected) {
     const got = Array.isArray(value) ? `${value.length} values` : 'a number';
     const what = depth === 0 ? 'features' : `values at depth ${depth + 1}`;
-    throw new ValidationError(`${where}: the model expects ${expected} ${what}, got ${got}.`);
+    throw new ValidationError(`row ${row + 1}: the model expects ${expected} ${what}, got ${got}.`);
   }
   let next = offset;
-  for (const item of value) next = flatten(item, shape, depth + 1, where, out, next);
+  for (let i = 0; i < value.length; i++)
+    next = flatten(value[i] as Instance, shape, depth + 1, row, out, next);
   return next;
 }
 
@@ -226,15 +260,19 @@ function describeDim(dim: number | undefined): string {
 /** Splits an output tensor into per-row nested arrays of plain numbers (or strings). */
 function toRows(tensor: Ort.Tensor, rowCount: number): unknown[] {
   const data = tensor.data as ArrayLike<number | bigint | string | boolean>;
-  const values: unknown[] = Array.from(data, (v) => (typeof v === 'bigint' ? Number(v) : v));
-  const [batch, ...rest] = tensor.dims;
-  if (batch !== rowCount) return [nest(values, tensor.dims.slice())];
-  const perRow = rest.reduce((a, b) => a * b, 1);
-  const rows: unknown[] = [];
-  for (let r = 0; r < rowCount; r++) {
-    const slice = values.slice(r * perRow, (r + 1) * perRow);
-    rows.push(rest.length === 0 ? slice[0] : nest(slice, rest));
+  const values: unknown[] = new Array(data.length);
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i];
+    values[i] = typeof v === 'bigint' ? Number(v) : v;
   }
+  const dims = tensor.dims;
+  if (dims[0] !== rowCount) return [nest(values, dims.slice())];
+  if (dims.length === 1) return values;
+  const rest = dims.slice(1);
+  let perRow = 1;
+  for (const d of rest) perRow *= d;
+  const rows: unknown[] = new Array(rowCount);
+  for (let r = 0; r < rowCount; r++) rows[r] = nest(values.slice(r * perRow, (r + 1) * perRow), rest);
   return rows;
 }
 

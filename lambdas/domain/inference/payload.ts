@@ -92,31 +92,39 @@ function decodeCsv(text: string, maxColumns: number): Instance[] {
   const lines = text.split(/\r?\n/);
   // A trailing newline is not an extra row.
   while (lines.length > 0 && lines[lines.length - 1]?.trim() === '') lines.pop();
-  for (const [i, line] of lines.entries()) {
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] as string;
     if (line.trim() === '') throw new ValidationError(`CSV line ${i + 1} is empty.`);
     const cells = line.split(',', maxColumns + 1);
     if (cells.length > maxColumns) {
       throw new ValidationError(`CSV line ${i + 1} has more than ${maxColumns} values.`);
     }
-    rows.push(
-      cells.map((cell, j) => {
-        const trimmed = cell.trim();
-        const where = `CSV line ${i + 1}, column ${j + 1}`;
-        if (trimmed === '') throw new ValidationError(`${where} is empty: every value is required.`);
-        const value = Number(trimmed);
-        if (!DECIMAL.test(trimmed)) {
-          throw new ValidationError(
-            `${where}: '${truncate(cell)}' is not a number: write decimals (no NaN, Infinity or hex).`,
-          );
-        }
-        if (!Number.isFinite(value)) {
-          throw new ValidationError(`${where}: '${truncate(cell)}' is out of range.`);
-        }
-        return value;
-      }),
-    );
+    // A plain loop, and the error's wording built only on an error: this runs once per value.
+    const row: number[] = new Array(cells.length);
+    for (let j = 0; j < cells.length; j++) row[j] = csvNumber(cells[j] as string, i, j);
+    rows.push(row);
   }
   return rows;
+}
+
+function csvNumber(cell: string, line: number, column: number): number {
+  const trimmed = cell.trim();
+  if (trimmed === '')
+    throw new ValidationError(`${csvWhere(line, column)} is empty: every value is required.`);
+  if (!DECIMAL.test(trimmed)) {
+    throw new ValidationError(
+      `${csvWhere(line, column)}: '${truncate(cell)}' is not a number: write decimals (no NaN, Infinity or hex).`,
+    );
+  }
+  const value = Number(trimmed);
+  if (!Number.isFinite(value)) {
+    throw new ValidationError(`${csvWhere(line, column)}: '${truncate(cell)}' is out of range.`);
+  }
+  return value;
+}
+
+function csvWhere(line: number, column: number): string {
+  return `CSV line ${line + 1}, column ${column + 1}`;
 }
 
 function decodeJson(text: string, maxDepth: number): Instance[] {

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { extract } from 'tar-stream';
 
 /** Where a model's artifact lives and what it must hash to. */
 export interface ArtifactRef {
@@ -50,6 +49,8 @@ const MODEL_FILE = 'model.onnx';
 export async function unpackArtifact(bytes: Uint8Array): Promise<Uint8Array> {
   const gzipped = bytes[0] === 0x1f && bytes[1] === 0x8b;
   if (!gzipped) return bytes;
+  // Loaded only for a tar.gz: a plain .onnx artifact's cold start does not pay for it.
+  const { extract } = await import('tar-stream');
   const tar = extract();
   let found: Uint8Array | undefined;
   const entries: string[] = [];

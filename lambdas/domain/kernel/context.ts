@@ -26,6 +26,8 @@ import type { RegistryStore } from './store.js';
 export interface Caller {
   readonly accessKeyId: string;
   readonly role: string;
+  /** As on the key: the endpoints an invoker key is limited to, absent for all. */
+  readonly endpointNames?: readonly string[];
 }
 
 /** A loaded model the control plane only needs to open and close again. */

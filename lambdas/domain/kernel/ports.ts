@@ -19,6 +19,12 @@ export interface ObjectSummary {
 export interface ObjectStore {
   /** The object's text, or undefined when there is no such object (or bucket). */
   getText(uri: string): Promise<string | undefined>;
+  /**
+   * The object's bytes as they arrive, in chunks of any size (an S3 GetObject body), or
+   * undefined when there is no such object: for files read once, front to back, that may be
+   * larger than memory should hold (capture files).
+   */
+  getStream(uri: string): Promise<AsyncIterable<Uint8Array> | undefined>;
   /** Writes text; with `kmsKeyId`, encrypted SSE-KMS with that (customer) key. */
   putText(uri: string, body: string, contentType: string, options?: { kmsKeyId?: string }): Promise<void>;
   /** Writes binary bytes (a model.tar.gz). */

@@ -6,6 +6,7 @@ import { getModel } from '../hosting/models.js';
 import { arn, type ControlContext } from '../kernel/context.js';
 import * as packages from '../model-registry/model-packages.js';
 import * as experiments from '../shadow-tests/inference-experiments.js';
+import { describeTrainingJob } from '../training/training-jobs.js';
 import { addAssociation } from './associations.js';
 import { createAction, createArtifact, createContext, ensureVertex } from './entities.js';
 import { type AssociationType, artifactArn } from './graph.js';
@@ -19,6 +20,7 @@ import { type AssociationType, artifactArn } from './graph.js';
  * DataSet artifact ──ContributedTo──▶ ModelPackage artifact ──AssociatedWith──▶ ModelGroup context
  * Model artifact (S3 URI) ──ContributedTo──▶ ModelPackage artifact
  * Model artifact, ModelPackage artifact ──ContributedTo──▶ ModelDeployment action ──AssociatedWith──▶ Endpoint context
+ * DataSet artifacts (channels), Image artifact ──ContributedTo──▶ TrainingJob action ──Produced──▶ Model artifact
  * ```
  *
  * A package names its training data in `CustomerMetadataProperties.TrainingDataS3Uri`
@@ -41,6 +43,8 @@ export const ENTITY_TYPES = {
   modelGroup: 'ModelGroup',
   endpoint: 'Endpoint',
   modelDeployment: 'ModelDeployment',
+  trainingJob: 'TrainingJob',
+  image: 'Image',
 } as const;
 
 /**
@@ -224,4 +228,56 @@ export async function stopInferenceExperiment(
   const after = (await endpoints.getEndpoint(ctx, endpointName)).EndpointConfigName;
   if (after !== before) await recordDeploymentLineage(ctx, endpointName, after);
   return out;
+}
+
+/**
+ * A completed training job, as SageMaker records one: its input channels as DataSet artifacts
+ * and its training image as an Image artifact contributing to the job, and the job producing
+ * its `model.tar.gz` as a Model artifact — the same artifact (by S3 URI) that a package or a
+ * deployment of that model data contributes from, so the graph (and TraceInference) reaches
+ * from a prediction back to the job and its data. SageMaker makes the job a trial component
+ * (`{job}-aws-training-job`, source the job's ARN); Understudy's lineage has no trial
+ * components, so an action of type TrainingJob under that name stands in, with the
+ * hyperparameters as its properties. A package the job registered (ModelPackageConfig) gets
+ * its lineage here too: the training function registers through the registry, below lineage.
+ * Create-if-absent throughout: recording twice changes nothing. Other outcomes record nothing.
+ */
+export async function recordTrainingJobLineage(caller: ControlContext, jobName: string): Promise<void> {
+  const job = await describeTrainingJob(caller, { TrainingJobName: jobName });
+  const modelData = job.ModelArtifacts?.S3ModelArtifacts;
+  if (job.TrainingJobStatus !== 'Completed' || !modelData) return;
+  const ctx = asOf(caller, job.TrainingEndTime ?? job.CreationTime);
+  const actionName = lineageName(jobName, 'aws-training-job');
+  const hyperParameters = Object.entries(job.HyperParameters ?? {}).slice(0, 28);
+  const image = job.AlgorithmSpecification?.TrainingImage;
+  const [action, model] = await Promise.all([
+    ensureVertex(ctx, arn(ctx, 'action', actionName), () =>
+      createAction(ctx, {
+        ActionName: actionName,
+        Source: { SourceUri: job.TrainingJobArn, SourceType: 'SageMakerTrainingJob' },
+        ActionType: ENTITY_TYPES.trainingJob,
+        Status: 'Completed',
+        Properties: {
+          TrainingJobName: jobName,
+          ...(image ? { TrainingImage: image } : {}),
+          ...Object.fromEntries(hyperParameters),
+        },
+      }),
+    ),
+    ensureArtifact(ctx, modelData, ENTITY_TYPES.model),
+  ]);
+  const inputs = await Promise.all([
+    ...(job.InputDataConfig ?? []).flatMap((channel) => {
+      const uri = channel.DataSource.S3DataSource?.S3Uri;
+      return uri
+        ? [ensureArtifact(ctx, uri, ENTITY_TYPES.dataSet, lineageName(jobName, channel.ChannelName))]
+        : [];
+    }),
+    ...(image ? [ensureArtifact(ctx, image, ENTITY_TYPES.image)] : []),
+  ]);
+  await Promise.all([
+    associate(ctx, action, model, 'Produced'),
+    ...inputs.map((input) => associate(ctx, input, action, 'ContributedTo')),
+  ]);
+  if (job.OutputModelPackageArn) await recordPackageLineage(caller, job.OutputModelPackageArn);
 }

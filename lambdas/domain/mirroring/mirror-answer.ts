@@ -2,7 +2,8 @@ import { DEFAULT_CONTENT_TYPE_RULES, newEventId } from '../data-capture/capture-
 import { type RedactionKey, redactRequestBody } from '../data-capture/redaction.js';
 import type { InvokeAnswer } from '../inference/invoke-endpoint.js';
 import type { Log } from '../kernel/log.js';
-import { comparableRows, inferModelTask } from '../shadow-tests/index.js';
+// comparison-rule.ts itself, not the capability's index: the data plane loads no statistics.
+import { comparableRows, inferModelTask } from '../shadow-tests/comparison-rule.js';
 import { buildMirrorMessage, type MirrorMessage, type MirrorQueue, planMirror } from './mirror.js';
 import { type MirrorDelivery, sendWithinBudget } from './mirror-delivery.js';
 import type { MirrorDropCounter } from './mirror-drops.js';

@@ -1,7 +1,7 @@
 import { capturesDroppedId } from '../data-capture/drops.js';
 import { COLLECTIONS } from '../kernel/records.js';
 import type { RegistryStore } from '../kernel/store.js';
-import { comparisonIdFor, comparisonRecordId } from '../shadow-tests/comparison-recorder.js';
+import { comparisonIdFor, comparisonRecordId } from '../shadow-tests/comparison-ids.js';
 import type { MirrorMessage } from './mirror.js';
 import { untilAborted } from './mirror-delivery.js';
 

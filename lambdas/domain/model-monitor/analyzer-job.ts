@@ -10,13 +10,25 @@
  * - `Environment.dataset_format` is the SDK's `DatasetFormat` as JSON:
  *   `{"csv": {"header": true, "output_columns_position": "START"}}` or `{"json": {"lines": true}}`.
  *
+ * With `Environment.analysis_type=MODEL_QUALITY` (`ModelQualityMonitor.suggest_baseline`) the
+ * dataset is labelled predictions and the job is the model-quality baseline
+ * (model-quality-baseline.ts): `problem_type`, `inference_attribute`, `probability_attribute`,
+ * `probability_threshold_attribute` and `ground_truth_attribute` say where what is.
+ *
  * What Understudy cannot do as the analyzer would is refused with the reason, never ignored:
- * other images, model-quality analysis, preprocessing and post-analytics scripts, parquet,
- * manifest, compressed or non-S3 inputs.
+ * other images, preprocessing and post-analytics scripts, parquet, manifest, compressed or
+ * non-S3 inputs.
  */
 import { ValidationException } from '../kernel/errors.js';
 import type { SuggestBaselineRequest } from './baseline-job.js';
+import type { ModelQualityBaselineRequest } from './model-quality-baseline.js';
+import type { ModelQualityProblemType } from './model-quality-run.js';
 import type { ProcessingJobRequest } from './records.js';
+
+/** What a processing job of the analyzer runs: a data-quality or a model-quality baseline. */
+export type AnalyzerJob =
+  | { readonly baseline: SuggestBaselineRequest }
+  | { readonly modelQualityBaseline: ModelQualityBaselineRequest };
 
 /** The analyzer's ECR repository name; SageMaker's image URIs differ by region and account. */
 export const ANALYZER_REPOSITORY = 'sagemaker-model-monitor-analyzer';
@@ -81,7 +93,7 @@ function parseDatasetFormat(text: string | undefined): SuggestBaselineRequest['D
  * The baseline suggestion a CreateProcessingJob request stands for, or a ValidationException
  * saying why Understudy cannot run it. Checks the request alone; buckets are checked by the caller.
  */
-export function analyzerBaselineRequest(request: ProcessingJobRequest): SuggestBaselineRequest {
+export function analyzerJob(request: ProcessingJobRequest): AnalyzerJob {
   const image = request.AppSpecification.ImageUri;
   if (repositoryName(image) !== ANALYZER_REPOSITORY) {
     throw new ValidationException(
@@ -96,14 +108,9 @@ export function analyzerBaselineRequest(request: ProcessingJobRequest): SuggestB
   }
   const env = request.Environment ?? {};
   const analysis = env.analysis_type;
-  if (analysis === 'MODEL_QUALITY') {
+  if (analysis !== undefined && analysis !== 'DATA_QUALITY' && analysis !== 'MODEL_QUALITY') {
     throw new ValidationException(
-      'Environment.analysis_type MODEL_QUALITY (the model-quality analyzer) comes with model quality monitoring, which Understudy does not have yet; the analyzer runs DATA_QUALITY baselines.',
-    );
-  }
-  if (analysis !== undefined && analysis !== 'DATA_QUALITY') {
-    throw new ValidationException(
-      `Environment.analysis_type ${analysis} is not one Understudy runs: the analyzer runs DATA_QUALITY baselines.`,
+      `Environment.analysis_type ${analysis} is not one Understudy runs: the analyzer runs DATA_QUALITY and MODEL_QUALITY baselines.`,
     );
   }
   for (const [key, what] of Object.entries(SCRIPT_KEYS)) {
@@ -171,10 +178,90 @@ export function analyzerBaselineRequest(request: ProcessingJobRequest): SuggestB
     );
   }
   const KmsKeyId = request.ProcessingOutputConfig?.KmsKeyId;
-  return {
+  const baseline: SuggestBaselineRequest = {
     DatasetS3Uri: s3Input.S3Uri,
     DatasetFormat,
     OutputS3Uri: output.S3Output.S3Uri,
     ...(KmsKeyId && { KmsKeyId }),
+  };
+  if (analysis !== 'MODEL_QUALITY') return { baseline };
+  return { modelQualityBaseline: { ...baseline, ...modelQualityAttributes(env, DatasetFormat) } };
+}
+
+const PROBLEM_TYPES: readonly ModelQualityProblemType[] = [
+  'BinaryClassification',
+  'MulticlassClassification',
+  'Regression',
+];
+
+/** The model-quality analyzer's attributes, checked as CreateModelQualityJobDefinition checks its own. */
+function modelQualityAttributes(
+  env: Record<string, string>,
+  format: SuggestBaselineRequest['DatasetFormat'],
+): Omit<ModelQualityBaselineRequest, keyof SuggestBaselineRequest> {
+  const ProblemType = env.problem_type as ModelQualityProblemType | undefined;
+  if (ProblemType === undefined || !PROBLEM_TYPES.includes(ProblemType)) {
+    throw new ValidationException(
+      `Environment.problem_type ${ProblemType === undefined ? 'is required for' : `${JSON.stringify(ProblemType)} is not one of`} the model-quality analyzer: ${PROBLEM_TYPES.join(' | ')}.`,
+    );
+  }
+  const GroundTruthAttribute = env.ground_truth_attribute;
+  if (GroundTruthAttribute === undefined || GroundTruthAttribute.trim() === '') {
+    throw new ValidationException(
+      'Environment.ground_truth_attribute is required for the model-quality analyzer: the column (or JSON key) of the dataset holding the true labels.',
+    );
+  }
+  const InferenceAttribute = env.inference_attribute;
+  const ProbabilityAttribute = env.probability_attribute;
+  const thresholdText = env.probability_threshold_attribute;
+  const ProbabilityThresholdAttribute = thresholdText === undefined ? undefined : Number(thresholdText);
+  if (
+    ProbabilityThresholdAttribute !== undefined &&
+    (thresholdText?.trim() === '' ||
+      !Number.isFinite(ProbabilityThresholdAttribute) ||
+      ProbabilityThresholdAttribute < 0 ||
+      ProbabilityThresholdAttribute > 1)
+  ) {
+    throw new ValidationException(
+      `Environment.probability_threshold_attribute ${JSON.stringify(thresholdText)} must be a number from 0 to 1.`,
+    );
+  }
+  if (ProblemType === 'BinaryClassification') {
+    if (InferenceAttribute === undefined && ProbabilityAttribute === undefined) {
+      throw new ValidationException(
+        'BinaryClassification needs Environment.inference_attribute (the predicted label) or probability_attribute (the positive class probability, thresholded by probability_threshold_attribute).',
+      );
+    }
+  } else {
+    if (InferenceAttribute === undefined) {
+      throw new ValidationException(
+        `${ProblemType} needs Environment.inference_attribute: the column (or JSON key) of the predicted ${ProblemType === 'Regression' ? 'value' : 'label'}.`,
+      );
+    }
+    if (ProbabilityAttribute !== undefined || ProbabilityThresholdAttribute !== undefined) {
+      throw new ValidationException(
+        `Environment.probability_attribute and probability_threshold_attribute apply to BinaryClassification only, not ${ProblemType}.`,
+      );
+    }
+  }
+  if ('Csv' in format && format.Csv.Header === false) {
+    for (const [key, value] of Object.entries({
+      inference_attribute: InferenceAttribute,
+      probability_attribute: ProbabilityAttribute,
+      ground_truth_attribute: GroundTruthAttribute,
+    })) {
+      if (value !== undefined && !/^\d+$/.test(value.trim())) {
+        throw new ValidationException(
+          `Environment.${key} '${value}' must be a 0-based column index: the CSV dataset has no header to name columns.`,
+        );
+      }
+    }
+  }
+  return {
+    ProblemType,
+    GroundTruthAttribute,
+    ...(InferenceAttribute !== undefined && { InferenceAttribute }),
+    ...(ProbabilityAttribute !== undefined && { ProbabilityAttribute }),
+    ...(ProbabilityThresholdAttribute !== undefined && { ProbabilityThresholdAttribute }),
   };
 }

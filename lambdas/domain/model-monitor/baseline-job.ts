@@ -48,7 +48,7 @@ function checkUri(uri: string, field: string): void {
 }
 
 /** The dataset's files: the object itself, else every object under it as a prefix. */
-async function datasetFiles(
+export async function datasetFiles(
   objects: ObjectStore,
   uri: string,
   maxBytes: number,

@@ -15,6 +15,7 @@ import { getEndpoint } from '../hosting/endpoints.js';
 import { parseS3Uri } from '../kernel/artifact.js';
 import { arn, type ControlContext, epochSeconds, type ListRequest, view } from '../kernel/context.js';
 import { ResourceInUse, ResourceNotFound, ValidationException } from '../kernel/errors.js';
+import { checkKmsKey } from '../kernel/kms-keys.js';
 import { COLLECTIONS } from '../kernel/records.js';
 import { RecordExistsError, type RegistryStore } from '../kernel/store.js';
 import { checkNewTags, recordTags, type Tag } from '../tags/tags.js';
@@ -170,6 +171,7 @@ export async function createModelQualityJobDefinition(
     internal: undefined,
   };
   const job = modelQualityJob(record);
+  checkKmsKey(ctx, job.kmsKeyId, 'ModelQualityJobOutputConfig.KmsKeyId');
   await getEndpoint(ctx, job.endpointInput.EndpointName);
   try {
     await ctx.store.create(COLLECTIONS.modelQualityJobDefinition, input.JobDefinitionName, record);

@@ -22,6 +22,7 @@
  */
 
 import type { EndpointRecord } from '../hosting/endpoints.js';
+import { ValidationException } from '../kernel/errors.js';
 import { COLLECTIONS } from '../kernel/records.js';
 import {
   type CapturedPrediction,
@@ -29,7 +30,13 @@ import {
   joinGroundTruth,
   labelFor,
 } from '../model-quality/ground-truth.js';
-import { type LabelledPredictions, type Metric, modelQualityStatistics } from '../model-quality/metrics.js';
+import {
+  type LabelledPredictions,
+  type Metric,
+  type ModelQualityStatistics,
+  modelQualityStatistics,
+} from '../model-quality/metrics.js';
+import { estimateMulticlassPerformance, estimatePerformance } from '../stats/performance-estimation.js';
 import {
   type AnalysisResult,
   captureFiles,
@@ -41,6 +48,12 @@ import {
 import { jobOptions } from './job-options.js';
 import type { DimensionedDatum } from './ports.js';
 import type { ExecutionRecord, ModelQualityJob } from './records.js';
+import {
+  HEADLINE_METRICS,
+  type ModelQualityEstimate,
+  type ModelQualityHistoryPoint,
+  renderModelQualityReport,
+} from './report/index.js';
 import { compileJsonPath, decodeCaptureData, formatMonitoringFile } from './statistics/index.js';
 
 /** Model Monitor's namespace for model-quality metrics of real-time endpoints. */
@@ -64,6 +77,16 @@ const METRICS_KEY = {
   MulticlassClassification: 'multiclass_classification_metrics',
   Regression: 'regression_metrics',
 } as const;
+
+export type ModelQualityProblemType = ModelQualityJob['problemType'];
+
+/** The metrics section of a model-quality statistics.json for the problem type. */
+export function metricsOf(
+  statistics: ModelQualityStatistics,
+  problemType: ModelQualityProblemType,
+): Record<string, unknown> {
+  return (statistics[METRICS_KEY[problemType]] ?? {}) as Record<string, unknown>;
+}
 
 export interface ModelQualityViolation {
   readonly metric_name: string;
@@ -176,32 +199,63 @@ function attributeReader(attribute: string): (payload: { data: string; contentTy
   };
 }
 
-type Prediction = { label: string | number; score?: number };
+export type Prediction = {
+  label: string | number;
+  score?: number;
+  /** Multiclass: the per-class probabilities ProbabilityAttribute names, a list or `{class: p}`. */
+  probabilities?: readonly number[] | Readonly<Record<string, number>>;
+};
+
+/** A multiclass probability output: a list of numbers, or an object of numbers by class name. */
+function classProbabilities(value: unknown): Prediction['probabilities'] {
+  if (Array.isArray(value)) {
+    return value.length > 1 && value.every((v) => typeof v === 'number' && Number.isFinite(v))
+      ? (value as number[])
+      : undefined;
+  }
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>);
+    return entries.length > 1 && entries.every(([, v]) => typeof v === 'number' && Number.isFinite(v))
+      ? (value as Record<string, number>)
+      : undefined;
+  }
+  return undefined;
+}
 
 /** The prediction a capture's output holds; undefined when it cannot be read. */
 function predictionReader(job: ModelQualityJob): (payload: { data: string; contentType: string }) => unknown {
   const { InferenceAttribute, ProbabilityAttribute, ProbabilityThresholdAttribute } = job.endpointInput;
   const inference = InferenceAttribute === undefined ? undefined : attributeReader(InferenceAttribute);
   const probability = ProbabilityAttribute === undefined ? undefined : attributeReader(ProbabilityAttribute);
+  const multiclass = job.problemType === 'MulticlassClassification';
   return (payload) => {
     const rawScore = probability?.(payload);
-    const score = rawScore === undefined ? undefined : Number(rawScore);
+    const probabilities = multiclass ? classProbabilities(rawScore) : undefined;
+    const score = rawScore === undefined || multiclass ? undefined : Number(rawScore);
     if (inference) {
       const label = inference(payload);
       if (typeof label !== 'string' && typeof label !== 'number' && typeof label !== 'boolean')
         return undefined;
-      return { label: typeof label === 'boolean' ? Number(label) : label, score };
+      return {
+        label: typeof label === 'boolean' ? Number(label) : label,
+        score,
+        ...(probabilities ? { probabilities } : {}),
+      };
     }
     if (score === undefined || !Number.isFinite(score)) return undefined;
     return { label: score >= (ProbabilityThresholdAttribute ?? 0.5) ? 1 : 0, score };
   };
 }
 
-function parseCaptures(
+/**
+ * The predictions in a capture file's lines, each with its event and inference ids, as `read`
+ * finds them in the endpoint's output; lines with no event id or no readable output are counted.
+ */
+export function parseCaptures<P = Prediction>(
   text: string,
-  read: (payload: { data: string; contentType: string }) => unknown,
-): { captures: CapturedPrediction<Prediction>[]; unreadable: number } {
-  const captures: CapturedPrediction<Prediction>[] = [];
+  read: (payload: { data: string; contentType: string }) => P | undefined,
+): { captures: CapturedPrediction<P>[]; unreadable: number } {
+  const captures: CapturedPrediction<P>[] = [];
   let unreadable = 0;
   for (const line of text.split('\n')) {
     if (line.trim() === '') continue;
@@ -216,9 +270,9 @@ function parseCaptures(
       const eventId = record.eventMetadata?.eventId;
       const prediction =
         output && typeof output.data === 'string'
-          ? (read(decodeCaptureData({ ...output, data: output.data })) as Prediction | undefined)
+          ? read(decodeCaptureData({ ...output, data: output.data }))
           : undefined;
-      if (typeof eventId !== 'string' || !prediction) {
+      if (typeof eventId !== 'string' || prediction === undefined || prediction === null) {
         unreadable++;
         continue;
       }
@@ -235,15 +289,19 @@ function parseCaptures(
   return { captures, unreadable };
 }
 
-/** The labelled predictions of the problem type; ExecutionFailure when the model's output does not fit it. */
-function labelled(
-  job: ModelQualityJob,
+/**
+ * The labelled predictions of the problem type; ExecutionFailure when the model's output does
+ * not fit it. `what` names a prediction in messages ("event 1a2b", "row 12").
+ */
+export function labelledPredictions(
+  problemType: ModelQualityJob['problemType'],
+  hasInferenceAttribute: boolean,
   joined: readonly { eventId: string; prediction: Prediction; label: string | number | boolean }[],
+  what: (id: string) => string = (id) => `event ${id}`,
 ): LabelledPredictions {
-  const { problemType } = job;
-  const mismatch = (eventId: string, value: unknown, needs: string) =>
+  const mismatch = (id: string, value: unknown, needs: string) =>
     new ExecutionFailure(
-      `ProblemType ${problemType} does not match the model's output: the prediction of event ${eventId} is ${JSON.stringify(value)}, and ${problemType} needs ${needs}${problemType === 'BinaryClassification' && job.endpointInput.InferenceAttribute !== undefined ? ' (a probability output needs ProbabilityAttribute and ProbabilityThresholdAttribute)' : ''}.`,
+      `ProblemType ${problemType} does not match the model's output: the prediction of ${what(id)} is ${JSON.stringify(value)}, and ${problemType} needs ${needs}${problemType === 'BinaryClassification' && hasInferenceAttribute ? ' (a probability output needs ProbabilityAttribute and ProbabilityThresholdAttribute)' : ''}.`,
     );
   switch (problemType) {
     case 'BinaryClassification': {
@@ -264,12 +322,16 @@ function labelled(
         ...(probability ? { probability } : {}),
       };
     }
-    case 'MulticlassClassification':
+    case 'MulticlassClassification': {
+      const actual = joined.map((j) => labelFor(problemType, j.label, j.eventId));
+      const probabilities = multiclassProbabilities(joined, actual);
       return {
         problemType,
-        actual: joined.map((j) => labelFor(problemType, j.label, j.eventId)),
+        actual,
         predicted: joined.map((j) => String(j.prediction.label)),
+        ...(probabilities ? { probabilities } : {}),
       };
+    }
     case 'Regression':
       return {
         problemType,
@@ -283,6 +345,36 @@ function labelled(
         }),
       };
   }
+}
+
+/**
+ * The per-class probabilities of every labelled prediction, as the multiclass metrics take them
+ * (for `weighted_auc`): class names are a list's indices ("0", "1", …, as a classifier's label
+ * outputs number them) or an object's keys. Undefined — and no `weighted_auc` — unless every
+ * prediction has them in the same shape and every true label is one of the classes.
+ */
+export function multiclassProbabilities(
+  joined: readonly { prediction: Prediction }[],
+  actual: readonly string[],
+): { classes: string[]; rows: number[][] } | undefined {
+  const first = joined[0]?.prediction.probabilities;
+  if (first === undefined) return undefined;
+  const classes = Array.isArray(first)
+    ? first.map((_, i) => String(i))
+    : Object.keys(first as Record<string, number>).sort();
+  const rows: number[][] = [];
+  for (const { prediction } of joined) {
+    const p = prediction.probabilities;
+    if (p === undefined) return undefined;
+    if (Array.isArray(first) !== Array.isArray(p)) return undefined;
+    const row = Array.isArray(p)
+      ? (p as number[])
+      : classes.map((c) => (p as Record<string, number>)[c] ?? Number.NaN);
+    if (row.length !== classes.length || row.some((v) => !Number.isFinite(v))) return undefined;
+    rows.push(row);
+  }
+  const known = new Set(classes);
+  return actual.every((a) => known.has(a)) ? { classes, rows } : undefined;
 }
 
 /** The ground-truth files of the hours from `from` to `to` (epoch seconds) under the job's prefix. */
@@ -308,6 +400,103 @@ async function groundTruthFiles(
     key: o.uri.slice(prefix.length).replace(/^[^/]+\/(?=\d{4}\/)/, ''),
     text: (await deps.objects.getText(o.uri)) ?? '',
   }));
+}
+
+/**
+ * CBPE's accuracy (and AUC) estimated from the predictions' probabilities alone — over every
+ * capture of the window, which is what is known before labels arrive, and over the labelled
+ * ones, to set beside the realised accuracy. Binary: the positive class's probability and the
+ * label the model gave (its own, or the probability thresholded by ProbabilityThresholdAttribute);
+ * multiclass: the per-class probabilities, the argmax predicted. Undefined when the captures carry no probabilities.
+ */
+function cbpeEstimate(
+  job: ModelQualityJob,
+  all: readonly { prediction: Prediction }[],
+  labelled: readonly { prediction: Prediction }[],
+  realisedAccuracy: number | undefined,
+): ModelQualityEstimate | undefined {
+  const side = (rows: readonly { prediction: Prediction }[]) => {
+    if (job.problemType === 'BinaryClassification') {
+      const scores = rows.map((r) => r.prediction.score);
+      if (scores.length === 0 || !scores.every((p) => p !== undefined && p >= 0 && p <= 1)) return undefined;
+      const labels = rows.map((r) => String(r.prediction.label).trim().toLowerCase());
+      const predicted = labels.map((l) => (l === '1' || l === '1.0' || l === 'true' ? 1 : 0));
+      const e = estimatePerformance(scores as number[], { predicted });
+      return { count: e.count, accuracy: e.expectedAccuracy, interval: e.interval, auc: e.expectedRocAuc };
+    }
+    if (job.problemType === 'MulticlassClassification') {
+      const probabilities = multiclassProbabilities(rows, []);
+      if (!probabilities || rows.length === 0) return undefined;
+      try {
+        const e = estimateMulticlassPerformance(probabilities.rows, probabilities.classes);
+        return {
+          count: e.count,
+          accuracy: e.expectedAccuracy,
+          interval: e.interval,
+          auc: e.expectedRocAucMacro,
+        };
+      } catch {
+        return undefined; // rows that are not distributions over the classes: no estimate
+      }
+    }
+    return undefined;
+  };
+  const window = side(all);
+  const onLabelled = side(labelled);
+  if (!window || !onLabelled) return undefined;
+  return { window, labelled: onLabelled, ...(realisedAccuracy !== undefined ? { realisedAccuracy } : {}) };
+}
+
+/** Executions of a schedule drawn in the report's chart over time, this one included. */
+export const QUALITY_HISTORY_EXECUTIONS = 24;
+
+function headline(metrics: Record<string, unknown>, problemType: ModelQualityProblemType) {
+  const out: Record<string, Metric | undefined> = {};
+  for (const name of HEADLINE_METRICS[problemType]) out[name] = metrics[name] as Metric | undefined;
+  return out;
+}
+
+/**
+ * The headline metrics of the schedule's earlier completed executions, oldest first (at most
+ * QUALITY_HISTORY_EXECUTIONS − 1), read from their statistics.json. A file that is gone or
+ * unreadable leaves its execution out of the chart; it does not fail this one.
+ */
+async function earlierQuality(
+  deps: MonitorDeps,
+  execution: ExecutionRecord,
+  problemType: ModelQualityProblemType,
+): Promise<ModelQualityHistoryPoint[]> {
+  const earlier = (
+    await deps.store.list<ExecutionRecord>(
+      COLLECTIONS.monitoringExecution,
+      `${execution.MonitoringScheduleName}#`,
+    )
+  )
+    .filter(
+      (e) =>
+        e.MonitoringScheduleName === execution.MonitoringScheduleName &&
+        e.ScheduledTime < execution.ScheduledTime &&
+        e.MonitoringType === 'ModelQuality' &&
+        (e.MonitoringExecutionStatus === 'Completed' ||
+          e.MonitoringExecutionStatus === 'CompletedWithViolations') &&
+        e.internal.reports !== undefined,
+    )
+    .sort((a, b) => a.ScheduledTime - b.ScheduledTime)
+    .slice(-(QUALITY_HISTORY_EXECUTIONS - 1));
+  const points = await mapLimited(earlier, deps.fileConcurrency ?? 8, async (e) => {
+    try {
+      const text = await deps.objects.getText((e.internal.reports as { statistics: string }).statistics);
+      if (text === undefined) return undefined;
+      const statistics = JSON.parse(text) as ModelQualityStatistics;
+      return {
+        scheduledTime: new Date(e.ScheduledTime * 1000).toISOString(),
+        metrics: headline(metricsOf(statistics, problemType), problemType),
+      };
+    } catch {
+      return undefined;
+    }
+  });
+  return points.filter((p): p is ModelQualityHistoryPoint => p !== undefined);
 }
 
 export async function analyseModelQuality(
@@ -344,7 +533,10 @@ export async function analyseModelQuality(
   const files = await captureFiles(deps.objects, capture.destination, endpointName, variants, window);
   const read = predictionReader(job);
   const parsed = await mapLimited(files, deps.fileConcurrency ?? 8, async (uri) =>
-    parseCaptures((await deps.objects.getText(uri)) ?? '', read),
+    parseCaptures(
+      (await deps.objects.getText(uri)) ?? '',
+      (payload) => read(payload) as Prediction | undefined,
+    ),
   );
   const captures = parsed.flatMap((p) => p.captures);
   const unreadable = parsed.reduce((n, p) => n + p.unreadable, 0);
@@ -359,15 +551,37 @@ export async function analyseModelQuality(
     );
   }
   const labels = await groundTruthFiles(deps, job, window.start, deps.now().getTime() / 1000);
-  const { joined, counts } = joinGroundTruth(captures, labels);
-  const joinText = `${counts.joined} labelled, ${counts.unlabelledCaptures} unlabelled captures, ${counts.labelsWithoutCapture} labels without capture${counts.labelsWithoutCaptureSample.length > 0 ? ` (e.g. ${counts.labelsWithoutCaptureSample.slice(0, 3).join(', ')})` : ''}, ${counts.supersededLabels} replaced labels, ${counts.malformedLabelLines} malformed label lines${unreadable > 0 ? `, ${unreadable} unreadable capture records` : ''}`;
+  const { joined: allJoined, counts } = joinGroundTruth(captures, labels);
+  // A label the problem type cannot read (`"maybe"` for BinaryClassification) is counted and
+  // named in the exit message and the report; the other labels are still scored.
+  const misfits: string[] = [];
+  const joined = allJoined.filter((j) => {
+    try {
+      labelFor(job.problemType, j.label, j.eventId);
+      return true;
+    } catch (error) {
+      if (!(error instanceof ValidationException)) throw error;
+      if (misfits.length < 3) misfits.push(`${j.eventId}: ${JSON.stringify(j.label)}`);
+      else misfits.push('');
+      return false;
+    }
+  });
+  const misfitText =
+    misfits.length > 0
+      ? `, ${misfits.length} labels of the wrong type for ${job.problemType} (e.g. ${misfits.filter(Boolean).join(', ')})`
+      : '';
+  const joinText = `${joined.length} labelled, ${counts.unlabelledCaptures} unlabelled captures, ${counts.labelsWithoutCapture} labels without capture${counts.labelsWithoutCaptureSample.length > 0 ? ` (e.g. ${counts.labelsWithoutCaptureSample.slice(0, 3).join(', ')})` : ''}, ${counts.supersededLabels} replaced labels, ${counts.malformedLabelLines} malformed label lines${misfitText}${unreadable > 0 ? `, ${unreadable} unreadable capture records` : ''}`;
   if (joined.length === 0) {
     throw new ExecutionFailure(
-      `No captured prediction between ${windowText} has ground truth under ${job.groundTruthS3Uri} yet: ${joinText}.`,
+      allJoined.length > 0
+        ? `None of the ${allJoined.length} labels joined to captures between ${windowText} is a label ProblemType ${job.problemType} can read: ${joinText}.`
+        : `No captured prediction between ${windowText} has ground truth under ${job.groundTruthS3Uri} yet: ${joinText}.`,
     );
   }
-  const statistics = modelQualityStatistics(labelled(job, joined));
-  const metrics = (statistics[METRICS_KEY[job.problemType]] ?? {}) as Record<string, unknown>;
+  const statistics = modelQualityStatistics(
+    labelledPredictions(job.problemType, job.endpointInput.InferenceAttribute !== undefined, joined),
+  );
+  const metrics = metricsOf(statistics, job.problemType);
   const violations = checkModelQualityConstraints(metrics, constraints);
   const status = violations.length > 0 ? 'CompletedWithViolations' : 'Completed';
 
@@ -377,13 +591,58 @@ export async function analyseModelQuality(
     statistics: `${folder}/statistics.json`,
     report: `${folder}/report.html`,
   };
+  const history = await earlierQuality(deps, execution, job.problemType);
+  const accuracy = metrics.accuracy as Metric | undefined;
+  const estimate = cbpeEstimate(
+    job,
+    captures,
+    joined,
+    typeof accuracy?.value === 'number' ? accuracy.value : undefined,
+  );
+  const html = renderModelQualityReport({
+    metadata: {
+      endpointName,
+      scheduleName: execution.MonitoringScheduleName,
+      windowStart: iso(window.start),
+      windowEnd: iso(window.end),
+      executionId: execution.ProcessingJobArn,
+      generatedAt: deps.now(),
+    },
+    problemType: job.problemType,
+    statistics,
+    constraints,
+    violations,
+    join: {
+      labelled: joined.length,
+      wrongTypeLabels: misfits.length,
+      unlabelledCaptures: counts.unlabelledCaptures,
+      labelsWithoutCapture: counts.labelsWithoutCapture,
+      replacedLabels: counts.supersededLabels,
+      malformedLabelLines: counts.malformedLabelLines,
+      unreadableCaptures: unreadable,
+    },
+    ...(estimate ? { estimate } : {}),
+    history: [
+      ...history,
+      { scheduledTime: iso(execution.ScheduledTime), metrics: headline(metrics, job.problemType) },
+    ],
+  });
+  // MonitoringOutputConfig.KmsKeyId, checked against the deployment's keys at creation.
+  const encryption = { kmsKeyId: job.kmsKeyId };
   await Promise.all([
     deps.objects.putText(
       reports.constraintViolations,
       formatMonitoringFile({ violations }),
       'application/json',
+      encryption,
     ),
-    deps.objects.putText(reports.statistics, formatMonitoringFile(statistics), 'application/json'),
+    deps.objects.putText(
+      reports.statistics,
+      formatMonitoringFile(statistics),
+      'application/json',
+      encryption,
+    ),
+    deps.objects.putText(reports.report, html, 'text/html; charset=utf-8', encryption),
   ]);
 
   const { notes, tell } = publishing(deps.log);
@@ -431,10 +690,11 @@ export async function analyseModelQuality(
     exitMessage: `${status === 'CompletedWithViolations' ? `CompletedWithViolations: Job completed successfully with ${violations.length} violations.` : 'Completed: Job completed successfully with no violations.'} Ground truth: ${joinText}.${notes.join('')}`,
     counts: {
       records: captures.length + unreadable,
-      rows: counts.joined,
+      rows: joined.length,
       unparseable: unreadable,
       violations: violations.length,
-      labelled: counts.joined,
+      labelled: joined.length,
+      wrongTypeLabels: misfits.length,
       unlabelled: counts.unlabelledCaptures,
       labelsWithoutCapture: counts.labelsWithoutCapture,
       replacedLabels: counts.supersededLabels,

@@ -23,10 +23,11 @@ import {
   type StoredRecord,
 } from '../kernel/store.js';
 import { checkNewTags, forgetTags, recordTags } from '../tags/tags.js';
-import { analyzerBaselineRequest } from './analyzer-job.js';
+import { analyzerJob } from './analyzer-job.js';
 import { suggestBaselineJob } from './baseline-job.js';
 import { executionAsProcessingJob, processingStatusOf } from './executions.js';
 import { timeFilter } from './list-filters.js';
+import { suggestModelQualityBaselineJob } from './model-quality-baseline.js';
 import type {
   ExecutionRecord,
   ProcessingJobEntry,
@@ -56,7 +57,8 @@ function alreadyExists(ctx: ControlContext, name: string): ResourceInUse {
 export async function createProcessingJob(ctx: ControlContext, input: ProcessingJobRequest) {
   const name = input.ProcessingJobName;
   if (await ctx.store.get(COLLECTIONS.processingJob, name)) throw alreadyExists(ctx, name);
-  const baseline = analyzerBaselineRequest(input);
+  const analysis = analyzerJob(input);
+  const baseline = 'baseline' in analysis ? analysis.baseline : analysis.modelQualityBaseline;
   checkKmsKey(ctx, input.ProcessingOutputConfig?.KmsKeyId, 'ProcessingOutputConfig.KmsKeyId');
   const tags = checkNewTags(input.Tags);
   const { objects, jobs } = ctx;
@@ -80,7 +82,7 @@ export async function createProcessingJob(ctx: ControlContext, input: Processing
     ProcessingJobStatus: 'InProgress',
     CreationTime: now,
     LastModifiedTime: now,
-    internal: { baseline },
+    internal: analysis,
   };
   try {
     await ctx.store.create(COLLECTIONS.processingJob, name, record);
@@ -275,12 +277,24 @@ export async function runProcessingJob(deps: ProcessingJobDeps, name: string): P
 
   let result: Pick<ProcessingJobRecord, 'ProcessingJobStatus' | 'ExitMessage' | 'FailureReason'>;
   try {
-    const r = await suggestBaselineJob(deps.objects, claimed.internal.baseline);
-    const out = claimed.internal.baseline.OutputS3Uri.replace(/\/+$/, '');
-    result = {
-      ProcessingJobStatus: 'Completed',
-      ExitMessage: `Completed: Job completed successfully: ${r.Rows} rows, ${r.Features} features${r.UnparseableRecords > 0 ? `, ${r.UnparseableRecords} unparseable records skipped` : ''}; statistics.json and constraints.json written to ${out}.`,
-    };
+    const { baseline, modelQualityBaseline } = claimed.internal;
+    if (modelQualityBaseline) {
+      const r = await suggestModelQualityBaselineJob(deps.objects, modelQualityBaseline);
+      const out = modelQualityBaseline.OutputS3Uri.replace(/\/+$/, '');
+      result = {
+        ProcessingJobStatus: 'Completed',
+        ExitMessage: `Completed: Job completed successfully: ${r.Rows} labelled predictions (${modelQualityBaseline.ProblemType}); statistics.json and constraints.json written to ${out}.`,
+      };
+    } else if (baseline) {
+      const r = await suggestBaselineJob(deps.objects, baseline);
+      const out = baseline.OutputS3Uri.replace(/\/+$/, '');
+      result = {
+        ProcessingJobStatus: 'Completed',
+        ExitMessage: `Completed: Job completed successfully: ${r.Rows} rows, ${r.Features} features${r.UnparseableRecords > 0 ? `, ${r.UnparseableRecords} unparseable records skipped` : ''}; statistics.json and constraints.json written to ${out}.`,
+      };
+    } else {
+      throw new Error(`Processing job ${name} records no analysis to run.`);
+    }
   } catch (error) {
     const known = error instanceof ValidationException || error instanceof MonitoringError;
     if (!known) deps.log?.error('processing job failed', { name, error: (error as Error).stack });

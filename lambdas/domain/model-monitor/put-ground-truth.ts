@@ -5,13 +5,16 @@
  * metrics must not depend on.
  */
 import { z } from 'zod';
+import { authorizeEndpoint } from '../auth/roles.js';
 import { newEventId } from '../data-capture/capture-record.js';
 import { getEndpoint } from '../hosting/endpoints.js';
 import { parseS3Uri } from '../kernel/artifact.js';
 import type { ControlContext } from '../kernel/context.js';
 import { ValidationException } from '../kernel/errors.js';
 import { EndpointName } from '../kernel/names.js';
-import { groundTruthKey, groundTruthRecord } from '../model-quality/ground-truth.js';
+import { COLLECTIONS } from '../kernel/records.js';
+import { groundTruthKey, groundTruthRecord, labelFor } from '../model-quality/ground-truth.js';
+import type { ModelQualityJobDefinitionRecord } from './records.js';
 
 /** Records per request: one file per request, a few MB at most. */
 export const MAX_GROUND_TRUTH_RECORDS = 10_000;
@@ -44,6 +47,7 @@ export const putGroundTruthInput = z.strictObject({
 export async function putGroundTruth(ctx: ControlContext, input: z.infer<typeof putGroundTruthInput>) {
   if (!ctx.objects)
     throw new ValidationException('This deployment cannot write ground truth (no object store).');
+  authorizeEndpoint(ctx.caller, 'PutGroundTruth', input.EndpointName);
   const endpoint = await getEndpoint(ctx, input.EndpointName);
   const kinds = new Set(input.Records.map((r) => typeof r.Label));
   if (kinds.size > 1) {
@@ -51,6 +55,7 @@ export async function putGroundTruth(ctx: ControlContext, input: z.infer<typeof 
       `The labels of one request must all be numbers, all strings or all booleans; got ${[...kinds].sort().join(' and ')}.`,
     );
   }
+  await checkLabelTypes(ctx, input);
   const destination = input.GroundTruthS3Uri ?? defaultDestination(endpoint.internal.capture?.destination);
   if (!destination) {
     throw new ValidationException(
@@ -71,4 +76,34 @@ export async function putGroundTruth(ctx: ControlContext, input: z.infer<typeof 
 function defaultDestination(captureDestination: string | undefined): string | undefined {
   const bucket = captureDestination ? parseS3Uri(`${captureDestination}/x`)?.bucket : undefined;
   return bucket ? `s3://${bucket}/ground-truth` : undefined;
+}
+
+/**
+ * Labels the endpoint's model-quality job definitions could not read are refused before
+ * anything is written (`"maybe"` for BinaryClassification, a string for Regression), naming the
+ * record and the definition: a mislabelled stream is stopped at the door rather than found
+ * out of the metrics hours later.
+ */
+async function checkLabelTypes(
+  ctx: ControlContext,
+  input: z.infer<typeof putGroundTruthInput>,
+): Promise<void> {
+  const definitions = (
+    await ctx.store.list<ModelQualityJobDefinitionRecord>(COLLECTIONS.modelQualityJobDefinition)
+  ).filter((d) => d.ModelQualityJobInput.EndpointInput?.EndpointName === input.EndpointName);
+  for (const definition of definitions) {
+    const problemType = definition.ModelQualityAppSpecification.ProblemType;
+    if (!problemType) continue;
+    input.Records.forEach((r, i) => {
+      const id = (r.InferenceId ?? r.EventId) as string;
+      try {
+        labelFor(problemType, r.Label, id);
+      } catch (error) {
+        if (!(error instanceof ValidationException)) throw error;
+        throw new ValidationException(
+          `Records[${i}]: ${error.message} (model quality job definition ${definition.JobDefinitionName} monitors endpoint ${input.EndpointName} as ${problemType}). Nothing was written.`,
+        );
+      }
+    });
+  }
 }

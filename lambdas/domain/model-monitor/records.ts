@@ -193,6 +193,8 @@ export interface ExecutionInternal {
     readonly labelsWithoutCapture?: number;
     readonly replacedLabels?: number;
     readonly malformedLabels?: number;
+    /** Labels joined to a capture that the problem type cannot read, left out of the metrics. */
+    readonly wrongTypeLabels?: number;
   };
   readonly violatedFeatures?: readonly string[];
 }
@@ -289,9 +291,21 @@ export interface ProcessingJobView extends Omit<ProcessingJobRequest, 'Tags'> {
   CreationTime: Timestamp;
 }
 
-/** What Understudy runs for the job: the analyzer's baseline suggestion, as mapped at creation. */
+/** The model-quality analyzer's baseline (model-quality-baseline.ts), as mapped from CreateProcessingJob. */
+export interface ModelQualityBaselineRequest extends SuggestBaselineRequest {
+  readonly ProblemType: ModelQualityJob['problemType'];
+  readonly InferenceAttribute?: string;
+  readonly ProbabilityAttribute?: string;
+  readonly ProbabilityThresholdAttribute?: number;
+  readonly GroundTruthAttribute: string;
+}
+
+/** What Understudy runs for the job: one of the analyzer's baseline suggestions, as mapped at creation. */
 export interface ProcessingJobInternal {
-  readonly baseline: SuggestBaselineRequest;
+  /** A data-quality baseline (the analyzer's default analysis). */
+  readonly baseline?: SuggestBaselineRequest;
+  /** A model-quality baseline (`analysis_type=MODEL_QUALITY`). */
+  readonly modelQualityBaseline?: ModelQualityBaselineRequest;
   /** When a monitor attempt began running the job: a redelivered message finds it taken. */
   readonly runStartedAt?: Timestamp;
 }

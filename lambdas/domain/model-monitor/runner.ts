@@ -48,6 +48,8 @@ import { renderMonitoringReport } from './report/index.js';
 import { analysisWindow, dueFireTime, periodOf } from './schedule-expression.js';
 import { markFireTaken, scheduleTiming } from './schedules.js';
 import {
+  CaptureReader,
+  type CaptureTarget,
   type ConstraintCheckResult,
   type Constraints,
   type ConstraintViolation,
@@ -400,21 +402,27 @@ async function analyse(
   // A few lanes read files concurrently; each folds what it reads into its own accumulators
   // (parsing is synchronous, so a lane's accumulator is never touched by two files at once),
   // and the lanes merge at the end: memory stays at lanes × sketches, whatever the file count.
-  const lanes = Array.from(
-    { length: Math.max(1, Math.min(deps.fileConcurrency ?? 8, files.length)) },
-    () => ({
-      input: options.analyseInput ? accumulatorFor(baseline, inputNames) : undefined,
-      output: options.analyseOutput ? accumulatorFor(baseline, options.outputFeatures) : undefined,
-    }),
-  );
+  const lanes = Array.from({ length: Math.max(1, Math.min(deps.fileConcurrency ?? 8, files.length)) }, () => {
+    const input = options.analyseInput ? accumulatorFor(baseline, inputNames) : undefined;
+    const output = options.analyseOutput ? accumulatorFor(baseline, options.outputFeatures) : undefined;
+    const targets: CaptureTarget[] = [];
+    if (input)
+      targets.push({ accumulator: input, side: 'endpointInput', jsonPath: options.featuresJsonPath });
+    if (output)
+      targets.push({ accumulator: output, side: 'endpointOutput', jsonPath: options.outputJsonPath });
+    return { input, output, targets };
+  });
   let next = 0;
   await Promise.all(
     lanes.map(async (lane) => {
       while (next < files.length) {
         const uri = files[next++] as string;
-        const text = (await deps.objects.getText(uri)) ?? '';
-        lane.input?.addCaptureFile(text, { side: 'endpointInput', jsonPath: options.featuresJsonPath });
-        lane.output?.addCaptureFile(text, { side: 'endpointOutput', jsonPath: options.outputJsonPath });
+        // Streamed: a lane holds a chunk of its file, never the whole file.
+        const chunks = await deps.objects.getStream(uri);
+        if (!chunks) continue;
+        const reader = new CaptureReader(lane.targets);
+        for await (const chunk of chunks) reader.push(chunk);
+        reader.end();
       }
     }),
   );

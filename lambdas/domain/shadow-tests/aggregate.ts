@@ -12,6 +12,9 @@ import {
   newSketch,
   type SketchData,
 } from './sketch.js';
+import { unwrapSingle } from './unwrap.js';
+
+export { unwrapSingle };
 
 /** Why a shadow produced nothing comparable for a request. */
 export type ShadowErrorKind = 'ModelError' | 'Timeout' | 'MissingModel' | 'InvalidOutput';
@@ -610,13 +613,6 @@ function numbersOf(value: unknown): number[] | undefined {
     return Array.isArray(v) && v.every(walk);
   };
   return walk(value) && out.length > 0 ? out : undefined;
-}
-
-/** A value nested in single-element lists, unwrapped (`[[3]]` → 3). */
-export function unwrapSingle(value: unknown): unknown {
-  let v = value;
-  while (Array.isArray(v) && v.length === 1) v = v[0];
-  return v;
 }
 
 function maxAbsDiff(a: readonly number[], b: readonly number[]): number {

@@ -2,7 +2,11 @@ import type { Instance } from '../inference/payload.js';
 import { consoleLog, type Log } from '../kernel/log.js';
 import { COLLECTIONS } from '../kernel/records.js';
 import { type RegistryStore, retryOnConflict, type StoreWrite } from '../kernel/store.js';
+import { comparisonIdFor, comparisonRecordId } from './comparison-ids.js';
 import { decideComparison, type ModelTask } from './comparison-rule.js';
+
+export { comparisonIdFor, comparisonRecordId };
+
 import {
   type ComparisonAggregate,
   type ComparisonConfig,
@@ -56,17 +60,6 @@ export interface ReportSink {
   uriFor(comparisonId: string, shadowVariant: string): string;
   write(uri: string, report: unknown): Promise<void>;
 }
-
-/**
- * The comparison a shadow's copies feed: its experiment's, else its endpoint's config-level
- * shadows'. The registry keys the comparison aggregate and the shadow's drop count by it.
- */
-export function comparisonIdFor(endpointName: string, experimentName: string | undefined): string {
-  return experimentName ?? `endpoint/${endpointName}`;
-}
-
-export const comparisonRecordId = (comparisonId: string, shadowVariant: string) =>
-  `${comparisonId}/${shadowVariant}`;
 
 /**
  * Without a configured task kind or the models' outputs, predictions that are all integers

@@ -1,8 +1,8 @@
-import { z } from 'zod';
 import type { OutputSpec } from '../inference/onnx-model.js';
 import { type NamedOutput, predictionsOf } from '../inference/payload.js';
 import type { ComparisonConfig, TaskKind } from '../kernel/records.js';
-import { type ClassifiedRow, type ComparisonRule, type ModelDescription, unwrapSingle } from './aggregate.js';
+import type { ClassifiedRow, ComparisonRule, ModelDescription } from './aggregate.js';
+import { unwrapSingle } from './unwrap.js';
 
 /**
  * What a model's declared ONNX outputs say it is: a classifier (a label output and/or class
@@ -16,15 +16,6 @@ export interface ModelTask extends ModelDescription {
   /** Regression: the output holding the value. */
   readonly value?: string;
 }
-
-/** A ModelTask as the mirror message carries production's. */
-export const modelTaskSchema: z.ZodType<ModelTask> = z.object({
-  kind: z.enum(['classification', 'regression']),
-  outputs: z.string(),
-  label: z.string().optional(),
-  probabilities: z.string().optional(),
-  value: z.string().optional(),
-});
 
 const FLOAT = /^float|^double|^bfloat/;
 /** Converters name probability outputs so: skl2onnx `output_probability`, onnxmltools and XGBoost `probabilities`. */

@@ -39,14 +39,15 @@ export {
   TRACKED_LABELS,
   TRACKED_SEGMENTS,
 } from './aggregate.js';
+export { comparisonIdFor, comparisonRecordId } from './comparison-ids.js';
 export {
   comparableRows,
   decideComparison,
   inferModelTask,
   type ModelTask,
-  modelTaskSchema,
 } from './comparison-rule.js';
 export { dedupeByEventId } from './dedupe.js';
+export { modelTaskSchema } from './model-task-schema.js';
 export { InvalidAggregateError, parseAggregate } from './parse.js';
 export {
   type AgreementRate,

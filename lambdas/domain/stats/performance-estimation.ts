@@ -36,6 +36,8 @@ export interface ExpectedConfusion {
 export interface CbpeOptions {
   /** Predicted positive when p > threshold. @default 0.5 */
   readonly threshold?: number;
+  /** The model's own labels (1 positive), instead of thresholding the probabilities. */
+  readonly predicted?: ArrayLike<number>;
   /** Two-sided level of the accuracy interval. @default 0.95 */
   readonly confidenceLevel?: number;
 }
@@ -73,12 +75,21 @@ export class CbpeAccumulator {
     checkThreshold(threshold);
   }
 
-  add(probabilities: ArrayLike<number>): this {
+  /**
+   * `predicted`, when given, is the model's own label per row (1 positive): a model whose label
+   * is not its probability thresholded here (another cut-off, a calibrated score beside a raw
+   * decision) is estimated for the labels it gave.
+   */
+  add(probabilities: ArrayLike<number>, predicted?: ArrayLike<number>): this {
+    if (predicted !== undefined && predicted.length !== probabilities.length) {
+      throw new RangeError(`${predicted.length} predicted labels for ${probabilities.length} probabilities`);
+    }
     for (let i = 0; i < probabilities.length; i++) {
       const p = probabilities[i] as number;
       checkProbability(p);
-      const correct = p > this.threshold ? p : 1 - p;
-      if (p > this.threshold) {
+      const positive = predicted === undefined ? p > this.threshold : predicted[i] === 1;
+      const correct = positive ? p : 1 - p;
+      if (positive) {
         this.tp += p;
         this.fp += 1 - p;
       } else {
@@ -145,7 +156,7 @@ export function estimatePerformance(
 ): CbpeEstimate {
   const threshold = options.threshold ?? 0.5;
   const accuracy = new CbpeAccumulator(threshold)
-    .add(probabilities)
+    .add(probabilities, options.predicted)
     .estimate(options.confidenceLevel ?? 0.95);
   return { ...accuracy, threshold, expectedRocAuc: expectedRocAuc(probabilities) };
 }
@@ -187,4 +198,99 @@ function checkProbability(p: number): void {
 
 function checkThreshold(t: number): void {
   if (!(t >= 0 && t < 1)) throw new RangeError(`threshold must be in [0, 1); got ${t}`);
+}
+
+export interface MulticlassCbpeEstimate {
+  readonly count: number;
+  /** Mean over rows of the predicted class's probability (the predicted class is the argmax). */
+  readonly expectedAccuracy: number;
+  /** √(Σqᵢ(1 − qᵢ))/n with qᵢ the predicted class's probability, as in the binary case. */
+  readonly standardError: number;
+  readonly interval: Interval;
+  readonly confidenceLevel: number;
+  readonly classes: readonly string[];
+  /** One-vs-rest expected ROC AUC of each class, in `classes` order (NaN where undefined). */
+  readonly expectedRocAucByClass: readonly number[];
+  /** Their mean: NannyML's multiclass ROC AUC (average "macro"). */
+  readonly expectedRocAucMacro: number;
+  /** Their mean weighted by each class's expected count Σᵢ pᵢₖ (scikit-learn's "weighted"). */
+  readonly expectedRocAucWeighted: number;
+}
+
+/** How far a row's probabilities may sum from 1 (float32 model outputs in JSON). */
+const ROW_SUM_TOLERANCE = 1e-3;
+
+/**
+ * CBPE for a multiclass classifier from per-class probabilities (`rows[i][k]` = P(class k) for
+ * row i, `classes` naming k). Under calibration row i is right with probability qᵢ, the
+ * probability of its predicted class (the argmax; the first of tied maxima), independently of
+ * the other rows: the realised accuracy has mean Σqᵢ/n and the Poisson-binomial variance
+ * Σqᵢ(1 − qᵢ)/n², as for binary models. Each class's expected ROC AUC is the binary one of its
+ * column (class k against the rest).
+ */
+export function estimateMulticlassPerformance(
+  rows: readonly ArrayLike<number>[],
+  classes: readonly string[],
+  options: { readonly confidenceLevel?: number } = {},
+): MulticlassCbpeEstimate {
+  const k = classes.length;
+  if (k < 2) throw new RangeError(`a multiclass estimate needs at least 2 classes; got ${k}`);
+  const confidenceLevel = options.confidenceLevel ?? 0.95;
+  const columns = Array.from({ length: k }, () => new Float64Array(rows.length));
+  let correct = 0;
+  let variance = 0;
+  rows.forEach((row, i) => {
+    if (row.length !== k) {
+      throw new RangeError(`row ${i} has ${row.length} probabilities for ${k} classes`);
+    }
+    let sum = 0;
+    let best = 0;
+    for (let c = 0; c < k; c++) {
+      const p = row[c] as number;
+      checkProbability(p);
+      sum += p;
+      if (p > (row[best] as number)) best = c;
+      (columns[c] as Float64Array)[i] = p;
+    }
+    if (Math.abs(sum - 1) > ROW_SUM_TOLERANCE) {
+      throw new RangeError(`the probabilities of row ${i} sum to ${sum}, not 1`);
+    }
+    const q = row[best] as number;
+    correct += q;
+    variance += q * (1 - q);
+  });
+  const n = rows.length;
+  const z = twoSidedZ(confidenceLevel);
+  const expectedAccuracy = n === 0 ? Number.NaN : correct / n;
+  const standardError = n === 0 ? Number.NaN : Math.sqrt(variance) / n;
+  const byClass = columns.map((column) => (n === 0 ? Number.NaN : expectedRocAuc(column)));
+  const defined = byClass.map((auc, c) => ({ auc, weight: sum(columns[c] as Float64Array) }));
+  const finite = defined.filter((d) => Number.isFinite(d.auc));
+  const totalWeight = finite.reduce((s, d) => s + d.weight, 0);
+  return {
+    count: n,
+    expectedAccuracy,
+    standardError,
+    interval:
+      n === 0
+        ? { lower: 0, upper: 1 }
+        : {
+            lower: Math.max(0, expectedAccuracy - z * standardError),
+            upper: Math.min(1, expectedAccuracy + z * standardError),
+          },
+    confidenceLevel,
+    classes,
+    expectedRocAucByClass: byClass,
+    expectedRocAucMacro: finite.length === k ? finite.reduce((s, d) => s + d.auc, 0) / k : Number.NaN,
+    expectedRocAucWeighted:
+      finite.length === k && totalWeight > 0
+        ? finite.reduce((s, d) => s + d.auc * d.weight, 0) / totalWeight
+        : Number.NaN,
+  };
+}
+
+function sum(values: Float64Array): number {
+  let s = 0;
+  for (const v of values) s += v;
+  return s;
 }

@@ -46,6 +46,15 @@ export interface BuiltInAlgorithm {
    * throws the kernel's ValidationException naming the hyperparameter and its allowed range.
    */
   validate(hyperParameters: Readonly<Record<string, string>>): void;
+  /**
+   * What training costs, for the job's time limit checked before training: the iterations
+   * (epochs, rounds) the hyperparameters allow at most, and the time one iteration takes per
+   * value of the data (a row's label and features), as the algorithm's bench measured it.
+   */
+  cost(hyperParameters: Readonly<Record<string, string>>): {
+    readonly iterations: number;
+    readonly nanosecondsPerValue: number;
+  };
   train(
     train: Dataset,
     validation: Dataset | undefined,

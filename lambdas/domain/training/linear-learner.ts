@@ -10,6 +10,8 @@
  * SageMaker trains many models in parallel and keeps the best; this trains one, with the
  * hyperparameters' values (`auto` takes the defaults below).
  */
+
+import { ANSWER_FORMAT_KEY, answerFormatValue } from '../inference/built-in-answers.js';
 import { ValidationException } from '../kernel/errors.js';
 import type {
   BuiltInAlgorithm,
@@ -27,7 +29,16 @@ import {
   numberParam,
 } from './hyperparameters.js';
 import { accuracy, meanAbsoluteError, meanSquaredError, rocAuc } from './metrics.js';
-import { floatTensor, modelBytes, node, valueInfo } from './onnx-graph.js';
+import {
+  attribute,
+  DEFAULT_OPSET,
+  ElementType,
+  encodeModel,
+  floatTensor,
+  ML_OPSET,
+  node,
+  tensorInfo,
+} from './onnx-writer.js';
 
 const PREDICTOR_TYPES = ['regressor', 'binary_classifier', 'multiclass_classifier'] as const;
 type PredictorType = (typeof PREDICTOR_TYPES)[number];
@@ -428,22 +439,39 @@ export function linearOnnx(model: LinearModel): Uint8Array {
     nodes.push(
       node('Sigmoid', ['logits'], ['positive']),
       node('Sub', ['one', 'positive'], ['negative']),
-      node('Concat', ['negative', 'positive'], ['probabilities'], { axis: 1 }),
+      node('Concat', ['negative', 'positive'], ['probabilities'], [attribute('axis', 1, 'int')]),
     );
   } else if (model.predictorType === 'multiclass_classifier') {
-    nodes.push(node('Softmax', ['logits'], ['probabilities'], { axis: 1 }));
+    nodes.push(node('Softmax', ['logits'], ['probabilities'], [attribute('axis', 1, 'int')]));
   }
-  if (classifier) nodes.push(node('ArgMax', ['probabilities'], ['label'], { axis: 1, keepdims: 0 }));
+  if (classifier) {
+    nodes.push(
+      node(
+        'ArgMax',
+        ['probabilities'],
+        ['label'],
+        [attribute('axis', 1, 'int'), attribute('keepdims', 0, 'int')],
+      ),
+    );
+  }
   const classes = model.predictorType === 'binary_classifier' ? 2 : K;
-  return modelBytes({
-    name: 'linear-learner',
+  return encodeModel({
+    graphName: 'linear-learner',
     docString: `Understudy linear-learner, predictor_type=${model.predictorType}`,
+    opsets: [DEFAULT_OPSET, ML_OPSET],
     nodes,
     initializers,
-    inputs: [valueInfo('features', 'float', ['N', columns])],
+    inputs: [tensorInfo('features', ElementType.FLOAT, ['N', columns])],
     outputs: classifier
-      ? [valueInfo('label', 'int64', ['N']), valueInfo('probabilities', 'float', ['N', classes])]
-      : [valueInfo('score', 'float', ['N', 1])],
+      ? [
+          tensorInfo('label', ElementType.INT64, ['N']),
+          tensorInfo('probabilities', ElementType.FLOAT, ['N', classes]),
+        ]
+      : [tensorInfo('score', ElementType.FLOAT, ['N', 1])],
+    // The endpoint answers as SageMaker's linear-learner container does (inference/built-in-answers.ts).
+    metadata: {
+      [ANSWER_FORMAT_KEY]: answerFormatValue({ algorithm: 'linear-learner', variant: model.predictorType }),
+    },
   });
 }
 
@@ -451,6 +479,12 @@ export const linearLearner: BuiltInAlgorithm = {
   name: 'linear-learner',
   validate(hyperParameters) {
     linearSettings(hyperParameters);
+  },
+  // bench/linear-learner.bench.ts: 113 ns per value per epoch (binary, 100,000 × 20, the epoch's
+  // metrics included); each class's weights add as much again.
+  cost(hyperParameters) {
+    const settings = linearSettings(hyperParameters);
+    return { iterations: settings.epochs, nanosecondsPerValue: 120 * settings.outputs };
   },
   async train(train, validation, hyperParameters, progress): Promise<TrainedModel> {
     const settings = linearSettings(hyperParameters);

@@ -7,8 +7,9 @@
  * holding `model.onnx` and a data-quality baseline of the train channel, and, with
  * `ModelPackageConfig`, registers the model as a version of that group.
  *
- * Lineage hook: a registered version carries the job's ARN in its CustomerMetadataProperties
- * (`TrainingJobArn`) and its channels' URIs; a lineage capability can read them from there.
+ * Lineage: the training function records a completed job's lineage after the run
+ * (lineage/automatic.ts, recordTrainingJobLineage), so this folder knows nothing of it; a
+ * registered version also carries the job's ARN and channels in its CustomerMetadataProperties.
  */
 import { arn, type ControlContext, epochSeconds, page } from '../kernel/context.js';
 import { ResourceInUse, ResourceNotFound, ValidationException } from '../kernel/errors.js';
@@ -25,7 +26,7 @@ import { formatMonitoringFile, suggestBaselineFromPayloads } from '../model-moni
 import { createModelPackage } from '../model-registry/model-packages.js';
 import { checkNewTags, forgetTags, recordTags, type Tag } from '../tags/tags.js';
 import type { BuiltInAlgorithm, Dataset, TrainingMetric } from './algorithm.js';
-import { type ChannelFormat, channelFormat, parseChannel } from './channels.js';
+import { type ChannelFormat, type CsvLayout, channelFormat, csvLayout, parseChannel } from './channels.js';
 import { linearLearner } from './linear-learner.js';
 import { tarGz } from './tar.js';
 import { xgboost } from './xgboost/index.js';
@@ -174,8 +175,12 @@ export async function createTrainingJob(ctx: ControlContext, input: TrainingJobR
   const name = input.TrainingJobName;
   if (await ctx.store.get(COLLECTIONS.trainingJob, name)) throw alreadyExists(ctx, name);
   const algorithm = algorithmForImage(input.AlgorithmSpecification?.TrainingImage);
-  algorithm.validate(input.HyperParameters ?? {});
   const channels = channelsOf(input);
+  const { algorithmHyperParameters } = csvLayout(
+    input.HyperParameters ?? {},
+    [...channels.values()].map((c) => c.format),
+  );
+  algorithm.validate(algorithmHyperParameters);
   const tags = checkNewTags(input.Tags);
   const { objects, training } = ctx;
   if (!objects || !training)
@@ -367,20 +372,14 @@ export type TrainingOutcome = 'Completed' | 'Failed' | 'Stopped' | 'skipped';
 /** A job's failure that the request or the data is to blame for: `ClientError:` in FailureReason. */
 class TrainingClientError extends Error {}
 
+const mb = (n: number) => `${(n / 2 ** 20).toFixed(1)} MB`;
+
 /**
- * What a job may hold in memory and time, estimated from the channels' object sizes before any
- * is read. CSV or JSON holds at most one number per 2 bytes (`0,`); parsed, each is a float64
- * (8 bytes) held twice while read, and the text itself once more: about 12 bytes per byte of
- * data at worst. Time: about 20 ns per value per epoch or round (measured on linear-learner,
- * rounded up), with typical fields of 4 bytes.
+ * What a job may hold in memory, from the channels' object sizes before any is read. CSV or
+ * JSON holds at most one number per 2 bytes (`0,`); parsed, each is a float64 (8 bytes) held
+ * twice while read, and the text itself once more: about 12 bytes per byte of data at worst.
  */
-export function checkLimits(
-  bytes: number,
-  hyperParameters: Readonly<Record<string, string>>,
-  limits: TrainingLimits,
-  maxRuntimeSeconds: number,
-): void {
-  const mb = (n: number) => `${(n / 2 ** 20).toFixed(1)} MB`;
+export function checkMemory(bytes: number, limits: TrainingLimits): void {
   const needed = bytes * 12;
   const available = limits.memoryMb * 2 ** 20 * 0.8;
   if (needed > available) {
@@ -388,12 +387,44 @@ export function checkLimits(
       `the channels hold ${mb(bytes)}, which needs about ${mb(needed)} of memory to train; a training Lambda has ${limits.memoryMb} MB (Lambda's largest memory size is 10,240 MB). Sample the data below ${mb(available / 12)}.`,
     );
   }
-  const iterations = Number(hyperParameters.epochs ?? hyperParameters.num_round ?? 100) || 100;
-  const seconds = (bytes / 4) * iterations * 20e-9;
+}
+
+/** Values (numbers) in CSV or JSON Lines text: one more than the separators on each row. */
+export function countValues(text: string): number {
+  let values = 0;
+  let rowHasValue = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 44 /* , */) values++;
+    else if (c === 10 /* \n */) {
+      if (rowHasValue) values++;
+      rowHasValue = false;
+    } else if (c > 32) rowHasValue = true;
+  }
+  return values + (rowHasValue ? 1 : 0);
+}
+
+/**
+ * Whether the training fits the function's time: the channels' values, estimated from their
+ * bytes at the bytes per value of the train channel's first object (measured, not assumed:
+ * `0,1` and `0.123456789,1` differ fivefold), times the algorithm's cost per value per
+ * iteration and its iterations. Checked once the first object is read, before the rest is and
+ * before training; a job the estimate lets through still ends safely as MaxRuntimeExceeded.
+ */
+export function checkTime(
+  bytes: number,
+  sample: { bytes: number; values: number },
+  cost: { iterations: number; nanosecondsPerValue: number },
+  limits: TrainingLimits,
+  maxRuntimeSeconds: number,
+): void {
+  const bytesPerValue = sample.values > 0 ? sample.bytes / sample.values : 2;
+  const values = bytes / bytesPerValue;
+  const seconds = values * cost.iterations * cost.nanosecondsPerValue * 1e-9;
   const budget = Math.min(maxRuntimeSeconds, limits.timeoutSeconds - 60);
   if (seconds > limits.timeoutSeconds - 60) {
     throw new TrainingClientError(
-      `the channels hold ${mb(bytes)} and ${iterations} epochs or rounds would take about ${Math.ceil(seconds)} s; a training Lambda runs for at most ${limits.timeoutSeconds} s (15 minutes), ${budget} s of them training. Sample the data or train for fewer iterations.`,
+      `the channels hold ${mb(bytes)}, about ${Math.round(values).toLocaleString('en')} values at ${bytesPerValue.toFixed(1)} bytes each, and ${cost.iterations} epochs or rounds at about ${cost.nanosecondsPerValue} ns per value would take about ${Math.ceil(seconds)} s; a training Lambda runs for at most ${limits.timeoutSeconds} s (15 minutes), ${budget} s of them training. Sample the data or train for fewer iterations.`,
     );
   }
 }
@@ -403,12 +434,17 @@ async function readChannel(
   uri: string,
   format: ChannelFormat,
   channel: string,
+  layout: CsvLayout,
+  prefetched?: { uri: string; text: string },
 ): Promise<{ data: Dataset; text: string[] }> {
   const files = (await objects.list(uri)).filter((o) => !o.key.endsWith('/'));
   const text = await Promise.all(
-    files.map(async (f) => ({ key: f.key, text: (await objects.getText(f.uri)) ?? '' })),
+    files.map(async (f) => ({
+      key: f.key,
+      text: (f.uri === prefetched?.uri ? prefetched.text : await objects.getText(f.uri)) ?? '',
+    })),
   );
-  return { data: parseChannel(text, format, channel), text: text.map((t) => t.text) };
+  return { data: parseChannel(text, format, channel, layout), text: text.map((t) => t.text) };
 }
 
 /**
@@ -483,20 +519,40 @@ export async function runTrainingJob(deps: TrainingRunDeps, name: string): Promi
     const algorithm = ALGORITHMS[claimed.internal.algorithm];
     if (!algorithm)
       throw new TrainingClientError(`the algorithm ${claimed.internal.algorithm} is not available`);
-    const hp = claimed.HyperParameters ?? {};
     const channels = channelsOf(claimed);
+    const { layout, algorithmHyperParameters: hp } = csvLayout(
+      claimed.HyperParameters ?? {},
+      [...channels.values()].map((c) => c.format),
+    );
     let bytes = 0;
-    for (const { uri } of channels.values()) {
-      const listed = await deps.objects.list(uri);
+    let firstTrainObject: { uri: string; size: number } | undefined;
+    for (const [channel, { uri }] of channels) {
+      const listed = (await deps.objects.list(uri)).filter((o) => !o.key.endsWith('/'));
       if (listed.length === 0) throw new TrainingClientError(`no object at or under ${uri}`);
       bytes += listed.reduce((sum, o) => sum + o.size, 0);
+      if (channel === 'train') firstTrainObject = listed[0];
     }
-    checkLimits(bytes, hp, deps.limits, maxRuntime);
+    checkMemory(bytes, deps.limits);
     const train = channels.get('train');
     const validation = channels.get('validation');
-    const trainData = await readChannel(deps.objects, train?.uri ?? '', train?.format ?? 'csv', 'train');
+    const first = firstTrainObject && {
+      uri: firstTrainObject.uri,
+      text: (await deps.objects.getText(firstTrainObject.uri)) ?? '',
+    };
+    if (first) {
+      const sample = { bytes: Buffer.byteLength(first.text), values: countValues(first.text) };
+      checkTime(bytes, sample, algorithm.cost(hp), deps.limits, maxRuntime);
+    }
+    const trainData = await readChannel(
+      deps.objects,
+      train?.uri ?? '',
+      train?.format ?? 'csv',
+      'train',
+      layout,
+      first,
+    );
     const validationData = validation
-      ? (await readChannel(deps.objects, validation.uri, validation.format, 'validation')).data
+      ? (await readChannel(deps.objects, validation.uri, validation.format, 'validation', layout)).data
       : undefined;
     await update((job, now) => ({
       ...job,
@@ -578,7 +634,7 @@ export async function runTrainingJob(deps: TrainingRunDeps, name: string): Promi
           TrainingJobArn: claimed.TrainingJobArn,
           TrainChannel: train?.uri ?? '',
           ...(validation ? { ValidationChannel: validation.uri } : {}),
-          HyperParameters: JSON.stringify(hp).slice(0, 256),
+          HyperParameters: JSON.stringify(claimed.HyperParameters ?? {}).slice(0, 256),
         },
       } as Parameters<typeof createModelPackage>[1]);
       packageArn = registered.ModelPackageArn;

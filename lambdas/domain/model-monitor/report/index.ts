@@ -13,3 +13,12 @@ export type { MonitoringReportInput, MonitoringReportMetadata } from './view-mod
 export function renderMonitoringReport(input: MonitoringReportInput): string {
   return renderPage(reportView(input));
 }
+
+export {
+  HEADLINE_METRICS,
+  type ModelQualityEstimate,
+  type ModelQualityEstimateSide,
+  type ModelQualityHistoryPoint,
+  type ModelQualityReportInput,
+  renderModelQualityReport,
+} from './model-quality.js';

@@ -290,7 +290,7 @@ function flag(on: boolean, word = 'exceeded'): string {
   return on ? `<span class="flag bad">✖ ${word}</span>` : '<span class="flag ok">✓</span>';
 }
 
-const CSS = `
+export const CSS = `
 *{box-sizing:border-box}
 body{margin:0;background:#f4f6f9;color:#1d2733;font:14px/1.45 -apple-system,BlinkMacSystemFont,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif}
 main{max-width:1120px;margin:0 auto;padding:24px}

@@ -19,8 +19,9 @@
 
 import type { JsonPath } from '../../kernel/json-path.js';
 import { HyperLogLog } from '../../stats/hyperloglog.js';
-import { type CaptureSide, decodeCaptureData, type Payload, readCaptureLine } from './capture.js';
-import { CellKind, type CellVisitor, cellValue, classifyString, scanCsv } from './cells.js';
+import type { CaptureSide, Payload } from './capture.js';
+import { captureSpan, decodeDataString, scanCaptureLine, stagedRow } from './capture-bytes.js';
+import { CellKind, type CellVisitor, cellValue, classifyString, scanCsv, scanCsvBytes } from './cells.js';
 import { IncompatibleStatisticsError } from './errors.js';
 import type { FeatureStatistics, InferredType, Statistics } from './schemas.js';
 import { CenteredSketch, DEFAULT_RELATIVE_ACCURACY, type SketchJson } from './sketch.js';
@@ -35,6 +36,8 @@ export interface AccumulatorOptions {
 }
 
 const MAX_NUMBER_CATEGORIES = 1000;
+/** Numeric values buffered per feature before they go into its sketch together (8 KB). */
+const PENDING_VALUES = 1024;
 const DISTRIBUTION_BUCKETS = 10;
 
 interface ResolvedOptions {
@@ -92,6 +95,12 @@ export class FeatureAccumulator {
    * DDSketch (`sketch`), into which the counts are spilled at the 1,001st distinct value.
    */
   private sketch: CenteredSketch | null = null;
+  /**
+   * Values on their way into the sketch, added in bulk (`CenteredSketch.addAll`) when the
+   * buffer fills and before anything reads the sketch (`flushed`).
+   */
+  private pending: Float64Array | null = null;
+  private pendingCount = 0;
   private readonly center: number | undefined;
   private stringCounts = new Map<string, number>();
   private stringOther = 0;
@@ -133,7 +142,13 @@ export class FeatureAccumulator {
     if (x > this.max) this.max = x;
     const counts = this.numberCounts;
     if (counts === null) {
-      (this.sketch as CenteredSketch).add(x);
+      let pending = this.pending;
+      if (pending === null) {
+        pending = new Float64Array(PENDING_VALUES);
+        this.pending = pending;
+      }
+      pending[this.pendingCount++] = x;
+      if (this.pendingCount === PENDING_VALUES) this.flush();
       return;
     }
     const c = counts.get(x);
@@ -143,6 +158,18 @@ export class FeatureAccumulator {
       this.spill();
       (this.sketch as CenteredSketch).add(x);
     }
+  }
+
+  private flush(): void {
+    if (this.pendingCount === 0) return;
+    (this.sketch as CenteredSketch).addAll(this.pending as Float64Array, this.pendingCount);
+    this.pendingCount = 0;
+  }
+
+  /** The sketch with every value added so far. */
+  private flushed(): CenteredSketch | null {
+    this.flush();
+    return this.sketch;
   }
 
   addString(value: string): void {
@@ -202,7 +229,7 @@ export class FeatureAccumulator {
 
   /** Switches from exact counts to the sketch, moving the counts into it. */
   private spill(): void {
-    const sketch = this.sketch ?? this.newSketch();
+    const sketch = this.flushed() ?? this.newSketch();
     for (const [value, count] of this.numberCounts ?? []) sketch.addWeighted(value, count);
     this.sketch = sketch;
     this.numberCounts = null;
@@ -218,7 +245,7 @@ export class FeatureAccumulator {
 
   /** A DDSketch of the numeric values (built from the exact counts while those are kept). */
   numericSketch(): CenteredSketch {
-    if (this.numberCounts === null) return this.sketch as CenteredSketch;
+    if (this.numberCounts === null) return this.flushed() as CenteredSketch;
     const sketch = this.newSketch();
     for (const [value, count] of this.numberCounts) sketch.addWeighted(value, count);
     return sketch;
@@ -290,7 +317,8 @@ export class FeatureAccumulator {
       if (this.numberCounts.size > MAX_NUMBER_CATEGORIES) this.spill();
       return;
     }
-    const theirs = other.sketch;
+    const theirs = other.flushed();
+    this.flush();
     if (!hadValues && this.center === undefined && theirs !== null) {
       // Nothing here yet: adopt their sketch (and its center) as it is.
       this.sketch = theirs.clone();
@@ -441,7 +469,7 @@ export class FeatureAccumulator {
       min: this.n > 0 ? this.min : null,
       max: this.n > 0 ? this.max : null,
       center: this.center ?? null,
-      sketch: this.sketch?.toJSON() ?? null,
+      sketch: this.flushed()?.toJSON() ?? null,
       stringCounts: [...this.stringCounts],
       stringOther: this.stringOther,
       hll: this.hll?.toBase64() ?? null,
@@ -511,6 +539,92 @@ export interface PayloadOptions {
 }
 
 const MAX_ERROR_SAMPLES = 10;
+const NOT_A_CAPTURE_INPUT = 'not a capture record with captureData.endpointInput.data';
+const NOT_A_CAPTURE_OUTPUT = 'not a capture record with captureData.endpointOutput.data';
+
+/** How to read a capture file: which side of each record, and where JSON payloads hold the features. */
+export interface CaptureReadOptions extends PayloadOptions {
+  /** @default 'endpointInput' */
+  readonly side?: CaptureSide;
+}
+
+/** One accumulator a `CaptureReader` feeds, with the side it reads. */
+export interface CaptureTarget extends CaptureReadOptions {
+  readonly accumulator: DatasetAccumulator;
+}
+
+/**
+ * Reads a capture file that arrives in chunks (an S3 object's stream): `push` each chunk,
+ * then `end`. Every complete line goes to each target's accumulator at once (one side each:
+ * input and output analysed in the same pass over the bytes); only a line cut by a chunk
+ * boundary is copied, so memory holds a chunk and the longest line, whatever the file's size.
+ */
+export class CaptureReader {
+  /** Records each target added (rows parsed), in the order of the targets. */
+  readonly added: number[];
+  private carry = new Uint8Array(0);
+  private carried = 0;
+
+  constructor(private readonly targets: readonly CaptureTarget[]) {
+    this.added = targets.map(() => 0);
+  }
+
+  push(chunk: Uint8Array): void {
+    // Buffer's indexOf is memchr; a plain Uint8Array is viewed as one without a copy.
+    const bytes = Buffer.isBuffer(chunk)
+      ? chunk
+      : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    let from = 0;
+    if (this.carried > 0) {
+      const nl = bytes.indexOf(10);
+      if (nl < 0) {
+        this.keep(bytes, 0, bytes.length);
+        return;
+      }
+      this.keep(bytes, 0, nl);
+      this.line(this.carry, 0, this.carried);
+      this.carried = 0;
+      from = nl + 1;
+    }
+    for (;;) {
+      const nl = bytes.indexOf(10, from);
+      if (nl < 0) break;
+      this.line(bytes, from, nl);
+      from = nl + 1;
+    }
+    if (from < bytes.length) this.keep(bytes, from, bytes.length);
+  }
+
+  /** The last line, if the file does not end with a newline. */
+  end(): void {
+    if (this.carried > 0) this.line(this.carry, 0, this.carried);
+    this.carried = 0;
+  }
+
+  private keep(bytes: Uint8Array, start: number, end: number): void {
+    const needed = this.carried + end - start;
+    if (needed > this.carry.length) {
+      const bigger = new Uint8Array(Math.max(needed, this.carry.length * 2, 4096));
+      bigger.set(this.carry.subarray(0, this.carried));
+      this.carry = bigger;
+    }
+    this.carry.set(bytes.subarray(start, end), this.carried);
+    this.carried = needed;
+  }
+
+  private line(bytes: Uint8Array, start: number, end: number): void {
+    // Blank lines are skipped (a lone '\r' of a CRLF file among them).
+    if (end === start || (end === start + 1 && (bytes[start] as number) <= 32)) return;
+    const targets = this.targets;
+    for (let t = 0; t < targets.length; t++) {
+      const target = targets[t] as CaptureTarget;
+      const side = target.side ?? 'endpointInput';
+      if (target.accumulator.addCaptureLine(bytes, start, end, side, target)) {
+        this.added[t] = (this.added[t] as number) + 1;
+      }
+    }
+  }
+}
 
 /** Strips parameters (`; charset=utf-8`) and case from a media type. */
 function mediaType(contentType: string): string {
@@ -660,35 +774,101 @@ export class DatasetAccumulator implements CellVisitor {
    * Adds every record of a data-capture file (JSON Lines): the `side` of each record
    * (endpointInput by default; endpointOutput for prediction drift) is decoded and parsed as
    * `addPayload` does. Lines that are not capture records count as unparseable. Returns the
-   * number of records added.
+   * number of records added. (The text is read as its UTF-8 bytes: see `addCaptureBytes`.)
    */
-  addCaptureFile(text: string, options: PayloadOptions & { readonly side?: CaptureSide } = {}): number {
-    const side = options.side ?? 'endpointInput';
-    let added = 0;
-    let from = 0;
-    while (from < text.length) {
-      let nl = text.indexOf('\n', from);
-      if (nl < 0) nl = text.length;
-      if (nl > from + 1 || (nl === from + 1 && text.charCodeAt(from) > 32)) {
-        const capture = readCaptureLine(text.slice(from, nl), side);
-        if (capture === null) {
-          this.addUnparseable(`not a capture record with captureData.${side}.data`);
-        } else {
-          const encoding = capture.encoding;
-          const plain = encoding === undefined || encoding === 'CSV' || encoding === 'JSON';
-          const payload = plain
-            ? {
-                data: capture.data,
-                contentType:
-                  capture.observedContentType ?? (encoding === 'JSON' ? 'application/json' : 'text/csv'),
-              }
-            : decodeCaptureData(capture);
-          if (this.addText(payload.data, payload.contentType, options)) added++;
-        }
-      }
-      from = nl + 1;
+  addCaptureFile(text: string, options: CaptureReadOptions = {}): number {
+    return this.addCaptureBytes(Buffer.from(text, 'utf8'), options);
+  }
+
+  /**
+   * `addCaptureFile` over the file's UTF-8 bytes (whole lines; a last line without a newline
+   * counts). For files that arrive in chunks, `CaptureReader` feeds the lines as they complete.
+   */
+  addCaptureBytes(bytes: Uint8Array, options: CaptureReadOptions = {}): number {
+    const reader = new CaptureReader([{ accumulator: this, ...options }]);
+    reader.push(bytes);
+    reader.end();
+    return reader.added[0] as number;
+  }
+
+  /**
+   * Adds the capture record on the line bytes[start, end) (no newline; blank lines are not
+   * passed here). False when it added no rows (then it was counted as unparseable).
+   */
+  addCaptureLine(
+    bytes: Uint8Array,
+    start: number,
+    end: number,
+    side: CaptureSide,
+    options: PayloadOptions,
+  ): boolean {
+    if (!scanCaptureLine(bytes, start, end, side)) {
+      this.addUnparseable(side === 'endpointInput' ? NOT_A_CAPTURE_INPUT : NOT_A_CAPTURE_OUTPUT);
+      return false;
     }
-    return added;
+    const encoding = captureSpan.encoding;
+    if (encoding !== this.lastEncoding) {
+      this.lastEncoding = encoding;
+      this.lastEncodingUpper = encoding?.toUpperCase();
+    }
+    // As decodeCaptureData: the media type, else by encoding; BASE64 holds the bytes.
+    const upper = this.lastEncodingUpper;
+    const contentType =
+      captureSpan.observedContentType ?? (upper === 'JSON' ? 'application/json' : 'text/csv');
+    if (upper === 'BASE64') {
+      const decoded = Buffer.from(decodeDataString(bytes), 'base64');
+      if (!this.isCsv(contentType)) return this.addText(decoded.toString('utf8'), contentType, options);
+      const before = this.rows;
+      try {
+        scanCsvBytes(decoded, 0, decoded.length, this);
+      } catch (error) {
+        this.addUnparseable(`CSV: ${(error as Error).message}`);
+        return false;
+      }
+      return this.countCsvRecord(before);
+    }
+    if (captureSpan.dataStaged && this.isCsv(contentType)) {
+      // The common case: a CSV payload without escapes, read as the line was scanned.
+      const before = this.rows;
+      this.commitStagedRow();
+      return this.countCsvRecord(before);
+    }
+    return this.addText(decodeDataString(bytes), contentType, options);
+  }
+
+  private countCsvRecord(rowsBefore: number): boolean {
+    if (this.rows === rowsBefore) {
+      this.addUnparseable('CSV: the body holds no rows');
+      return false;
+    }
+    this.records++;
+    return true;
+  }
+
+  /** Adds the row `scanCaptureLine` staged (no row for an empty payload). */
+  private commitStagedRow(): void {
+    const { columns, kinds, values, strings } = stagedRow;
+    if (columns === 0) return;
+    for (let column = 0; column < columns; column++) {
+      const feature = this.column(column);
+      const kind = kinds[column];
+      if (kind === CellKind.Integral) feature.addNumber(values[column] as number, true);
+      else if (kind === CellKind.Fractional) feature.addNumber(values[column] as number, false);
+      else if (kind === CellKind.Missing) feature.addMissing();
+      else feature.addString(strings[column] as string);
+    }
+    this.rows++;
+  }
+
+  private lastEncoding: string | undefined = undefined;
+  private lastEncodingUpper: string | undefined = undefined;
+
+  private isCsv(contentType: string): boolean {
+    if (contentType !== this.lastContentType) {
+      this.lastContentType = contentType;
+      this.lastMediaType = mediaType(contentType);
+    }
+    return this.lastMediaType === 'text/csv' || this.lastMediaType === 'application/csv';
   }
 
   private lastContentType = '';

@@ -6,7 +6,9 @@
  * `readCaptureLine` picks one side's fields out of a line with a small scanner instead of
  * JSON.parse: parsing every line into objects costs more than all the statistics computed from
  * it. Anything the scanner does not expect (escapes in keys, odd nesting) falls back to
- * JSON.parse, so the result is the same either way.
+ * JSON.parse, so the result is the same either way. (The monitor's executions read capture
+ * files as bytes instead: capture-bytes.ts, through `CaptureReader`; this string reader stays
+ * for callers that hold one line of text.)
  */
 
 /** SageMaker's capture shape: `{observedContentType, mode, data, encoding}`. */

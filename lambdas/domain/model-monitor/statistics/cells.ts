@@ -23,7 +23,8 @@ const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
  * a returned tuple, so that the hot path allocates nothing).
  */
 export let cellValue = 0;
-let numberKind: CellKind = CellKind.Integral;
+/** The kind (Integral or Fractional) of the last number read. */
+export let numberKind: CellKind = CellKind.Integral;
 
 function isSpace(c: number): boolean {
   return c === 32 || c === 9 || c === 13;
@@ -239,4 +240,180 @@ function emitString(visitor: CellVisitor, column: number, value: string): void {
   } else {
     visitor.stringCell(column, value);
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The same scanner over UTF-8 bytes. Capture files arrive as bytes, and a capture record's CSV
+// payload is a span of its line: scanning that span in place spares decoding every line into a
+// string and slicing the payload out of it. The grammar and the numbers are those of
+// `readNumber` / `scanCsv` above, written a second time over a byte array because the hot loop
+// must index one concrete type (a shared accessor costs a call per character). Every
+// delimiter is ASCII, so a UTF-8 sequence is never cut: a String cell is its bytes decoded,
+// the same text as the string scanner's slice of the decoded payload.
+
+/** `readNumber` over bytes[i, end). */
+export function readNumberBytes(bytes: Uint8Array, i: number, end: number): number {
+  let c = bytes[i] as number;
+  let negative = false;
+  if (c === 45 || c === 43) {
+    negative = c === 45;
+    i++;
+    if (i < end && bytes[i] === 32) i++;
+  }
+  const digitsStart = i;
+  let mantissa = 0;
+  let significant = 0;
+  while (i < end) {
+    c = bytes[i] as number;
+    if (c < 48 || c > 57) break;
+    if (significant > 0 || c !== 48) {
+      significant++;
+      mantissa = mantissa * 10 + (c - 48);
+    }
+    i++;
+  }
+  if (i === digitsStart) return -1;
+  let exponent = 0;
+  let fractional = false;
+  if (i < end && c === 46) {
+    i++;
+    const fractionStart = i;
+    while (i < end) {
+      c = bytes[i] as number;
+      if (c < 48 || c > 57) break;
+      if (significant > 0 || c !== 48) {
+        significant++;
+        mantissa = mantissa * 10 + (c - 48);
+      }
+      i++;
+    }
+    if (i === fractionStart) return -1;
+    exponent = fractionStart - i;
+    fractional = true;
+  }
+  if (i < end && (c === 69 || c === 101)) {
+    i++;
+    let expNegative = false;
+    if (i < end) {
+      c = bytes[i] as number;
+      if (c === 45 || c === 43) {
+        expNegative = c === 45;
+        i++;
+      }
+    }
+    const expStart = i;
+    let e = 0;
+    while (i < end) {
+      c = bytes[i] as number;
+      if (c < 48 || c > 57) break;
+      if (e < 100000) e = e * 10 + (c - 48);
+      i++;
+    }
+    if (i === expStart) return -1;
+    exponent += expNegative ? -e : e;
+    fractional = true;
+  }
+  let value: number;
+  if (significant <= 15 && exponent >= -22 && exponent <= 22) {
+    value = exponent < 0 ? mantissa / (POW10[-exponent] as number) : mantissa * (POW10[exponent] as number);
+  } else {
+    value = Number(
+      Buffer.from(bytes.buffer, bytes.byteOffset + digitsStart, i - digitsStart).toString('latin1'),
+    );
+  }
+  if (!Number.isFinite(value)) return -1;
+  cellValue = negative ? -value : value;
+  numberKind = fractional ? CellKind.Fractional : CellKind.Integral;
+  return i;
+}
+
+function decodeBytes(bytes: Uint8Array, start: number, end: number): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('utf8');
+}
+
+/** `readQuoted` over bytes: the field's text and the index after its closing quote. */
+function readQuotedBytes(bytes: Uint8Array, open: number, n: number): [string, number] {
+  let out = '';
+  let i = open + 1;
+  let from = i;
+  while (i < n) {
+    if (bytes[i] === 34) {
+      if (i + 1 < n && bytes[i + 1] === 34) {
+        out += decodeBytes(bytes, from, i + 1);
+        i += 2;
+        from = i;
+        continue;
+      }
+      return [out + decodeBytes(bytes, from, i), i + 1];
+    }
+    i++;
+  }
+  throw new SyntaxError('unterminated quoted CSV field');
+}
+
+function delimiterAtBytes(bytes: Uint8Array, i: number, n: number): number {
+  while (i < n) {
+    const c = bytes[i];
+    if (c === 44 || c === 10) return i;
+    i++;
+  }
+  return n;
+}
+
+/**
+ * `scanCsv` over the UTF-8 bytes[start, end): the same rows, cells and errors as `scanCsv` of
+ * their decoded text.
+ */
+export function scanCsvBytes(bytes: Uint8Array, start: number, end: number, visitor: CellVisitor): number {
+  const n = end;
+  let rows = 0;
+  let i = start;
+  while (i < n) {
+    let c = bytes[i] as number;
+    if (c === 10) {
+      i++;
+      continue;
+    }
+    if (c === 13 && (i + 1 === n || bytes[i + 1] === 10)) {
+      i += 2;
+      continue;
+    }
+    let column = 0;
+    for (;;) {
+      c = i < n ? (bytes[i] as number) : -1;
+      while (c === 32 || c === 9) c = ++i < n ? (bytes[i] as number) : -1;
+      if (c === 34) {
+        const [value, after] = readQuotedBytes(bytes, i, n);
+        emitString(visitor, column, value);
+        i = delimiterAtBytes(bytes, after, n);
+      } else {
+        const cellStart = i;
+        const after = i < n && c !== 44 && c !== 10 ? readNumberBytes(bytes, i, n) : -1;
+        if (after >= 0) {
+          i = after;
+          c = i < n ? (bytes[i] as number) : -1;
+          while (c === 32 || c === 9 || c === 13) c = ++i < n ? (bytes[i] as number) : -1;
+        }
+        if (after >= 0 && (i === n || c === 44 || c === 10)) {
+          visitor.numberCell(column, cellValue, numberKind === CellKind.Integral);
+        } else {
+          i = delimiterAtBytes(bytes, i, n);
+          let cellEnd = i;
+          while (cellEnd > cellStart && isSpace(bytes[cellEnd - 1] as number)) cellEnd--;
+          if (cellEnd === cellStart) visitor.missingCell(column);
+          else visitor.stringCell(column, decodeBytes(bytes, cellStart, cellEnd));
+        }
+      }
+      column++;
+      if (i < n && bytes[i] === 44) {
+        i++;
+        continue;
+      }
+      i++;
+      break;
+    }
+    visitor.endRow(column);
+    rows++;
+  }
+  return rows;
 }

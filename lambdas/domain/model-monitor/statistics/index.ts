@@ -32,6 +32,9 @@ export {
 } from '../../stats/hypothesis.js';
 export {
   type AccumulatorOptions,
+  CaptureReader,
+  type CaptureReadOptions,
+  type CaptureTarget,
   DatasetAccumulator,
   type DatasetAccumulatorJson,
   type DatasetAccumulatorOptions,

@@ -69,6 +69,51 @@ export class CenteredSketch {
     this.sketch.accept(value - this.center);
   }
 
+  /**
+   * Adds values[0, count) one by one: the same bins, count, sum, min and max as `add` of each
+   * in turn. One loop over a typed array instead of a call chain per value (accept → key →
+   * logGamma → store.add), with the store's bounds check inlined; a key outside the bins
+   * grows them through the store's own `add`.
+   */
+  addAll(values: Float64Array, count: number): void {
+    const s = this.sketch;
+    const mapping = s.mapping;
+    const smallest = mapping.minPossible;
+    const positive = s.store;
+    const negative = s.negativeStore;
+    const center = this.center;
+    let zeros = 0;
+    let sum = s.sum;
+    let min = s.min;
+    let max = s.max;
+    for (let k = 0; k < count; k++) {
+      const value = (values[k] as number) - center;
+      if (value > smallest) {
+        const key = mapping.key(value);
+        if (key >= positive.minKey && key <= positive.maxKey) {
+          const index = key - positive.offset;
+          positive.bins[index] = (positive.bins[index] as number) + 1;
+          positive.count++;
+        } else positive.add(key, 1);
+      } else if (value < -smallest) {
+        const key = mapping.key(-value);
+        if (key >= negative.minKey && key <= negative.maxKey) {
+          const index = key - negative.offset;
+          negative.bins[index] = (negative.bins[index] as number) + 1;
+          negative.count++;
+        } else negative.add(key, 1);
+      } else zeros++;
+      sum += value;
+      if (value < min) min = value;
+      if (value > max) max = value;
+    }
+    s.zeroCount += zeros;
+    s.count += count;
+    s.sum = sum;
+    s.min = min;
+    s.max = max;
+  }
+
   /** Adds `weight` copies of a value. */
   addWeighted(value: number, weight: number): void {
     if (weight > 0) this.sketch.accept(value - this.center, weight);

@@ -8,6 +8,7 @@
  * XGBoost sends a row left when `x < threshold` (float32): that is BRANCH_LT with the left
  * child as the true branch, and its default direction is `nodes_missing_value_tracks_true`.
  */
+import { ANSWER_FORMAT_KEY, answerFormatValue } from '../../inference/built-in-answers.js';
 import { attribute, DEFAULT_OPSET, ElementType, encodeModel, ML_OPSET, tensorInfo } from '../onnx-writer.js';
 import type { Ensemble } from './booster.js';
 import type { Tree } from './tree.js';
@@ -112,12 +113,17 @@ export function exportOnnx(ensemble: Ensemble, options: ExportOptions = {}): Uin
     ),
   ];
   const input = tensorInfo('features', ElementType.FLOAT, ['N', ensemble.columns]);
+  // The endpoint answers as SageMaker's XGBoost container does (inference/built-in-answers.ts); margins are for tests.
+  const metadata = options.margin
+    ? undefined
+    : { [ANSWER_FORMAT_KEY]: answerFormatValue({ algorithm: 'xgboost', variant: objective }) };
 
   if (asRegressor) {
     const output = options.margin ? 'margin' : 'score';
     return encodeModel({
       graphName: `xgboost_${objective.replace(':', '_')}`,
       opsets: [DEFAULT_OPSET, ML_OPSET],
+      metadata,
       inputs: [input],
       outputs: [tensorInfo(output, ElementType.FLOAT, ['N', groups])],
       nodes: [
@@ -143,6 +149,7 @@ export function exportOnnx(ensemble: Ensemble, options: ExportOptions = {}): Uin
   return encodeModel({
     graphName: `xgboost_${objective.replace(':', '_')}`,
     opsets: [DEFAULT_OPSET, ML_OPSET],
+    metadata,
     inputs: [input],
     outputs: [
       tensorInfo('label', ElementType.INT64, ['N']),
