@@ -121,7 +121,7 @@ async function benchShadowThroughput(model: (typeof THROUGHPUT_MODELS)[number]):
   const modelShadow = shadowOf(model.file);
   const deps = (batchRows: boolean): ShadowBatchDeps => ({
     models: new ModelCache(artifacts),
-    sink: { write: async () => undefined, readSpilled: async () => undefined },
+    sink: { write: async () => undefined, readSpilled: async () => undefined, exists: async () => false },
     deadLetters: { send: async () => undefined },
     comparisons: { record: async () => undefined },
     ledger: new InMemoryDeliveryLedger(),

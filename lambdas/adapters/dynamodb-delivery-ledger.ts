@@ -11,6 +11,7 @@ interface Entry {
   readonly holder?: string;
   readonly heldAt?: number;
   readonly parts?: readonly string[];
+  readonly intents?: Readonly<Record<string, string>>;
 }
 
 export interface DynamoDbDeliveryLedgerOptions {
@@ -77,7 +78,12 @@ export class DynamoDbDeliveryLedger implements DeliveryLedger {
       const before = Attributes as Entry | undefined;
       const done = new Set(before?.parts ?? []);
       if (!before || before.holder === holder) return { kind: 'admitted', done };
-      return { kind: 'admitted', done, tookOver: before.state === 'released' ? 'released' : 'stale' };
+      return {
+        kind: 'admitted',
+        done,
+        tookOver: before.state === 'released' ? 'released' : 'stale',
+        ...(before.intents ? { intents: new Map(Object.entries(before.intents)) } : {}),
+      };
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
       const { Item } = await this.client.send(
@@ -95,9 +101,11 @@ export class DynamoDbDeliveryLedger implements DeliveryLedger {
     const failed: string[] = [];
     await Promise.all(
       [...new Set(eventIds)].map((id) =>
-        this.transition(id, holder, 'SET #state = :done REMOVE parts', { ':done': 'done' }).catch(() => {
-          failed.push(id);
-        }),
+        this.transition(id, holder, 'SET #state = :done REMOVE parts, intents', { ':done': 'done' }).catch(
+          () => {
+            failed.push(id);
+          },
+        ),
       ),
     );
     return failed;
@@ -107,6 +115,12 @@ export class DynamoDbDeliveryLedger implements DeliveryLedger {
     await this.transition(eventId, holder, 'SET #state = :released, parts = :parts', {
       ':released': 'released',
       ':parts': [...done],
+    });
+  }
+
+  async intend(eventId: string, holder: string, intents: ReadonlyMap<string, string>): Promise<void> {
+    await this.transition(eventId, holder, 'SET intents = :intents', {
+      ':intents': Object.fromEntries(intents),
     });
   }
 
@@ -123,7 +137,8 @@ export class DynamoDbDeliveryLedger implements DeliveryLedger {
         Key: { pk: PARTITION, sk: eventId },
         UpdateExpression: update,
         ConditionExpression: 'holder = :holder',
-        ExpressionAttributeNames: { '#state': 'state' },
+        // DynamoDB refuses a name the expression does not use.
+        ...(update.includes('#state') ? { ExpressionAttributeNames: { '#state': 'state' } } : {}),
         ExpressionAttributeValues: { ':holder': holder, ...values },
       }),
     );

@@ -125,7 +125,12 @@ export class DynamoDbRegistryStore implements RegistryStore {
         return {
           Put: {
             TableName,
-            Item: { ...Key, d: w.data, v: 1 },
+            Item: {
+              ...Key,
+              d: w.data,
+              v: 1,
+              ...(w.expiresAt === undefined ? {} : { expiresAt: w.expiresAt }),
+            },
             ConditionExpression: 'attribute_not_exists(pk)',
           },
         };

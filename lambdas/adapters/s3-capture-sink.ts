@@ -1,4 +1,11 @@
-import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  NoSuchKey,
+  NotFound,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { parseS3Uri } from '../domain/kernel/artifact.js';
 import type { CaptureSink } from '../domain/mirroring/mirror-batch.js';
 import type { ReportSink } from '../domain/shadow-tests/comparison-recorder.js';
@@ -17,6 +24,22 @@ export class S3CaptureSink implements CaptureSink {
         ...(kmsKeyId ? { ServerSideEncryption: 'aws:kms', SSEKMSKeyId: kmsKeyId } : {}),
       }),
     );
+  }
+
+  async exists(uri: string): Promise<boolean> {
+    const location = parseS3Uri(uri);
+    if (!location) return false;
+    try {
+      await this.s3.send(new HeadObjectCommand({ Bucket: location.bucket, Key: location.key }));
+      return true;
+    } catch (error) {
+      if (
+        error instanceof NotFound ||
+        (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404
+      )
+        return false;
+      throw error;
+    }
   }
 
   async readSpilled(uri: string): Promise<string | undefined> {

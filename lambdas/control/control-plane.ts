@@ -82,14 +82,19 @@ export async function dispatch(
   buckets?: BucketPolicy,
 ): Promise<unknown> {
   if (!isImplemented(operation)) throw new UnknownOperationException(operation);
-  if (operation.startsWith(UNDERSTUDY_PREFIX)) return dispatchUnderstudy(ctx, operation, input);
+  if (operation.startsWith(UNDERSTUDY_PREFIX)) return dispatchUnderstudy(ctx, operation, input, buckets);
   const errors = validator.validate(operation, input);
   if (errors.length > 0) throw new ValidationException(ShapeValidator.describe(errors));
   buckets?.check(validator.stringsOf(operation, input, isS3UriShape));
   return OPERATIONS[operation as OperationName](ctx, input);
 }
 
-async function dispatchUnderstudy(ctx: ControlContext, operation: string, input: unknown): Promise<unknown> {
+async function dispatchUnderstudy(
+  ctx: ControlContext,
+  operation: string,
+  input: unknown,
+  buckets: BucketPolicy | undefined,
+): Promise<unknown> {
   const op = UNDERSTUDY_OPERATIONS[operation.slice(UNDERSTUDY_PREFIX.length)];
   if (!op) throw new UnknownOperationException(operation);
   const parsed = op.input.safeParse(input);
@@ -100,7 +105,19 @@ async function dispatchUnderstudy(ctx: ControlContext, operation: string, input:
     );
     throw new ValidationException(ShapeValidator.describe(errors));
   }
+  // Understudy's schemas are zod, not the service model: every s3:// string is held to the policy.
+  buckets?.check(s3UrisIn(parsed.data));
   return op.run(ctx, parsed.data);
+}
+
+/** Every string of a parsed input that is an s3:// URI, with its path (as the service-model walk names them). */
+function s3UrisIn(value: unknown, path = ''): { path: string; value: string }[] {
+  if (typeof value === 'string') return /^s3:\/\//i.test(value) ? [{ path, value }] : [];
+  if (Array.isArray(value)) return value.flatMap((item, i) => s3UrisIn(item, `${path}.${i + 1}.member`));
+  if (value !== null && typeof value === 'object') {
+    return Object.entries(value).flatMap(([key, item]) => s3UrisIn(item, path ? `${path}.${key}` : key));
+  }
+  return [];
 }
 
 export interface ControlPlaneDeps extends Omit<ControlContext, 'caller' | 'accountId' | 'now'> {

@@ -2,7 +2,7 @@ import { CloudWatchMetricsPublisher } from '../adapters/cloudwatch-metrics-publi
 import { DynamoDbRegistryStore } from '../adapters/dynamodb-registry-store.js';
 import { EventBridgeSnsAlerts } from '../adapters/monitoring-alerts.js';
 import { S3ObjectStore } from '../adapters/s3-object-store.js';
-import { ENV } from '../functions.js';
+import { ENV, FUNCTIONS } from '../functions.js';
 import { clients } from '../shared/clients.js';
 import { requireEnv } from '../shared/config.js';
 import { functionLogger } from '../shared/logger.js';
@@ -19,4 +19,5 @@ export const handler = createMonitorHandler({
     topicArn: requireEnv(ENV.alertsTopicArn),
   }),
   now: () => new Date(),
+  endpointRecovery: { controlTimeoutSeconds: FUNCTIONS.control.timeoutSeconds },
 });

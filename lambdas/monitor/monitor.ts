@@ -1,6 +1,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { EventBridgeEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { type RecoveryOptions, recoverStalledEndpoints } from '../domain/deployments/recovery.js';
 import type { JobMessage } from '../domain/kernel/ports.js';
 import { runProcessingJob } from '../domain/model-monitor/processing-jobs.js';
 import { type MonitorDeps, runDueSchedules, runScheduleNow } from '../domain/model-monitor/runner.js';
@@ -9,6 +10,11 @@ import { type FunctionLogging, functionLogger } from '../shared/logger.js';
 export interface MonitorHandlerDeps extends Omit<MonitorDeps, 'log'> {
   /** @default functionLogger('understudy-monitor') */
   readonly logging?: FunctionLogging;
+  /**
+   * With it, each tick also settles endpoints left Creating/Updating by a function that died
+   * mid-way (deployments/recovery.ts).
+   */
+  readonly endpointRecovery?: RecoveryOptions;
 }
 
 type TickEvent = EventBridgeEvent<'Scheduled Event', unknown>;
@@ -42,7 +48,7 @@ const isSqsEvent = (event: TickEvent | SQSEvent): event is SQSEvent =>
  *   @middy/sqs-partial-batch-failure is not used: it would break on the tick's events.
  */
 export function createMonitorHandler(deps: MonitorHandlerDeps) {
-  const { logging, ...monitor } = deps;
+  const { logging, endpointRecovery, ...monitor } = deps;
   const { logger, log } = logging ?? functionLogger('understudy-monitor');
   const runner: MonitorDeps = {
     ...monitor,
@@ -80,6 +86,15 @@ export function createMonitorHandler(deps: MonitorHandlerDeps) {
       if (isSqsEvent(event)) return runJobs(event);
       const at = Date.parse(event.time ?? '');
       const tick = Number.isFinite(at) ? new Date(at) : new Date();
+      if (endpointRecovery) {
+        // Its own failure must not stop the schedules; the next tick tries again.
+        await recoverStalledEndpoints(
+          { store: monitor.store, log, now: monitor.now },
+          endpointRecovery,
+        ).catch((error: unknown) =>
+          log.error('endpoint recovery failed', { error: (error as Error).message }),
+        );
+      }
       const result = await runDueSchedules(runner, tick);
       log.info('monitor tick', {
         time: tick.toISOString(),

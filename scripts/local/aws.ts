@@ -30,6 +30,10 @@ export function useEmulator(endpoint: string, region: string): void {
     delete process.env[key];
   }
   process.env.AWS_ENDPOINT_URL = endpoint;
+  // A fault-injection hook (`npm run bench -- faults`): S3 through a proxy that can refuse
+  // writes for a while. Not for anything else: every S3 call of the platform goes there.
+  const s3Proxy = process.env.UNDERSTUDY_LOCAL_S3_PROXY;
+  if (s3Proxy) process.env.AWS_ENDPOINT_URL_S3 = s3Proxy;
   process.env.AWS_REGION = region;
   process.env.AWS_DEFAULT_REGION = region;
   process.env.AWS_ACCESS_KEY_ID = 'test';

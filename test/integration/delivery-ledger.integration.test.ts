@@ -76,3 +76,25 @@ describe('DynamoDbDeliveryLedger', () => {
     }
   });
 });
+
+describe('DynamoDbDeliveryLedger capture intents', () => {
+  it('hands the objects an attempt meant to write to whoever takes its hold over, and forgets them when done', async () => {
+    let now = 1_000_000_000_000;
+    const ledger = new DynamoDbDeliveryLedger(client, tableName, { staleAfterMs: 90_000, clock: () => now });
+    const event = unique('ev');
+    await ledger.admit([event], 'first');
+    await ledger.intend(event, 'first', new Map([['capture', 's3://b/captures/x.jsonl']]));
+    // Only the holder may record intents.
+    await expect(ledger.intend(event, 'other', new Map([['capture', 's3://b/y']]))).rejects.toThrow();
+    now += 90_001;
+    const taken = await ledger.admit([event], 'second');
+    expect(taken.get(event)).toEqual({
+      kind: 'admitted',
+      done: new Set(),
+      tookOver: 'stale',
+      intents: new Map([['capture', 's3://b/captures/x.jsonl']]),
+    });
+    expect(await ledger.complete([event], 'second')).toEqual([]);
+    expect(kinds(await ledger.admit([event], 'third'))).toEqual({ [event]: 'duplicate' });
+  });
+});

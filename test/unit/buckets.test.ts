@@ -4,6 +4,7 @@ import { BucketPolicy } from '../../lambdas/domain/kernel/buckets.js';
 import type { ControlContext } from '../../lambdas/domain/kernel/context.js';
 import { ValidationException } from '../../lambdas/domain/kernel/errors.js';
 import { COLLECTIONS } from '../../lambdas/domain/kernel/records.js';
+import { InMemoryObjectStore } from '../support/in-memory-object-store.js';
 import { InMemoryRegistryStore } from '../support/in-memory-registry-store.js';
 import { MemoryArtifactSource } from '../support/models.js';
 
@@ -82,5 +83,35 @@ describe('the bucket policy', () => {
     const store = new InMemoryRegistryStore();
     await dispatch(contextWith(store), 'CreateModel', model('m', 'elsewhere'));
     expect(await store.list(COLLECTIONS.model)).toHaveLength(1);
+  });
+});
+
+describe('the bucket policy on Understudy’s own operations', () => {
+  it('refuses an s3:// URI outside the allowed buckets in an Understudy.* input, before anything runs', async () => {
+    const store = new InMemoryRegistryStore();
+    const ctx = { ...contextWith(store), objects: new InMemoryObjectStore() };
+    const error = await refusal(
+      dispatch(
+        ctx,
+        'Understudy.SuggestBaseline',
+        {
+          DatasetS3Uri: 's3://platform/datasets/train.csv',
+          DatasetFormat: { Csv: { Header: true } },
+          OutputS3Uri: 's3://elsewhere/baselines',
+        },
+        policy,
+      ),
+    );
+    expect(error.message).toMatch(/at 'OutputS3Uri' names bucket elsewhere/);
+    const ground = await refusal(
+      dispatch(
+        ctx,
+        'Understudy.PutGroundTruth',
+        { EndpointName: 'ep', GroundTruthS3Uri: 's3://elsewhere/gt', Records: [{ EventId: 'e', Label: 1 }] },
+        policy,
+      ),
+    );
+    expect(ground.message).toMatch(/at 'GroundTruthS3Uri' names bucket elsewhere/);
+    expect((await ctx.objects.list('s3://elsewhere/')).length).toBe(0);
   });
 });

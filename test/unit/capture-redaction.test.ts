@@ -148,6 +148,7 @@ describe('a redacted endpoint, from the request path to the files', () => {
         sink: {
           write: async (location, body) => void files.set(`${location.bucket}/${location.key}`, body),
           readSpilled: async () => undefined,
+          exists: async () => false,
         },
         deadLetters: { send: async (body) => void deadLetters.push(body) },
         comparisons: { record: async () => undefined },

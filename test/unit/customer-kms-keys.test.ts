@@ -2,10 +2,14 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { S3CaptureSink } from '../../lambdas/adapters/s3-capture-sink.js';
 import { dispatch } from '../../lambdas/control/control-plane.js';
 import type { EndpointRecord } from '../../lambdas/domain/hosting/endpoints.js';
+import { ModelCache } from '../../lambdas/domain/inference/model-cache.js';
 import type { ControlContext } from '../../lambdas/domain/kernel/context.js';
 import type { ApiError } from '../../lambdas/domain/kernel/errors.js';
 import { COLLECTIONS } from '../../lambdas/domain/kernel/records.js';
+import { buildMirrorMessage } from '../../lambdas/domain/mirroring/mirror.js';
+import { processShadowBatch } from '../../lambdas/domain/mirroring/mirror-batch.js';
 import { onnxModelProbe } from '../../lambdas/shared/model-probe.js';
+import { InMemoryDeliveryLedger } from '../support/delivery-ledger.js';
 import { InMemoryRegistryStore } from '../support/in-memory-registry-store.js';
 import { fixture, MemoryArtifactSource } from '../support/models.js';
 
@@ -108,5 +112,78 @@ describe('S3CaptureSink', () => {
     await new S3CaptureSink(s3 as never).write({ bucket: 'captures', key: 'plain.jsonl' }, '{}\n');
     expect(sent[0]).toMatchObject({ ServerSideEncryption: 'aws:kms', SSEKMSKeyId: ALLOWED });
     expect(sent[1]).not.toHaveProperty('SSEKMSKeyId');
+  });
+});
+
+describe('shadow captures under a customer key', () => {
+  const infra = {
+    InfrastructureType: 'RealTimeInference',
+    RealTimeInferenceConfig: { InstanceType: 'ml.m5.large', InstanceCount: 1 },
+  };
+  const experiment = (KmsKey?: string) => ({
+    Name: 'exp',
+    Type: 'ShadowMode',
+    RoleArn: 'arn:aws:iam::123456789012:role/understudy',
+    EndpointName: 'ep',
+    ModelVariants: [
+      { ModelName: 'm', VariantName: 'main', InfrastructureConfig: infra },
+      { ModelName: 'm', VariantName: 'shadow', InfrastructureConfig: infra },
+    ],
+    ShadowModeConfig: {
+      SourceModelVariantName: 'main',
+      ShadowModelVariants: [{ ShadowModelVariantName: 'shadow', SamplingPercentage: 100 }],
+    },
+    DataStorageConfig: { Destination: 's3://captures/shadow', ...(KmsKey && { KmsKey }) },
+  });
+
+  beforeEach(async () => {
+    await call('CreateEndpointConfig', captureConfig('cfg'));
+    await call('CreateEndpoint', { EndpointName: 'ep', EndpointConfigName: 'cfg' });
+  });
+
+  it('refuses a DataStorageConfig.KmsKey outside the deployment’s list, creating nothing', async () => {
+    const error = await failure(call('CreateInferenceExperiment', experiment(OUTSIDE)));
+    expect(error?.type).toBe('ValidationException');
+    expect(error?.message).toMatch(/DataStorageConfig.KmsKey/);
+    expect(await store.list(COLLECTIONS.inferenceExperiment)).toEqual([]);
+  });
+
+  it('writes the shadow’s captures under the experiment’s key', async () => {
+    await call('CreateInferenceExperiment', experiment(ALLOWED));
+    await call('StartInferenceExperiment', { Name: 'exp' });
+    const endpoint = (await store.get<EndpointRecord>(COLLECTIONS.endpoint, 'ep'))?.data;
+    const shadow = endpoint?.internal.shadows?.find((s) => s.experimentName === 'exp');
+    expect(shadow?.kmsKeyId).toBe(ALLOWED);
+    const message = buildMirrorMessage(
+      {
+        eventId: 'e-1',
+        inferenceTime: new Date('2026-11-25T12:00:00Z'),
+        endpointName: 'ep',
+        variantName: 'main',
+        requestBody: new TextEncoder().encode('1,2,3,4\n'),
+        requestContentType: 'text/csv',
+        responseBody: JSON.stringify({ predictions: [0.5] }),
+        responseContentType: 'application/json',
+        predictions: [0.5],
+        modelLatencyUs: 100,
+      },
+      { capture: undefined, shadows: shadow ? [shadow] : [] },
+    );
+    const keys: (string | undefined)[] = [];
+    const artifacts = new MemoryArtifactSource();
+    artifacts.put('s3://m/v1.onnx', fixture('regressor.onnx'));
+    await processShadowBatch([{ messageId: 'm1', body: JSON.stringify(message) }], {
+      models: new ModelCache(artifacts),
+      sink: {
+        write: async (_location, _body, kmsKeyId) => void keys.push(kmsKeyId),
+        readSpilled: async () => undefined,
+        exists: async () => false,
+      },
+      deadLetters: { send: async () => undefined },
+      comparisons: { record: async () => undefined },
+      ledger: new InMemoryDeliveryLedger(),
+      log: { info: () => undefined, warn: () => undefined, error: () => undefined },
+    });
+    expect(keys).toEqual([ALLOWED]);
   });
 });

@@ -10,6 +10,7 @@ import { fixture, MemoryArtifactSource } from '../support/models.js';
 
 let store: InMemoryRegistryStore;
 let ctx: ControlContext;
+let clock: number;
 const call = (op: string, input: unknown) => dispatch(ctx, op, input) as Promise<Record<string, unknown>>;
 const failure = (promise: Promise<unknown>) =>
   promise.then(
@@ -30,6 +31,7 @@ beforeEach(async () => {
   const artifacts = new MemoryArtifactSource();
   artifacts.put('s3://models/regressor.onnx', fixture('regressor.onnx'));
   store = new InMemoryRegistryStore();
+  clock = Date.parse('2026-11-25T12:00:00Z');
   ctx = {
     store,
     artifacts,
@@ -37,7 +39,7 @@ beforeEach(async () => {
     region: 'us-east-1',
     accountId: '123456789012',
     caller: { accessKeyId: 'AKUSTEST', role: 'admin' },
-    now: () => new Date('2026-11-25T12:00:00Z'),
+    now: () => new Date(clock),
   };
   await call('CreateModelPackageGroup', { ModelPackageGroupName: 'fraud' });
 });
@@ -76,6 +78,41 @@ describe('CreateModelPackage with a ClientToken', () => {
     const none = await call('CreateModelPackage', request({ ClientToken: undefined }));
     expect(other.ModelPackageArn).toMatch(/fraud\/2$/);
     expect(none.ModelPackageArn).toMatch(/fraud\/3$/);
+  });
+});
+
+describe('ClientToken lifetime', () => {
+  it('replays a token for 8 hours; after that the same token is a new request', async () => {
+    const first = await call('CreateModelPackage', request());
+    clock += 8 * 3600 * 1000 - 1000;
+    expect(await call('CreateModelPackage', request())).toEqual(first);
+    // Another body under the same token is still a conflict within the lifetime.
+    expect((await failure(call('CreateModelPackage', request({ ModelPackageDescription: 'x' }))))?.type).toBe(
+      'ConflictException',
+    );
+    clock += 1000;
+    const later = await call('CreateModelPackage', request({ ModelPackageDescription: 'x' }));
+    expect(later.ModelPackageArn).toMatch(/fraud\/2$/);
+    // …and that new answer is the one replayed from then on.
+    expect(await call('CreateModelPackage', request({ ModelPackageDescription: 'x' }))).toEqual(later);
+    expect(await store.list(COLLECTIONS.modelPackage)).toHaveLength(2);
+  });
+});
+
+describe('UpdateModelPackage with a ClientToken', () => {
+  it('does not apply a retried update again over a change made since, and refuses the token for another update', async () => {
+    const { ModelPackageArn } = await call('CreateModelPackage', request({ ClientToken: undefined }));
+    const update = (description: string, ClientToken?: string) =>
+      call('UpdateModelPackage', { ModelPackageArn, ApprovalDescription: description, ClientToken });
+    await update('from the pipeline', 'update-0001');
+    await update('by hand');
+    // The pipeline's retry (its first answer was lost) leaves the later change in place.
+    expect(await update('from the pipeline', 'update-0001')).toEqual({ ModelPackageArn });
+    const described = await call('DescribeModelPackage', { ModelPackageName: ModelPackageArn });
+    expect(described.ApprovalDescription).toBe('by hand');
+    expect((await failure(update('something else', 'update-0001')))?.type).toBe('ConflictException');
+    // Created + two updates applied.
+    expect(await store.list(COLLECTIONS.modelPackageHistory)).toHaveLength(3);
   });
 });
 

@@ -84,6 +84,9 @@ class FakeSink implements CaptureSink {
   async readSpilled() {
     return undefined;
   }
+  async exists(uri: string) {
+    return this.files.has(uri.replace(/^s3:\/\//, ''));
+  }
   lines(prefix: string) {
     return [...this.files.entries()]
       .filter(([k]) => k.startsWith(prefix))
@@ -261,6 +264,7 @@ describe('processShadowBatch over the delivery ledger', () => {
         },
         complete: async () => [],
         release: async (eventId, holder, done) => void released.push({ eventId, holder, done: [...done] }),
+        intend: async () => undefined,
       },
     });
     expect(outcome.retry).toEqual(['only']);
@@ -284,6 +288,7 @@ describe('processShadowBatch over the delivery ledger', () => {
             await sink.write(location, body);
           },
           readSpilled: async () => undefined,
+          exists: async () => false,
         },
       },
     );

@@ -77,7 +77,7 @@ async function compare(
     messages.map((m, i) => ({ messageId: `m${i}`, body: JSON.stringify(m) })),
     {
       models,
-      sink: { write: async () => undefined, readSpilled: async () => undefined },
+      sink: { write: async () => undefined, readSpilled: async () => undefined, exists: async () => false },
       deadLetters: { send: async () => undefined },
       comparisons: new RegistryComparisonRecorder(store),
       ledger: new InMemoryDeliveryLedger(),

@@ -68,6 +68,7 @@ describe('createShadowHandler', () => {
           written.push(bucket);
         },
         readSpilled: async () => undefined,
+        exists: async () => false,
       },
       deadLetters: { send: async () => undefined },
       comparisons: { record: async () => undefined },

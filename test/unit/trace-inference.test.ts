@@ -113,6 +113,7 @@ async function consume(deliveries: { messageId: string; body: string }[], captur
     sink: {
       write: async (at, body) => void written.set(`s3://${at.bucket}/${at.key}`, body),
       readSpilled: async () => undefined,
+      exists: async (uri) => written.has(uri),
     },
     deadLetters: { send: async () => undefined },
     comparisons: { record: async () => undefined },

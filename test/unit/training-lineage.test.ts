@@ -202,7 +202,7 @@ describe('a training job’s lineage', () => {
     );
     await processShadowBatch([{ messageId: eventId, body: JSON.stringify(message) }], {
       models: new ModelCache(ctx.artifacts as never),
-      sink: { write: async () => undefined, readSpilled: async () => undefined },
+      sink: { write: async () => undefined, readSpilled: async () => undefined, exists: async () => false },
       deadLetters: { send: async () => undefined },
       comparisons: { record: async () => undefined },
       ledger: new InMemoryDeliveryLedger(),

@@ -4,8 +4,8 @@ import { epochSeconds } from '../kernel/context.js';
 import type { AlarmSource, StepMessage, StepScheduler } from '../kernel/ports.js';
 import type { FleetRuntime, PendingDeploymentSummary, RolloutState } from '../kernel/records.js';
 import { COLLECTIONS } from '../kernel/records.js';
-import { type RegistryStore, retryOnConflict } from '../kernel/store.js';
-import { type DeploymentRecord, updateDeployment } from './history.js';
+import { type RegistryStore, retryOnConflict, type StoreWrite } from '../kernel/store.js';
+import { type DeploymentRecord, deploymentChanged } from './history.js';
 import { shareAt } from './plan.js';
 
 /** How often alarms are looked at during a bake. */
@@ -198,13 +198,9 @@ async function advance(
   }
   if (trouble) {
     const reason = `Deployment of endpoint config ${rollout.EndpointConfigName} was rolled back to ${record.EndpointConfigName}: ${trouble} (${where}).`;
-    await ctx.store.replace(
-      COLLECTIONS.endpoint,
-      record.EndpointName,
-      rolledBack(record, reason, now),
-      version,
-    );
-    await finish(ctx.store, rollout, 'RolledBack', nowS, reason);
+    await writeEndpoint(ctx.store, rolledBack(record, reason, now), version, [
+      ...(await finished(ctx.store, rollout, 'RolledBack', nowS, reason)),
+    ]);
     return 'rolled-back';
   }
   if (nowS < rollout.bakeEndsAt) {
@@ -222,11 +218,18 @@ async function advance(
       bakeEndsAt: nowS + plan.waitSeconds,
       tick: rollout.tick + 1,
     };
-    await schedule(ctx, record, version, next, nowS, now);
-    await updateDeployment(ctx.store, rollout.historyId, (h) => ({
-      ...h,
-      Steps: [...(h.Steps ?? []), { TrafficPercentage: plan.steps[step] ?? 100, StartTime: nowS }],
-    }));
+    await schedule(
+      ctx,
+      record,
+      version,
+      next,
+      nowS,
+      now,
+      await deploymentChanged(ctx.store, rollout.historyId, (h) => ({
+        ...h,
+        Steps: [...(h.Steps ?? []), { TrafficPercentage: plan.steps[step] ?? 100, StartTime: nowS }],
+      })),
+    );
     return 'advanced';
   }
   const completed = takenOver(
@@ -238,15 +241,14 @@ async function advance(
     },
     now,
   );
-  await ctx.store.replace(COLLECTIONS.endpoint, record.EndpointName, completed, version);
-  await finish(ctx.store, rollout, 'Succeeded', nowS);
+  await writeEndpoint(ctx.store, completed, version, await finished(ctx.store, rollout, 'Succeeded', nowS));
   return 'completed';
 }
 
 /**
- * Sends the message for `next` first, then records `next`: if the write fails the message
- * finds a tick that is not its own and is dropped or retried, so no rollout is left without
- * a message that can move it.
+ * Sends the message for `next` first, then records `next` (with `historyWrites`, in one
+ * transaction): if the write fails the message finds a tick that is not its own and is
+ * dropped or retried, so no rollout is left without a message that can move it.
  */
 async function schedule(
   ctx: DeployerContext,
@@ -255,19 +257,49 @@ async function schedule(
   next: RolloutState,
   nowS: number,
   now: Date,
+  historyWrites: readonly StoreWrite[] = [],
 ): Promise<void> {
   await ctx.scheduler.schedule(stepMessage(record.EndpointName, next), nextDelaySeconds(next, nowS));
-  await ctx.store.replace(COLLECTIONS.endpoint, record.EndpointName, withRollout(record, next, now), version);
+  await writeEndpoint(ctx.store, withRollout(record, next, now), version, historyWrites);
 }
 
-export async function finish(
+/**
+ * Replaces the endpoint if it is still at `version`, together with the history writes that
+ * record the change (one transaction: both land or neither does, so a crash in between
+ * cannot leave the history saying InProgress about a settled endpoint). A conflict throws
+ * VersionConflictError.
+ */
+export async function writeEndpoint(
+  store: RegistryStore,
+  record: EndpointRecord,
+  version: number,
+  historyWrites: readonly StoreWrite[] = [],
+): Promise<void> {
+  if (historyWrites.length === 0) {
+    await store.replace(COLLECTIONS.endpoint, record.EndpointName, record, version);
+    return;
+  }
+  await store.transact([
+    {
+      kind: 'replace',
+      collection: COLLECTIONS.endpoint,
+      id: record.EndpointName,
+      data: record,
+      expectedVersion: version,
+    },
+    ...historyWrites,
+  ]);
+}
+
+/** The history write ending a rollout's record (for the transaction that ends the rollout). */
+export async function finished(
   store: RegistryStore,
   rollout: RolloutState,
   status: DeploymentRecord['DeploymentStatus'],
   endTime: number,
   reason?: string,
-): Promise<void> {
-  await updateDeployment(store, rollout.historyId, (h) => ({
+): Promise<StoreWrite[]> {
+  return deploymentChanged(store, rollout.historyId, (h) => ({
     ...h,
     DeploymentStatus: status,
     EndTime: endTime,

@@ -2,7 +2,7 @@ import type { ModelRecord } from '../hosting/models.js';
 import { type ControlContext, decodeToken, encodeToken } from '../kernel/context.js';
 import type { DeploymentConfig, RuntimeVariant, TrafficRoutingConfigType } from '../kernel/records.js';
 import { COLLECTIONS, type Timestamp } from '../kernel/records.js';
-import type { RegistryStore } from '../kernel/store.js';
+import { type RegistryStore, retryOnConflict, type StoreWrite } from '../kernel/store.js';
 import { getModelPackage } from '../model-registry/model-packages.js';
 
 export type DeploymentKind =
@@ -107,15 +107,47 @@ export async function recordDeployment(store: RegistryStore, id: string, record:
   await store.create(COLLECTIONS.deploymentHistory, id, record);
 }
 
-/** Applies `change` to a history record; a record that vanished is left alone. */
+/** A new history record as one write of a transaction (written with the endpoint change it records). */
+export function deploymentCreated(id: string, record: DeploymentRecord): StoreWrite {
+  return { kind: 'create', collection: COLLECTIONS.deploymentHistory, id, data: record };
+}
+
+/**
+ * `change` applied to a history record, as one conditional write of a transaction (none when
+ * the record vanished): committed with the endpoint write it describes, so a crash between
+ * the two cannot leave an endpoint settled and its history InProgress, or the reverse.
+ */
+export async function deploymentChanged(
+  store: RegistryStore,
+  id: string,
+  change: (record: DeploymentRecord) => DeploymentRecord,
+): Promise<StoreWrite[]> {
+  const stored = await store.get<DeploymentRecord>(COLLECTIONS.deploymentHistory, id);
+  if (!stored) return [];
+  return [
+    {
+      kind: 'replace',
+      collection: COLLECTIONS.deploymentHistory,
+      id,
+      data: change(stored.data),
+      expectedVersion: stored.version,
+    },
+  ];
+}
+
+/**
+ * Applies `change` to a history record on its own, conditionally on the version read (a
+ * concurrent change is read again, never overwritten); a record that vanished is left alone.
+ */
 export async function updateDeployment(
   store: RegistryStore,
   id: string,
   change: (record: DeploymentRecord) => DeploymentRecord,
 ): Promise<void> {
-  const stored = await store.get<DeploymentRecord>(COLLECTIONS.deploymentHistory, id);
-  if (!stored) return;
-  await store.replace(COLLECTIONS.deploymentHistory, id, change(stored.data));
+  await retryOnConflict(async () => {
+    const writes = await deploymentChanged(store, id, change);
+    if (writes.length > 0) await store.transact(writes);
+  });
 }
 
 export interface ListDeploymentHistoryInput {

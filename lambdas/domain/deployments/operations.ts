@@ -7,18 +7,21 @@ import { ValidationException } from '../kernel/errors.js';
 import type { DeploymentServices } from '../kernel/ports.js';
 import type { DeploymentConfig, FleetRuntime, RolloutState, VariantSummaryView } from '../kernel/records.js';
 import { COLLECTIONS } from '../kernel/records.js';
-import { VersionConflictError } from '../kernel/store.js';
+import { type StoreWrite, VersionConflictError } from '../kernel/store.js';
 import {
   type DeployerContext,
-  finish,
+  finished,
   nextDelaySeconds,
   rolledBack,
   stepMessage,
   takenOver,
   withRollout,
+  writeEndpoint,
 } from './engine.js';
 import {
   type DeploymentRecord,
+  deploymentChanged,
+  deploymentCreated,
   describeEndpointAt as describeAt,
   type ListDeploymentHistoryInput,
   listDeploymentHistory as listHistory,
@@ -60,14 +63,18 @@ function assertUpdatable(ctx: ControlContext, endpoint: EndpointRecord): void {
   }
 }
 
-/** Replaces the endpoint if nobody changed it since `version`; a concurrent change means "in progress". */
+/**
+ * Replaces the endpoint if nobody changed it since `version`, with the history writes that
+ * record the change in the same transaction; a concurrent change means "in progress".
+ */
 async function replaceEndpoint(
   ctx: ControlContext,
   record: EndpointRecord,
   version: number,
+  historyWrites: readonly StoreWrite[] = [],
 ): Promise<number> {
   try {
-    await ctx.store.replace(COLLECTIONS.endpoint, record.EndpointName, record, version);
+    await writeEndpoint(ctx.store, record, version, historyWrites);
   } catch (error) {
     if (error instanceof VersionConflictError) throw inProgress(ctx, record.EndpointName);
     throw error;
@@ -182,9 +189,7 @@ export async function updateEndpointWeightsAndCapacities(
       variants: endpoint.internal.variants.map((v) => ({ ...v, weight: weightOf(v.VariantName, v.weight) })),
     },
   };
-  await replaceEndpoint(ctx, settled, next);
-  const now = epochSeconds(ctx.now());
-  await recordDeployment(ctx.store, deployment.historyId, {
+  const record: DeploymentRecord = {
     ...(await historyBase(ctx, endpoint, deployment, 'UpdateEndpointWeightsAndCapacities')),
     TargetEndpointConfigName: endpoint.EndpointConfigName,
     TargetVariants: await servingVariants(ctx, endpoint.EndpointConfigName, settled.internal.variants),
@@ -192,8 +197,9 @@ export async function updateEndpointWeightsAndCapacities(
     DesiredWeights: [...desired.values()].flatMap((d) =>
       d.DesiredWeight === undefined ? [] : [{ VariantName: d.VariantName, DesiredWeight: d.DesiredWeight }],
     ),
-    EndTime: now,
-  });
+    EndTime: epochSeconds(ctx.now()),
+  };
+  await replaceEndpoint(ctx, settled, next, [deploymentCreated(deployment.historyId, record)]);
   return { EndpointArn: endpoint.EndpointArn };
 }
 
@@ -314,7 +320,6 @@ export async function updateEndpoint(ctx: ControlContext, input: UpdateEndpointI
     },
     LastModifiedTime: startS,
   };
-  let current = await replaceEndpoint(ctx, updating, version);
   const history: DeploymentRecord = {
     ...(await historyBase(ctx, endpoint, deployment, 'UpdateEndpoint')),
     TargetEndpointConfigName: config.EndpointConfigName,
@@ -324,7 +329,11 @@ export async function updateEndpoint(ctx: ControlContext, input: UpdateEndpointI
     ...(deploymentConfig ? { DeploymentConfig: deploymentConfig } : {}),
     Steps: [],
   };
-  await recordDeployment(ctx.store, deployment.historyId, history);
+  // The endpoint goes Updating and its history record InProgress together: whoever finds it
+  // stalled (recovery.ts) finds the record to end as well.
+  let current = await replaceEndpoint(ctx, updating, version, [
+    deploymentCreated(deployment.historyId, history),
+  ]);
 
   const failure = await firstLoadFailure(ctx, [...runtime.variants, ...(runtime.shadows ?? [])]);
   if (failure) {
@@ -339,15 +348,19 @@ export async function updateEndpoint(ctx: ControlContext, input: UpdateEndpointI
         LastModifiedTime: epochSeconds(ctx.now()),
       },
       current,
+      await finishHistory(ctx, deployment.historyId, 'Failed', reason),
     );
-    await finishHistory(ctx, deployment.historyId, 'Failed', reason);
     return { EndpointArn: endpoint.EndpointArn };
   }
 
   const target = { EndpointConfigName: config.EndpointConfigName, productionVariants, runtime };
   if (!needsDeployer) {
-    await replaceEndpoint(ctx, takenOver(updating, target, ctx.now()), current);
-    await finishHistory(ctx, deployment.historyId, 'Succeeded', undefined, [100]);
+    await replaceEndpoint(
+      ctx,
+      takenOver(updating, target, ctx.now()),
+      current,
+      await finishHistory(ctx, deployment.historyId, 'Succeeded', undefined, [100]),
+    );
     return { EndpointArn: endpoint.EndpointArn };
   }
 
@@ -366,8 +379,12 @@ export async function updateEndpoint(ctx: ControlContext, input: UpdateEndpointI
     bakeEndsAt: nowS + plan.waitSeconds,
     tick: 0,
   };
-  current = await replaceEndpoint(ctx, withRollout(updating, rollout, ctx.now()), current);
-  await finishHistory(ctx, deployment.historyId, 'InProgress', undefined, [plan.steps[0] ?? 100]);
+  current = await replaceEndpoint(
+    ctx,
+    withRollout(updating, rollout, ctx.now()),
+    current,
+    await finishHistory(ctx, deployment.historyId, 'InProgress', undefined, [plan.steps[0] ?? 100]),
+  );
   try {
     await services(ctx).scheduler.schedule(
       stepMessage(endpoint.EndpointName, rollout),
@@ -378,36 +395,34 @@ export async function updateEndpoint(ctx: ControlContext, input: UpdateEndpointI
     const reason = `Deployment of endpoint config ${config.EndpointConfigName} could not be scheduled: ${(error as Error).message}`;
     const stored = await ctx.store.get<EndpointRecord>(COLLECTIONS.endpoint, endpoint.EndpointName);
     if (stored?.data.internal.rollout?.deploymentId === rollout.deploymentId) {
-      await ctx.store.replace(
-        COLLECTIONS.endpoint,
-        endpoint.EndpointName,
+      await writeEndpoint(
+        ctx.store,
         rolledBack(stored.data, reason, ctx.now()),
         stored.version,
+        await finished(ctx.store, rollout, 'Failed', epochSeconds(ctx.now()), reason),
       );
-      await finish(ctx.store, rollout, 'Failed', epochSeconds(ctx.now()), reason);
     }
     throw error;
   }
   return { EndpointArn: endpoint.EndpointArn };
 }
 
+/** The history write that goes with an update's next endpoint write (same transaction). */
 async function finishHistory(
   ctx: ControlContext,
   id: string,
   status: DeploymentRecord['DeploymentStatus'],
   reason?: string,
   firstStep?: number[],
-): Promise<void> {
-  const stored = await ctx.store.get<DeploymentRecord>(COLLECTIONS.deploymentHistory, id);
-  if (!stored) return;
+): Promise<StoreWrite[]> {
   const now = epochSeconds(ctx.now());
-  await ctx.store.replace(COLLECTIONS.deploymentHistory, id, {
-    ...stored.data,
+  return deploymentChanged(ctx.store, id, (record) => ({
+    ...record,
     DeploymentStatus: status,
     ...(status === 'InProgress' ? {} : { EndTime: now }),
     ...(reason ? { FailureReason: reason } : {}),
     ...(firstStep ? { Steps: firstStep.map((p) => ({ TrafficPercentage: p, StartTime: now })) } : {}),
-  });
+  }));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -424,8 +439,12 @@ export async function rollbackEndpoint(ctx: ControlContext, input: { EndpointNam
   const rollout = endpoint.internal.rollout;
   if (rollout) {
     const reason = `Deployment of endpoint config ${rollout.EndpointConfigName} was rolled back to ${endpoint.EndpointConfigName} by hand (Understudy.RollbackEndpoint by ${ctx.caller.accessKeyId}).`;
-    await replaceEndpoint(ctx, rolledBack(endpoint, reason, now), version);
-    await finish(ctx.store, rollout, 'RolledBack', epochSeconds(now), reason);
+    await replaceEndpoint(
+      ctx,
+      rolledBack(endpoint, reason, now),
+      version,
+      await finished(ctx.store, rollout, 'RolledBack', epochSeconds(now), reason),
+    );
     return { EndpointArn: endpoint.EndpointArn, EndpointConfigName: endpoint.EndpointConfigName };
   }
   assertUpdatable(ctx, endpoint);
@@ -454,33 +473,43 @@ export async function rollbackEndpoint(ctx: ControlContext, input: { EndpointNam
     },
     now,
   );
-  await replaceEndpoint(ctx, restored, version);
-  await recordDeployment(ctx.store, deployment.historyId, {
+  const record: DeploymentRecord = {
     ...(await historyBase(ctx, endpoint, deployment, 'RollbackEndpoint')),
     TargetEndpointConfigName: previous.EndpointConfigName,
     TargetVariants: await servingVariants(ctx, previous.EndpointConfigName, previous.runtime.variants),
     DeploymentStatus: 'Succeeded',
     Steps: [{ TrafficPercentage: 100, StartTime: epochSeconds(now) }],
     EndTime: epochSeconds(ctx.now()),
-  });
+  };
+  await replaceEndpoint(ctx, restored, version, [deploymentCreated(deployment.historyId, record)]);
   return { EndpointArn: endpoint.EndpointArn, EndpointConfigName: previous.EndpointConfigName };
 }
 
 // ---------------------------------------------------------------------------------------
 // CreateEndpoint and DeleteEndpoint, recorded
 
-/** CreateEndpoint, recorded as the endpoint's first deployment (Failed when a model did not load). */
+/**
+ * CreateEndpoint, recorded as the endpoint's first deployment (Failed when a model did not
+ * load): the history record is written in the transaction that settles the endpoint.
+ */
 export async function createEndpoint(
   ctx: ControlContext,
   input: Parameters<typeof hosting.createEndpoint>[1],
 ) {
-  const out = await hosting.createEndpoint(ctx, input);
-  const deployment = await newDeployment(ctx, input.EndpointName);
-  const { data: endpoint } = await readEndpoint(ctx, input.EndpointName);
+  return hosting.createEndpoint(ctx, input, async (endpoint) => [
+    deploymentCreated(
+      (await newDeployment(ctx, endpoint.EndpointName)).historyId,
+      await createdRecord(ctx, endpoint),
+    ),
+  ]);
+}
+
+/** The history record of an endpoint's creation, as it settled. */
+async function createdRecord(ctx: ControlContext, endpoint: EndpointRecord): Promise<DeploymentRecord> {
   const failed = endpoint.EndpointStatus === 'Failed';
-  await recordDeployment(ctx.store, deployment.historyId, {
+  return {
     EndpointName: endpoint.EndpointName,
-    DeploymentId: deployment.deploymentId,
+    DeploymentId: randomUUID(),
     DeploymentType: 'CreateEndpoint',
     DeploymentStatus: failed ? 'Failed' : 'Succeeded',
     SourceEndpointConfigName: endpoint.EndpointConfigName,
@@ -492,8 +521,7 @@ export async function createEndpoint(
     EndTime: epochSeconds(ctx.now()),
     ...(endpoint.FailureReason ? { FailureReason: endpoint.FailureReason } : {}),
     CreatedBy: userContext(ctx),
-  });
-  return out;
+  };
 }
 
 /** DeleteEndpoint, recorded: from then on nothing serves under the name. */

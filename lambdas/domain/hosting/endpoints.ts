@@ -26,7 +26,7 @@ import {
   type StoredResource,
   type Timestamp,
 } from '../kernel/records.js';
-import { RecordExistsError } from '../kernel/store.js';
+import { RecordExistsError, type StoreWrite, VersionConflictError } from '../kernel/store.js';
 import { checkNewTags, forgetTags, recordTags, type Tag } from '../tags/tags.js';
 import {
   DEFAULT_VARIANT_WEIGHT,
@@ -88,7 +88,10 @@ export async function resolveEndpointRuntime(
 /**
  * Creates an endpoint: recorded as Creating, then each variant's artifact is fetched,
  * checked against its registered digest and opened as an ONNX session; the endpoint becomes
- * InService, or Failed with a FailureReason naming the variant and the cause.
+ * InService, or Failed with a FailureReason naming the variant and the cause. The settling
+ * write is conditional on the Creating record being untouched (with `alsoWrite`'s writes in
+ * the same transaction): an endpoint deleted meanwhile is not brought back, and one that a
+ * recovery already failed (the function was presumed dead) keeps that answer.
  */
 export async function createEndpoint(
   ctx: ControlContext,
@@ -98,6 +101,7 @@ export async function createEndpoint(
     DeploymentConfig?: unknown;
     Tags?: readonly Tag[];
   },
+  alsoWrite: (settled: EndpointRecord) => Promise<readonly StoreWrite[]> = async () => [],
 ) {
   const tags = checkNewTags(input.Tags);
   const endpointArn = arn(ctx, 'endpoint', input.EndpointName);
@@ -141,9 +145,27 @@ export async function createEndpoint(
     FailureReason: failure,
     LastModifiedTime: epochSeconds(ctx.now()),
   };
-  await ctx.store.replace(COLLECTIONS.endpoint, input.EndpointName, settled);
+  try {
+    await ctx.store.transact([
+      {
+        kind: 'replace',
+        collection: COLLECTIONS.endpoint,
+        id: input.EndpointName,
+        data: settled,
+        expectedVersion: CREATED_VERSION,
+      },
+      ...(await alsoWrite(settled)),
+    ]);
+  } catch (error) {
+    // Someone else decided the endpoint's fate first; as on SageMaker, CreateEndpoint only
+    // answers the ARN and DescribeEndpoint tells what became of it.
+    if (!(error instanceof VersionConflictError)) throw error;
+  }
   return { EndpointArn: endpointArn };
 }
+
+/** The version a record has when created (the store's contract: every write bumps it by one). */
+const CREATED_VERSION = 1;
 
 /** The first variant whose model does not load (a FailureReason), or undefined when all load. */
 export async function firstLoadFailure(
@@ -241,6 +263,7 @@ export function resolveConfigShadows(
       samplingPercentage: Math.min(100, (100 * (shadow.InitialVariantWeight ?? 1)) / sourceWeight),
       sourceVariant: source.VariantName,
       destination: capture?.destination,
+      ...(capture?.kmsKeyId ? { kmsKeyId: capture.kmsKeyId } : {}),
       csvContentTypes: capture?.csvContentTypes ?? DEFAULT_CONTENT_TYPE_RULES.csvContentTypes,
       jsonContentTypes: capture?.jsonContentTypes ?? DEFAULT_CONTENT_TYPE_RULES.jsonContentTypes,
     };

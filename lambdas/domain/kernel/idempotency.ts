@@ -10,7 +10,8 @@ import type { RegistryStore, StoreWrite } from './store.js';
  * ConflictException (the error the service model lists for CreateModelPackage). The token
  * record is written in the same transaction as what it created, so a crash between the two
  * cannot leave one without the other, and two concurrent retries create one resource.
- * Tokens are kept for good: the records are small and a token is never meant to be reused.
+ * A token is remembered for 8 hours, as AWS keeps idempotency tokens: after that the same
+ * token is a new request (its record is replaced, and DynamoDB's TTL deletes it in time).
  */
 export interface ClientTokenRecord<Result> {
   readonly operation: string;
@@ -39,14 +40,24 @@ export function clientTokenClaim(
   };
 }
 
-/** The earlier answer to this token, if there was one; ConflictException when it came with another request. */
+/** How long a token is remembered (AWS: about 8 hours). */
+export const CLIENT_TOKEN_LIFETIME_SECONDS = 8 * 3600;
+
+const expired = (record: ClientTokenRecord<unknown>, now: Date) =>
+  now.getTime() - Date.parse(record.createdAt) >= CLIENT_TOKEN_LIFETIME_SECONDS * 1000;
+
+/**
+ * The earlier answer to this token within its lifetime, if there was one; ConflictException
+ * when it came with another request.
+ */
 export async function replayed<Result>(
   store: RegistryStore,
   claim: ClientTokenClaim | undefined,
+  now: () => Date,
 ): Promise<Result | undefined> {
   if (!claim) return undefined;
   const stored = await store.get<ClientTokenRecord<Result>>(COLLECTIONS.clientToken, tokenId(claim));
-  if (!stored) return undefined;
+  if (!stored || expired(stored.data, now())) return undefined;
   if (stored.data.requestSha256 !== claim.requestSha256) {
     throw new ConflictException(
       `ClientToken ${claim.token} was already used for a different ${claim.operation} request: use a new token for a new request.`,
@@ -55,15 +66,36 @@ export async function replayed<Result>(
   return stored.data.result;
 }
 
-/** The write that remembers the token, for the create's own transaction. */
-export function clientTokenWrite<Result>(claim: ClientTokenClaim, result: Result, now: Date): StoreWrite {
+/**
+ * The write that remembers the token, for the operation's own transaction: a create, or the
+ * conditional replace of an expired record of the same token (a record that is not expired
+ * was written by a concurrent retry: the create then conflicts and the retry finds it).
+ */
+export async function clientTokenWrite<Result>(
+  store: RegistryStore,
+  claim: ClientTokenClaim,
+  result: Result,
+  now: Date,
+): Promise<StoreWrite> {
   const data: ClientTokenRecord<Result> = {
     operation: claim.operation,
     requestSha256: claim.requestSha256,
     result,
     createdAt: now.toISOString(),
   };
-  return { kind: 'create', collection: COLLECTIONS.clientToken, id: tokenId(claim), data };
+  const id = tokenId(claim);
+  const stored = await store.get<ClientTokenRecord<Result>>(COLLECTIONS.clientToken, id);
+  if (stored && expired(stored.data, now)) {
+    return {
+      kind: 'replace',
+      collection: COLLECTIONS.clientToken,
+      id,
+      data,
+      expectedVersion: stored.version,
+    };
+  }
+  const expiresAt = Math.floor(now.getTime() / 1000) + CLIENT_TOKEN_LIFETIME_SECONDS;
+  return { kind: 'create', collection: COLLECTIONS.clientToken, id, data, expiresAt };
 }
 
 const tokenId = (claim: ClientTokenClaim) => `${claim.operation}#${claim.token}`;

@@ -24,6 +24,11 @@ export const COLLECTIONS = {
   inferenceExperiment: 'InferenceExperiment',
   /** Comparison aggregate of one shadow variant, id `{comparisonId}/{ShadowVariant}`. */
   shadowComparison: 'ShadowComparison',
+  /**
+   * Marker of an event merged into a comparison, id `{comparisonId}/{ShadowVariant}#{eventId}`,
+   * written in the merge's transaction (exactly-once comparisons); expires after 5 days.
+   */
+  shadowCompared: 'ShadowCompared',
   dataQualityJobDefinition: 'DataQualityJobDefinition',
   modelQualityJobDefinition: 'ModelQualityJobDefinition',
   monitoringSchedule: 'MonitoringSchedule',
@@ -96,6 +101,8 @@ export interface RuntimeShadow extends RuntimeVariant {
   readonly sourceVariant: string;
   /** Where its captures go (`s3://bucket/prefix`); without one, it is compared but not captured. */
   readonly destination?: string;
+  /** The customer KMS key its captures are written under (SSE-KMS); absent, the bucket's default. */
+  readonly kmsKeyId?: string;
   readonly csvContentTypes: readonly string[];
   readonly jsonContentTypes: readonly string[];
   /** Set when the shadow belongs to an inference experiment. */

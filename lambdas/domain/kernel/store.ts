@@ -10,7 +10,7 @@ export interface StoredRecord<T> {
 
 export interface RegistryStore {
   get<T>(collection: string, id: string): Promise<StoredRecord<T> | undefined>;
-  /** Writes a new record; throws RecordExistsError when the id is taken. */
+  /** Writes a new record, at version 1; throws RecordExistsError when the id is taken. */
   create<T>(collection: string, id: string, data: T): Promise<void>;
   /**
    * Replaces a record. With `expectedVersion`, throws VersionConflictError unless the stored
@@ -36,7 +36,14 @@ export interface RegistryStore {
 
 /** One write of a transaction. */
 export type StoreWrite =
-  | { readonly kind: 'create'; readonly collection: string; readonly id: string; readonly data: unknown }
+  | {
+      readonly kind: 'create';
+      readonly collection: string;
+      readonly id: string;
+      readonly data: unknown;
+      /** Epoch seconds after which the table's TTL may delete the record (markers, tokens). */
+      readonly expiresAt?: number;
+    }
   | {
       readonly kind: 'replace';
       readonly collection: string;

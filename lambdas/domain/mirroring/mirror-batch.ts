@@ -47,6 +47,8 @@ export interface CaptureSink {
   write(bucketAndKey: { bucket: string; key: string }, body: string, kmsKeyId?: string): Promise<void>;
   /** Reads a spilled mirror message (undefined when it is not there yet). */
   readSpilled(uri: string): Promise<string | undefined>;
+  /** Whether an object exists (a capture object an attempt that died meant to write). */
+  exists(uri: string): Promise<boolean>;
 }
 
 /** Port: parks a message that can never be processed, with the reason. */
@@ -82,6 +84,8 @@ interface Job {
   readonly message: MirrorMessage;
   readonly done: ReadonlySet<string>;
   readonly completed: Set<string>;
+  /** Part → the capture object it is written to, recorded in the ledger before the writes. */
+  readonly intents: Map<string, string>;
   failed: boolean;
 }
 
@@ -208,10 +212,14 @@ export async function processShadowBatch(
     string,
     { model: MirrorMessage['shadows'][number]; jobs: Job[]; shadows: MirrorMessage['shadows'][number][] }
   >();
+  const compareKeyOf = (message: MirrorMessage, shadow: MirrorMessage['shadows'][number]) =>
+    `${comparisonIdFor(message.endpointName, shadow.experimentName)}\u0000${shadow.VariantName}`;
   for (const job of jobs) {
     for (const shadow of job.message.shadows) {
-      const part = `shadow:${shadow.VariantName}`;
-      if (job.done.has(part)) continue;
+      // The shadow runs again unless both its capture and its comparison are done: a capture
+      // written by an attempt whose comparison failed still needs the comparison.
+      const captured = job.done.has(`shadow:${shadow.VariantName}`);
+      if (captured && job.done.has(`compare:${compareKeyOf(job.message, shadow)}`)) continue;
       const key = `${shadow.VariantName}\u0000${shadow.artifact.sha256}`;
       const group = byModel.get(key) ?? { model: shadow, jobs: [], shadows: [] };
       group.jobs.push(job);
@@ -226,7 +234,9 @@ export async function processShadowBatch(
       const shadow = shadows[i] as MirrorMessage['shadows'][number];
       const { message } = job;
       const part = `shadow:${shadow.VariantName}`;
-      if (shadow.destination && result.outputs) {
+      if (job.done.has(part)) {
+        // Written by an earlier attempt.
+      } else if (shadow.destination && result.outputs) {
         const responseType = responseTypeOf(message.response.contentType);
         const body = Buffer.from(encodePredictions(result.outputs, responseType), 'utf8');
         const record = captureRecord(message, shadow, body, responseType, {
@@ -236,14 +246,14 @@ export async function processShadowBatch(
         addLine(
           job,
           part,
-          target(shadow.destination, message, shadow.VariantName, undefined),
+          target(shadow.destination, message, shadow.VariantName, shadow.kmsKeyId),
           JSON.stringify(record),
         );
       } else {
         job.completed.add(part);
       }
       const comparisonId = comparisonIdFor(message.endpointName, shadow.experimentName);
-      const compareKey = `${comparisonId}\u0000${shadow.VariantName}`;
+      const compareKey = compareKeyOf(message, shadow);
       if (job.done.has(`compare:${compareKey}`)) continue;
       const entry = comparisons.get(compareKey) ?? {
         comparisonId,
@@ -274,12 +284,39 @@ export async function processShadowBatch(
     }
   }
 
+  // Before any object is written, each event's ledger entry names the objects its parts go
+  // to: if this attempt dies after a write, whoever takes the event over finds the object and
+  // does not write the part again (see delivery-ledger.ts).
+  for (const file of files.values()) {
+    for (const { job, part } of file.parts) job.intents.set(part, `s3://${file.bucket}/${keyOf(file)}`);
+  }
+  const unintended = new Set<Job>();
+  const intending = Promise.all(
+    jobs
+      .filter((job) => job.intents.size > 0)
+      .map((job) =>
+        deps.ledger.intend(job.message.eventId, holder, job.intents).catch((error: unknown) => {
+          logEvents(
+            log,
+            'error',
+            'capture intents not recorded; captures retried',
+            [job.message.eventId],
+            error,
+          );
+          unintended.add(job);
+        }),
+      ),
+  );
+
   // Writes: every capture object and every comparison update, side by side.
-  const indexed = await indexing;
+  const [indexed] = await Promise.all([indexing, intending]);
   await Promise.all([
     ...[...files.values()].map(async (file) => {
       const key = keyOf(file);
-      if (!indexed && file.parts.some((p) => p.part === 'capture')) {
+      // An intent that may or may not have landed names this key: the object must then not
+      // exist without that event's line, so the whole file waits for the retry.
+      const intentMissing = file.parts.some((p) => unintended.has(p.job));
+      if ((!indexed && file.parts.some((p) => p.part === 'capture')) || intentMissing) {
         for (const { job } of file.parts) job.failed = true;
         return;
       }
@@ -462,13 +499,32 @@ async function admitDeliveries(
       : new Map();
   const jobs: Job[] = [];
   const dropped: string[] = [];
+  const resumed: string[] = [];
   const deferred: string[] = [];
   const tookOver: string[] = [];
   for (const { delivery, message } of fresh) {
     const admission = admissions.get(message.eventId) ?? { kind: 'unavailable', reason: 'no answer' };
     if (admission.kind === 'admitted') {
       if (admission.tookOver === 'stale') tookOver.push(message.eventId);
-      jobs.push({ delivery, message, done: admission.done, completed: new Set(), failed: false });
+      const done = new Set<string>(admission.done);
+      try {
+        for (const part of await writtenIntents(deps.sink, admission)) done.add(part);
+      } catch (error) {
+        // Not knowing whether a part was written, writing it again could duplicate it: later.
+        logEvents(
+          log,
+          'warn',
+          'capture objects of an earlier attempt could not be checked; retried',
+          [message.eventId],
+          error,
+        );
+        deferred.push(message.eventId);
+        retry.push(delivery.messageId);
+        await deps.ledger.release(message.eventId, holder, admission.done).catch(() => undefined);
+        continue;
+      }
+      if (done.size > admission.done.size) resumed.push(message.eventId);
+      jobs.push({ delivery, message, done, completed: new Set(), intents: new Map(), failed: false });
     } else if (admission.kind === 'duplicate') {
       dropped.push(message.eventId);
     } else {
@@ -493,11 +549,31 @@ async function admitDeliveries(
     logEvents(
       log,
       'warn',
-      'took over events of an attempt that died; parts it did not record may repeat',
+      'took over events of an attempt that died; resuming after what it wrote',
       tookOver,
     );
   }
+  if (resumed.length > 0) {
+    logEvents(
+      log,
+      'info',
+      'capture objects an earlier attempt wrote but did not record found; not written again',
+      resumed,
+    );
+  }
   return { jobs, retry };
+}
+
+/** The parts an earlier attempt meant to write, not recorded as done, whose objects exist. */
+async function writtenIntents(
+  sink: CaptureSink,
+  admission: { readonly done: ReadonlySet<string>; readonly intents?: ReadonlyMap<string, string> },
+): Promise<string[]> {
+  const open = [...(admission.intents ?? [])].filter(([part]) => !admission.done.has(part));
+  const found = await Promise.all(
+    open.map(async ([part, uri]) => ((await sink.exists(uri)) ? part : undefined)),
+  );
+  return found.filter((part): part is string => part !== undefined);
 }
 
 /** A message, the reason it can never be processed, or 'retry' when its spilled body is not there yet. */

@@ -53,6 +53,7 @@ export const mirrorMessageSchema = z.object({
         ModelName: z.string(),
         artifact: artifactSchema,
         destination: z.string().optional(),
+        kmsKeyId: z.string().optional(),
         experimentName: z.string().optional(),
         // Validated when the experiment was configured (resolveComparisonConfig).
         comparison: z

@@ -92,6 +92,7 @@ export function buildMirrorMessage(answer: AnsweredRequest, plan: MirrorPlan): M
       ModelName: s.ModelName,
       artifact: s.artifact,
       destination: s.destination,
+      kmsKeyId: s.kmsKeyId,
       experimentName: s.experimentName,
       comparison: s.comparison,
       csvContentTypes: [...s.csvContentTypes],

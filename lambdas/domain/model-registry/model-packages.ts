@@ -223,7 +223,7 @@ export async function createModelPackage(
 ) {
   const tags = checkNewTags(input.Tags);
   const claim = clientTokenClaim('CreateModelPackage', input);
-  const earlier = await replayed<{ ModelPackageArn: string }>(ctx.store, claim);
+  const earlier = await replayed<{ ModelPackageArn: string }>(ctx.store, claim, () => ctx.now());
   if (earlier) return earlier;
   if (!input.ModelPackageGroupName) {
     throw new ValidationException(
@@ -254,7 +254,7 @@ export async function createModelPackage(
     { readonly raced: { ModelPackageArn: string } } | { readonly record: PackageRecord }
   >(async () => {
     // A concurrent retry of the same token may have won the race this attempt lost.
-    const raced = await replayed<{ ModelPackageArn: string }>(ctx.store, claim);
+    const raced = await replayed<{ ModelPackageArn: string }>(ctx.store, claim, () => ctx.now());
     if (raced) return { raced };
     const group = await getGroup(ctx, groupName);
     const latest =
@@ -319,7 +319,9 @@ export async function createModelPackage(
         To: stateOf(record),
         Reason: input.ApprovalDescription ?? input.ModelLifeCycle?.StageDescription,
       }),
-      ...(claim ? [clientTokenWrite(claim, { ModelPackageArn: record.ModelPackageArn }, ctx.now())] : []),
+      ...(claim
+        ? [await clientTokenWrite(ctx.store, claim, { ModelPackageArn: record.ModelPackageArn }, ctx.now())]
+        : []),
     ]);
     return { record };
   });
@@ -483,7 +485,14 @@ export async function updateModelPackage(
     );
   }
   checkModelCard(input.ModelCard);
-  const { record: updated, before } = await retryOnConflict(async () => {
+  // UpdateModelPackage's ClientToken: a retry of an update that was applied answers again
+  // without applying it a second time over changes made since.
+  const claim = clientTokenClaim('UpdateModelPackage', input as { ClientToken?: string });
+  const earlier = await replayed<{ ModelPackageArn: string }>(ctx.store, claim, () => ctx.now());
+  if (earlier) return earlier;
+  const outcome = await retryOnConflict(async () => {
+    const raced = await replayed<{ ModelPackageArn: string }>(ctx.store, claim, () => ctx.now());
+    if (raced) return { raced };
     const stored = await getStoredPackage(ctx, input.ModelPackageArn);
     const current = stored.data;
     const status = input.ModelApprovalStatus ?? current.ModelApprovalStatus;
@@ -528,9 +537,14 @@ export async function updateModelPackage(
         Reason: forced?.reason ?? input.ApprovalDescription ?? input.ModelLifeCycle?.StageDescription,
         ...(forcedOver ? { ForcedOverEndpoints: forcedOver } : {}),
       }),
+      ...(claim
+        ? [await clientTokenWrite(ctx.store, claim, { ModelPackageArn: record.ModelPackageArn }, ctx.now())]
+        : []),
     ]);
     return { record, before: current };
   });
+  if ('raced' in outcome) return outcome.raced;
+  const { record: updated, before } = outcome;
   const moved =
     updated.ModelApprovalStatus !== before.ModelApprovalStatus ||
     JSON.stringify(updated.ModelLifeCycle) !== JSON.stringify(before.ModelLifeCycle);

@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto';
 import type { Instance } from '../inference/payload.js';
 import { consoleLog, type Log } from '../kernel/log.js';
 import { COLLECTIONS } from '../kernel/records.js';
-import { type RegistryStore, retryOnConflict } from '../kernel/store.js';
+import { type RegistryStore, retryOnConflict, type StoreWrite } from '../kernel/store.js';
 import { comparisonIdFor, comparisonRecordId } from './comparison-ids.js';
 import { decideComparison, type ModelTask } from './comparison-rule.js';
 
@@ -54,23 +53,9 @@ export interface StoredComparison {
   readonly updatedAt: string;
   /** Where the latest JSON report was written, when reports are written. */
   readonly reportUri?: string;
-  /**
-   * Ids of the latest deltas merged in (newest last), so a write retried after it had in
-   * fact succeeded (a timed-out call, an SDK retry) is not merged twice.
-   */
-  readonly appliedDeltas?: readonly string[];
 }
 
 /** How many applied delta ids a comparison remembers: far more than can be in flight at once. */
-const REMEMBERED_DELTAS = 64;
-
-/** A delta's id: the same observations always give the same id. */
-export function deltaIdOf(observations: readonly { readonly eventId: string }[]): string {
-  const ids = observations.map((o) => o.eventId).sort();
-  return createHash('sha256').update(ids.join('\n')).digest('base64url').slice(0, 22);
-}
-
-/** Port: publishes the summarized report of a comparison (S3 in production). */
 export interface ReportSink {
   uriFor(comparisonId: string, shadowVariant: string): string;
   write(uri: string, report: unknown): Promise<void>;
@@ -101,7 +86,8 @@ export interface ComparisonRecorderOptions {
 /**
  * Folds observations into the stored aggregate with optimistic concurrency: concurrent
  * batches each merge their delta into the latest version and retry on conflict (merging is
- * associative and commutative, so the order does not matter). Each delta is merged once.
+ * associative and commutative, so the order does not matter). Each event is merged once
+ * (its marker, written with the merge).
  */
 export class RegistryComparisonRecorder implements ComparisonRecorder {
   constructor(
@@ -115,53 +101,124 @@ export class RegistryComparisonRecorder implements ComparisonRecorder {
     observations: readonly ShadowObservation[],
     configured?: ComparisonConfig,
   ): Promise<void> {
-    const { configFor, reports, clock = () => new Date(), maxAttempts, log = consoleLog } = this.options;
-    const id = comparisonRecordId(comparisonId, shadowVariant);
-    const deltaId = deltaIdOf(observations);
+    const { reports, log = consoleLog } = this.options;
     const reportUri = reports?.uriFor(comparisonId, shadowVariant);
-    let delta: ComparisonAggregate | undefined;
-    const merged = await retryOnConflict(
+    let merged: ComparisonAggregate | undefined;
+    const skipped: string[] = [];
+    // One transaction holds the aggregate and at most 99 markers (DynamoDB's limit is 100).
+    for (let start = 0; start < observations.length; start += MARKERS_PER_MERGE) {
+      const chunk = observations.slice(start, start + MARKERS_PER_MERGE);
+      const outcome = await this.merge(comparisonId, shadowVariant, chunk, configured, reportUri);
+      skipped.push(...outcome.skipped);
+      merged = outcome.aggregate ?? merged;
+    }
+    if (skipped.length > 0) {
+      log.info('events already compared (a retried or repeated merge); not merged again', {
+        comparison: comparisonRecordId(comparisonId, shadowVariant),
+        eventIds: skipped,
+      });
+    }
+    if (merged && reports && reportUri) {
+      await publish(reports, log, reportUri, comparisonId, shadowVariant, merged);
+    }
+  }
+
+  /**
+   * Merges the observations not yet compared, with a marker per event in the same
+   * transaction: an event is in the aggregate exactly when its marker exists, whatever
+   * batches it travelled in (a redelivery after a crash may group events differently, so a
+   * per-delta id could not tell). A marker created concurrently conflicts, and the retry
+   * reads the markers again.
+   */
+  private async merge(
+    comparisonId: string,
+    shadowVariant: string,
+    observations: readonly ShadowObservation[],
+    configured: ComparisonConfig | undefined,
+    reportUri: string | undefined,
+  ): Promise<{ aggregate?: ComparisonAggregate; skipped: string[] }> {
+    const { configFor, clock = () => new Date(), maxAttempts } = this.options;
+    const id = comparisonRecordId(comparisonId, shadowVariant);
+    let delta: { aggregate: ComparisonAggregate; events: string } | undefined;
+    let skipped: string[] = [];
+    const aggregate = await retryOnConflict(
       async () => {
-        const stored = await this.store.get<StoredComparison>(COLLECTIONS.shadowComparison, id);
-        if (stored?.data.appliedDeltas?.includes(deltaId)) return undefined;
+        const [stored, marked] = await Promise.all([
+          this.store.get<StoredComparison>(COLLECTIONS.shadowComparison, id),
+          Promise.all(
+            observations.map(
+              async (o) =>
+                (await this.store.get(COLLECTIONS.shadowCompared, comparedId(id, o.eventId))) !== undefined,
+            ),
+          ),
+        ]);
+        const pending = observations.filter((_, i) => !marked[i]);
+        skipped = observations.filter((_, i) => marked[i]).map((o) => o.eventId);
+        if (pending.length === 0) return undefined;
         // Once an aggregate exists its configuration is fixed (aggregates of different ones never
         // merge); a delta built before a concurrent batch created it is rebuilt under its configuration.
         const config =
           stored?.data.aggregate.config ??
           decideComparison(
-            observations.find((o) => o.productionModel)?.productionModel,
-            observations.find((o) => o.shadowModel)?.shadowModel,
+            pending.find((o) => o.productionModel)?.productionModel,
+            pending.find((o) => o.shadowModel)?.shadowModel,
             configured ?? configFor?.(comparisonId, shadowVariant),
-            () => inferComparisonConfig(observations),
+            () => inferComparisonConfig(pending),
           );
-        if (!delta || !sameComparisonConfig(delta.config, config)) {
-          delta = createAggregate(config, observations.map(toComparisonObservation));
+        const events = pending.map((o) => o.eventId).join('\n');
+        if (!delta || delta.events !== events || !sameComparisonConfig(delta.aggregate.config, config)) {
+          delta = { aggregate: createAggregate(config, pending.map(toComparisonObservation)), events };
         }
-        const aggregate = stored ? mergeAggregates(parseAggregate(stored.data.aggregate), delta) : delta;
+        const merged = stored
+          ? mergeAggregates(parseAggregate(stored.data.aggregate), delta.aggregate)
+          : delta.aggregate;
         const record: StoredComparison = {
           comparisonId,
           shadowVariant,
-          aggregate,
+          aggregate: merged,
           updatedAt: clock().toISOString(),
           reportUri,
-          appliedDeltas: [...(stored?.data.appliedDeltas ?? []), deltaId].slice(-REMEMBERED_DELTAS),
         };
-        if (stored) await this.store.replace(COLLECTIONS.shadowComparison, id, record, stored.version);
-        else await this.store.create(COLLECTIONS.shadowComparison, id, record);
-        return aggregate;
+        const at = clock();
+        const expiresAt = Math.floor(at.getTime() / 1000) + MARKER_TTL_SECONDS;
+        await this.store.transact([
+          stored
+            ? {
+                kind: 'replace',
+                collection: COLLECTIONS.shadowComparison,
+                id,
+                data: record,
+                expectedVersion: stored.version,
+              }
+            : { kind: 'create', collection: COLLECTIONS.shadowComparison, id, data: record },
+          ...pending.map(
+            (o): StoreWrite => ({
+              kind: 'create',
+              collection: COLLECTIONS.shadowCompared,
+              id: comparedId(id, o.eventId),
+              data: { at: at.toISOString() },
+              expiresAt,
+            }),
+          ),
+        ]);
+        return merged;
       },
       { maxAttempts },
     );
-    if (merged === undefined) {
-      log.info('comparison delta already applied (a retried write had succeeded); not merged again', {
-        comparison: id,
-        eventIds: observations.map((o) => o.eventId),
-      });
-      return;
-    }
-    if (reports && reportUri) await publish(reports, log, reportUri, comparisonId, shadowVariant, merged);
+    return { aggregate, skipped };
   }
 }
+
+/** One transaction: the aggregate and this many event markers (DynamoDB allows 100 items). */
+const MARKERS_PER_MERGE = 99;
+/**
+ * Markers are needed while a copy of the event may still be processed: the mirror queue's
+ * retention (4 days) and a day, as the delivery ledger's entries.
+ */
+const MARKER_TTL_SECONDS = 5 * 24 * 3600;
+
+/** The marker of an event compared in a comparison record (`{comparisonId}/{variant}#{eventId}`). */
+const comparedId = (recordId: string, eventId: string) => `${recordId}#${eventId}`;
 
 /** The report as DescribeShadowReport shows it. */
 export function shadowReportDocument(

@@ -15,6 +15,7 @@ import {
   view,
 } from '../kernel/context.js';
 import { ApiError, ConflictException, ResourceInUse, ValidationException } from '../kernel/errors.js';
+import { checkKmsKey } from '../kernel/kms-keys.js';
 import { COLLECTIONS, type RuntimeShadow, type StoredResource, type Timestamp } from '../kernel/records.js';
 import {
   RecordExistsError,
@@ -184,6 +185,7 @@ export async function createInferenceExperiment(
 ) {
   const tags = checkNewTags(input.Tags);
   checkShadowMode(input);
+  checkKmsKey(ctx, input.DataStorageConfig?.KmsKey, 'DataStorageConfig.KmsKey');
   const endpoint = (await getEndpointRecord(ctx, input.EndpointName)).data;
   if (endpoint.EndpointStatus !== 'InService') {
     throw new ValidationException(
@@ -258,6 +260,10 @@ async function experimentShadows(
       samplingPercentage: config.SamplingPercentage,
       sourceVariant: experiment.ShadowModeConfig.SourceModelVariantName,
       destination: storage?.Destination.replace(/\/+$/, '') ?? capture?.destination,
+      // DataStorageConfig's key goes with its destination; without one, the capture's key.
+      ...((storage ? storage.KmsKey : capture?.kmsKeyId)
+        ? { kmsKeyId: storage ? storage.KmsKey : capture?.kmsKeyId }
+        : {}),
       csvContentTypes:
         storage?.ContentType?.CsvContentTypes ??
         capture?.csvContentTypes ??
@@ -358,6 +364,7 @@ export async function updateInferenceExperiment(
 
 /** One attempt of UpdateInferenceExperiment, conditional on the version it read. */
 async function updateOnce(ctx: ControlContext, input: Parameters<typeof updateInferenceExperiment>[1]) {
+  checkKmsKey(ctx, input.DataStorageConfig?.KmsKey, 'DataStorageConfig.KmsKey');
   const { data: experiment, version } = await readExperiment(ctx, input.Name);
   if (experiment.Status !== 'Created' && experiment.Status !== 'Running') {
     throw new ConflictException(
