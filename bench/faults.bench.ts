@@ -46,11 +46,9 @@ import {
   SetQueueAttributesCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { Hash } from '@smithy/hash-node';
-import { HttpRequest } from '@smithy/protocol-http';
-import { SignatureV4 } from '@smithy/signature-v4';
 import { ensureMoto, PROJECT_ROOT } from '../scripts/moto.js';
 import { FIXTURES } from '../test/support/models.js';
+import { jsonTargetHeaders, signedPost } from '../test/support/signed-request.js';
 
 const REQUESTS = Number(process.env.FAULTS_REQUESTS ?? 10_000);
 const CLIENTS = 16;
@@ -219,27 +217,13 @@ function clientsFor(env: Record<string, string>) {
     /** A JSON 1.1 call by its full target (`Understudy.X`, or `SageMaker.X` to see Understudy's extra fields). */
     async call(target: string, input: unknown): Promise<Record<string, unknown>> {
       const body = JSON.stringify(input);
-      const signer = new SignatureV4({
-        service: 'sagemaker',
+      const signed = await signedPost(url, {
         region,
         credentials,
-        sha256: Hash.bind(null, 'sha256'),
+        path: '/',
+        headers: jsonTargetHeaders(target),
+        body,
       });
-      const signed = await signer.sign(
-        new HttpRequest({
-          method: 'POST',
-          protocol: url.protocol,
-          hostname: url.hostname,
-          port: Number(url.port),
-          path: '/',
-          headers: {
-            host: url.host,
-            'content-type': 'application/x-amz-json-1.1',
-            'x-amz-target': target,
-          },
-          body,
-        }),
-      );
       const response = await fetch(url, { method: 'POST', headers: signed.headers, body });
       return (await response.json()) as Record<string, unknown>;
     },

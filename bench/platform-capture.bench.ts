@@ -30,12 +30,10 @@ import {
   waitUntilEndpointInService,
 } from '@aws-sdk/client-sagemaker';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { Hash } from '@smithy/hash-node';
-import { HttpRequest } from '@smithy/protocol-http';
-import { SignatureV4 } from '@smithy/signature-v4';
 import { parseEnvFile } from '../scripts/local/env-file.js';
 import { stopMoto } from '../scripts/moto.js';
 import { fixture } from '../test/support/models.js';
+import { signedPost } from '../test/support/signed-request.js';
 import type { LoadTarget } from './http-load.js';
 import { alternate, type BenchServer, figures, type Measured, startChildServer } from './platform.bench.js';
 
@@ -197,23 +195,13 @@ export async function benchPlatformCapture(): Promise<void> {
     // Signed once, as the SDK signs it; the same request is sent again and again (5-minute window).
     const url = new URL(env.UNDERSTUDY_URL ?? '');
     const invocations = `/endpoints/${name}/invocations`;
-    const signer = new SignatureV4({
-      service: 'sagemaker',
+    const signed = await signedPost(url, {
       region,
       credentials,
-      sha256: Hash.bind(null, 'sha256'),
+      path: invocations,
+      headers: { 'content-type': 'text/csv', accept: 'application/json' },
+      body: ROW,
     });
-    const signed = await signer.sign(
-      new HttpRequest({
-        method: 'POST',
-        protocol: url.protocol,
-        hostname: url.hostname,
-        port: Number(url.port),
-        path: invocations,
-        headers: { host: url.host, 'content-type': 'text/csv', accept: 'application/json' },
-        body: ROW,
-      }),
-    );
     const headers = signed.headers as Record<string, string>;
 
     bare = await startChildServer('bare', path.join(root, 'bench', 'platform-server.ts'), ['bare']);

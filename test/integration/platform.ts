@@ -8,11 +8,9 @@ import {
 } from '@aws-sdk/client-sagemaker';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { Hash } from '@smithy/hash-node';
-import { HttpRequest } from '@smithy/protocol-http';
-import { SignatureV4 } from '@smithy/signature-v4';
 import { expect, inject } from 'vitest';
 import { FIXTURES } from '../support/models.js';
+import { jsonTargetHeaders, signedPost } from '../support/signed-request.js';
 
 /** The environment `npm start` wrote to local.env, as a user would source it. */
 export const env = inject('platformEnv');
@@ -65,27 +63,13 @@ export function unique(prefix: string): string {
 export async function understudy(operation: string, input: unknown): Promise<Record<string, unknown>> {
   const url = new URL(env.UNDERSTUDY_URL ?? '');
   const body = JSON.stringify(input);
-  const signer = new SignatureV4({
-    service: 'sagemaker',
+  const signed = await signedPost(url, {
     region,
     credentials,
-    sha256: Hash.bind(null, 'sha256'),
+    path: '/',
+    headers: jsonTargetHeaders(`Understudy.${operation}`),
+    body,
   });
-  const signed = await signer.sign(
-    new HttpRequest({
-      method: 'POST',
-      protocol: url.protocol,
-      hostname: url.hostname,
-      port: Number(url.port),
-      path: '/',
-      headers: {
-        host: url.host,
-        'content-type': 'application/x-amz-json-1.1',
-        'x-amz-target': `Understudy.${operation}`,
-      },
-      body,
-    }),
-  );
   const response = await fetch(url, { method: 'POST', headers: signed.headers, body });
   const json = (await response.json()) as Record<string, unknown>;
   if (!response.ok)
