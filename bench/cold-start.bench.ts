@@ -6,6 +6,8 @@
  * at once (the admin key's secret, the endpoint record, the model bytes), so the figure is the
  * function's own start-up, not a network's. Beside it, in the same run and interleaved with it:
  * an empty `node` process, and a bare onnxruntime load and run of the same model file.
+ * UNDERSTUDY_BENCH_CPU_PROF=DIR writes a `--cpu-prof` profile of each handler run to DIR/cold-start/
+ * (summarise one with bench/cpu-profile-top.ts); profiled runs are slower, so read their shares.
  */
 import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -91,11 +93,15 @@ export async function benchColdStart(runs = 7): Promise<void> {
       handler: [] as bigint[],
       inChild: [] as bigint[],
     };
+    const profileDir = process.env.UNDERSTUDY_BENCH_CPU_PROF;
+    const profile = profileDir
+      ? ['--cpu-prof', '--cpu-prof-interval=100', `--cpu-prof-dir=${path.resolve(profileDir, 'cold-start')}`]
+      : [];
     let imported = 0;
     for (let i = 0; i < runs; i++) {
       samples.empty.push((await timed(dir, ['-e', '0'], env)).wallNs);
       samples.bare.push((await timed(dir, ['bare.mjs', path.join(FIXTURES, MODEL)], env)).wallNs);
-      const run = await timed(dir, ['invoke.mjs', eventFile], env);
+      const run = await timed(dir, [...profile, 'invoke.mjs', eventFile], env);
       if (run.marks?.status !== 200) throw new Error(`cold start request failed: ${run.out}`);
       samples.handler.push(run.wallNs);
       samples.inChild.push(BigInt(Math.round(run.marks.answeredMs * 1e6)));
@@ -144,7 +150,7 @@ function timed(
     execFile(process.execPath, args, { cwd, env, encoding: 'utf8', timeout: 60_000 }, (error, out, err) => {
       const wallNs = process.hrtime.bigint() - start;
       if (error) {
-        reject(new Error(`node ${args[0]} failed: ${error.message}\n${err}`));
+        reject(new Error(`node ${args.join(' ')} failed: ${error.message}\n${err}`));
         return;
       }
       const last = out.trim().split('\n').pop() ?? '';
@@ -183,7 +189,7 @@ console.log(JSON.stringify({ status: 200, answeredMs: performance.now() }));
  * DynamoDB (GetItem: the endpoint record; issued keys, of which there are none), Secrets Manager
  * (GetSecretValue: the admin key) and S3 (GetObject: the model), in their wire protocols.
  */
-async function awsStandIn(modelBytes: Buffer) {
+export async function awsStandIn(modelBytes: Buffer) {
   const modelKey = `models/${MODEL}`;
   const record = {
     EndpointName: 'bench',

@@ -1,4 +1,3 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { AccessKeyResolver } from '../domain/auth/identity.js';
 import { authorizeInvoke } from '../domain/auth/roles.js';
@@ -15,7 +14,7 @@ import { mirrorAnswer } from '../domain/mirroring/mirror-answer.js';
 import { DEFAULT_MIRROR_BUDGET_MS } from '../domain/mirroring/mirror-delivery.js';
 import type { MirrorDropCounter } from '../domain/mirroring/mirror-drops.js';
 import { apiErrors, type HttpEvent, type HttpResult, toHttpRequest } from '../shared/http.js';
-import { type FunctionLogging, functionLogger } from '../shared/logger.js';
+import { type FunctionLogging, functionLogger, lambdaContext } from '../shared/logger.js';
 import { InvocationMetricsRecorder, type MetricsSink, stdoutMetricsSink } from './invocation-metrics.js';
 
 export interface DataPlaneDeps {
@@ -70,7 +69,7 @@ export function createInvokeHandler(deps: DataPlaneDeps) {
     random,
   };
   return middy<HttpEvent, HttpResult>()
-    .use(injectLambdaContext(logger))
+    .use(lambdaContext<HttpEvent, HttpResult>(logger))
     .use(apiErrors('restJson1', log))
     .use(metrics.middleware())
     .handler(async (event) => {
@@ -89,10 +88,7 @@ export function createInvokeHandler(deps: DataPlaneDeps) {
           accept: request.headers.accept,
           targetVariant: request.headers['x-amzn-sagemaker-target-variant'],
         },
-        {
-          routed: (config, variant) => metrics.routed(event, endpointName, config, variant),
-          modelLatency: (us) => metrics.modelLatency(event, us),
-        },
+        metrics.progress(event, endpointName),
       );
       if (mirror) {
         const mirrored = await mirrorAnswer(mirror, answer, {

@@ -1,5 +1,6 @@
 import type { MiddlewareObj } from '@middy/core';
 import { emfLine } from '../domain/inference/emf.js';
+import type { InvokeProgress } from '../domain/inference/invoke-endpoint.js';
 import { ApiError } from '../domain/kernel/errors.js';
 import type { HttpEvent, HttpResult } from '../shared/http.js';
 
@@ -18,12 +19,29 @@ export const stdoutMetricsSink: MetricsSink = {
   },
 };
 
-interface Pending {
-  readonly startedMs: number;
+/**
+ * One invocation's metrics while it runs; it is the use case's progress listener itself, so a
+ * request makes no closures for it.
+ */
+class Pending implements InvokeProgress {
+  endpointName = '';
   dims?: { EndpointName: string; EndpointConfigName: string; VariantName: string };
   modelLatencyUs?: number;
   mirror?: { dropped: boolean; captured: boolean };
+
+  constructor(readonly startedMs: number) {}
+
+  routed(EndpointConfigName: string, VariantName: string): void {
+    this.dims = { EndpointName: this.endpointName, EndpointConfigName, VariantName };
+  }
+
+  modelLatency(microseconds: number): void {
+    this.modelLatencyUs = microseconds;
+  }
 }
+
+/** For requests the middleware did not see (a handler driven without it): their metrics go nowhere. */
+const UNRECORDED: InvokeProgress = { routed: () => {}, modelLatency: () => {} };
 
 /**
  * Collects one invocation's metrics while the handler runs and writes them once at the end
@@ -44,7 +62,7 @@ export class InvocationMetricsRecorder {
   middleware(): MiddlewareObj<HttpEvent, HttpResult> {
     return {
       before: (request) => {
-        this.pending.set(request.event, { startedMs: this.clock() });
+        this.pending.set(request.event, new Pending(this.clock()));
       },
       after: (request) => {
         this.flush(request.event, request.response?.statusCode ?? 200, false);
@@ -57,14 +75,12 @@ export class InvocationMetricsRecorder {
     };
   }
 
-  routed(event: HttpEvent, EndpointName: string, EndpointConfigName: string, VariantName: string): void {
+  /** What the use case reports to on the way: the variant it routed to (of `endpointName`), the model's latency. */
+  progress(event: HttpEvent, endpointName: string): InvokeProgress {
     const pending = this.pending.get(event);
-    if (pending) pending.dims = { EndpointName, EndpointConfigName, VariantName };
-  }
-
-  modelLatency(event: HttpEvent, microseconds: number): void {
-    const pending = this.pending.get(event);
-    if (pending) pending.modelLatencyUs = microseconds;
+    if (!pending) return UNRECORDED;
+    pending.endpointName = endpointName;
+    return pending;
   }
 
   /** The request was sampled for capture or shadowing; `dropped`: its copy is not known to be queued. */

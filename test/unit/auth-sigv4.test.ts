@@ -9,6 +9,7 @@ import type { AccessKey, AccessKeyResolver, Role } from '../../lambdas/domain/au
 import {
   canonicalPath,
   canonicalQuery,
+  needsCollapse,
   type SignedRequest,
   verifySigV4,
 } from '../../lambdas/domain/auth/sigv4.js';
@@ -793,6 +794,58 @@ describe('signing keys', () => {
         accessKeyId: key.accessKeyId,
         role,
       });
+    }
+  });
+});
+
+describe('needsCollapse (the canonical header value scan)', () => {
+  // The reference is the regex it replaces: a run of whitespace, or whitespace other than a space.
+  const reference = (value: string) => /\s\s|[^\S ]/.test(value);
+  // Every JavaScript whitespace character, control characters that are not whitespace, ASCII, beyond ASCII.
+  const alphabet = [
+    ' ',
+    '\t',
+    '\n',
+    '\v',
+    '\f',
+    '\r',
+    '\u0000',
+    '\u0008',
+    '\u000e',
+    '\u001f',
+    '\u007f',
+    'a',
+    '~',
+    '!',
+    '\u0085',
+    '\u00a0',
+    '\u1680',
+    '\u2000',
+    '\u200a',
+    '\u2028',
+    '\u2029',
+    '\u202f',
+    '\u205f',
+    '\u3000',
+    '\ufeff',
+    'é',
+    '\u200b',
+  ];
+
+  it('agrees with the regex on every string of up to three of these characters', () => {
+    const strings = [''];
+    for (let length = 0; length < 3; length++) {
+      for (const s of strings.filter((x) => x.length === length))
+        for (const c of alphabet) strings.push(s + c);
+    }
+    const disagreements = strings.filter((s) => needsCollapse(s) !== reference(s));
+    expect(strings.length).toBeGreaterThan(19_000);
+    expect(disagreements.map((s) => [...s].map((c) => c.charCodeAt(0)))).toEqual([]);
+  });
+
+  it('agrees inside longer printable values', () => {
+    for (const value of ['gzip, deflate', 'a  b', 'a \tb', 'a\u00a0b', 'text/csv', 'x y z', 'a \u3000']) {
+      expect(needsCollapse(value)).toBe(reference(value));
     }
   });
 });

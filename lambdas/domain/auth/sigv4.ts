@@ -74,7 +74,7 @@ export async function verifySigV4(
 
   const service = options.service ?? DEFAULT_SERVICE;
   const { amzDate, time } = requestDate(headers);
-  const scope = parseCredential(auth.credential);
+  const scope = lastCredential.get(auth.credential, parseCredential);
   if (scope.service !== service) {
     throw new AuthError(
       'InvalidSignatureException',
@@ -88,7 +88,7 @@ export async function verifySigV4(
         `'${scope.date}' != '${amzDate.slice(0, 8)}', from '${amzDate}'.`,
     );
   }
-  const signedHeaders = auth.signedHeaders.split(';');
+  const signedHeaders = lastSignedHeaders.get(auth.signedHeaders, splitSignedHeaders);
   if (!signedHeaders.includes('host')) {
     throw new AuthError(
       'IncompleteSignatureException',
@@ -123,18 +123,17 @@ export async function verifySigV4(
     const afterPath =
       `\n${canonicalQuery(request.rawQueryString)}\n${canonicalHeaders(headers, signedHeaders)}\n` +
       `${auth.signedHeaders}\n${payloadHash}`;
-    const matches = (path: string) =>
-      sameHex(
-        sign.digestHex(stringToSignPrefix + sha256Hex(`${request.method}\n${path}${afterPath}`)),
-        provided,
-      );
-    const asReceived = canonicalPath(request.path);
-    if (matches(asReceived)) return callerOf(key);
+    const paths = lastPath.get(request.path, canonicalPaths);
+    if (signatureMatches(sign, stringToSignPrefix, request.method, paths.asReceived, afterPath, provided)) {
+      return callerOf(key);
+    }
     // API Gateway HTTP APIs have been seen to deliver `rawPath` percent-decoded. The client
     // signed its encoded path, so try the path encoded once more; paths made only of
     // unreserved characters (all SageMaker endpoint names) read the same either way.
-    const decodedForm = canonicalPath(request.path, true);
-    if (decodedForm !== asReceived && matches(decodedForm)) {
+    if (
+      paths.decodedForm !== paths.asReceived &&
+      signatureMatches(sign, stringToSignPrefix, request.method, paths.decodedForm, afterPath, provided)
+    ) {
       return callerOf(key);
     }
   } catch {
@@ -142,6 +141,49 @@ export async function verifySigV4(
   }
   throw new AuthError('InvalidSignatureException', SIGNATURE_MISMATCH);
 }
+
+function signatureMatches(
+  sign: HmacSha256,
+  stringToSignPrefix: string,
+  method: string,
+  path: string,
+  afterPath: string,
+  provided: string,
+): boolean {
+  return sameHex(sign.digestHex(stringToSignPrefix + sha256Hex(`${method}\n${path}${afterPath}`)), provided);
+}
+
+/**
+ * The last input and result of a pure parse that throws on bad input (only results are kept).
+ * Consecutive requests of one client repeat the same credential, signed-header list, date
+ * (within a second) and path, so each is parsed once and then compared, which costs less than
+ * a Map's hashing of the string; a different string is parsed as if nothing were kept.
+ */
+class LastParsed<T> {
+  private input: string | undefined;
+  private result: T | undefined;
+
+  get(input: string, parse: (input: string) => T): T {
+    if (input === this.input) return this.result as T;
+    const result = parse(input);
+    this.input = input;
+    this.result = result;
+    return result;
+  }
+}
+
+const lastCredential = new LastParsed<CredentialScope>();
+const lastSignedHeaders = new LastParsed<readonly string[]>();
+const lastDate = new LastParsed<{ amzDate: string; time: number }>();
+const lastPath = new LastParsed<{ asReceived: string; decodedForm: string }>();
+
+const splitSignedHeaders = (list: string): readonly string[] => list.split(';');
+
+/** The canonical path as received and as if received percent-decoded (see verifySigV4). */
+const canonicalPaths = (path: string) => ({
+  asReceived: canonicalPath(path),
+  decodedForm: canonicalPath(path, true),
+});
 
 interface ParsedAuthorization {
   readonly credential: string;
@@ -227,13 +269,21 @@ function parseCredential(credential: string): CredentialScope {
 /** The request's timestamp from `x-amz-date`, else `Date`, in ISO 8601 basic format and as epoch ms. */
 function requestDate(headers: SignedRequest['headers']): { amzDate: string; time: number } {
   const amzDate = headers['x-amz-date'];
-  const raw = amzDate ?? headers.date;
+  if (amzDate !== undefined) return lastDate.get(amzDate, parseAmzDate);
+  const raw = headers.date;
   if (raw === undefined) {
     throw new AuthError(
       'IncompleteSignatureException',
       `Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.`,
     );
   }
+  return parseDate(raw, undefined);
+}
+
+const parseAmzDate = (amzDate: string) => parseDate(amzDate, amzDate);
+
+/** `raw` is `amzDate` when it came from `x-amz-date`, else the `Date` header. */
+function parseDate(raw: string, amzDate: string | undefined): { amzDate: string; time: number } {
   const match = ISO_BASIC.exec(raw);
   if (match !== null) {
     const [, y, mo, d, h, mi, s] = match;
@@ -328,10 +378,28 @@ function canonicalHeaders(headers: SignedRequest['headers'], signedHeaders: read
     if (value === undefined) out += `${name}:\n`;
     else {
       const trimmed = value.trim();
-      out += `${name}:${SPACE_TO_COLLAPSE.test(trimmed) ? trimmed.replace(/\s+/g, ' ') : trimmed}\n`;
+      out += `${name}:${needsCollapse(trimmed) ? trimmed.replace(/\s+/g, ' ') : trimmed}\n`;
     }
   }
   return out;
+}
+
+/**
+ * Whether SPACE_TO_COLLAPSE matches, by a scan of the characters: header values are printable
+ * ASCII with single spaces nearly always, and the regex cost more than the rest of the header's
+ * canonical form. Any character beyond ASCII (Unicode has more whitespace) defers to the regex.
+ */
+export function needsCollapse(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c > 32 && c < 127) continue;
+    if (c > 126) return SPACE_TO_COLLAPSE.test(value);
+    if (c >= 9 && c <= 13) return true; // tab, line feed, vertical tab, form feed, carriage return
+    // A space then other whitespace: the next turn sees that one.
+    if (c === 32 && value.charCodeAt(i + 1) === 32) return true;
+    // Other control characters are not whitespace.
+  }
+  return false;
 }
 
 function uriEncode(value: string): string {
