@@ -12,7 +12,8 @@ import type { AccessKeyAdmin, AccessKeySpec, AccessKeySummary } from '../domain/
 import { requireSdk } from './aws-sdk.js';
 
 const { ConditionalCheckFailedException } = requireSdk<typeof DynamoDb>('@aws-sdk/client-dynamodb');
-const { DecryptCommand, EncryptCommand } = requireSdk<typeof Kms>('@aws-sdk/client-kms');
+/** KMS only when a key is issued or an issued key's secret decrypted: not on a cold start with the admin key. */
+const kmsSdk = () => requireSdk<typeof Kms>('@aws-sdk/client-kms');
 const { GetSecretValueCommand } = requireSdk<typeof SecretsManager>('@aws-sdk/client-secrets-manager');
 const { DeleteCommand, GetCommand, PutCommand, QueryCommand } =
   requireSdk<typeof DocumentClient>('@aws-sdk/lib-dynamodb');
@@ -144,7 +145,7 @@ export class AccessKeyStore implements AccessKeyResolver, AccessKeyAdmin {
       const accessKeyId = newAccessKeyId();
       const secretAccessKey = newSecret();
       const { CiphertextBlob } = await this.props.kms.send(
-        new EncryptCommand({
+        new (kmsSdk().EncryptCommand)({
           KeyId: this.props.kmsKeyId,
           Plaintext: Buffer.from(secretAccessKey, 'utf8'),
           EncryptionContext: encryptionContext(accessKeyId),
@@ -307,7 +308,7 @@ export class AccessKeyStore implements AccessKeyResolver, AccessKeyAdmin {
       throw new Error(`Access key item ${accessKeyId} is malformed`);
     }
     const { Plaintext } = await this.props.kms.send(
-      new DecryptCommand({
+      new (kmsSdk().DecryptCommand)({
         KeyId: this.props.kmsKeyId,
         CiphertextBlob: Buffer.from(encryptedSecret, 'base64'),
         EncryptionContext: encryptionContext(accessKeyId),

@@ -9,16 +9,36 @@ import type * as Sqs from '@aws-sdk/client-sqs';
 import type { SQSClient, SQSClientConfig } from '@aws-sdk/client-sqs';
 import type * as DocumentClient from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type * as HttpHandler from '@smithy/node-http-handler';
 import { requireSdk } from '../adapters/aws-sdk.js';
 
-// require(), not import: see adapters/aws-sdk.ts (the invoke function's cold start).
-const dynamoDb = requireSdk<typeof DynamoDb>('@aws-sdk/client-dynamodb');
-const kmsSdk = requireSdk<typeof Kms>('@aws-sdk/client-kms');
-const s3Sdk = requireSdk<typeof S3>('@aws-sdk/client-s3');
-const secretsSdk = requireSdk<typeof SecretsManager>('@aws-sdk/client-secrets-manager');
-const sqsSdk = requireSdk<typeof Sqs>('@aws-sdk/client-sqs');
-const documentClient = requireSdk<typeof DocumentClient>('@aws-sdk/lib-dynamodb');
+// require(), not import: see adapters/aws-sdk.ts (the invoke function's cold start). Each package
+// loads with its first client, so the invoke function never loads those it does not call.
+const dynamoDb = () => requireSdk<typeof DynamoDb>('@aws-sdk/client-dynamodb');
+const kmsSdk = () => requireSdk<typeof Kms>('@aws-sdk/client-kms');
+const s3Sdk = () => requireSdk<typeof S3>('@aws-sdk/client-s3');
+const secretsSdk = () => requireSdk<typeof SecretsManager>('@aws-sdk/client-secrets-manager');
+const sqsSdk = () => requireSdk<typeof Sqs>('@aws-sdk/client-sqs');
+const documentClient = () => requireSdk<typeof DocumentClient>('@aws-sdk/lib-dynamodb');
+/**
+ * The SDK clients' own copy (they load it anyway), not a second one in the bundle: bundled, the
+ * handler and the @smithy/core parts it imports were half of the invoke function's bundle.
+ */
+const httpHandler = () => requireSdk<typeof HttpHandler>('@smithy/node-http-handler');
+
+/**
+ * A client that is built (its SDK package loaded, ~7 ms of a cold start each for SQS and KMS)
+ * on its first call: for clients a request may never need, as the mirror's, or KMS when only
+ * the admin key signs. Only `send` is offered, which is all the adapters call.
+ */
+export function onFirstSend<C extends { send(...args: never[]): unknown }>(create: () => C): C {
+  let client: C | undefined;
+  const send = (...args: unknown[]) => {
+    client ??= create();
+    return (client.send as (...a: unknown[]) => unknown).apply(client, args);
+  };
+  return { send } as unknown as C;
+}
 
 /**
  * A connection to an in-region endpoint takes milliseconds; 5 s leaves room for the pool wait
@@ -40,7 +60,7 @@ export function timeouts(
   requestTimeout: number,
   extra: { socketTimeout?: number; connectionTimeout?: number } = {},
 ) {
-  return new NodeHttpHandler({
+  return new (httpHandler().NodeHttpHandler)({
     connectionTimeout: extra.connectionTimeout ?? CONNECTION_TIMEOUT_MS,
     requestTimeout,
     throwOnRequestTimeout: true,
@@ -95,11 +115,11 @@ function mirrorClientOptions(budgetMs: number) {
 
 /** An SQS client for the mirror queue; `config` adds to it (an endpoint, in the benchmark). */
 export function mirrorSqsClient(budgetMs: number, config: SQSClientConfig = {}): SQSClient {
-  return new sqsSdk.SQSClient({ ...mirrorClientOptions(budgetMs), ...config });
+  return new (sqsSdk().SQSClient)({ ...mirrorClientOptions(budgetMs), ...config });
 }
 
 function mirrorS3Client(budgetMs: number, config: S3ClientConfig = {}): S3Client {
-  return new s3Sdk.S3Client({ ...mirrorClientOptions(budgetMs), ...config });
+  return new (s3Sdk().S3Client)({ ...mirrorClientOptions(budgetMs), ...config });
 }
 
 /** Custom endpoints (emulators, S3-compatible stores) need path-style addressing. */
@@ -121,37 +141,42 @@ let secrets: SecretsManagerClient | undefined;
 
 export const dataPlaneClients = {
   dynamo(): DynamoDBDocumentClient {
-    dynamo ??= documentClient.DynamoDBDocumentClient.from(
-      new dynamoDb.DynamoDBClient({ requestHandler: timeouts(CLIENT_TIMEOUTS_MS.dynamo) }),
+    dynamo ??= documentClient().DynamoDBDocumentClient.from(
+      new (dynamoDb().DynamoDBClient)({ requestHandler: timeouts(CLIENT_TIMEOUTS_MS.dynamo) }),
       { marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: true } },
     );
     return dynamo;
   },
   s3(): S3Client {
-    s3 ??= new s3Sdk.S3Client({
+    s3 ??= new (s3Sdk().S3Client)({
       forcePathStyle: s3PathStyle(),
       requestHandler: timeouts(CLIENT_TIMEOUTS_MS.s3, { socketTimeout: CLIENT_TIMEOUTS_MS.s3 }),
     });
     return s3;
   },
   sqs(): SQSClient {
-    sqs ??= new sqsSdk.SQSClient({ requestHandler: timeouts(CLIENT_TIMEOUTS_MS.sqs) });
+    sqs ??= new (sqsSdk().SQSClient)({ requestHandler: timeouts(CLIENT_TIMEOUTS_MS.sqs) });
     return sqs;
   },
-  /** The mirror queue's clients, for the mirror's time budget (see mirrorClientConfig). */
+  /**
+   * The mirror queue's clients, for the mirror's time budget (see mirrorClientConfig), built on
+   * their first send: only sampled requests use them.
+   */
   mirror(budgetMs: number): { sqs: SQSClient; s3: S3Client } {
     mirror ??= {
-      sqs: mirrorSqsClient(budgetMs),
-      s3: mirrorS3Client(budgetMs, { forcePathStyle: s3PathStyle() }),
+      sqs: onFirstSend(() => mirrorSqsClient(budgetMs)),
+      s3: onFirstSend(() => mirrorS3Client(budgetMs, { forcePathStyle: s3PathStyle() })),
     };
     return mirror;
   },
   kms(): KMSClient {
-    kms ??= new kmsSdk.KMSClient({ requestHandler: timeouts(CLIENT_TIMEOUTS_MS.kms) });
+    kms ??= new (kmsSdk().KMSClient)({ requestHandler: timeouts(CLIENT_TIMEOUTS_MS.kms) });
     return kms;
   },
   secrets(): SecretsManagerClient {
-    secrets ??= new secretsSdk.SecretsManagerClient({ requestHandler: timeouts(CLIENT_TIMEOUTS_MS.secrets) });
+    secrets ??= new (secretsSdk().SecretsManagerClient)({
+      requestHandler: timeouts(CLIENT_TIMEOUTS_MS.secrets),
+    });
     return secrets;
   },
 };

@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { ModelCache } from '../../lambdas/domain/inference/model-cache.js';
 import { OnnxModel } from '../../lambdas/domain/inference/onnx-model.js';
-import { readVerifiedModelBytes, sha256Hex, unpackArtifact } from '../../lambdas/domain/kernel/artifact.js';
+import {
+  type ArtifactRef,
+  readVerifiedModelBytes,
+  sha256Hex,
+  unpackArtifact,
+} from '../../lambdas/domain/kernel/artifact.js';
 import { ValidationError } from '../../lambdas/domain/kernel/errors.js';
 import { classifierPairs, expected, fixture, MemoryArtifactSource } from '../support/models.js';
 
@@ -87,6 +92,28 @@ describe('ModelCache', () => {
     expect(a).toBe(b);
     expect(await cache.get(artifact)).toBe(a);
     expect(source.fetches).toBe(1);
+  });
+
+  it('releases the least recently used model past its capacity', async () => {
+    const source = new MemoryArtifactSource();
+    const files = ['regressor.onnx', 'regressor-v2.onnx', 'regression-ridge.onnx'];
+    const [a, b, c] = files.map((file) => ({
+      uri: source.put(`s3://b/${file}`, fixture(file)),
+      sha256: sha256Hex(fixture(file)),
+    })) as [ArtifactRef, ArtifactRef, ArtifactRef];
+    const cache = new ModelCache(source, 2);
+    const first = await cache.get(a);
+    await cache.get(b);
+    // a was set first, b last: using a twice makes b the least recently used one.
+    expect(await cache.get(a)).toBe(first);
+    expect(await cache.get(a)).toBe(first);
+    await cache.get(c);
+    expect(cache.size).toBe(2);
+    expect(source.fetches).toBe(3);
+    expect(await cache.get(a)).toBe(first);
+    expect(source.fetches).toBe(3);
+    await cache.get(b);
+    expect(source.fetches).toBe(4);
   });
 
   it('does not keep a failed load', async () => {

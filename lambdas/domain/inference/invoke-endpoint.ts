@@ -5,7 +5,7 @@ import { ModelError, ModelNotReadyException, ValidationError } from '../kernel/e
 import type { RuntimeVariant } from '../kernel/records.js';
 import type { EndpointCache } from './endpoint-cache.js';
 import type { ModelCache } from './model-cache.js';
-import type { OutputSpec } from './onnx-model.js';
+import type { OnnxModel, OutputSpec } from './onnx-model.js';
 import {
   checkBodySize,
   decodeInstances,
@@ -85,14 +85,18 @@ export async function invokeEndpoint(
   progress?.routed(endpointConfigName, variant.VariantName);
   const negotiated = negotiateResponseType(request.accept);
   const instances = decodeInstances(request.body, request.contentType, deps.limits);
-  const model = await deps.models.get(variant.artifact).catch((error: unknown) => {
+  // try/await rather than .catch(): no promise and closure more per request.
+  let model: OnnxModel;
+  try {
+    model = await deps.models.get(variant.artifact);
+  } catch (error) {
     if (error instanceof ArtifactIntegrityError || error instanceof ArtifactNotFoundError) {
       throw new ModelError(`Variant ${variant.VariantName} cannot load its model: ${error.message}`, {
         cause: error,
       });
     }
     throw error;
-  });
+  }
   const started = process.hrtime.bigint();
   const outputs = await model.predict(instances);
   const modelLatencyUs = Number(process.hrtime.bigint() - started) / 1000;

@@ -7,6 +7,8 @@ import { OnnxModel } from './onnx-model.js';
  */
 export class ModelCache {
   private readonly models = new Map<string, Promise<OnnxModel>>();
+  /** The key set last, so the endpoint's one model is not deleted and re-set on every request. */
+  private newest: string | undefined;
 
   constructor(
     private readonly source: ArtifactSource,
@@ -17,13 +19,17 @@ export class ModelCache {
     const key = artifact.sha256;
     const cached = this.models.get(key);
     if (cached) {
-      // Re-insert to mark as most recently used.
-      this.models.delete(key);
-      this.models.set(key, cached);
+      // Re-insert to mark as most recently used (it already is when it was set last).
+      if (key !== this.newest) {
+        this.models.delete(key);
+        this.models.set(key, cached);
+        this.newest = key;
+      }
       return cached;
     }
     const loading = readVerifiedModelBytes(this.source, artifact).then((bytes) => OnnxModel.load(bytes));
     this.models.set(key, loading);
+    this.newest = key;
     // A failed load is not cached: the next request tries again.
     loading.catch(() => {
       if (this.models.get(key) === loading) this.models.delete(key);
