@@ -226,7 +226,18 @@ async function main() {
     say("monitoring: data quality against the champion's training data, model quality against the labels");
     file('baseline.csv', `${FEATURES.join(',')}\n${championTrain.map(row).join('\n')}\n`);
     await cli('monitor', 'baseline', 'baseline.csv');
-    await cli('monitor', 'schedule', 'mpg', '--baseline', 'baseline', '--name', 'mpg-data');
+    // Violations by Understudy's calibrated drift tests, not only SageMaker's distance check.
+    await cli(
+      'monitor',
+      'schedule',
+      'mpg',
+      '--baseline',
+      'baseline',
+      '--drift-rule',
+      'calibrated',
+      '--name',
+      'mpg-data',
+    );
     await cli(
       'monitor',
       'schedule',
