@@ -103,7 +103,11 @@ async function endpoints(api: Api): Promise<{ items: ConsoleEndpoint[]; truncate
       const endpoint = await call(api, 'DescribeEndpoint', { EndpointName: summary.EndpointName });
       const config = await call(api, 'DescribeEndpointConfig', {
         EndpointConfigName: endpoint.EndpointConfigName,
-      }).catch(() => undefined);
+      }).catch((error: unknown) => {
+        // A config deleted under a live endpoint leaves the variants' models unknown, not the page broken.
+        if (error instanceof ApiError && error.statusCode < 500) return undefined;
+        throw error;
+      });
       const capture = endpoint.DataCaptureConfig;
       return {
         EndpointName: endpoint.EndpointName,

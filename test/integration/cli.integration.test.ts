@@ -393,6 +393,7 @@ describe('the understudy CLI against the local platform', () => {
   });
 
   it('console: its presigned URL shows what the API lists, in Chromium; report links open; unsigned or tampered is 403', async () => {
+    expect((await cli(['console', '--expires', '604801'])).code).toBe(EXIT.usage);
     const { Url } = (await ok(['--json', 'console', '--expires', '300'])).json();
     // Only this file's endpoints: other files may create some meanwhile.
     const ours = (name: string | null | undefined) => Boolean(name?.startsWith(endpoint));
