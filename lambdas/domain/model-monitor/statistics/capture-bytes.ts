@@ -355,6 +355,8 @@ function growSpans(): void {
  */
 class LineTemplate {
   private bytes = new Uint8Array(0);
+  /** words[q]: bytes[q, q + 4) as a little-endian int32, to compare the literal 4 bytes at a time. */
+  private words = new Int32Array(0);
   private length = -1;
   private spans = 0;
   private open = new Int32Array(0);
@@ -379,6 +381,15 @@ class LineTemplate {
     if (this.bytes.length < length) this.bytes = new Uint8Array(Math.max(length, this.bytes.length * 2));
     this.bytes.set(bytes.subarray(start, end));
     this.length = length;
+    if (this.words.length < this.bytes.length) this.words = new Int32Array(this.bytes.length);
+    const t = this.bytes;
+    for (let q = 0; q + 4 <= length; q++) {
+      this.words[q] =
+        (t[q] as number) |
+        ((t[q + 1] as number) << 8) |
+        ((t[q + 2] as number) << 16) |
+        ((t[q + 3] as number) << 24);
+    }
     if (this.open.length < spans) {
       this.open = new Int32Array(spanOpen.length);
       this.close = new Int32Array(spanOpen.length);
@@ -397,8 +408,10 @@ class LineTemplate {
   /** True (and `captureSpan`, `stagedRow` set) when the line has this template's structure. */
   match(bytes: Uint8Array, start: number, end: number): boolean {
     const t = this.bytes;
+    const words = this.words;
     const spans = this.spans;
     if (this.length < 0) return false;
+    const view = viewOf(bytes);
     let p = start;
     let q = 0;
     let dataStart = 0;
@@ -413,6 +426,11 @@ class LineTemplate {
       // The bytes up to and including the string's opening quote.
       const literalEnd = (this.open[k] as number) + 1;
       if (p + literalEnd - q > end) return false;
+      while (literalEnd - q >= 4) {
+        if (view.getInt32(p, true) !== words[q]) return false;
+        p += 4;
+        q += 4;
+      }
       while (q < literalEnd) {
         if (bytes[p] !== t[q]) return false;
         p++;
@@ -446,6 +464,11 @@ class LineTemplate {
       q = this.close[k] as number;
     }
     if (end - p !== this.length - q) return false;
+    while (end - p >= 4) {
+      if (view.getInt32(p, true) !== words[q]) return false;
+      p += 4;
+      q += 4;
+    }
     while (p < end) {
       if (bytes[p] !== t[q]) return false;
       p++;
@@ -462,6 +485,18 @@ class LineTemplate {
       this.encodingSpan < 0 ? undefined : encodings.get(bytes, encodingStart, encodingEnd);
     return true;
   }
+}
+
+/** A DataView of the bytes last matched (one per chunk the reader is handed, not per line). */
+let viewed: Uint8Array | null = null;
+let view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+
+function viewOf(bytes: Uint8Array): DataView<ArrayBufferLike> {
+  if (bytes !== viewed) {
+    viewed = bytes;
+    view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+  return view;
 }
 
 const inputTemplate = new LineTemplate();

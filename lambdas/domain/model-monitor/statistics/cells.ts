@@ -39,7 +39,7 @@ function isSpace(c: number): boolean {
  * doubles, so one correctly rounded operation gives the correctly rounded value); the rest go
  * through `Number()`. Non-finite results (1e999) are not numbers: they cannot be sketched.
  */
-function readNumber(text: string, i: number, end: number): number {
+export function readNumber(text: string, i: number, end: number): number {
   let c = text.charCodeAt(i);
   let negative = false;
   if (c === 45 || c === 43) {
@@ -262,35 +262,38 @@ export function readNumberBytes(bytes: Uint8Array, i: number, end: number): numb
   }
   const digitsStart = i;
   let mantissa = 0;
-  let significant = 0;
+  // As `readNumber`, with the leading zeros (no significant digits, nothing added to the
+  // mantissa) skipped first, so the digit loops test one condition per digit: this loop
+  // reads every number of a capture file.
+  while (i < end && bytes[i] === 48) i++;
+  let from = i;
   while (i < end) {
-    c = bytes[i] as number;
-    if (c < 48 || c > 57) break;
-    if (significant > 0 || c !== 48) {
-      significant++;
-      mantissa = mantissa * 10 + (c - 48);
-    }
+    const digit = (bytes[i] as number) - 48;
+    if (digit >>> 0 > 9) break;
+    mantissa = mantissa * 10 + digit;
     i++;
   }
+  let significant = i - from;
   if (i === digitsStart) return -1;
   let exponent = 0;
   let fractional = false;
-  if (i < end && c === 46) {
+  if (i < end && bytes[i] === 46) {
     i++;
     const fractionStart = i;
+    if (significant === 0) while (i < end && bytes[i] === 48) i++;
+    from = i;
     while (i < end) {
-      c = bytes[i] as number;
-      if (c < 48 || c > 57) break;
-      if (significant > 0 || c !== 48) {
-        significant++;
-        mantissa = mantissa * 10 + (c - 48);
-      }
+      const digit = (bytes[i] as number) - 48;
+      if (digit >>> 0 > 9) break;
+      mantissa = mantissa * 10 + digit;
       i++;
     }
+    significant += i - from;
     if (i === fractionStart) return -1;
     exponent = fractionStart - i;
     fractional = true;
   }
+  if (i < end) c = bytes[i] as number;
   if (i < end && (c === 69 || c === 101)) {
     i++;
     let expNegative = false;
