@@ -366,6 +366,12 @@ class LineTemplate {
   private contentTypeSpan = -1;
   private modeSpan = -1;
   private encodingSpan = -1;
+  /** Per span: 1 when the template's string is plain (no escape), so equal bytes are plain too. */
+  private plain = new Uint8Array(0);
+  /** The template's own field values, for a line whose field string has the same bytes. */
+  private contentTypeValue: string | undefined = undefined;
+  private modeValue: string | undefined = undefined;
+  private encodingValue: string | undefined = undefined;
 
   record(
     bytes: Uint8Array,
@@ -394,10 +400,29 @@ class LineTemplate {
       this.open = new Int32Array(spanOpen.length);
       this.close = new Int32Array(spanOpen.length);
       this.fields = new Uint8Array(spanOpen.length);
+      this.plain = new Uint8Array(spanOpen.length);
     }
     this.open.set(spanOpen.subarray(0, spans));
     this.close.set(spanClose.subarray(0, spans));
     this.fields.set(spanField.subarray(0, spans));
+    for (let k = 0; k < spans; k++) {
+      let plain = 1;
+      for (let q = (spanOpen[k] as number) + 1; q < (spanClose[k] as number); q++) {
+        if (STRING_STOP[t[q] as number] !== 0) plain = 0;
+      }
+      this.plain[k] = plain;
+    }
+    const value = (span: number) =>
+      span < 0
+        ? undefined
+        : Buffer.from(
+            t.buffer,
+            t.byteOffset + (spanOpen[span] as number) + 1,
+            (spanClose[span] as number) - (spanOpen[span] as number) - 1,
+          ).toString('utf8');
+    this.contentTypeValue = value(contentTypeSpan);
+    this.modeValue = value(modeSpan);
+    this.encodingValue = value(encodingSpan);
     this.spans = spans;
     this.dataSpan = dataSpan;
     this.contentTypeSpan = contentTypeSpan;
@@ -422,6 +447,10 @@ class LineTemplate {
     let modeEnd = 0;
     let encodingStart = 0;
     let encodingEnd = 0;
+    // Whether the line's field string has the template's bytes (then its value is the template's).
+    let contentTypeSame = false;
+    let modeSame = false;
+    let encodingSame = false;
     for (let k = 0; k < spans; k++) {
       // The bytes up to and including the string's opening quote.
       const literalEnd = (this.open[k] as number) + 1;
@@ -438,14 +467,29 @@ class LineTemplate {
       }
       const field = this.fields[k];
       let close: number;
+      let same = false;
       if (field === Field.Data) {
         const after = stageCsvString(bytes, p - 1, end);
         if (after < 0) return false;
         close = after - 1;
       } else {
-        close = p;
-        while (STRING_STOP[bytes[close] as number] === 0) close++;
-        if (close >= end || bytes[close] !== 34) return false;
+        // First as the template's string (content and closing quote, 4 bytes at a time): the
+        // bytes that match are plain when the template's are, so where they stop differing,
+        // the plain-content scan goes on from there.
+        const length = (this.close[k] as number) - q + 1;
+        let j = 0;
+        if (this.plain[k] === 1 && p + length <= end) {
+          while (length - j >= 4 && view.getInt32(p + j, true) === words[q + j]) j += 4;
+          while (j < length && bytes[p + j] === t[q + j]) j++;
+        }
+        if (j === length) {
+          close = p + length - 1;
+          same = true;
+        } else {
+          close = p + j;
+          while (STRING_STOP[bytes[close] as number] === 0) close++;
+          if (close >= end || bytes[close] !== 34) return false;
+        }
       }
       if (k === this.dataSpan) {
         dataStart = p;
@@ -453,12 +497,15 @@ class LineTemplate {
       } else if (k === this.contentTypeSpan) {
         contentTypeStart = p;
         contentTypeEnd = close;
+        contentTypeSame = same;
       } else if (k === this.modeSpan) {
         modeStart = p;
         modeEnd = close;
+        modeSame = same;
       } else if (k === this.encodingSpan) {
         encodingStart = p;
         encodingEnd = close;
+        encodingSame = same;
       }
       p = close;
       q = this.close[k] as number;
@@ -479,10 +526,19 @@ class LineTemplate {
     captureSpan.dataEscaped = false;
     captureSpan.dataStaged = true;
     captureSpan.observedContentType =
-      this.contentTypeSpan < 0 ? undefined : contentTypes.get(bytes, contentTypeStart, contentTypeEnd);
-    captureSpan.mode = this.modeSpan < 0 ? undefined : modes.get(bytes, modeStart, modeEnd);
+      this.contentTypeSpan < 0
+        ? undefined
+        : contentTypeSame
+          ? this.contentTypeValue
+          : contentTypes.get(bytes, contentTypeStart, contentTypeEnd);
+    captureSpan.mode =
+      this.modeSpan < 0 ? undefined : modeSame ? this.modeValue : modes.get(bytes, modeStart, modeEnd);
     captureSpan.encoding =
-      this.encodingSpan < 0 ? undefined : encodings.get(bytes, encodingStart, encodingEnd);
+      this.encodingSpan < 0
+        ? undefined
+        : encodingSame
+          ? this.encodingValue
+          : encodings.get(bytes, encodingStart, encodingEnd);
     return true;
   }
 }
