@@ -14,7 +14,7 @@
  * allocation, and the libraries available build tokens or values for every field.
  */
 import type { CaptureSide } from './capture.js';
-import { CellKind, cellValue, numberKind, readNumberBytes } from './cells.js';
+import { bytesValue, CellKind, numberKind, readNumberBytes } from './cells.js';
 
 /** Where the last scanned line's `data` is, and its other fields (module state: no allocation). */
 export const captureSpan = {
@@ -179,7 +179,7 @@ function stageCsvString(bytes: Uint8Array, open: number, end: number): number {
       while (c === 32) c = bytes[++i] as number;
     }
     if (after >= 0 && (c === 44 || c === 34)) {
-      stageCell(column, numberKind, cellValue);
+      stageCell(column, numberKind, bytesValue[0] as number);
     } else {
       // A String (or empty) cell: up to the next comma or the string's end.
       while (c !== 44 && c !== 34) {

@@ -23,6 +23,12 @@ const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
  * a returned tuple, so that the hot path allocates nothing).
  */
 export let cellValue = 0;
+/**
+ * The value `readNumberBytes` read last. A typed array slot, not a module variable: a double
+ * stored in a module variable is boxed (a heap number allocated per value, ~20 million per
+ * monitoring run), one in a Float64Array is not.
+ */
+export const bytesValue = new Float64Array(1);
 /** The kind (Integral or Fractional) of the last number read. */
 export let numberKind: CellKind = CellKind.Integral;
 
@@ -325,7 +331,7 @@ export function readNumberBytes(bytes: Uint8Array, i: number, end: number): numb
     );
   }
   if (!Number.isFinite(value)) return -1;
-  cellValue = negative ? -value : value;
+  bytesValue[0] = negative ? -value : value;
   numberKind = fractional ? CellKind.Fractional : CellKind.Integral;
   return i;
 }
@@ -398,7 +404,7 @@ export function scanCsvBytes(bytes: Uint8Array, start: number, end: number, visi
           while (c === 32 || c === 9 || c === 13) c = ++i < n ? (bytes[i] as number) : -1;
         }
         if (after >= 0 && (i === n || c === 44 || c === 10)) {
-          visitor.numberCell(column, cellValue, numberKind === CellKind.Integral);
+          visitor.numberCell(column, bytesValue[0] as number, numberKind === CellKind.Integral);
         } else {
           i = delimiterAtBytes(bytes, i, n);
           let cellEnd = i;
