@@ -157,8 +157,8 @@ async function startPlatform(dir: string, motoPort: number, s3Proxy: string): Pr
       path.join(dir, 'state'),
       '--no-restore',
       '--no-schedules',
-      '--sqs-retry-delay',
-      '5',
+      // No --sqs-retry-delay: retried mirror messages come back on the shadow function's own
+      // backoff (retry-backoff.ts), as on Lambda.
       '--quiet',
     ],
     {

@@ -79,6 +79,9 @@ export class UnderstudyStack extends Stack {
     const dataCapture = new DataCapture(this, 'DataCapture', { allowedKmsKeyArns: props.allowedKmsKeyArns });
     // Messages that can never be processed are parked in the DLQ with their reason at once.
     shadow.fn.addEnvironment(ENV.deadLetterQueueUrl, pipeline.deadLetterQueue.queueUrl);
+    // Retried messages get their backoff from the function (ChangeMessageVisibility, part of the
+    // event source's consume grant).
+    shadow.fn.addEnvironment(ENV.mirrorQueueUrl, pipeline.queue.queueUrl);
     pipeline.deadLetterQueue.grantSendMessages(shadow.fn);
     // Capture index entries live as long as the captures they point at.
     shadow.fn.addEnvironment(ENV.captureRetentionDays, String(store.captureRetentionDays));

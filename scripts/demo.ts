@@ -15,7 +15,7 @@
  *      trace of one prediction to its training data, and where the HTML reports are.
  */
 
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -36,8 +36,22 @@ interface Car {
 
 const FEATURES = ['Cylinders', 'Displacement', 'Horsepower', 'Weight_in_lbs', 'Acceleration'] as const;
 const started = Date.now();
+/** The terminal: the platform runs in this process and its stdout goes to a log file (see main). */
+const terminal = process.stdout.write.bind(process.stdout);
+const terminalErrors = process.stderr.write.bind(process.stderr);
 const say = (text: string) =>
-  console.log(`[demo ${((Date.now() - started) / 1000).toFixed(0).padStart(3)} s] ${text}`);
+  terminal(`[demo ${((Date.now() - started) / 1000).toFixed(0).padStart(3)} s] ${text}\n`);
+
+/**
+ * The functions write their log and metric lines (EMF) to stdout, as on Lambda: in the demo
+ * they go to `file`, so the terminal shows the story and the log stays for who wants it.
+ */
+function platformOutputTo(file: string): void {
+  const log = createWriteStream(file);
+  const toLog = ((chunk: string | Uint8Array) => log.write(chunk)) as typeof process.stdout.write;
+  process.stdout.write = toLog;
+  process.stderr.write = toLog;
+}
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -58,6 +72,9 @@ const labelled = (cars: readonly Car[]) =>
 async function main() {
   // The handlers run in this process and log every call; the demo tells its own story instead.
   process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+  // The mirror's 500 ms budget is sized for SQS; the emulator on a busy laptop can take longer
+  // a send, and the demo's shadow test should not count copies dropped for that.
+  process.env.UNDERSTUDY_MIRROR_BUDGET_MS ??= '5000';
   // The package exports only its JS index; the JSON files sit beside it.
   const carsFile = path.join(
     path.dirname(fileURLToPath(import.meta.url)),
@@ -73,6 +90,7 @@ async function main() {
   const work = mkdtempSync(path.join(tmpdir(), 'understudy-demo-'));
   const reports = path.resolve('demo-output');
   mkdirSync(reports, { recursive: true });
+  platformOutputTo(path.join(reports, 'platform.log'));
   say(`${cars.length} cars, ${year(cars[0] as Car)}–${year(cars.at(-1) as Car)}; starting a local platform`);
   const platform = await startLocalPlatform({
     port: 0,
@@ -208,7 +226,18 @@ async function main() {
     say("monitoring: data quality against the champion's training data, model quality against the labels");
     file('baseline.csv', `${FEATURES.join(',')}\n${championTrain.map(row).join('\n')}\n`);
     await cli('monitor', 'baseline', 'baseline.csv');
-    await cli('monitor', 'schedule', 'mpg', '--baseline', 'baseline', '--name', 'mpg-data');
+    // Violations by Understudy's calibrated drift tests, not only SageMaker's distance check.
+    await cli(
+      'monitor',
+      'schedule',
+      'mpg',
+      '--baseline',
+      'baseline',
+      '--drift-rule',
+      'calibrated',
+      '--name',
+      'mpg-data',
+    );
     await cli(
       'monitor',
       'schedule',
@@ -231,6 +260,13 @@ async function main() {
       'mpg-data',
       '-o',
       path.join(reports, 'data-quality-report.html'),
+    );
+    const modelReport = await cli(
+      'monitor',
+      'report',
+      'mpg-model',
+      '-o',
+      path.join(reports, 'model-quality-report.html'),
     );
     const modelRun = (await cli('monitor', 'executions', 'mpg-model'))[0];
     const statistics = JSON.parse(
@@ -267,10 +303,11 @@ async function main() {
       `traced prediction car-${traffic.length - 1}: variant ${trace.VariantName}, ${trace.ModelPackageArn}, sha256 ${trace.ModelArtifact?.Sha256?.slice(0, 12)}…, approval ${trace.Approval?.StatusWhenDeployed}, training data ${(trace.Lineage?.TrainingData ?? []).map((d: { SourceUri?: string }) => d.SourceUri).join(', ') || '-'}`,
       `reports: ${report.Html}`,
       `         ${data.Report}`,
-      `         model quality: statistics.json of ${modelRun.ProcessingJobArn} (model-quality executions write no HTML report yet)`,
+      `         ${modelReport.Report}`,
+      `platform log: ${path.join(reports, 'platform.log')}`,
       `done in ${((Date.now() - started) / 1000).toFixed(0)} s`,
     ];
-    console.log(lines.join('\n'));
+    terminal(`${lines.join('\n')}\n`);
   } finally {
     await platform.stop();
     rmSync(work, { recursive: true, force: true });
@@ -280,7 +317,7 @@ async function main() {
 main().then(
   () => process.exit(0),
   (error: unknown) => {
-    console.error(`[demo] failed: ${(error as Error).stack ?? error}`);
+    terminalErrors(`[demo] failed: ${(error as Error).stack ?? error}\n`);
     process.exit(1);
   },
 );

@@ -133,6 +133,10 @@ export function monitorCommands(program: Command, cli: Cli): void {
       "model: the prediction in the endpoint's output (a JSON key or $.path; a column index of CSV output)",
       'predictions',
     )
+    .option(
+      '--drift-rule <rule>',
+      "data: which drift makes a violation: l_infinity (SageMaker's distance check), calibrated (Understudy's tests) or any",
+    )
     .option('--probability-attribute <attr>', 'model: the positive class probability')
     .option('--threshold <p>', 'model: the probability cut-off')
     .option(
@@ -175,7 +179,13 @@ export function monitorCommands(program: Command, cli: Cli): void {
               StatisticsResource: { S3Uri: `${folder}/statistics.json` },
               ConstraintsResource: { S3Uri: `${folder}/constraints.json` },
             },
-            DataQualityAppSpecification: { ImageUri: 'sagemaker-model-monitor-analyzer' },
+            DataQualityAppSpecification: {
+              ImageUri: 'sagemaker-model-monitor-analyzer',
+              // Checked by the service (ValidationException names the allowed values).
+              ...(options.driftRule
+                ? { Environment: { drift_violation_rule: String(options.driftRule) } }
+                : {}),
+            },
             DataQualityJobInput: { EndpointInput: endpointInput },
             DataQualityJobOutputConfig: output,
             JobResources: CLUSTER,

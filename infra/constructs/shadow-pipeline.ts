@@ -7,8 +7,10 @@ import { Construct } from 'constructs';
 export interface ShadowPipelineProps {
   readonly shadowFunction: lambda.IFunction;
   /**
-   * Deliveries before a message moves to the dead-letter queue.
-   * @default 3
+   * Deliveries before a message moves to the dead-letter queue. The shadow function backs each
+   * retry off exponentially (lambdas/domain/mirroring/retry-backoff.ts): 8 deliveries span 7.6 to
+   * 15 minutes of retries.
+   * @default 8
    */
   readonly maxReceiveCount?: number;
   /** @default 50 */
@@ -28,7 +30,7 @@ export class ShadowPipeline extends Construct {
 
   constructor(scope: Construct, id: string, props: ShadowPipelineProps) {
     super(scope, id);
-    const maxReceiveCount = props.maxReceiveCount ?? 3;
+    const maxReceiveCount = props.maxReceiveCount ?? 8;
     const batchSize = props.batchSize ?? 50;
     if (!Number.isInteger(maxReceiveCount) || maxReceiveCount < 1) {
       throw new Error(`maxReceiveCount must be a positive integer, got ${maxReceiveCount}`);

@@ -4,6 +4,7 @@ import { DynamoDbRegistryStore } from '../adapters/dynamodb-registry-store.js';
 import { S3ArtifactSource } from '../adapters/s3-artifact-source.js';
 import { S3CaptureSink, S3ReportSink } from '../adapters/s3-capture-sink.js';
 import { SqsDeadLetters } from '../adapters/sqs-dead-letters.js';
+import { SqsRetryScheduler } from '../adapters/sqs-retry-scheduler.js';
 import { ModelCache } from '../domain/inference/model-cache.js';
 import { RegistryComparisonRecorder } from '../domain/shadow-tests/comparison-recorder.js';
 import { ENV, FUNCTIONS } from '../functions.js';
@@ -24,6 +25,7 @@ export const handler = createShadowHandler({
     retentionDays: Number(requireEnv(ENV.captureRetentionDays)),
   }),
   deadLetters: new SqsDeadLetters(clients.sqs(), requireEnv(ENV.deadLetterQueueUrl)),
+  retries: new SqsRetryScheduler(clients.sqs(), requireEnv(ENV.mirrorQueueUrl)),
   comparisons: new RegistryComparisonRecorder(store, {
     reports: new S3ReportSink(clients.s3(), requireEnv(ENV.bucket)),
     log: logging.log,

@@ -4,6 +4,7 @@ import sqsPartialBatchFailure from '@middy/sqs-partial-batch-failure';
 import type { SQSEvent } from 'aws-lambda';
 import { processShadowBatch, type ShadowBatchDeps } from '../domain/mirroring/mirror-batch.js';
 import { mirrorBatchEmfLine } from '../domain/mirroring/mirror-batch-emf.js';
+import { type RetryScheduler, retryDelaySeconds } from '../domain/mirroring/retry-backoff.js';
 import { type FunctionLogging, functionLogger } from '../shared/logger.js';
 
 export interface ShadowHandlerDeps extends Omit<ShadowBatchDeps, 'log'> {
@@ -11,6 +12,8 @@ export interface ShadowHandlerDeps extends Omit<ShadowBatchDeps, 'log'> {
   readonly logging?: FunctionLogging;
   /** Where the batch's EMF metrics line goes. @default stdout, which CloudWatch Logs reads */
   readonly metrics?: (line: string) => void;
+  /** Brings retried messages back after a backoff (retry-backoff.ts) instead of the visibility timeout. */
+  readonly retries?: RetryScheduler;
 }
 
 /**
@@ -45,6 +48,15 @@ export function createShadowHandler(deps: ShadowHandlerDeps) {
       else log.info('mirror batch processed', fields);
       metrics(mirrorBatchEmfLine(tally, Date.now()));
       const retried = new Set(retry);
+      if (deps.retries && retried.size > 0) {
+        const messages = event.Records.filter((record) => retried.has(record.messageId)).map((record) => ({
+          receiptHandle: record.receiptHandle,
+          delaySeconds: retryDelaySeconds(Number(record.attributes.ApproximateReceiveCount)),
+        }));
+        const unscheduled = await deps.retries.schedule(messages);
+        // Not a loss: those come back after the queue's visibility timeout instead.
+        if (unscheduled > 0) log.warn('retry backoff not set; visibility timeout applies', { unscheduled });
+      }
       return event.Records.map(
         (record): PromiseSettledResult<void> =>
           retried.has(record.messageId)

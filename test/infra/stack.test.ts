@@ -96,9 +96,19 @@ describe('UnderstudyStack', () => {
     // Mirror queue and its DLQ; deployment steps and their DLQ (test/infra/deployments.test.ts);
     // jobs and their DLQ (test/infra/processing-jobs.test.ts); training jobs and their DLQ.
     template.resourceCountIs('AWS::SQS::Queue', 8);
+    // Eight deliveries: the shadow function backs its retries off itself (retry-backoff.ts).
     template.hasResourceProperties('AWS::SQS::Queue', {
-      RedrivePolicy: Match.objectLike({ maxReceiveCount: 3 }),
+      VisibilityTimeout: 360,
+      RedrivePolicy: Match.objectLike({ maxReceiveCount: 8 }),
     });
+    // Setting that backoff is ChangeMessageVisibility on the mirror queue.
+    const mirrorQueueId = Object.keys(template.findResources('AWS::SQS::Queue')).find((id) =>
+      id.startsWith('ShadowPipelineMirrorQueue'),
+    );
+    const visibility = statementsOf('shadow').filter((s) =>
+      [s.Action].flat().includes('sqs:ChangeMessageVisibility'),
+    );
+    expect(JSON.stringify(visibility.map((s) => s.Resource))).toContain(`"${mirrorQueueId}"`);
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       BatchSize: 50,

@@ -4,7 +4,11 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { DescribeEndpointCommand, DescribeModelPackageCommand } from '@aws-sdk/client-sagemaker';
+import {
+  DescribeDataQualityJobDefinitionCommand,
+  DescribeEndpointCommand,
+  DescribeModelPackageCommand,
+} from '@aws-sdk/client-sagemaker';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../cli/errors.js';
 import type { Io } from '../../cli/output.js';
@@ -327,7 +331,15 @@ describe('the understudy CLI against the local platform', () => {
       endpoint,
       '--baseline',
       `s3://${env.UNDERSTUDY_BUCKET}/baselines/${group}`,
+      '--drift-rule',
+      'calibrated',
     ]);
+    const definition = await sagemaker.send(
+      new DescribeDataQualityJobDefinitionCommand({ JobDefinitionName: schedule }),
+    );
+    expect(definition.DataQualityAppSpecification?.Environment).toEqual({
+      drift_violation_rule: 'calibrated',
+    });
     const ran = (await ok(['--json', 'monitor', 'run', schedule])).json();
     expect(['Completed', 'CompletedWithViolations']).toContain(ran.MonitoringExecutionStatus);
     const executions = (await ok(['--json', 'monitor', 'executions', schedule])).json();
@@ -349,6 +361,18 @@ describe('the understudy CLI against the local platform', () => {
       await opened.close();
     }
     expect((await cli(['monitor', 'schedule', endpoint, '--name', `${schedule}-2`])).code).toBe(EXIT.usage);
+    const badRule = await cli([
+      'monitor',
+      'schedule',
+      endpoint,
+      '--baseline',
+      `s3://${env.UNDERSTUDY_BUCKET}/baselines/${group}`,
+      '--drift-rule',
+      'nope',
+      '--name',
+      `${schedule}-3`,
+    ]);
+    expect(badRule.code).toBe(EXIT.rejected);
     expect((await cli(['monitor', 'executions', unique('missing')])).code).toBe(EXIT.notFound);
 
     // A prediction of the config serving now, captured, then labelled.

@@ -20,6 +20,7 @@ import {
   SendMessageCommand,
 } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SqsRetryScheduler } from '../../lambdas/adapters/sqs-retry-scheduler.js';
 import { emulatorDynamoDb as dynamodb, emulatorSqs as sqs, unique } from './platform.js';
 
 /**
@@ -430,6 +431,45 @@ describe("the embedded emulator's SQS under concurrent receivers", () => {
         ApproximateNumberOfMessages: '0',
         ApproximateNumberOfMessagesNotVisible: '0',
       });
+    } finally {
+      await sqs.send(new DeleteQueueCommand({ QueueUrl }));
+    }
+  });
+
+  it('brings a retried message back after the delay the shadow function set, not the visibility timeout', async () => {
+    const { QueueUrl = '' } = await sqs.send(
+      new CreateQueueCommand({ QueueName: unique('backoff'), Attributes: { VisibilityTimeout: '300' } }),
+    );
+    try {
+      for (const first of [0, 6])
+        await sqs.send(
+          new SendMessageBatchCommand({
+            QueueUrl,
+            Entries: Array.from({ length: 6 }, (_, i) => ({ Id: String(i), MessageBody: `r${first + i}` })),
+          }),
+        );
+      const received = [];
+      while (received.length < 12) {
+        const { Messages = [] } = await sqs.send(
+          new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10 }),
+        );
+        received.push(...Messages);
+      }
+      // Twelve entries: two batch calls. One stale handle among them is reported, not thrown.
+      const unscheduled = await new SqsRetryScheduler(sqs, QueueUrl).schedule([
+        ...received.map((m) => ({ receiptHandle: String(m.ReceiptHandle), delaySeconds: 1 })),
+        { receiptHandle: 'not-a-receipt-handle', delaySeconds: 1 },
+      ]);
+      expect(unscheduled).toBe(1);
+      const back = new Set<string>();
+      const started = Date.now();
+      while (back.size < 12 && Date.now() - started < 20_000) {
+        const { Messages = [] } = await sqs.send(
+          new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+        );
+        for (const m of Messages) back.add(String(m.Body));
+      }
+      expect(back.size).toBe(12);
     } finally {
       await sqs.send(new DeleteQueueCommand({ QueueUrl }));
     }

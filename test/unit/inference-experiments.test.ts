@@ -188,6 +188,14 @@ describe('inference experiments', () => {
       TargetVariants: [{ VariantName: 'main', ModelName: 'challenger' }],
     });
     expect((await call('DescribeInferenceExperiment', { Name: 'exp' })).Status).toBe('Completed');
+
+    // A promotion is undone like any other change: back to the config that served before it.
+    const before = history.at(-1) as unknown as { SourceEndpointConfigName: string };
+    const rolledBack = await call('Understudy.RollbackEndpoint', { EndpointName: 'ep' });
+    expect(rolledBack.EndpointConfigName).toBe(before.SourceEndpointConfigName);
+    const back = await endpoint();
+    expect(back.EndpointConfigName).toBe(before.SourceEndpointConfigName);
+    expect(back.internal.variants.map((v) => [v.VariantName, v.ModelName])).toEqual([['main', 'champion']]);
   });
 
   it('ends by itself at the end of its schedule', async () => {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_CONTENT_TYPE_RULES } from '../data-capture/capture-record.js';
+import { fleetOf } from '../deployments/engine.js';
 import { nextHistoryId, recordDeployment, servingVariants } from '../deployments/history.js';
 import { type EndpointConfigRecord, getEndpointConfig } from '../hosting/endpoint-configs.js';
 import type { EndpointRecord } from '../hosting/endpoints.js';
@@ -483,6 +484,12 @@ export async function stopInferenceExperiment(
         EndpointConfigName: newConfig.EndpointConfigName,
         internal: {
           ...endpoint.internal,
+          // What served before the promotion, so Understudy.RollbackEndpoint can return to it.
+          previous: {
+            EndpointConfigName: endpoint.EndpointConfigName,
+            productionVariants: endpoint.ProductionVariants,
+            runtime: fleetOf(endpoint),
+          },
           variants: endpoint.internal.variants.map((v) =>
             v.VariantName === source
               ? { ...v, ModelName: model.ModelName, artifact: model.internal.artifact }
