@@ -190,6 +190,42 @@ export class UnderstudyClient {
   }
 
   /**
+   * A presigned URL of the console (`GET <endpoint>/console`, SigV4 query authentication with
+   * the user's credentials), valid for `expiresSeconds` (at most 604800, as AWS). A browser opens
+   * it as it is; the page's report links carry its signature (docs/operations.md, "Console").
+   */
+  async consoleUrl(expiresSeconds: number): Promise<{ url: string; expiresAt: Date }> {
+    const url = new URL(this.connection.endpoint);
+    const config = this.sagemaker.config;
+    const signer = new SignatureV4({
+      service: 'sagemaker',
+      region: await config.region(),
+      credentials: config.credentials,
+      sha256: Hash.bind(null, 'sha256'),
+    });
+    const signingDate = new Date();
+    const path = `${url.pathname.replace(/\/$/, '')}/console`;
+    const presigned = await signer.presign(
+      new HttpRequest({
+        method: 'GET',
+        protocol: url.protocol,
+        hostname: url.hostname,
+        ...(url.port ? { port: Number(url.port) } : {}),
+        path,
+        headers: { host: url.host },
+      }),
+      { expiresIn: expiresSeconds, signingDate },
+    );
+    const query = new URLSearchParams(presigned.query as Record<string, string>)
+      .toString()
+      .replaceAll('+', '%20');
+    return {
+      url: `${url.protocol}//${url.host}${path}?${query}`,
+      expiresAt: new Date(Math.floor(signingDate.getTime() / 1000) * 1000 + expiresSeconds * 1000),
+    };
+  }
+
+  /**
    * One of Understudy's own operations (`X-Amz-Target: Understudy.<Operation>`), signed with
    * SigV4 as the SDK signs SageMaker's: the SDK has no command for them. With `SageMaker`, a
    * SageMaker operation whose answer carries fields the SDK's model lacks (it drops them).

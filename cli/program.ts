@@ -5,6 +5,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { S3ObjectStore } from '../lambdas/adapters/s3-object-store.js';
 import { suggestBaselineJob } from '../lambdas/domain/model-monitor/baseline-job.js';
+import { consoleCommands } from './commands/console.js';
 import { endpointCommands } from './commands/endpoints.js';
 import { keyCommands } from './commands/keys.js';
 import { modelCommands } from './commands/models.js';
@@ -89,6 +90,7 @@ export function buildProgram(io: Io): Command {
     .showHelpAfterError('(add --help for usage)')
     .addHelpText('after', EXIT_CODES_HELP);
   platformCommands(program, cli);
+  consoleCommands(program, cli);
   modelCommands(program, cli);
   endpointCommands(program, cli);
   shadowCommands(program, cli);

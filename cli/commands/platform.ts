@@ -165,7 +165,8 @@ export function platformCommands(program: Command, cli: Cli): void {
         LatencyMs: Date.now() - started,
         Endpoints: Endpoints.length,
         ModelPackageGroups: ModelPackageGroupSummaryList.length,
-        Console: `${client.connection.endpoint.replace(/\/$/, '')}/console`,
+        // Presigned (15 minutes): a bare /console URL would only answer MissingAuthenticationToken.
+        Console: (await client.consoleUrl(900)).url,
       };
       out.result(result, () => out.fields(Object.entries(result)));
     });

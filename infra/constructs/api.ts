@@ -8,7 +8,7 @@ import { Construct } from 'constructs';
 export interface ApiProps {
   /** Serves SageMaker Runtime InvokeEndpoint (`POST /endpoints/{EndpointName}/invocations`). */
   readonly invokeFunction: lambda.IFunction;
-  /** Serves the SageMaker JSON 1.1 control plane (`POST /`). */
+  /** Serves the SageMaker JSON 1.1 control plane (`POST /`) and the console (`GET /console`, `GET /console/report`). */
   readonly controlFunction: lambda.IFunction;
 }
 
@@ -34,13 +34,14 @@ export class Api extends Construct {
         payloadFormatVersion: apigwv2.PayloadFormatVersion.VERSION_2_0,
       }),
     });
-    this.httpApi.addRoutes({
-      path: '/',
-      methods: [apigwv2.HttpMethod.POST],
-      integration: new integrations.HttpLambdaIntegration('Control', props.controlFunction, {
-        payloadFormatVersion: apigwv2.PayloadFormatVersion.VERSION_2_0,
-      }),
+    const control = new integrations.HttpLambdaIntegration('Control', props.controlFunction, {
+      payloadFormatVersion: apigwv2.PayloadFormatVersion.VERSION_2_0,
     });
+    this.httpApi.addRoutes({ path: '/', methods: [apigwv2.HttpMethod.POST], integration: control });
+    // The console (HTML, opened from a presigned URL `understudy console` prints) and its reports.
+    for (const path of ['/console', '/console/report']) {
+      this.httpApi.addRoutes({ path, methods: [apigwv2.HttpMethod.GET], integration: control });
+    }
     this.accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: logs.RetentionDays.THREE_MONTHS });
     const stage = this.httpApi.defaultStage?.node.defaultChild as apigwv2.CfnStage | undefined;
     if (!stage) throw new Error('the HTTP API has no default stage to log');

@@ -3,6 +3,7 @@ import middy from '@middy/core';
 import type { AccessKeyResolver } from '../domain/auth/identity.js';
 import { authorize } from '../domain/auth/roles.js';
 import { verifySigV4 } from '../domain/auth/sigv4.js';
+import { consoleRouteOf } from '../domain/console/access.js';
 import { type BucketPolicy, isS3UriShape } from '../domain/kernel/buckets.js';
 import type { ControlContext, ListingTokens } from '../domain/kernel/context.js';
 import { UnknownOperationException, ValidationException } from '../domain/kernel/errors.js';
@@ -11,6 +12,7 @@ import { type ServiceModel, ShapeValidator } from '../domain/kernel/shape-valida
 import { apiErrors, type HttpEvent, type HttpResult, toHttpRequest } from '../shared/http.js';
 import { type FunctionLogging, functionLogger } from '../shared/logger.js';
 import apiModel from './api-model.json' with { type: 'json' };
+import { serveConsole } from './console.js';
 import { OPERATIONS } from './operations.js';
 import type { OperationName } from './operations-list.js';
 import { permissionOf } from './permissions.js';
@@ -131,7 +133,10 @@ export interface ControlPlaneDeps extends Omit<ControlContext, 'caller' | 'accou
   readonly logging?: FunctionLogging;
 }
 
-/** The control plane's HTTP handler: verify, authorize, validate, dispatch, answer JSON 1.1. */
+/**
+ * The control plane's HTTP handler: verify, authorize, validate, dispatch, answer JSON 1.1;
+ * and the console's two GET routes (presigned URLs, HTML: `console.ts`).
+ */
 export function createControlHandler(deps: ControlPlaneDeps) {
   const now = deps.now ?? (() => new Date());
   const { logging, listingTokens, buckets, ...context } = deps;
@@ -141,6 +146,16 @@ export function createControlHandler(deps: ControlPlaneDeps) {
     .use(apiErrors('awsJson1_1', log))
     .handler(async (event) => {
       const request = toHttpRequest(event);
+      const consoleRoute = consoleRouteOf(request.method, request.path);
+      if (consoleRoute !== undefined) {
+        return serveConsole(consoleRoute, request, {
+          keys: deps.keys,
+          log,
+          now,
+          context: (caller) => ({ ...context, caller, accountId: request.accountId, now, log }),
+          dispatch: (ctx, operation, input) => dispatch(ctx, operation, input, buckets),
+        });
+      }
       const caller = await verifySigV4(request, deps.keys, { now: now() });
       const operation = operationOf(request.headers['x-amz-target']);
       // Operations Understudy does not serve are unknown to every caller; the others need their permission.

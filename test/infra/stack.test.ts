@@ -148,6 +148,17 @@ describe('UnderstudyStack', () => {
     template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'POST /' });
   });
 
+  it('serves the console from the control function', () => {
+    const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route')) as {
+      Properties: { RouteKey: string; Target: unknown };
+    }[];
+    const targetOf = (key: string) =>
+      JSON.stringify(routes.find((r) => r.Properties.RouteKey === key)?.Properties.Target);
+    expect(targetOf('POST /')).toBeDefined();
+    expect(targetOf('GET /console')).toBe(targetOf('POST /'));
+    expect(targetOf('GET /console/report')).toBe(targetOf('POST /'));
+  });
+
   it('schedules the monitor with EventBridge', () => {
     template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(5 minutes)' });
   });

@@ -8,6 +8,7 @@ import {
   DescribeDataQualityJobDefinitionCommand,
   DescribeEndpointCommand,
   DescribeModelPackageCommand,
+  ListEndpointsCommand,
 } from '@aws-sdk/client-sagemaker';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../cli/errors.js';
@@ -410,6 +411,78 @@ describe('the understudy CLI against the local platform', () => {
       MonitoringType: 'ModelQuality',
       MonitoringExecutionStatus: 'Completed',
     });
+  });
+
+  it('console: its presigned URL shows what the API lists, in Chromium; report links open; unsigned or tampered is 403', async () => {
+    expect((await cli(['console', '--expires', '604801'])).code).toBe(EXIT.usage);
+    const { Url } = (await ok(['--json', 'console', '--expires', '300'])).json();
+    // Only this file's endpoints: other files may create some meanwhile.
+    const ours = (name: string | null | undefined) => Boolean(name?.startsWith(endpoint));
+    const { Endpoints = [] } = await sagemaker.send(new ListEndpointsCommand({ MaxResults: 100 }));
+    const described = await sagemaker.send(new DescribeEndpointCommand({ EndpointName: endpoint }));
+    const opened = await openPage(Url);
+    try {
+      const { page } = opened;
+      const shown = await page
+        .locator('tr[data-endpoint]')
+        .evaluateAll((rows) =>
+          rows.map((r) => [
+            r.getAttribute('data-endpoint'),
+            r.querySelector('[data-status]')?.getAttribute('data-status'),
+          ]),
+        );
+      const listed = Endpoints.filter((e) => ours(e.EndpointName)).map((e) => [
+        e.EndpointName,
+        e.EndpointStatus,
+      ]);
+      expect(listed.length).toBeGreaterThanOrEqual(1);
+      expect(Object.fromEntries(shown.filter(([name]) => ours(name)))).toEqual(Object.fromEntries(listed));
+      const weights = await page
+        .locator(`tr[data-endpoint="${endpoint}"] li.variant:not(.shadow)`)
+        .evaluateAll((items) =>
+          items.map((li) => [
+            li.getAttribute('data-variant'),
+            Number(li.querySelector('.weight')?.textContent),
+          ]),
+        );
+      expect(weights).toEqual(described.ProductionVariants?.map((v) => [v.VariantName, v.CurrentWeight]));
+      expect(opened.errors).toEqual([]);
+      await opened.screenshot('console');
+
+      // The report links carry the page's signature.
+      const monitorHref = await page
+        .locator(`tr[data-schedule="${endpoint}-data"] a.report`)
+        .getAttribute('href');
+      const monitor = await page.goto(new URL(monitorHref ?? '', Url).href);
+      expect(monitor?.status()).toBe(200);
+      expect(await page.locator('figure.chart svg').count()).toBeGreaterThanOrEqual(4);
+      const shadowHref = await (async () => {
+        await page.goto(Url);
+        return page.locator(`tr[data-experiment="${endpoint}-x"] a.report`).getAttribute('href');
+      })();
+      const shadow = await page.goto(new URL(shadowHref ?? '', Url).href);
+      expect(shadow?.status()).toBe(200);
+      expect(await page.locator('[data-metric="Verdict"]').count()).toBeGreaterThanOrEqual(1);
+      expect(opened.errors).toEqual([]);
+    } finally {
+      await opened.close();
+    }
+
+    const unsigned = await fetch(Url.split('?')[0] ?? '');
+    expect([unsigned.status, unsigned.headers.get('x-amzn-ErrorType')]).toEqual([
+      403,
+      'MissingAuthenticationTokenException',
+    ]);
+    const tampered = await fetch(
+      Url.replace(
+        /X-Amz-Signature=([0-9a-f])/,
+        (_m: string, c: string) => `X-Amz-Signature=${c === '0' ? '1' : '0'}`,
+      ),
+    );
+    expect([tampered.status, tampered.headers.get('x-amzn-ErrorType')]).toEqual([
+      403,
+      'InvalidSignatureException',
+    ]);
   });
 
   it('train a built-in algorithm and register it; a refused job exits 3, a failed one 7; evaluate', async () => {

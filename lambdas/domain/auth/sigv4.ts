@@ -6,7 +6,8 @@ import { type AccessKeyResolver, callerOf, type VerifiedCaller } from './identit
 
 /**
  * AWS Signature Version 4 verification for requests signed by the AWS CLI, boto3 and the
- * AWS SDKs (header-based signing only; presigned URLs are not accepted).
+ * AWS SDKs: header-based signing for the API (`verifySigV4`), query-string signing (presigned
+ * URLs, `verifyPresignedSigV4`) for what a browser opens (the console), which cannot sign headers.
  *
  * The canonical request is built here by hand rather than with `@smithy/signature-v4`,
  * which is a *signer* and does not fit verification exactly: it always adds its own
@@ -136,6 +137,154 @@ export async function verifySigV4(
     const decodedForm = canonicalPath(request.path, true);
     if (decodedForm !== asReceived && matches(decodedForm)) {
       return callerOf(key);
+    }
+  } catch {
+    // Malformed UTF-16 in the path or query (lone surrogates) cannot have been signed.
+  }
+  throw new AuthError('InvalidSignatureException', SIGNATURE_MISMATCH);
+}
+
+/** The longest X-Amz-Expires a presigned URL may carry: 7 days, as AWS. */
+export const MAX_PRESIGNED_EXPIRES_SECONDS = 604_800;
+
+export interface PresignedVerifyOptions extends VerifyOptions {
+  /** Longest accepted X-Amz-Expires, in seconds. @default MAX_PRESIGNED_EXPIRES_SECONDS */
+  readonly maxExpiresSeconds?: number;
+}
+
+const PRESIGN_PARAMETERS = [
+  'X-Amz-Algorithm',
+  'X-Amz-Credential',
+  'X-Amz-Date',
+  'X-Amz-Expires',
+  'X-Amz-SignedHeaders',
+  'X-Amz-Signature',
+] as const;
+
+/**
+ * Checks a presigned URL (SigV4 query-string authentication: X-Amz-Algorithm, -Credential,
+ * -Date, -Expires, -SignedHeaders, -Signature) and returns the caller it proves. The URL is
+ * valid from X-Amz-Date (less the clock skew) for X-Amz-Expires seconds, at most
+ * `maxExpiresSeconds`. Only body-less requests are accepted: the payload is not signed here.
+ * Signers hash the empty payload (botocore's SigV4QueryAuth, @smithy/signature-v4's presign)
+ * or write UNSIGNED-PAYLOAD (S3-style presigners); both are accepted, the body being empty.
+ */
+export async function verifyPresignedSigV4(
+  request: SignedRequest,
+  keys: AccessKeyResolver,
+  options: PresignedVerifyOptions = {},
+): Promise<VerifiedCaller> {
+  const params = new Map<string, string>();
+  for (const part of request.rawQueryString.split('&')) {
+    const eq = part.indexOf('=');
+    const name = uriDecode(eq < 0 ? part : part.slice(0, eq));
+    if (!(PRESIGN_PARAMETERS as readonly string[]).includes(name)) continue;
+    // Twice would leave which one counts to the reader: the signature covers both, the checks one.
+    if (params.has(name)) {
+      throw new AuthError(
+        'IncompleteSignatureException',
+        `Query-string parameter ${name} appears more than once.`,
+      );
+    }
+    params.set(name, uriDecode(eq < 0 ? '' : part.slice(eq + 1)));
+  }
+  if (!params.has('X-Amz-Signature') && !params.has('X-Amz-Credential')) {
+    throw new AuthError('MissingAuthenticationTokenException', 'Missing Authentication Token');
+  }
+  const missing = PRESIGN_PARAMETERS.filter((name) => !params.get(name));
+  if (missing.length > 0) {
+    throw new AuthError(
+      'IncompleteSignatureException',
+      `Query-string authentication requires the parameters ${missing.join(', ')}.`,
+    );
+  }
+  const get = (name: (typeof PRESIGN_PARAMETERS)[number]) => params.get(name) as string;
+  if (get('X-Amz-Algorithm') !== ALGORITHM) {
+    throw new AuthError(
+      'IncompleteSignatureException',
+      `Unsupported X-Amz-Algorithm '${get('X-Amz-Algorithm')}': sign with ${ALGORITHM}.`,
+    );
+  }
+  const signature = get('X-Amz-Signature');
+  if (!HEX_SIGNATURE.test(signature)) {
+    throw new AuthError(
+      'IncompleteSignatureException',
+      `X-Amz-Signature must be 64 hexadecimal digits, got '${signature.slice(0, 80)}'.`,
+    );
+  }
+  const maxExpires = options.maxExpiresSeconds ?? MAX_PRESIGNED_EXPIRES_SECONDS;
+  const expiresText = get('X-Amz-Expires');
+  const expires = /^\d{1,9}$/.test(expiresText) ? Number(expiresText) : Number.NaN;
+  if (!(expires >= 1 && expires <= maxExpires)) {
+    throw new AuthError(
+      'IncompleteSignatureException',
+      `X-Amz-Expires must be a whole number of seconds from 1 to ${maxExpires}, got '${expiresText.slice(0, 20)}'.`,
+    );
+  }
+  const amzDate = get('X-Amz-Date');
+  const { time } = requestDate({ 'x-amz-date': amzDate });
+  const service = options.service ?? DEFAULT_SERVICE;
+  const scope = parseCredential(get('X-Amz-Credential'));
+  if (scope.service !== service) {
+    throw new AuthError(
+      'InvalidSignatureException',
+      `Credential should be scoped to correct service: '${service}'.`,
+    );
+  }
+  if (scope.date !== amzDate.slice(0, 8)) {
+    throw new AuthError(
+      'InvalidSignatureException',
+      `Date in Credential scope does not match YYYYMMDD from X-Amz-Date: '${scope.date}' != '${amzDate.slice(0, 8)}'.`,
+    );
+  }
+  const signedHeadersText = get('X-Amz-SignedHeaders');
+  const signedHeaders = signedHeadersText.split(';');
+  if (!signedHeaders.includes('host')) {
+    throw new AuthError('IncompleteSignatureException', `'host' must be among X-Amz-SignedHeaders.`);
+  }
+  const nowMs = (options.now ?? new Date()).getTime();
+  const maxSkewMs = options.maxSkewMs ?? DEFAULT_MAX_SKEW_MS;
+  if (time > nowMs + maxSkewMs) {
+    throw new AuthError(
+      'InvalidSignatureException',
+      `Signature not yet current: ${amzDate} is still later than ${isoBasic(nowMs + maxSkewMs)}.`,
+    );
+  }
+  // Expiry as the header rule's "Signature expired" (same type), counted from X-Amz-Date.
+  if (nowMs > time + expires * 1000) {
+    throw new AuthError(
+      'InvalidSignatureException',
+      `Signature expired: signed at ${amzDate} for ${expires} s, so valid until ${isoBasic(time + expires * 1000)}; now ${isoBasic(nowMs)}.`,
+    );
+  }
+  if (request.body.byteLength > 0) {
+    throw new AuthError(
+      'InvalidSignatureException',
+      'A presigned URL signs no body: send the request without one.',
+    );
+  }
+
+  const key = await keys.resolve(scope.accessKeyId);
+  if (key === undefined) {
+    throw new AuthError(
+      'UnrecognizedClientException',
+      'The security token included in the request is invalid.',
+    );
+  }
+  const sign = signingKey(key.secretAccessKey, scope);
+  const stringToSignPrefix = `${ALGORITHM}\n${amzDate}\n${scope.scope}\n`;
+  const unsignedQuery = request.rawQueryString
+    .split('&')
+    .filter((part) => uriDecode(part.split('=', 1)[0] ?? '') !== 'X-Amz-Signature')
+    .join('&');
+  const provided = signature.toLowerCase();
+  try {
+    const beforePayload =
+      `${request.method}\n${canonicalPath(request.path)}\n${canonicalQuery(unsignedQuery)}\n` +
+      `${canonicalHeaders(request.headers, signedHeaders)}\n${signedHeadersText}\n`;
+    for (const payloadHash of [EMPTY_SHA256, 'UNSIGNED-PAYLOAD']) {
+      const computed = sign.digestHex(stringToSignPrefix + sha256Hex(beforePayload + payloadHash));
+      if (sameHex(computed, provided)) return callerOf(key);
     }
   } catch {
     // Malformed UTF-16 in the path or query (lone surrogates) cannot have been signed.
