@@ -17,6 +17,7 @@ import {
   DatasetAccumulator,
   decodeCaptureData,
 } from '../../lambdas/domain/model-monitor/statistics/index.js';
+import { binKeyFunction } from '../../lambdas/domain/model-monitor/statistics/sketch.js';
 
 const SEED = 16_3;
 const RUNS = 400;
@@ -336,6 +337,28 @@ describe('the byte-level capture reader', () => {
     );
   });
 
+  it('compares a line with the template byte for byte: any one byte changed anywhere reads as JSON.parse does', () => {
+    // The template's literal bytes are compared 4 at a time: a change at every offset of the
+    // line (so at every position within a 4-byte word) must send it to the full scan.
+    const line =
+      '{"captureData":{"endpointInput":{"observedContentType":"text/csv","mode":"INPUT","data":"1.5,22,abc","encoding":"CSV"},' +
+      '"endpointOutput":{"observedContentType":"text/csv","mode":"OUTPUT","data":"0.25","encoding":"CSV"}},' +
+      '"eventMetadata":{"eventId":"e-1","inferenceTime":"2026-11-25T12:00:00.000Z"},"eventVersion":"0"}';
+    for (const side of ['endpointInput', 'endpointOutput'] as const) {
+      for (let i = 0; i < line.length; i++) {
+        for (const replacement of [' ', 'x', '"', '1', '}']) {
+          if (line[i] === replacement) continue;
+          const changed = line.slice(0, i) + replacement + line.slice(i + 1);
+          const text = `${line}\n${changed}\n${line}\n`;
+          const expected = referenceRead(text, side);
+          const acc = new DatasetAccumulator(NAMES);
+          expect(acc.addCaptureFile(text, { side }), changed).toBe(expected.added);
+          expect(JSON.stringify(acc.toJSON()), changed).toBe(JSON.stringify(expected.acc.toJSON()));
+        }
+      }
+    }
+  });
+
   it('counts every malformed or foreign line as unparseable, never skips it', () => {
     const lines = [
       '{"captureData":{"endpointInput":{"data":"1,2,3"}}',
@@ -399,4 +422,77 @@ describe('CenteredSketch.addAll', () => {
       { seed: SEED, numRuns: 100 },
     );
   });
+});
+
+describe('binKeyFunction (the sketch key without a logarithm)', () => {
+  const bits = new BigUint64Array(1);
+  const asFloat = new Float64Array(bits.buffer);
+  const bitsOf = (x: number) => {
+    asFloat[0] = x;
+    return bits[0] as bigint;
+  };
+  const floatOf = (b: bigint) => {
+    bits[0] = b;
+    return asFloat[0] as number;
+  };
+
+  for (const accuracy of [0.01, 0.05, 0.001, 0.2]) {
+    const mapping = new CenteredSketch(accuracy).sketch.mapping;
+    const fast = binKeyFunction(mapping);
+    const check = (value: number) => {
+      if (fast(value) !== mapping.key(value)) {
+        throw new Error(`α ${accuracy}: key(${value}) = ${fast(value)}, the library's ${mapping.key(value)}`);
+      }
+    };
+
+    it(`is the library's key for α = ${accuracy}: random values, subnormals and every power of two`, () => {
+      fc.assert(
+        fc.property(
+          fc.double({ min: mapping.minPossible, noNaN: true, noDefaultInfinity: true }),
+          (value) => {
+            check(value);
+          },
+        ),
+        { seed: SEED, numRuns: 20_000 },
+      );
+      // Subnormals above the sketch's smallest value, and the smallest normals.
+      fc.assert(
+        fc.property(fc.double({ min: mapping.minPossible, max: 2 ** -1020, noNaN: true }), (value) => {
+          check(value);
+        }),
+        { seed: SEED, numRuns: 5_000 },
+      );
+      for (let e = -1023; e <= 1023; e++) {
+        const power = 2 ** e;
+        for (let d = -3n; d <= 3n; d++) {
+          const value = floatOf(bitsOf(power) + d);
+          if (value > mapping.minPossible && Number.isFinite(value)) check(value);
+        }
+      }
+    });
+
+    it(`is the library's key for α = ${accuracy} on both sides of every bin edge`, () => {
+      // The edge of key k: the smallest float whose library key is k, found by bisection over
+      // the floats' bit patterns (ordered as the values are) around γ^(k−1); then ±16 floats.
+      const lowest = mapping.key(mapping.minPossible * 2);
+      const highest = mapping.key(mapping.maxPossible);
+      // Every edge; every 10th for the finest accuracy (700,000 bins), to keep the test short.
+      const stride = accuracy < 0.01 ? 10 : 1;
+      let edges = 0;
+      for (let k = lowest + 1; k <= highest; k += stride) {
+        const around = mapping.value(k) / mapping.gamma ** 0.5;
+        let below = bitsOf(around / mapping.gamma ** 0.25);
+        let above = bitsOf(around * mapping.gamma ** 0.25);
+        if (!(mapping.key(floatOf(below)) < k && mapping.key(floatOf(above)) >= k)) continue;
+        while (above - below > 1n) {
+          const middle = (below + above) / 2n;
+          if (mapping.key(floatOf(middle)) >= k) above = middle;
+          else below = middle;
+        }
+        for (let d = -16n; d <= 16n; d++) check(floatOf(above + d));
+        edges++;
+      }
+      expect(edges).toBeGreaterThan((0.99 * (highest - lowest)) / stride);
+    });
+  }
 });

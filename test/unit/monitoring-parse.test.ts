@@ -1,9 +1,14 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  bytesValue,
   CellKind,
   type CellVisitor,
   cellValue,
   classifyString,
+  numberKind,
+  readNumber,
+  readNumberBytes,
   scanCsv,
 } from '../../lambdas/domain/model-monitor/statistics/cells.js';
 import {
@@ -60,6 +65,51 @@ describe('cell typing follows deequ', () => {
       const [kind, value] = classify(text);
       expect(kind, text).not.toBe(CellKind.String);
       expect(value, text).toBe(Number(text));
+    }
+  });
+});
+
+describe('readNumberBytes', () => {
+  // Number-like texts, heavy in leading zeros, signs, points and exponents.
+  const numberLike = fc
+    .array(fc.constantFrom('0', '0', '0', '1', '5', '9', '.', '-', '+', 'e', 'E', ' ', ',', 'x'), {
+      maxLength: 24,
+    })
+    .map((chars) => chars.join(''));
+  const read = (fn: () => number, bytes: boolean) => {
+    const after = fn();
+    return after < 0 ? [after] : [after, bytes ? bytesValue[0] : cellValue, numberKind];
+  };
+
+  it('reads the bytes as readNumber reads the text: where it stops, the value and the kind', () => {
+    fc.assert(
+      fc.property(numberLike, fc.nat(3), (text, cut) => {
+        const bytes = new Uint8Array(Buffer.from(`${text}",`, 'latin1'));
+        const end = Math.max(1, text.length - cut);
+        const fromBytes = read(() => readNumberBytes(bytes, 0, end), true);
+        const fromText = read(() => readNumber(`${text}",`, 0, end), false);
+        expect(fromBytes, text).toEqual(fromText);
+      }),
+      { seed: 16_4, numRuns: 20_000 },
+    );
+    for (const text of [
+      '0',
+      '00',
+      '000.000',
+      '0.0001',
+      '-0.05e3',
+      '+ 7',
+      '0010',
+      '1.005',
+      '0e5',
+      '.5',
+      '5.',
+    ]) {
+      const bytes = new Uint8Array(Buffer.from(text, 'latin1'));
+      expect(
+        read(() => readNumberBytes(bytes, 0, bytes.length), true),
+        text,
+      ).toEqual(read(() => readNumber(text, 0, text.length), false));
     }
   });
 });

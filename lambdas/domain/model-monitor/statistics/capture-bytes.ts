@@ -14,7 +14,7 @@
  * allocation, and the libraries available build tokens or values for every field.
  */
 import type { CaptureSide } from './capture.js';
-import { CellKind, cellValue, numberKind, readNumberBytes } from './cells.js';
+import { bytesValue, CellKind, numberKind, readNumberBytes } from './cells.js';
 
 /** Where the last scanned line's `data` is, and its other fields (module state: no allocation). */
 export const captureSpan = {
@@ -179,7 +179,7 @@ function stageCsvString(bytes: Uint8Array, open: number, end: number): number {
       while (c === 32) c = bytes[++i] as number;
     }
     if (after >= 0 && (c === 44 || c === 34)) {
-      stageCell(column, numberKind, cellValue);
+      stageCell(column, numberKind, bytesValue[0] as number);
     } else {
       // A String (or empty) cell: up to the next comma or the string's end.
       while (c !== 44 && c !== 34) {
@@ -355,6 +355,8 @@ function growSpans(): void {
  */
 class LineTemplate {
   private bytes = new Uint8Array(0);
+  /** words[q]: bytes[q, q + 4) as a little-endian int32, to compare the literal 4 bytes at a time. */
+  private words = new Int32Array(0);
   private length = -1;
   private spans = 0;
   private open = new Int32Array(0);
@@ -364,6 +366,12 @@ class LineTemplate {
   private contentTypeSpan = -1;
   private modeSpan = -1;
   private encodingSpan = -1;
+  /** Per span: 1 when the template's string is plain (no escape), so equal bytes are plain too. */
+  private plain = new Uint8Array(0);
+  /** The template's own field values, for a line whose field string has the same bytes. */
+  private contentTypeValue: string | undefined = undefined;
+  private modeValue: string | undefined = undefined;
+  private encodingValue: string | undefined = undefined;
 
   record(
     bytes: Uint8Array,
@@ -379,14 +387,42 @@ class LineTemplate {
     if (this.bytes.length < length) this.bytes = new Uint8Array(Math.max(length, this.bytes.length * 2));
     this.bytes.set(bytes.subarray(start, end));
     this.length = length;
+    if (this.words.length < this.bytes.length) this.words = new Int32Array(this.bytes.length);
+    const t = this.bytes;
+    for (let q = 0; q + 4 <= length; q++) {
+      this.words[q] =
+        (t[q] as number) |
+        ((t[q + 1] as number) << 8) |
+        ((t[q + 2] as number) << 16) |
+        ((t[q + 3] as number) << 24);
+    }
     if (this.open.length < spans) {
       this.open = new Int32Array(spanOpen.length);
       this.close = new Int32Array(spanOpen.length);
       this.fields = new Uint8Array(spanOpen.length);
+      this.plain = new Uint8Array(spanOpen.length);
     }
     this.open.set(spanOpen.subarray(0, spans));
     this.close.set(spanClose.subarray(0, spans));
     this.fields.set(spanField.subarray(0, spans));
+    for (let k = 0; k < spans; k++) {
+      let plain = 1;
+      for (let q = (spanOpen[k] as number) + 1; q < (spanClose[k] as number); q++) {
+        if (STRING_STOP[t[q] as number] !== 0) plain = 0;
+      }
+      this.plain[k] = plain;
+    }
+    const value = (span: number) =>
+      span < 0
+        ? undefined
+        : Buffer.from(
+            t.buffer,
+            t.byteOffset + (spanOpen[span] as number) + 1,
+            (spanClose[span] as number) - (spanOpen[span] as number) - 1,
+          ).toString('utf8');
+    this.contentTypeValue = value(contentTypeSpan);
+    this.modeValue = value(modeSpan);
+    this.encodingValue = value(encodingSpan);
     this.spans = spans;
     this.dataSpan = dataSpan;
     this.contentTypeSpan = contentTypeSpan;
@@ -397,8 +433,10 @@ class LineTemplate {
   /** True (and `captureSpan`, `stagedRow` set) when the line has this template's structure. */
   match(bytes: Uint8Array, start: number, end: number): boolean {
     const t = this.bytes;
+    const words = this.words;
     const spans = this.spans;
     if (this.length < 0) return false;
+    const view = viewOf(bytes);
     let p = start;
     let q = 0;
     let dataStart = 0;
@@ -409,10 +447,19 @@ class LineTemplate {
     let modeEnd = 0;
     let encodingStart = 0;
     let encodingEnd = 0;
+    // Whether the line's field string has the template's bytes (then its value is the template's).
+    let contentTypeSame = false;
+    let modeSame = false;
+    let encodingSame = false;
     for (let k = 0; k < spans; k++) {
       // The bytes up to and including the string's opening quote.
       const literalEnd = (this.open[k] as number) + 1;
       if (p + literalEnd - q > end) return false;
+      while (literalEnd - q >= 4) {
+        if (view.getInt32(p, true) !== words[q]) return false;
+        p += 4;
+        q += 4;
+      }
       while (q < literalEnd) {
         if (bytes[p] !== t[q]) return false;
         p++;
@@ -420,14 +467,29 @@ class LineTemplate {
       }
       const field = this.fields[k];
       let close: number;
+      let same = false;
       if (field === Field.Data) {
         const after = stageCsvString(bytes, p - 1, end);
         if (after < 0) return false;
         close = after - 1;
       } else {
-        close = p;
-        while (STRING_STOP[bytes[close] as number] === 0) close++;
-        if (close >= end || bytes[close] !== 34) return false;
+        // First as the template's string (content and closing quote, 4 bytes at a time): the
+        // bytes that match are plain when the template's are, so where they stop differing,
+        // the plain-content scan goes on from there.
+        const length = (this.close[k] as number) - q + 1;
+        let j = 0;
+        if (this.plain[k] === 1 && p + length <= end) {
+          while (length - j >= 4 && view.getInt32(p + j, true) === words[q + j]) j += 4;
+          while (j < length && bytes[p + j] === t[q + j]) j++;
+        }
+        if (j === length) {
+          close = p + length - 1;
+          same = true;
+        } else {
+          close = p + j;
+          while (STRING_STOP[bytes[close] as number] === 0) close++;
+          if (close >= end || bytes[close] !== 34) return false;
+        }
       }
       if (k === this.dataSpan) {
         dataStart = p;
@@ -435,17 +497,25 @@ class LineTemplate {
       } else if (k === this.contentTypeSpan) {
         contentTypeStart = p;
         contentTypeEnd = close;
+        contentTypeSame = same;
       } else if (k === this.modeSpan) {
         modeStart = p;
         modeEnd = close;
+        modeSame = same;
       } else if (k === this.encodingSpan) {
         encodingStart = p;
         encodingEnd = close;
+        encodingSame = same;
       }
       p = close;
       q = this.close[k] as number;
     }
     if (end - p !== this.length - q) return false;
+    while (end - p >= 4) {
+      if (view.getInt32(p, true) !== words[q]) return false;
+      p += 4;
+      q += 4;
+    }
     while (p < end) {
       if (bytes[p] !== t[q]) return false;
       p++;
@@ -456,12 +526,33 @@ class LineTemplate {
     captureSpan.dataEscaped = false;
     captureSpan.dataStaged = true;
     captureSpan.observedContentType =
-      this.contentTypeSpan < 0 ? undefined : contentTypes.get(bytes, contentTypeStart, contentTypeEnd);
-    captureSpan.mode = this.modeSpan < 0 ? undefined : modes.get(bytes, modeStart, modeEnd);
+      this.contentTypeSpan < 0
+        ? undefined
+        : contentTypeSame
+          ? this.contentTypeValue
+          : contentTypes.get(bytes, contentTypeStart, contentTypeEnd);
+    captureSpan.mode =
+      this.modeSpan < 0 ? undefined : modeSame ? this.modeValue : modes.get(bytes, modeStart, modeEnd);
     captureSpan.encoding =
-      this.encodingSpan < 0 ? undefined : encodings.get(bytes, encodingStart, encodingEnd);
+      this.encodingSpan < 0
+        ? undefined
+        : encodingSame
+          ? this.encodingValue
+          : encodings.get(bytes, encodingStart, encodingEnd);
     return true;
   }
+}
+
+/** A DataView of the bytes last matched (one per chunk the reader is handed, not per line). */
+let viewed: Uint8Array | null = null;
+let view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+
+function viewOf(bytes: Uint8Array): DataView<ArrayBufferLike> {
+  if (bytes !== viewed) {
+    viewed = bytes;
+    view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+  return view;
 }
 
 const inputTemplate = new LineTemplate();

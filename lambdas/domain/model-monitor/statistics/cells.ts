@@ -23,6 +23,12 @@ const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
  * a returned tuple, so that the hot path allocates nothing).
  */
 export let cellValue = 0;
+/**
+ * The value `readNumberBytes` read last. A typed array slot, not a module variable: a double
+ * stored in a module variable is boxed (a heap number allocated per value, ~20 million per
+ * monitoring run), one in a Float64Array is not.
+ */
+export const bytesValue = new Float64Array(1);
 /** The kind (Integral or Fractional) of the last number read. */
 export let numberKind: CellKind = CellKind.Integral;
 
@@ -39,7 +45,7 @@ function isSpace(c: number): boolean {
  * doubles, so one correctly rounded operation gives the correctly rounded value); the rest go
  * through `Number()`. Non-finite results (1e999) are not numbers: they cannot be sketched.
  */
-function readNumber(text: string, i: number, end: number): number {
+export function readNumber(text: string, i: number, end: number): number {
   let c = text.charCodeAt(i);
   let negative = false;
   if (c === 45 || c === 43) {
@@ -262,35 +268,38 @@ export function readNumberBytes(bytes: Uint8Array, i: number, end: number): numb
   }
   const digitsStart = i;
   let mantissa = 0;
-  let significant = 0;
+  // As `readNumber`, with the leading zeros (no significant digits, nothing added to the
+  // mantissa) skipped first, so the digit loops test one condition per digit: this loop
+  // reads every number of a capture file.
+  while (i < end && bytes[i] === 48) i++;
+  let from = i;
   while (i < end) {
-    c = bytes[i] as number;
-    if (c < 48 || c > 57) break;
-    if (significant > 0 || c !== 48) {
-      significant++;
-      mantissa = mantissa * 10 + (c - 48);
-    }
+    const digit = (bytes[i] as number) - 48;
+    if (digit >>> 0 > 9) break;
+    mantissa = mantissa * 10 + digit;
     i++;
   }
+  let significant = i - from;
   if (i === digitsStart) return -1;
   let exponent = 0;
   let fractional = false;
-  if (i < end && c === 46) {
+  if (i < end && bytes[i] === 46) {
     i++;
     const fractionStart = i;
+    if (significant === 0) while (i < end && bytes[i] === 48) i++;
+    from = i;
     while (i < end) {
-      c = bytes[i] as number;
-      if (c < 48 || c > 57) break;
-      if (significant > 0 || c !== 48) {
-        significant++;
-        mantissa = mantissa * 10 + (c - 48);
-      }
+      const digit = (bytes[i] as number) - 48;
+      if (digit >>> 0 > 9) break;
+      mantissa = mantissa * 10 + digit;
       i++;
     }
+    significant += i - from;
     if (i === fractionStart) return -1;
     exponent = fractionStart - i;
     fractional = true;
   }
+  if (i < end) c = bytes[i] as number;
   if (i < end && (c === 69 || c === 101)) {
     i++;
     let expNegative = false;
@@ -322,7 +331,7 @@ export function readNumberBytes(bytes: Uint8Array, i: number, end: number): numb
     );
   }
   if (!Number.isFinite(value)) return -1;
-  cellValue = negative ? -value : value;
+  bytesValue[0] = negative ? -value : value;
   numberKind = fractional ? CellKind.Fractional : CellKind.Integral;
   return i;
 }
@@ -395,7 +404,7 @@ export function scanCsvBytes(bytes: Uint8Array, start: number, end: number, visi
           while (c === 32 || c === 9 || c === 13) c = ++i < n ? (bytes[i] as number) : -1;
         }
         if (after >= 0 && (i === n || c === 44 || c === 10)) {
-          visitor.numberCell(column, cellValue, numberKind === CellKind.Integral);
+          visitor.numberCell(column, bytesValue[0] as number, numberKind === CellKind.Integral);
         } else {
           i = delimiterAtBytes(bytes, i, n);
           let cellEnd = i;
