@@ -189,6 +189,17 @@ export class UnderstudyClient {
     return (await object.Body?.transformToString()) ?? '';
   }
 
+  /** A SigV4 signer for SageMaker's service name, with the client's region and credentials. */
+  private async signer(): Promise<SignatureV4> {
+    const config = this.sagemaker.config;
+    return new SignatureV4({
+      service: 'sagemaker',
+      region: await config.region(),
+      credentials: config.credentials,
+      sha256: Hash.bind(null, 'sha256'),
+    });
+  }
+
   /**
    * A presigned URL of the console (`GET <endpoint>/console`, SigV4 query authentication with
    * the user's credentials), valid for `expiresSeconds` (at most 604800, as AWS). A browser opens
@@ -196,13 +207,7 @@ export class UnderstudyClient {
    */
   async consoleUrl(expiresSeconds: number): Promise<{ url: string; expiresAt: Date }> {
     const url = new URL(this.connection.endpoint);
-    const config = this.sagemaker.config;
-    const signer = new SignatureV4({
-      service: 'sagemaker',
-      region: await config.region(),
-      credentials: config.credentials,
-      sha256: Hash.bind(null, 'sha256'),
-    });
+    const signer = await this.signer();
     const signingDate = new Date();
     const path = `${url.pathname.replace(/\/$/, '')}/console`;
     const presigned = await signer.presign(
@@ -236,13 +241,7 @@ export class UnderstudyClient {
     service: 'Understudy' | 'SageMaker' = 'Understudy',
   ): Promise<T> {
     const url = new URL(this.connection.endpoint);
-    const config = this.sagemaker.config;
-    const signer = new SignatureV4({
-      service: 'sagemaker',
-      region: await config.region(),
-      credentials: config.credentials,
-      sha256: Hash.bind(null, 'sha256'),
-    });
+    const signer = await this.signer();
     const body = JSON.stringify(input);
     const pathname = url.pathname || '/';
     const signed = await signer.sign(

@@ -76,19 +76,13 @@ export async function verifySigV4(
   const service = options.service ?? DEFAULT_SERVICE;
   const { amzDate, time } = requestDate(headers);
   const scope = lastCredential.get(auth.credential, parseCredential);
-  if (scope.service !== service) {
-    throw new AuthError(
-      'InvalidSignatureException',
-      `Credential should be scoped to correct service: '${service}'.`,
-    );
-  }
-  if (scope.date !== amzDate.slice(0, 8)) {
-    throw new AuthError(
-      'InvalidSignatureException',
-      `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: ` +
-        `'${scope.date}' != '${amzDate.slice(0, 8)}', from '${amzDate}'.`,
-    );
-  }
+  checkScope(
+    scope,
+    service,
+    amzDate,
+    () =>
+      `ISO-8601 version of date from HTTP: '${scope.date}' != '${amzDate.slice(0, 8)}', from '${amzDate}'.`,
+  );
   const signedHeaders = lastSignedHeaders.get(auth.signedHeaders, splitSignedHeaders);
   if (!signedHeaders.includes('host')) {
     throw new AuthError(
@@ -186,6 +180,30 @@ const canonicalPaths = (path: string) => ({
   decodedForm: canonicalPath(path, true),
 });
 
+/**
+ * The credential scope names the service verified and the request's day; `dateMismatch` ends the
+ * refusal's message (a function: the message is built only for a refusal, not on every request).
+ */
+function checkScope(
+  scope: CredentialScope,
+  service: string,
+  amzDate: string,
+  dateMismatch: () => string,
+): void {
+  if (scope.service !== service) {
+    throw new AuthError(
+      'InvalidSignatureException',
+      `Credential should be scoped to correct service: '${service}'.`,
+    );
+  }
+  if (scope.date !== amzDate.slice(0, 8)) {
+    throw new AuthError(
+      'InvalidSignatureException',
+      `Date in Credential scope does not match YYYYMMDD from ${dateMismatch()}`,
+    );
+  }
+}
+
 /** The longest X-Amz-Expires a presigned URL may carry: 7 days, as AWS. */
 export const MAX_PRESIGNED_EXPIRES_SECONDS = 604_800;
 
@@ -267,18 +285,7 @@ export async function verifyPresignedSigV4(
   const { time } = requestDate({ 'x-amz-date': amzDate });
   const service = options.service ?? DEFAULT_SERVICE;
   const scope = parseCredential(get('X-Amz-Credential'));
-  if (scope.service !== service) {
-    throw new AuthError(
-      'InvalidSignatureException',
-      `Credential should be scoped to correct service: '${service}'.`,
-    );
-  }
-  if (scope.date !== amzDate.slice(0, 8)) {
-    throw new AuthError(
-      'InvalidSignatureException',
-      `Date in Credential scope does not match YYYYMMDD from X-Amz-Date: '${scope.date}' != '${amzDate.slice(0, 8)}'.`,
-    );
-  }
+  checkScope(scope, service, amzDate, () => `X-Amz-Date: '${scope.date}' != '${amzDate.slice(0, 8)}'.`);
   const signedHeadersText = get('X-Amz-SignedHeaders');
   const signedHeaders = signedHeadersText.split(';');
   if (!signedHeaders.includes('host')) {
