@@ -76,13 +76,7 @@ export async function verifySigV4(
   const service = options.service ?? DEFAULT_SERVICE;
   const { amzDate, time } = requestDate(headers);
   const scope = lastCredential.get(auth.credential, parseCredential);
-  checkScope(
-    scope,
-    service,
-    amzDate,
-    () =>
-      `ISO-8601 version of date from HTTP: '${scope.date}' != '${amzDate.slice(0, 8)}', from '${amzDate}'.`,
-  );
+  checkScope(scope, service, amzDate, 'header');
   const signedHeaders = lastSignedHeaders.get(auth.signedHeaders, splitSignedHeaders);
   if (!signedHeaders.includes('host')) {
     throw new AuthError(
@@ -181,14 +175,14 @@ const canonicalPaths = (path: string) => ({
 });
 
 /**
- * The credential scope names the service verified and the request's day; `dateMismatch` ends the
- * refusal's message (a function: the message is built only for a refusal, not on every request).
+ * The credential scope names the service verified and the request's day. `dateFrom` says where
+ * the request's date came from, for the refusal's wording (AWS words the two differently).
  */
 function checkScope(
   scope: CredentialScope,
   service: string,
   amzDate: string,
-  dateMismatch: () => string,
+  dateFrom: 'header' | 'query',
 ): void {
   if (scope.service !== service) {
     throw new AuthError(
@@ -196,10 +190,13 @@ function checkScope(
       `Credential should be scoped to correct service: '${service}'.`,
     );
   }
-  if (scope.date !== amzDate.slice(0, 8)) {
+  const day = amzDate.slice(0, 8);
+  if (scope.date !== day) {
     throw new AuthError(
       'InvalidSignatureException',
-      `Date in Credential scope does not match YYYYMMDD from ${dateMismatch()}`,
+      dateFrom === 'header'
+        ? `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${scope.date}' != '${day}', from '${amzDate}'.`
+        : `Date in Credential scope does not match YYYYMMDD from X-Amz-Date: '${scope.date}' != '${day}'.`,
     );
   }
 }
@@ -285,7 +282,7 @@ export async function verifyPresignedSigV4(
   const { time } = requestDate({ 'x-amz-date': amzDate });
   const service = options.service ?? DEFAULT_SERVICE;
   const scope = parseCredential(get('X-Amz-Credential'));
-  checkScope(scope, service, amzDate, () => `X-Amz-Date: '${scope.date}' != '${amzDate.slice(0, 8)}'.`);
+  checkScope(scope, service, amzDate, 'query');
   const signedHeadersText = get('X-Amz-SignedHeaders');
   const signedHeaders = signedHeadersText.split(';');
   if (!signedHeaders.includes('host')) {
