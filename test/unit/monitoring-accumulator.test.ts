@@ -181,6 +181,71 @@ describe('statistics of one feature', () => {
     expect(stats.numerical_statistics?.common).toEqual({ num_present: 3, num_missing: 2 });
   });
 
+  it('counts small integers exactly, in first-seen order, through reads, JSON round trips, merges and the spill', () => {
+    // The reference: a Map per accumulator, each value counted where it is added.
+    const r = new SeededRandom(31);
+    const values = () =>
+      Array.from({ length: 4000 }, () => {
+        const u = r.uniform();
+        if (u < 0.6) return r.poisson(3);
+        if (u < 0.7) return Math.floor(r.uniform() * 300); // 256 and over: the Map's path
+        if (u < 0.75) return [-0, 255, 256, -1, 0.5, 1e9, 255.5][Math.floor(r.uniform() * 7)] as number;
+        return Math.floor(r.uniform() * 20);
+      });
+    const count = (reference: Map<number, number>, xs: readonly number[]) => {
+      for (const x of xs) reference.set(x, (reference.get(x) ?? 0) + 1);
+    };
+    const a = new FeatureAccumulator('k', {}, 5);
+    const b = new FeatureAccumulator('k', {}, 5);
+    const refA = new Map<number, number>();
+    const refB = new Map<number, number>();
+    for (let round = 0; round < 3; round++) {
+      const xs = values();
+      for (const x of xs) a.addNumber(x, Number.isInteger(x));
+      count(refA, xs);
+      const ys = values().reverse();
+      for (const y of ys) b.addNumber(y, Number.isInteger(y));
+      count(refB, ys);
+      // A read in the middle (the counts are folded), then more values on top.
+      expect(a.toJSON().numberCounts).toEqual([...refA]);
+    }
+    const restored = FeatureAccumulator.fromJSON(b.toJSON());
+    const more = values();
+    for (const x of more) restored.addNumber(x, Number.isInteger(x));
+    count(refB, more);
+    a.merge(restored);
+    for (const [x, c] of refB) refA.set(x, (refA.get(x) ?? 0) + c);
+    expect(a.toJSON().numberCounts).toEqual([...refA]);
+    expect(a.exactValues()).toEqual([...refA].sort((p, q) => p[0] - q[0]));
+
+    // Up to 1,000 distinct values, then a new small integer moves them all into the sketch.
+    const f = new FeatureAccumulator('k', {}, 500);
+    const ref = new Map<number, number>();
+    for (let i = 0; i < 3000; i++) {
+      const x = i % 3 === 0 ? i % 7 : 1000 + (i % 997);
+      f.addNumber(x, true);
+      count(ref, [x]);
+    }
+    expect(ref.size).toBe(1004);
+    expect(f.toJSON().numberCounts).toBeNull();
+    const g = new FeatureAccumulator('k', {}, 500);
+    const refG = new Map<number, number>();
+    const firsts = [...Array.from({ length: 993 }, (_, i) => 1000 + i), 3, 3, 0, 7];
+    for (const x of firsts) {
+      g.addNumber(x, true);
+      count(refG, [x]);
+    }
+    expect(g.toJSON().numberCounts).toEqual([...refG]);
+    for (const x of [1, 2, 4, 5, 6]) g.addNumber(x, true); // 996 … 1,000 distinct
+    g.addNumber(8, true); // the 1,001st
+    const sketch = new CenteredSketch(0.01, 500);
+    for (const [x, c] of refG) sketch.addWeighted(x, c);
+    for (const x of [1, 2, 4, 5, 6]) sketch.addWeighted(x, 1);
+    sketch.add(8);
+    expect(g.toJSON().numberCounts).toBeNull();
+    expect(g.toJSON().sketch).toEqual(sketch.toJSON());
+  });
+
   it('reports an empty window as zero rows and no features', () => {
     const acc = new DatasetAccumulator(NAMES);
     expect(acc.toStatistics()).toEqual({ version: 0, dataset: { item_count: 0 }, features: [] });

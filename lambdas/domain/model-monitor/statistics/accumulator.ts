@@ -36,6 +36,8 @@ export interface AccumulatorOptions {
 }
 
 const MAX_NUMBER_CATEGORIES = 1000;
+/** Integers 0 … SMALL_INTEGERS − 1 are counted in an array while the exact counts are kept. */
+const SMALL_INTEGERS = 256;
 /** Numeric values buffered per feature before they go into its sketch together (8 KB). */
 const PENDING_VALUES = 1024;
 const DISTRIBUTION_BUCKETS = 10;
@@ -105,7 +107,17 @@ export class FeatureAccumulator {
   private stringCounts = new Map<string, number>();
   private stringOther = 0;
   private hll: HyperLogLog | null = null;
-  private numberCounts: Map<number, number> | null = new Map();
+  /**
+   * The exact counts, in the order the values were first seen, without the counts of small
+   * integers since the last `numberCounts` (read it, never this, outside `addNumber`).
+   */
+  private countsByValue: Map<number, number> | null = new Map();
+  /**
+   * Counts of the integers 0 … 255 not yet folded into `countsByValue` (where each seen one has
+   * its key, in first-seen order): a discrete feature's values counted without a Map lookup
+   * and set per value (22 ns). `numberCounts` folds them in.
+   */
+  private smallCounts: Float64Array | null = null;
   private readonly options: ResolvedOptions;
 
   /**
@@ -140,7 +152,7 @@ export class FeatureAccumulator {
     this.sum = t;
     if (x < this.min) this.min = x;
     if (x > this.max) this.max = x;
-    const counts = this.numberCounts;
+    const counts = this.countsByValue;
     if (counts === null) {
       let pending = this.pending;
       if (pending === null) {
@@ -151,6 +163,31 @@ export class FeatureAccumulator {
       if (this.pendingCount === PENDING_VALUES) this.flush();
       return;
     }
+    if (x >= 0 && x < SMALL_INTEGERS && (x | 0) === x) {
+      let small = this.smallCounts;
+      if (small === null) {
+        small = new Float64Array(SMALL_INTEGERS);
+        this.smallCounts = small;
+      }
+      const seen = small[x] as number;
+      if (seen > 0) {
+        small[x] = seen + 1;
+        return;
+      }
+      // First since the last fold: the key goes into the map (if new), the count stays here.
+      if (counts.has(x)) {
+        small[x] = 1;
+        return;
+      }
+      if (counts.size < MAX_NUMBER_CATEGORIES) {
+        counts.set(x, 0);
+        small[x] = 1;
+        return;
+      }
+      this.spill();
+      (this.sketch as CenteredSketch).add(x);
+      return;
+    }
     const c = counts.get(x);
     if (c !== undefined) counts.set(x, c + 1);
     else if (counts.size < MAX_NUMBER_CATEGORIES) counts.set(x, 1);
@@ -158,6 +195,22 @@ export class FeatureAccumulator {
       this.spill();
       (this.sketch as CenteredSketch).add(x);
     }
+  }
+
+  /** The exact counts per value (first seen first), or null once they went into the sketch. */
+  private get numberCounts(): Map<number, number> | null {
+    const counts = this.countsByValue;
+    const small = this.smallCounts;
+    if (counts !== null && small !== null) {
+      for (let x = 0; x < SMALL_INTEGERS; x++) {
+        const count = small[x] as number;
+        if (count > 0) {
+          counts.set(x, (counts.get(x) ?? 0) + count);
+          small[x] = 0;
+        }
+      }
+    }
+    return counts;
   }
 
   private flush(): void {
@@ -232,7 +285,7 @@ export class FeatureAccumulator {
     const sketch = this.flushed() ?? this.newSketch();
     for (const [value, count] of this.numberCounts ?? []) sketch.addWeighted(value, count);
     this.sketch = sketch;
-    this.numberCounts = null;
+    this.countsByValue = null;
   }
 
   private distinctSketch(): HyperLogLog {
@@ -310,11 +363,13 @@ export class FeatureAccumulator {
   }
 
   private mergeNumbers(other: FeatureAccumulator, hadValues: boolean): void {
-    if (this.numberCounts !== null && other.numberCounts !== null) {
-      for (const [value, count] of other.numberCounts) {
-        this.numberCounts.set(value, (this.numberCounts.get(value) ?? 0) + count);
+    const mineCounts = this.numberCounts;
+    const theirCounts = other.numberCounts;
+    if (mineCounts !== null && theirCounts !== null) {
+      for (const [value, count] of theirCounts) {
+        mineCounts.set(value, (mineCounts.get(value) ?? 0) + count);
       }
-      if (this.numberCounts.size > MAX_NUMBER_CATEGORIES) this.spill();
+      if (mineCounts.size > MAX_NUMBER_CATEGORIES) this.spill();
       return;
     }
     const theirs = other.flushed();
@@ -322,7 +377,7 @@ export class FeatureAccumulator {
     if (!hadValues && this.center === undefined && theirs !== null) {
       // Nothing here yet: adopt their sketch (and its center) as it is.
       this.sketch = theirs.clone();
-      this.numberCounts = null;
+      this.countsByValue = null;
       return;
     }
     if (this.numberCounts !== null) this.spill();
@@ -499,7 +554,7 @@ export class FeatureAccumulator {
     acc.stringCounts = new Map(json.stringCounts);
     acc.stringOther = json.stringOther;
     acc.hll = json.hll === null ? null : HyperLogLog.fromBase64(json.hll);
-    acc.numberCounts = json.numberCounts === null ? null : new Map(json.numberCounts);
+    acc.countsByValue = json.numberCounts === null ? null : new Map(json.numberCounts);
     return acc;
   }
 }
