@@ -245,7 +245,28 @@ export function parseQueryString(raw: string): Record<string, string> | undefine
   return Object.keys(params).length > 0 ? params : undefined;
 }
 
-/** The payload format 2.0 event API Gateway hands a Lambda proxy integration. */
+/** Whether an object has a key: without building the array of them, as Object.keys would. */
+function hasOwnKey(object: Record<string, string>): boolean {
+  for (const key in object) if (Object.hasOwn(object, key)) return true;
+  return false;
+}
+
+/** The port of a Host header (`host:port`, `[::1]:port`), or undefined. */
+function hostPort(host: string): string | undefined {
+  const colon = host.lastIndexOf(':');
+  if (colon < 0 || colon === host.length - 1 || host.indexOf(']', colon) >= 0) return undefined;
+  for (let i = colon + 1; i < host.length; i++) {
+    const c = host.charCodeAt(i);
+    if (c < 48 || c > 57) return undefined;
+  }
+  return host.slice(colon + 1);
+}
+
+/**
+ * The payload format 2.0 event API Gateway hands a Lambda proxy integration. Optional fields
+ * are assigned rather than spread into the literal: on Node 20 a conditional spread costs
+ * about as much as the rest of the event (the local platform builds one per request).
+ */
 export function buildHttpApiEvent(request: IncomingRequest, options: EventOptions): APIGatewayProxyEventV2 {
   const now = options.now ?? new Date();
   const question = request.url.indexOf('?');
@@ -253,35 +274,27 @@ export function buildHttpApiEvent(request: IncomingRequest, options: EventOption
   const rawQueryString = question < 0 ? '' : request.url.slice(question + 1);
   const headers = collectHeaders(request.rawHeaders);
   const cookieHeader = headers.cookie;
-  delete headers.cookie;
-  const cookies = cookieHeader
-    ? cookieHeader
-        .split(/[;,]/)
-        .map((cookie) => cookie.trim())
-        .filter(Boolean)
-    : undefined;
+  // Only when there is one: `delete` turns the object into a slow dictionary for the handler's reads too.
+  if (cookieHeader !== undefined) delete headers.cookie;
   headers['x-forwarded-for'] = headers['x-forwarded-for']
     ? `${headers['x-forwarded-for']}, ${request.sourceIp}`
     : request.sourceIp;
   headers['x-forwarded-proto'] ??= 'http';
   const host = headers.host ?? 'localhost';
-  const port = /:(\d+)$/.exec(host)?.[1];
+  const port = hostPort(host);
   if (port) headers['x-forwarded-port'] ??= port;
-  const queryStringParameters = parseQueryString(rawQueryString);
-  const hasPathParameters = Object.keys(options.pathParameters).length > 0;
+  const dot = host.indexOf('.');
   const event: APIGatewayProxyEventV2 = {
     version: '2.0',
     routeKey: options.routeKey,
     rawPath,
     rawQueryString,
-    ...(cookies && cookies.length > 0 ? { cookies } : {}),
     headers,
-    ...(queryStringParameters ? { queryStringParameters } : {}),
     requestContext: {
       accountId: options.accountId,
       apiId: options.apiId,
       domainName: host,
-      domainPrefix: host.split('.')[0] ?? host,
+      domainPrefix: dot < 0 ? host : host.slice(0, dot),
       http: {
         method: request.method.toUpperCase(),
         path: rawPath,
@@ -295,9 +308,18 @@ export function buildHttpApiEvent(request: IncomingRequest, options: EventOption
       time: formatRequestTime(now),
       timeEpoch: now.getTime(),
     },
-    ...(hasPathParameters ? { pathParameters: options.pathParameters } : {}),
     isBase64Encoded: false,
   };
+  if (cookieHeader) {
+    const cookies = cookieHeader
+      .split(/[;,]/)
+      .map((cookie) => cookie.trim())
+      .filter(Boolean);
+    if (cookies.length > 0) event.cookies = cookies;
+  }
+  const queryStringParameters = parseQueryString(rawQueryString);
+  if (queryStringParameters) event.queryStringParameters = queryStringParameters;
+  if (hasOwnKey(options.pathParameters)) event.pathParameters = options.pathParameters;
   if (request.body.length > 0) {
     const bytes = Buffer.from(request.body.buffer, request.body.byteOffset, request.body.byteLength);
     if (isTextBody(headers['content-type'], bytes)) {
