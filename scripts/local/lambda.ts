@@ -66,22 +66,28 @@ class LocalLambdaContext implements Context {
   readonly functionVersion = '$LATEST';
   readonly invokedFunctionArn: string;
   readonly memoryLimitInMB: string;
-  readonly awsRequestId: string;
   readonly logGroupName: string;
   readonly logStreamName: string;
   readonly #deadline: number;
   readonly #now: () => number;
+  #requestId: string | undefined;
 
-  constructor(fn: FunctionIdentity, requestId: string, startedAt: number, now: () => number) {
+  constructor(fn: FunctionIdentity, requestId: string | undefined, startedAt: number, now: () => number) {
     const shared = constantsOf(fn, startedAt);
     this.functionName = fn.functionName;
     this.invokedFunctionArn = shared.arn;
     this.memoryLimitInMB = shared.memoryLimitInMB;
-    this.awsRequestId = requestId;
+    this.#requestId = requestId;
     this.logGroupName = shared.logGroupName;
     this.logStreamName = shared.logStreamName;
     this.#deadline = startedAt + fn.timeoutSeconds * 1000;
     this.#now = now;
+  }
+
+  /** Made when first read: most invocations that answer never read it. */
+  get awsRequestId(): string {
+    this.#requestId ??= randomUUID();
+    return this.#requestId;
   }
 
   getRemainingTimeInMillis(): number {
@@ -107,7 +113,7 @@ export function createLambdaContext(
   options: { requestId?: string; startedAt?: number; now?: () => number } = {},
 ): Context {
   const now = options.now ?? Date.now;
-  return new LocalLambdaContext(fn, options.requestId ?? randomUUID(), options.startedAt ?? now(), now);
+  return new LocalLambdaContext(fn, options.requestId, options.startedAt ?? now(), now);
 }
 
 export class LambdaTimeoutError extends Error {
@@ -153,7 +159,8 @@ const QUEUE_COMPACT_AT = 1024;
  * the rest of the local invocation path together. An invocation whose deadline is earlier
  * than the queue's last (another function's shorter timeout) gets a timer of its own.
  * Hand-written: Node's timers are themselves one list per duration, but each setTimeout
- * still allocates and links a Timeout.
+ * still allocates and links a Timeout. Timers are unref'd: a timeout never keeps the process
+ * alive by itself (what runs the invocations does: the server, the pollers, a test).
  */
 export class Invocations {
   private readonly inFlight = new Set<Invocation>();
@@ -220,7 +227,7 @@ export class Invocations {
   private watch(invocation: Invocation): void {
     const last = this.queue[this.queue.length - 1];
     if (last !== undefined && invocation.deadline < last.deadline) {
-      invocation.timer = setTimeout(() => this.timeOut(invocation), invocation.timeoutMs);
+      invocation.timer = setTimeout(() => this.timeOut(invocation), invocation.timeoutMs).unref();
       return;
     }
     this.queue.push(invocation);
@@ -230,7 +237,7 @@ export class Invocations {
 
   private arm(): NodeJS.Timeout | undefined {
     const next = this.queue[this.head];
-    return next && setTimeout(this.onTimer, Math.max(0, next.deadline - Date.now()));
+    return next && setTimeout(this.onTimer, Math.max(0, next.deadline - Date.now())).unref();
   }
 
   private expireDue(): void {
@@ -264,8 +271,8 @@ export class Invocations {
   }
 
   private becameIdle(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
+    // The timer stays: a server between two requests is idle for microseconds, and re-arming
+    // it per request is what the queue is there to avoid. When it fires it finds nothing due.
     this.queue = [];
     this.head = 0;
     const waiters = this.idleWaiters;

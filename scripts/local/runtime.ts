@@ -319,6 +319,7 @@ export class LocalRuntime {
           method,
           url,
           rawHeaders: req.rawHeaders,
+          parsedHeaders: req.headers,
           body,
           sourceIp: sourceIp(req.socket.remoteAddress),
           protocol: `HTTP/${req.httpVersion}`,
