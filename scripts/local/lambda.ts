@@ -27,9 +27,9 @@ export function functionArn(fn: Pick<FunctionIdentity, 'functionName' | 'region'
   return `arn:aws:lambda:${fn.region}:${fn.accountId}:function:${fn.functionName}`;
 }
 
-const unsupported = () => {
+function unsupported(): never {
   throw new Error('context.done/succeed/fail are not supported: return a value or a promise');
-};
+}
 
 /** What every invocation of one function shares: Lambda fixes these when it starts the environment. */
 interface FunctionConstants {
@@ -56,29 +56,64 @@ function constantsOf(fn: FunctionIdentity, startedAt: number): FunctionConstants
   return found;
 }
 
+/**
+ * The context object: a class, so that an invocation makes one object and no closures (the
+ * local platform serves thousands of invocations a second; see issue 16).
+ */
+class LocalLambdaContext implements Context {
+  callbackWaitsForEmptyEventLoop = true;
+  readonly functionName: string;
+  readonly functionVersion = '$LATEST';
+  readonly invokedFunctionArn: string;
+  readonly memoryLimitInMB: string;
+  readonly logGroupName: string;
+  readonly logStreamName: string;
+  readonly #deadline: number;
+  readonly #now: () => number;
+  #requestId: string | undefined;
+
+  constructor(fn: FunctionIdentity, requestId: string | undefined, startedAt: number, now: () => number) {
+    const shared = constantsOf(fn, startedAt);
+    this.functionName = fn.functionName;
+    this.invokedFunctionArn = shared.arn;
+    this.memoryLimitInMB = shared.memoryLimitInMB;
+    this.#requestId = requestId;
+    this.logGroupName = shared.logGroupName;
+    this.logStreamName = shared.logStreamName;
+    this.#deadline = startedAt + fn.timeoutSeconds * 1000;
+    this.#now = now;
+  }
+
+  /** Made when first read: most invocations that answer never read it. */
+  get awsRequestId(): string {
+    this.#requestId ??= randomUUID();
+    return this.#requestId;
+  }
+
+  getRemainingTimeInMillis(): number {
+    return Math.max(0, this.#deadline - this.#now());
+  }
+
+  done(): never {
+    return unsupported();
+  }
+
+  fail(): never {
+    return unsupported();
+  }
+
+  succeed(): never {
+    return unsupported();
+  }
+}
+
 /** The context object Lambda passes as the handler's second argument. */
 export function createLambdaContext(
   fn: FunctionIdentity,
   options: { requestId?: string; startedAt?: number; now?: () => number } = {},
 ): Context {
   const now = options.now ?? Date.now;
-  const startedAt = options.startedAt ?? now();
-  const deadline = startedAt + fn.timeoutSeconds * 1000;
-  const shared = constantsOf(fn, startedAt);
-  return {
-    callbackWaitsForEmptyEventLoop: true,
-    functionName: fn.functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: shared.arn,
-    memoryLimitInMB: shared.memoryLimitInMB,
-    awsRequestId: options.requestId ?? randomUUID(),
-    logGroupName: shared.logGroupName,
-    logStreamName: shared.logStreamName,
-    getRemainingTimeInMillis: () => Math.max(0, deadline - now()),
-    done: unsupported,
-    fail: unsupported,
-    succeed: unsupported,
-  };
+  return new LocalLambdaContext(fn, options.requestId, options.startedAt ?? now(), now);
 }
 
 export class LambdaTimeoutError extends Error {
@@ -88,37 +123,169 @@ export class LambdaTimeoutError extends Error {
   }
 }
 
+/** One invocation until it settles: with its result, its error, or a timeout error. */
+class Invocation {
+  settled = false;
+  /** Its own timer, when it could not join the shared deadline queue (see Invocations.watch). */
+  timer: NodeJS.Timeout | undefined;
+  resolve!: (result: unknown) => void;
+  reject!: (error: unknown) => void;
+  readonly promise: Promise<unknown>;
+
+  constructor(
+    readonly deadline: number,
+    readonly timeoutMs: number,
+  ) {
+    this.promise = new Promise<unknown>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+  }
+}
+
+const IGNORE = () => {};
+/** Settled entries at the head of the deadline queue are dropped in place until this many, then cut off. */
+const QUEUE_COMPACT_AT = 1024;
+
 /**
- * Invokes a handler and settles with its result, its error, or a timeout error once the
- * function's timeout has passed (the handler itself cannot be stopped and runs on).
- * Callback-style handlers (three parameters) are supported.
+ * Invokes handlers and settles each invocation with its result, its error, or a timeout error
+ * once the function's timeout has passed (the handler itself cannot be stopped and runs on).
+ * Callback-style handlers (three parameters) are supported. `idle()` waits for every
+ * invocation in flight (the runtime's stop).
+ *
+ * Timeouts share one timer: invocations of a function start in time order with the same
+ * timeout, so their deadlines come in order; they queue, and the timer is set for the
+ * earliest one still running. A timer per invocation (and its clearTimeout) cost more than
+ * the rest of the local invocation path together. An invocation whose deadline is earlier
+ * than the queue's last (another function's shorter timeout) gets a timer of its own.
+ * Hand-written: Node's timers are themselves one list per duration, but each setTimeout
+ * still allocates and links a Timeout. Timers are unref'd: a timeout never keeps the process
+ * alive by itself (what runs the invocations does: the server, the pollers, a test).
  */
-export function invokeHandler(handler: Handler, event: unknown, context: Context): Promise<unknown> {
-  const timeoutMs = context.getRemainingTimeInMillis();
-  // One promise settled by whichever comes first: the handler's result or error, or the timeout.
-  return new Promise<unknown>((resolve, reject) => {
-    let settled = false;
-    const timer = setTimeout(() => {
-      if (settled) return;
-      settled = true;
-      reject(new LambdaTimeoutError(timeoutMs / 1000));
-    }, timeoutMs);
-    const callback = (error?: unknown, result?: unknown) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      if (error !== undefined && error !== null) reject(error);
-      else resolve(result);
-    };
-    try {
-      const returned = handler(event, context, callback);
-      if (handler.length < 3 || (returned && typeof (returned as Promise<unknown>).then === 'function')) {
-        Promise.resolve(returned).then((result) => callback(null, result), callback);
+export class Invocations {
+  private readonly inFlight = new Set<Invocation>();
+  private queue: Invocation[] = [];
+  private head = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private idleWaiters: (() => void)[] = [];
+  private readonly onTimer = () => this.expireDue();
+
+  run(handler: Handler, event: unknown, context: Context): Promise<unknown> {
+    const timeoutMs = context.getRemainingTimeInMillis();
+    const invocation = new Invocation(Date.now() + timeoutMs, timeoutMs);
+    this.inFlight.add(invocation);
+    this.watch(invocation);
+    if (handler.length < 3) {
+      this.settleWith(invocation, handler, event, context);
+    } else {
+      const callback = (error?: unknown, result?: unknown) => this.settle(invocation, error, result);
+      try {
+        const returned = handler(event, context, callback);
+        if (returned && typeof (returned as Promise<unknown>).then === 'function') {
+          (returned as Promise<unknown>).then((result) => callback(null, result), callback);
+        }
+      } catch (error) {
+        callback(error);
       }
-    } catch (error) {
-      callback(error);
     }
-  });
+    return invocation.promise;
+  }
+
+  /** Resolves once no invocation is in flight. */
+  idle(): Promise<void> {
+    if (this.inFlight.size === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** A promise-style (or synchronous) handler: awaited here, so an invocation makes no closures. */
+  private async settleWith(
+    invocation: Invocation,
+    handler: Handler,
+    event: unknown,
+    context: Context,
+  ): Promise<void> {
+    try {
+      this.settle(invocation, undefined, await handler(event, context));
+    } catch (error) {
+      this.settle(invocation, error ?? new Error(String(error)), undefined);
+    }
+  }
+
+  private settle(invocation: Invocation, error: unknown, result: unknown): void {
+    if (invocation.settled) return;
+    invocation.settled = true;
+    if (invocation.timer !== undefined) clearTimeout(invocation.timer);
+    this.inFlight.delete(invocation);
+    if (error !== undefined && error !== null) invocation.reject(error);
+    else invocation.resolve(result);
+    // Released: a settled entry may wait in the queue a while, and must not hold its result.
+    invocation.resolve = IGNORE;
+    invocation.reject = IGNORE;
+    if (this.inFlight.size === 0) this.becameIdle();
+  }
+
+  private watch(invocation: Invocation): void {
+    const last = this.queue[this.queue.length - 1];
+    if (last !== undefined && invocation.deadline < last.deadline) {
+      invocation.timer = setTimeout(() => this.timeOut(invocation), invocation.timeoutMs).unref();
+      return;
+    }
+    this.queue.push(invocation);
+    this.dropSettledHead();
+    this.timer ??= this.arm();
+  }
+
+  private arm(): NodeJS.Timeout | undefined {
+    const next = this.queue[this.head];
+    return next && setTimeout(this.onTimer, Math.max(0, next.deadline - Date.now())).unref();
+  }
+
+  private expireDue(): void {
+    this.timer = undefined;
+    const now = Date.now();
+    const due: Invocation[] = [];
+    while (this.head < this.queue.length) {
+      const next = this.queue[this.head] as Invocation;
+      if (!next.settled) {
+        if (next.deadline > now) break;
+        due.push(next);
+      }
+      this.head++;
+    }
+    this.dropSettledHead();
+    this.timer = this.arm();
+    // Last: the last of them to settle may leave the runtime idle, which resets the queue.
+    for (const invocation of due) this.timeOut(invocation);
+  }
+
+  private timeOut(invocation: Invocation): void {
+    this.settle(invocation, new LambdaTimeoutError(invocation.timeoutMs / 1000), undefined);
+  }
+
+  private dropSettledHead(): void {
+    while (this.head < this.queue.length && (this.queue[this.head] as Invocation).settled) this.head++;
+    if (this.head >= QUEUE_COMPACT_AT && this.head * 2 >= this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  private becameIdle(): void {
+    // The timer stays: a server between two requests is idle for microseconds, and re-arming
+    // it per request is what the queue is there to avoid. When it fires it finds nothing due.
+    this.queue = [];
+    this.head = 0;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+}
+
+const standalone = new Invocations();
+
+/** Invokes one handler as Lambda would (see Invocations), outside a runtime. */
+export function invokeHandler(handler: Handler, event: unknown, context: Context): Promise<unknown> {
+  return standalone.run(handler, event, context);
 }
 
 /** Imports a handler module (TypeScript, through tsx) and returns its `handler` export. */

@@ -26,7 +26,7 @@ import {
   errorPayload,
   type FunctionIdentity,
   type Handler,
-  invokeHandler,
+  Invocations,
   loadHandler,
 } from './lambda.js';
 import { LineWriter } from './line-writer.js';
@@ -177,7 +177,9 @@ export class LocalRuntime {
   readonly environment: Record<string, string>;
   private readonly schedules: RuntimeSchedule[] = [];
   private readonly pollers: SqsPoller[] = [];
-  private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly invocations = new Invocations();
+  /** Invocations waiting for their handler's import (then in `invocations`). */
+  private readonly loading = new Set<Promise<unknown>>();
   private scheduler: Scheduler | undefined;
   private server: Server | undefined;
   private stopping: Promise<void> | undefined;
@@ -246,11 +248,13 @@ export class LocalRuntime {
     const entry = this.functions.get(logicalId);
     if (!entry) return Promise.reject(new Error(`no local function ${logicalId}`));
     const { loaded, identity } = entry;
-    const run = loaded
-      ? invokeHandler(loaded, event, createLambdaContext(identity))
-      : entry.handler.then((handler) => invokeHandler(handler, event, createLambdaContext(identity)));
-    this.inFlight.add(run);
-    const done = () => this.inFlight.delete(run);
+    if (loaded) return this.invocations.run(loaded, event, createLambdaContext(identity));
+    // Still importing: counted in flight from now, so that stop() waits for it too.
+    const run = entry.handler.then((handler) =>
+      this.invocations.run(handler, event, createLambdaContext(identity)),
+    );
+    this.loading.add(run);
+    const done = () => this.loading.delete(run);
     run.then(done, done);
     return run;
   }
@@ -315,6 +319,7 @@ export class LocalRuntime {
           method,
           url,
           rawHeaders: req.rawHeaders,
+          parsedHeaders: req.headers,
           body,
           sourceIp: sourceIp(req.socket.remoteAddress),
           protocol: `HTTP/${req.httpVersion}`,
@@ -514,6 +519,12 @@ export class LocalRuntime {
 
   // -------------------------------------------------------------------------------------
 
+  /** Waits until no invocation runs, nor waits for its handler's import. */
+  private async settled(): Promise<void> {
+    while (this.loading.size > 0) await Promise.allSettled([...this.loading]);
+    await this.invocations.idle();
+  }
+
   /** Stops scheduler and pollers, closes the server, and waits for running invocations. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
@@ -523,11 +534,11 @@ export class LocalRuntime {
       if (server) {
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
-        await Promise.allSettled([...this.inFlight]);
+        await this.settled();
         server.closeAllConnections();
         await closed;
       }
-      await Promise.allSettled([...this.inFlight]);
+      await this.settled();
       this.ownWriter?.close();
     })();
     return this.stopping;

@@ -1,3 +1,7 @@
+import { once } from 'node:events';
+import { createServer, type IncomingMessage } from 'node:http';
+import { type AddressInfo, connect } from 'node:net';
+import * as fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   buildHttpApiEvent,
@@ -57,6 +61,178 @@ describe('route matching', () => {
   it('rejects greedy variables that are not last', () => {
     expect(() => parseRouteKey('GET /{a+}/b')).toThrow(/last/);
     expect(() => parseRouteKey('nonsense')).toThrow(/invalid route key/);
+  });
+});
+
+/** Route matching as first written here (split the path, compare part by part): the reference. */
+function referenceMatch(segments: ReturnType<typeof parseRouteKey>['segments'], path: string) {
+  const decode = (value: string) => {
+    try {
+      return decodeURIComponent(value);
+    } catch {
+      return value;
+    }
+  };
+  const parts = path === '/' ? [] : path.split('/').slice(1);
+  const params: Record<string, string> = {};
+  for (let i = 0; i < segments.length; i++) {
+    const segment = segments[i];
+    const part = parts[i];
+    if (!segment) return undefined;
+    if (segment.kind === 'greedy') {
+      const rest = parts.slice(i);
+      if (rest.length === 0 || rest.join('/') === '') return undefined;
+      params[segment.name] = decode(rest.join('/'));
+      return params;
+    }
+    if (part === undefined) return undefined;
+    if (segment.kind === 'literal') {
+      if (segment.value !== part) return undefined;
+    } else {
+      if (part === '') return undefined;
+      params[segment.name] = decode(part);
+    }
+  }
+  return parts.length === segments.length ? params : undefined;
+}
+
+describe('route matching against the reference', () => {
+  const part = fc.constantFrom('a', 'b', 'ab', '', '%20', 'x%', '%E2%82%AC', 'invocations');
+  const path = fc.array(part, { maxLength: 5 }).map((parts) => `/${parts.join('/')}`);
+  const segment = fc.constantFrom('a', 'b', 'ab', 'invocations', '{p}', '{q}');
+  const routeKey = fc.tuple(fc.array(segment, { maxLength: 4 }), fc.boolean()).map(([segments, greedy]) => {
+    const named = segments.map((s, i) => (s.startsWith('{') ? `{${s.slice(1, -1)}${i}}` : s));
+    if (greedy) named.push('{rest+}');
+    return `GET /${named.join('/')}`;
+  });
+
+  it('matches and extracts exactly as splitting the path does, on any path and route', () => {
+    fc.assert(
+      fc.property(fc.array(routeKey, { minLength: 1, maxLength: 4 }), path, (keys, requested) => {
+        const table = keys.map((key) => ({ routeKey: key }));
+        const match = matchRoute(table, 'GET', requested);
+        // The table picks the most specific match; the reference says which routes match at all.
+        const matching = keys.filter((key) => referenceMatch(parseRouteKey(key).segments, requested));
+        if (matching.length === 0) {
+          expect(match).toBeUndefined();
+          return;
+        }
+        expect(match).toBeDefined();
+        expect(matching).toContain(match?.routeKey);
+        expect(match?.pathParameters).toEqual(
+          referenceMatch(parseRouteKey(match?.routeKey as string).segments, requested),
+        );
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});
+
+describe('headers taken over from Node', () => {
+  it('give the same event as the raw headers, with repeated, cookie and set-cookie headers', async () => {
+    const received: IncomingMessage[] = [];
+    const server = createServer((req, res) => {
+      received.push(req);
+      req.resume();
+      req.on('end', () => res.end());
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as AddressInfo;
+    // Raw bytes on a socket: an HTTP client would merge or refuse some of these headers itself.
+    const send = (headers: [string, string][]) =>
+      new Promise<void>((resolve, reject) => {
+        const socket = connect(port, '127.0.0.1');
+        const lines = headers.map(([name, value]) => `${name}: ${value}\r\n`).join('');
+        const host = headers.some(([name]) => name.toLowerCase() === 'host') ? '' : 'Host: h\r\n';
+        socket.end(`POST /x HTTP/1.1\r\n${host}${lines}Content-Length: 3\r\nConnection: close\r\n\r\n1,2`);
+        let answer = '';
+        socket.on('data', (chunk) => {
+          answer += chunk;
+        });
+        socket.on('close', () =>
+          answer.startsWith('HTTP/1.1 200') ? resolve() : reject(new Error(`answered ${answer}`)),
+        );
+        socket.on('error', reject);
+      });
+    const cases: [string, string][][] = [
+      [
+        ['Content-Type', 'text/csv'],
+        ['X-Amz-Date', '20261125T120000Z'],
+        ['Accept', 'application/json'],
+      ],
+      [
+        ['X-Custom', 'a'],
+        ['x-custom', 'b'],
+        ['Content-Type', 'text/csv'],
+      ],
+      [
+        ['Content-Type', 'text/csv'],
+        ['content-type', 'application/json'],
+      ],
+      [
+        ['Cookie', 'a=1'],
+        ['Cookie', 'b=2'],
+        ['Host', 'example.com:8080'],
+      ],
+      [['Set-Cookie', 'a=1']],
+      [
+        ['Host', '[::1]:4567'],
+        ['X-Forwarded-For', '10.0.0.1'],
+        ['User-Agent', 'ua'],
+      ],
+    ];
+    try {
+      for (const headers of cases) await send(headers);
+    } finally {
+      server.close();
+    }
+    expect(received).toHaveLength(cases.length);
+    for (const req of received) {
+      const request = {
+        method: 'POST',
+        url: '/x',
+        rawHeaders: req.rawHeaders,
+        body: Buffer.from('1,2'),
+        sourceIp: '127.0.0.1',
+        protocol: 'HTTP/1.1',
+      };
+      const options = {
+        routeKey: 'POST /x',
+        pathParameters: {},
+        requestId: 'r',
+        now: new Date(0),
+        accountId: '1',
+        apiId: 'a',
+      };
+      const fromRaw = buildHttpApiEvent(request, options);
+      const fromNode = buildHttpApiEvent({ ...request, parsedHeaders: { ...req.headers } }, options);
+      expect(fromNode).toEqual(fromRaw);
+    }
+  });
+
+  it('find the Host port as a regular expression would', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.constantFrom(':', ']', '[', '1', '80', 'a', '.'), { maxLength: 8 }),
+        (chars) => {
+          const host = chars.join('');
+          const event = buildHttpApiEvent(
+            {
+              method: 'GET',
+              url: '/',
+              rawHeaders: ['Host', host],
+              body: Buffer.alloc(0),
+              sourceIp: '1.2.3.4',
+              protocol: 'HTTP/1.1',
+            },
+            { routeKey: '$default', pathParameters: {}, accountId: '1', apiId: 'a' },
+          );
+          expect(event.headers['x-forwarded-port']).toBe(host === '' ? undefined : /:(\d+)$/.exec(host)?.[1]);
+        },
+      ),
+      { numRuns: 2000 },
+    );
   });
 });
 

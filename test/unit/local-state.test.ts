@@ -1,6 +1,11 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { formatEnvFile, parseEnvFile } from '../../scripts/local/env-file.js';
-import { createLambdaContext, invokeHandler, LambdaTimeoutError } from '../../scripts/local/lambda.js';
+import {
+  createLambdaContext,
+  Invocations,
+  invokeHandler,
+  LambdaTimeoutError,
+} from '../../scripts/local/lambda.js';
 import {
   decodeAttributeValue,
   encodeAttributeValue,
@@ -102,6 +107,119 @@ describe('Lambda invocation', () => {
     await expect(invokeHandler(() => new Promise(() => {}), 1, context)).rejects.toBeInstanceOf(
       LambdaTimeoutError,
     );
+  });
+});
+
+describe('Lambda timeouts of concurrent invocations (one shared timer)', () => {
+  const fn = (timeoutSeconds: number, functionName = 'f') => ({
+    functionName,
+    region: 'us-east-1',
+    accountId: '123456789012',
+    memorySizeMb: 1024,
+    timeoutSeconds,
+  });
+  const never = () => new Promise<never>(() => {});
+  /** Whether a promise has settled, and how, without waiting for it. */
+  const watch = (promise: Promise<unknown>) => {
+    const state: { outcome?: 'resolved' | 'rejected'; value?: unknown } = {};
+    promise.then(
+      (value) => Object.assign(state, { outcome: 'resolved', value }),
+      (value) => Object.assign(state, { outcome: 'rejected', value }),
+    );
+    return state;
+  };
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('times each invocation out at its own deadline, and not the ones that answered', async () => {
+    vi.useFakeTimers();
+    const invocations = new Invocations();
+    const f = fn(1);
+    const first = watch(invocations.run(never, 1, createLambdaContext(f)));
+    await vi.advanceTimersByTimeAsync(400);
+    const second = watch(invocations.run(never, 2, createLambdaContext(f)));
+    const answered = watch(invocations.run(async () => 'ok', 3, createLambdaContext(f)));
+    await vi.advanceTimersByTimeAsync(599);
+    expect(first.outcome).toBeUndefined();
+    expect(answered).toEqual({ outcome: 'resolved', value: 'ok' });
+    await vi.advanceTimersByTimeAsync(1);
+    expect(first.outcome).toBe('rejected');
+    expect(first.value).toBeInstanceOf(LambdaTimeoutError);
+    expect(second.outcome).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(399);
+    expect(second.outcome).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(1);
+    expect(second.outcome).toBe('rejected');
+    expect((second.value as Error).message).toBe('Task timed out after 1.00 seconds');
+  });
+
+  it('times out a shorter timeout started after a longer one on time', async () => {
+    vi.useFakeTimers();
+    const invocations = new Invocations();
+    const slow = watch(invocations.run(never, 1, createLambdaContext(fn(10, 'slow'))));
+    const quick = watch(invocations.run(never, 2, createLambdaContext(fn(1, 'quick'))));
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(quick.outcome).toBe('rejected');
+    expect(slow.outcome).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(9000);
+    expect(slow.outcome).toBe('rejected');
+  });
+
+  it('keeps timing out after a thousand answered invocations went through the queue', async () => {
+    vi.useFakeTimers();
+    const invocations = new Invocations();
+    const f = fn(1);
+    const stuck = watch(invocations.run(never, 0, createLambdaContext(f)));
+    const answers = await Promise.all(
+      Array.from({ length: 3000 }, (_, i) => invocations.run(async (n) => n, i, createLambdaContext(f))),
+    );
+    expect(answers[2999]).toBe(2999);
+    await vi.advanceTimersByTimeAsync(500);
+    const late = watch(invocations.run(never, 1, createLambdaContext(f)));
+    await vi.advanceTimersByTimeAsync(500);
+    expect(stuck.outcome).toBe('rejected');
+    expect(late.outcome).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(500);
+    expect(late.outcome).toBe('rejected');
+  });
+
+  it('is idle once every invocation settled, and an answer after a timeout changes nothing', async () => {
+    vi.useFakeTimers();
+    const invocations = new Invocations();
+    let answer: (value: string) => void = () => {};
+    const late = watch(
+      invocations.run(
+        () => new Promise<string>((resolve) => (answer = resolve)),
+        1,
+        createLambdaContext(fn(1)),
+      ),
+    );
+    let finished = false;
+    const waiting = invocations.idle().then(() => (finished = true));
+    const callbacks = watch(
+      invocations.run(
+        (_e, _c, callback) => setTimeout(() => callback?.(null, 'cb'), 200),
+        2,
+        createLambdaContext(fn(5)),
+      ),
+    );
+    await vi.advanceTimersByTimeAsync(200);
+    expect(callbacks).toEqual({ outcome: 'resolved', value: 'cb' });
+    expect(finished).toBe(false);
+    await vi.advanceTimersByTimeAsync(800);
+    expect(late.outcome).toBe('rejected');
+    await waiting;
+    expect(finished).toBe(true);
+    answer('too late');
+    await vi.advanceTimersByTimeAsync(0);
+    expect(late.value).toBeInstanceOf(LambdaTimeoutError);
+    // Idle, then busy again: the queue starts over and still times out on time.
+    const again = watch(invocations.run(never, 3, createLambdaContext(fn(1))));
+    await vi.advanceTimersByTimeAsync(999);
+    expect(again.outcome).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(1);
+    expect(again.outcome).toBe('rejected');
   });
 });
 
