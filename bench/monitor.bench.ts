@@ -336,7 +336,7 @@ export async function benchMonitor(options: BenchMonitorOptions = {}): Promise<v
       return;
     }
     console.log(
-      "\n  Python baseline, bench/monitor-baseline.py on the same files (the project's .venv: Evidently and pandas pinned in requirements.txt; one thread):",
+      "\n  Python baseline, bench/monitor-baseline.py on the same files (the project's .venv: Evidently and pandas pinned in requirements.txt; one process, whose CPU time above its wall time is numpy's and scipy's helper threads):",
     );
     let py: BaselineResult;
     let extrapolated = false;
@@ -384,7 +384,7 @@ export async function benchMonitor(options: BenchMonitorOptions = {}): Promise<v
     if (parallel) {
       const parRatio = parallel.records / parallel.seconds / theirRate;
       console.log(
-        `  → NOT per core: Understudy with ${workers} worker threads ${k(parallel.records / parallel.seconds)} records/s vs the same single-threaded ${py.implementation}: ${parRatio.toFixed(1)}× by wall time (target ≥ 25×: ${parRatio >= 25 ? 'met' : 'NOT met'}, with up to ${workers} cores against one), ${(parallel.records / parallel.cpuSeconds / theirCpuRate).toFixed(1)}× by CPU time`,
+        `  → NOT per core: Understudy with ${workers} worker threads ${k(parallel.records / parallel.seconds)} records/s vs the same ${py.implementation} run: ${parRatio.toFixed(1)}× by wall time (target ≥ 25×: ${parRatio >= 25 ? 'met' : 'NOT met'}, with up to ${workers} cores), ${(parallel.records / parallel.cpuSeconds / theirCpuRate).toFixed(1)}× by CPU time`,
       );
     }
     if (reference) {
