@@ -8,11 +8,16 @@
  * features, one of them — f4 — shifted by half a standard deviation). The baseline's
  * statistics.json and constraints.json are suggested from the dataset first, as
  * SuggestBaseline would. Then each execution runs in a child process of its own, so that its
- * peak RSS is its own: read the baseline files, read each capture file, one
- * `DatasetAccumulator.forBaseline` per file (sequentially, or on worker threads that send
- * their accumulators back as JSON), merge, `toStatistics`, `checkConstraints`, `detectDrift`
- * and `renderMonitoringReport`. At 250,000 and at 1,000,000 records, to show that memory does
- * not grow with the record count.
+ * peak RSS is its own (bench/monitor-execution.ts, bundled by esbuild first): read the baseline
+ * files, read each capture file, one `DatasetAccumulator.forBaseline` per file (sequentially,
+ * or on worker threads that send their accumulators back as JSON), merge, `toStatistics`,
+ * `checkConstraints`, `detectDrift` and `renderMonitoringReport`. At 250,000 and at 1,000,000
+ * records, to show that memory does not grow with the record count.
+ *
+ * Sequential (one thread: the per-core figure) and worker threads (up to all cores: not a
+ * per-core figure) are printed apart, each with its own ratio to the Python baseline of the
+ * same run, and each run with the load average and how many cores other processes kept busy
+ * meanwhile (on these shared machines, often one of the two).
  *
  * Standalone: `npx tsx bench/monitor.bench.ts`, or `benchMonitor()` from bench/run.ts. Prints
  * figures; never passes or fails on time. Environment: MONITOR_BENCH_PYTHON_BUDGET_S (how long
