@@ -188,26 +188,67 @@ interface BaselineResult {
   readonly drifted: string[];
 }
 
+/** Ticks (1/100 s) in /proc/stat and /proc/self/stat; undefined off Linux. */
+function ticks(): { machine: number; mine: number } | undefined {
+  try {
+    const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = (
+      readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? ''
+    )
+      .trim()
+      .split(/\s+/)
+      .slice(1)
+      .map(Number);
+    // /proc/self/stat after the command name: utime, stime, cutime, cstime are fields 14–17
+    // (cutime/cstime: the children this process has waited for).
+    const self = readFileSync('/proc/self/stat', 'utf8');
+    const fields = self
+      .slice(self.lastIndexOf(')') + 2)
+      .split(' ')
+      .map(Number);
+    const mine = fields.slice(11, 15).reduce((a, b) => a + b, 0);
+    return { machine: user + nice + system + irq + softirq + steal, mine };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Runs a child and says how many cores the machine's other processes kept busy meanwhile: the
+ * machine's CPU time less this process's and its finished children's, over the wall time.
+ */
+async function withOthersBusy<T>(run: () => Promise<T>): Promise<{ result: T; otherCores?: number }> {
+  const before = ticks();
+  const start = process.hrtime.bigint();
+  const result = await run();
+  const wall = Number(process.hrtime.bigint() - start) / 1e9;
+  const after = ticks();
+  if (!before || !after) return { result };
+  const others = (after.machine - before.machine - (after.mine - before.mine)) / 100;
+  return { result, otherCores: Math.max(0, others) / wall };
+}
+
 async function pythonBaseline(
   data: TestData,
   files: number,
   implementation: 'evidently' | 'scipy',
   timeoutMs?: number,
-): Promise<BaselineResult> {
-  const out = await runChild(
-    ROOT,
-    ensurePythonEnv(() => undefined),
-    [
-      join(ROOT, 'bench', 'monitor-baseline.py'),
-      '--implementation',
-      implementation,
-      '--baseline',
-      data.baselineCsv,
-      ...data.files.slice(0, files),
-    ],
-    timeoutMs,
+): Promise<BaselineResult & { otherCores?: number }> {
+  const { result, otherCores } = await withOthersBusy(() =>
+    runChild(
+      ROOT,
+      ensurePythonEnv(() => undefined),
+      [
+        join(ROOT, 'bench', 'monitor-baseline.py'),
+        '--implementation',
+        implementation,
+        '--baseline',
+        data.baselineCsv,
+        ...data.files.slice(0, files),
+      ],
+      timeoutMs,
+    ),
   );
-  return lastJson<BaselineResult>(out);
+  return { ...lastJson<BaselineResult>(result), ...(otherCores === undefined ? {} : { otherCores }) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -241,12 +282,13 @@ const ours = (r: ExecutionResult, loadBefore: string): Row => ({
   rss: r.peakRssMb,
   machine: `load ${loadBefore}→${load()}${r.otherCores === undefined ? '' : `, others busy ${r.otherCores.toFixed(2)} cores`}${r.workersReadySeconds === undefined ? '' : `; workers ready at ${(r.workersReadySeconds * 1000).toFixed(0)} ms, merging ${((r.mergeSeconds ?? 0) * 1000).toFixed(0)} ms`}`,
 });
-const theirs = (r: BaselineResult, loadBefore: string): Row => ({
+const theirs = (r: BaselineResult & { otherCores?: number }, loadBefore: string): Row => ({
   records: r.records,
   seconds: r.seconds,
   cpu: r.cpu_seconds,
   rss: r.peak_rss_mb,
-  machine: `load ${loadBefore}→${load()}`,
+  // Over the whole child process (its start and imports included).
+  machine: `load ${loadBefore}→${load()}${r.otherCores === undefined ? '' : `, others busy ${r.otherCores.toFixed(2)} cores`}`,
 });
 
 export interface BenchMonitorOptions {
