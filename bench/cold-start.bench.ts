@@ -55,6 +55,7 @@ export async function benchColdStart(runs = 7): Promise<void> {
     target: BUNDLING.target,
     minify: BUNDLING.minify,
     sourcemap: BUNDLING.sourceMap,
+    sourcesContent: BUNDLING.sourcesContent,
     external: externalModules('invoke'),
     banner: { js: BUNDLING.banner },
     outfile: path.join(dir, 'handler.mjs'),

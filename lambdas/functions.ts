@@ -74,6 +74,12 @@ export const BUNDLING = {
   target: 'node22',
   minify: true,
   sourceMap: true,
+  /**
+   * Maps without the original sources: stack traces still point at TypeScript lines, and with
+   * --enable-source-maps Node reads and parses every loaded map at start; the invoke function's
+   * shrinks from 602 KB to 174 KB (cold-start bench; first answer a few ms sooner, within its noise).
+   */
+  sourcesContent: false,
   // ESM bundles still meet CommonJS dependencies that call require().
   banner: "import{createRequire as __cr}from'module';const require=__cr(import.meta.url);",
   /** Lambda's NODE_OPTIONS for every function. */

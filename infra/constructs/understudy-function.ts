@@ -67,6 +67,7 @@ export class UnderstudyFunction extends Construct {
         target: BUNDLING.target,
         minify: BUNDLING.minify,
         sourceMap: BUNDLING.sourceMap,
+        sourcesContent: BUNDLING.sourcesContent,
         externalModules: externalModules(props.name),
         banner: BUNDLING.banner,
       },

@@ -114,6 +114,7 @@ function endpointNameOf(event: HttpEvent, path: string): string {
   const fromRoute = event.pathParameters?.EndpointName;
   const raw = fromRoute ?? INVOCATIONS_PATH.exec(path)?.[1];
   if (!raw) throw new ValidationError('The path must be /endpoints/{EndpointName}/invocations.');
+  if (!raw.includes('%')) return raw;
   try {
     return decodeURIComponent(raw);
   } catch (error) {

@@ -18,26 +18,49 @@ export interface HttpRequest {
 }
 
 export function toHttpRequest(event: HttpEvent): HttpRequest {
-  const headers: Record<string, string> = {};
   const received = event.headers;
-  // for-in rather than Object.entries: no array per header, on every request of every function.
-  if (received) {
-    for (const name in received) {
-      const value = received[name];
-      if (value !== undefined) headers[name.toLowerCase()] = value;
-    }
-  }
   const raw = event.body ?? '';
   const body = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
   return {
     method: event.requestContext.http.method,
     path: event.rawPath,
     rawQueryString: event.rawQueryString ?? '',
-    headers,
+    headers: received === undefined ? {} : lowerCaseHeaders(received),
     body,
     requestId: event.requestContext.requestId,
     accountId: event.requestContext.accountId,
   };
+}
+
+/**
+ * The event's headers with lower-case names and no undefined values: the event's own object
+ * when it already is so, as API Gateway delivers it (a copy per request of every function
+ * otherwise); a copy when a name has upper case or a value is missing (events made by hand).
+ */
+function lowerCaseHeaders(received: Record<string, string | undefined>): Record<string, string> {
+  let asDelivered = true;
+  for (const name in received) {
+    if (received[name] === undefined || hasUpperCase(name)) {
+      asDelivered = false;
+      break;
+    }
+  }
+  if (asDelivered) return received as Record<string, string>;
+  const headers: Record<string, string> = {};
+  // for-in rather than Object.entries: no array per header.
+  for (const name in received) {
+    const value = received[name];
+    if (value !== undefined) headers[name.toLowerCase()] = value;
+  }
+  return headers;
+}
+
+function hasUpperCase(name: string): boolean {
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if ((c >= 65 && c <= 90) || c > 127) return true;
+  }
+  return false;
 }
 
 /** How a protocol writes errors: SageMaker (JSON 1.1) and SageMaker Runtime (REST-JSON) differ. */

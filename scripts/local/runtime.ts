@@ -157,10 +157,11 @@ function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
       chunks.push(chunk);
     };
     req.on('data', onData);
-    req.once('end', () =>
+    // `on`, not `once`: each fires at most once, and `once` wraps each listener per request.
+    req.on('end', () =>
       resolve(chunks.length === 1 ? chunks[0] : chunks.length === 0 ? EMPTY : Buffer.concat(chunks, size)),
     );
-    req.once('error', reject);
+    req.on('error', reject);
   });
 }
 
@@ -264,11 +265,7 @@ export class LocalRuntime {
 
   private async listen(): Promise<void> {
     const server = createServer((req, res) => {
-      this.handleRequest(req, res).catch((error: unknown) => {
-        this.log(`request failed: ${error instanceof Error ? error.stack : error}`);
-        if (!res.headersSent) send(res, INTERNAL_SERVER_ERROR);
-        else res.destroy();
-      });
+      void this.handleRequest(req, res);
     });
     server.keepAliveTimeout = 30_000;
     const host = this.options.host ?? '127.0.0.1';
@@ -290,67 +287,74 @@ export class LocalRuntime {
   }
 
   private async handleRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const started = Date.now();
-    const method = req.method ?? 'GET';
-    const url = req.url ?? '/';
-    const question = url.indexOf('?');
-    const path = question < 0 ? url : url.slice(0, question);
-    const body = await readBody(req);
-    if (body === undefined) {
-      send(res, jsonMessage(413, 'Request Entity Too Large'), [['connection', 'close']]);
-      return;
-    }
-    if (path.startsWith('/_local/')) {
-      send(res, await this.handleLocal(method, path, body));
-      return;
-    }
-    const match = this.routeTable.match(method, path);
-    const requestId = newRequestId();
-    let parts: HttpResponseParts;
-    let target = '-';
-    if (!match) {
-      parts = NOT_FOUND;
-    } else {
-      const route = match.route;
-      const fn = this.functions.get(route.functionLogicalId);
-      target = fn?.fn.name ?? route.functionLogicalId;
-      const event = buildHttpApiEvent(
-        {
-          method,
-          url,
-          rawHeaders: req.rawHeaders,
-          parsedHeaders: req.headers,
-          body,
-          sourceIp: sourceIp(req.socket.remoteAddress),
-          protocol: `HTTP/${req.httpVersion}`,
-        },
-        {
-          routeKey: match.routeKey,
-          pathParameters: match.pathParameters,
-          requestId,
-          accountId: this.options.ctx.accountId,
-          apiId: 'local',
-        },
-      );
-      try {
-        const mapped = mapLambdaResult(await this.invoke(route.functionLogicalId, event));
-        if ('error' in mapped) {
-          this.log(`${target}: ${mapped.error}`);
-          parts = INTERNAL_SERVER_ERROR;
-        } else {
-          parts = mapped.response;
-        }
-      } catch (error) {
-        this.log(
-          `${target} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
-        );
-        parts = INTERNAL_SERVER_ERROR;
+    // Caught here rather than with .catch on the call: no closure per request.
+    try {
+      const started = Date.now();
+      const method = req.method ?? 'GET';
+      const url = req.url ?? '/';
+      const question = url.indexOf('?');
+      const path = question < 0 ? url : url.slice(0, question);
+      const body = await readBody(req);
+      if (body === undefined) {
+        send(res, jsonMessage(413, 'Request Entity Too Large'), [['connection', 'close']]);
+        return;
       }
-    }
-    send(res, parts, [['apigw-requestid', requestId]]);
-    if (this.options.accessLog !== false) {
-      // Queued, not written: see LineWriter.
-      this.log(`${method} ${path} → ${target} ${parts.statusCode} (${Date.now() - started} ms)`);
+      if (path.startsWith('/_local/')) {
+        send(res, await this.handleLocal(method, path, body));
+        return;
+      }
+      const match = this.routeTable.match(method, path);
+      const requestId = newRequestId();
+      let parts: HttpResponseParts;
+      let target = '-';
+      if (!match) {
+        parts = NOT_FOUND;
+      } else {
+        const route = match.route;
+        const fn = this.functions.get(route.functionLogicalId);
+        target = fn?.fn.name ?? route.functionLogicalId;
+        const event = buildHttpApiEvent(
+          {
+            method,
+            url,
+            rawHeaders: req.rawHeaders,
+            parsedHeaders: req.headers,
+            body,
+            sourceIp: sourceIp(req.socket.remoteAddress),
+            protocol: `HTTP/${req.httpVersion}`,
+          },
+          {
+            routeKey: match.routeKey,
+            pathParameters: match.pathParameters,
+            requestId,
+            accountId: this.options.ctx.accountId,
+            apiId: 'local',
+          },
+        );
+        try {
+          const mapped = mapLambdaResult(await this.invoke(route.functionLogicalId, event));
+          if ('error' in mapped) {
+            this.log(`${target}: ${mapped.error}`);
+            parts = INTERNAL_SERVER_ERROR;
+          } else {
+            parts = mapped.response;
+          }
+        } catch (error) {
+          this.log(
+            `${target} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+          );
+          parts = INTERNAL_SERVER_ERROR;
+        }
+      }
+      send(res, parts, [['apigw-requestid', requestId]]);
+      if (this.options.accessLog !== false) {
+        // Queued, not written: see LineWriter.
+        this.log(`${method} ${path} → ${target} ${parts.statusCode} (${Date.now() - started} ms)`);
+      }
+    } catch (error) {
+      this.log(`request failed: ${error instanceof Error ? error.stack : error}`);
+      if (!res.headersSent) send(res, INTERNAL_SERVER_ERROR);
+      else res.destroy();
     }
   }
 

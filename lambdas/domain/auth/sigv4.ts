@@ -603,8 +603,22 @@ function sameHex(computed: string, provided: string): boolean {
  */
 const signingKeys = new Map<string, HmacSha256>();
 const MAX_SIGNING_KEYS = 1024;
+/**
+ * The key the last request used, by its scope object (LastParsed hands the same one while the
+ * credential repeats) and secret: a client's requests skip building and hashing the Map's key.
+ */
+let lastSigning: { scope: CredentialScope; secret: string; key: HmacSha256 } | undefined;
 
 function signingKey(secret: string, scope: CredentialScope): HmacSha256 {
+  if (lastSigning !== undefined && lastSigning.scope === scope && lastSigning.secret === secret) {
+    return lastSigning.key;
+  }
+  const key = derivedSigningKey(secret, scope);
+  lastSigning = { scope, secret, key };
+  return key;
+}
+
+function derivedSigningKey(secret: string, scope: CredentialScope): HmacSha256 {
   const cacheKey = `${scope.scope}\n${secret}`;
   let key = signingKeys.get(cacheKey);
   if (key === undefined) {

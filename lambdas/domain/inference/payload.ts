@@ -164,6 +164,8 @@ function checkNumeric(value: unknown, path: string): void {
 
 /** Chooses the response type from an Accept header (JSON when absent or a wildcard). */
 export function negotiateResponseType(accept: string | undefined): ResponseType {
+  // What the SDKs send, answered before splitting the header into candidates.
+  if (accept === JSON_TYPE || accept === CSV) return accept;
   if (!accept || accept.trim() === '') return JSON_TYPE;
   for (const candidate of accept.split(',')) {
     const type = mediaType(candidate);
