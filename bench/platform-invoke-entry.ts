@@ -11,6 +11,7 @@ const artifact = artifacts.register('regressor.onnx', 's3://bench');
 const record = {
   EndpointName: 'bench',
   EndpointStatus: 'InService',
+  EndpointConfigName: 'bench-config',
   internal: { variants: [{ VariantName: 'main', weight: 1, ModelName: 'm', artifact }] },
 } as unknown as EndpointRecord;
 
