@@ -195,6 +195,7 @@ export async function awsStandIn(modelBytes: Buffer) {
   const record = {
     EndpointName: 'bench',
     EndpointStatus: 'InService',
+    EndpointConfigName: 'bench-config',
     internal: {
       variants: [
         {

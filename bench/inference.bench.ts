@@ -124,6 +124,7 @@ async function benchHandlerOverhead(model: BenchModel, iterations: number, round
   const handler = await benchInvokeHandler(artifacts, {
     EndpointName: 'bench',
     EndpointStatus: 'InService',
+    EndpointConfigName: 'bench-config',
     internal: { variants: [{ VariantName: 'main', weight: 1, ModelName: 'm', artifact }] },
   } as unknown as EndpointRecord);
   const event = await signedEvent();

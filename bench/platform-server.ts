@@ -3,8 +3,8 @@
  * file), so that the load generator and the other server share neither its event loop nor its
  * heap, and `--cpu-prof` profiles this server alone:
  *  - `platform`: the local runtime (scripts/local/runtime.ts: HTTP → API Gateway event → the
- *    invoke handler, SigV4 on) over in-memory ports, with its access log on, written to this
- *    process's stdout as `npm start` writes it;
+ *    invoke handler, SigV4 on) over in-memory ports, with its access log on and the handler's
+ *    EMF metrics lines, written to this process's stdout as `npm start` writes them;
  *  - `bare`: `node:http` + onnxruntime, the same model and row, no auth, no logging.
  * Sends `{ url }` to the parent when listening, `{ cpuUs }` (its CPU time so far) when asked
  * with `{ cpu: true }`; exits when the parent disconnects.
@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type * as Ort from 'onnxruntime-node';
 import type { FunctionSpec } from '../lambdas/functions.js';
+import { bufferWrites } from '../scripts/local/line-writer.js';
 import { LocalRuntime } from '../scripts/local/runtime.js';
 import type { CfnTemplate } from '../scripts/local/template.js';
 import { fixture } from '../test/support/models.js';
@@ -60,6 +61,8 @@ interface Running {
 }
 
 async function platformServer(): Promise<Running> {
+  // As `npm start` does once it runs (scripts/local/start.ts).
+  const output = bufferWrites(process.stdout);
   const runtime = await LocalRuntime.start({
     template: TEMPLATE,
     ctx: { accountId: '123456789012', region: 'us-east-1', stackName: 'bench', physicalIds: {} },
@@ -69,7 +72,7 @@ async function platformServer(): Promise<Running> {
     schedules: false,
     functionSpecs: SPECS,
   });
-  return { url: runtime.url, close: () => runtime.stop() };
+  return { url: runtime.url, close: () => runtime.stop().finally(() => output.restore()) };
 }
 
 /** A bare server: read the CSV row, one session.run, a JSON answer. No auth, no logging. */

@@ -1,7 +1,8 @@
 /**
  * The local platform's HTTP path against a bare server on the same model and row (issue 16):
  *  - `platform`: the local runtime (scripts/local/runtime.ts: HTTP → API Gateway event → the
- *    invoke handler, SigV4 on, access log on) over in-memory ports;
+ *    invoke handler, SigV4 on, its access log and the handler's EMF lines written to stdout as
+ *    `npm start` writes them) over in-memory ports;
  *  - `bare`: `node:http` + onnxruntime, no auth, no logging.
  * Each server runs in a child process of its own (bench/platform-server.ts); the load
  * generator (bench/http-load.ts) runs here, `CONNECTIONS` keep-alive connections on 127.0.0.1.

@@ -73,3 +73,94 @@ export class LineWriter {
     process.off('exit', this.onExit);
   }
 }
+
+type WriteCallback = (error?: Error | null) => void;
+
+/** What bufferWrites needs of a stream: process.stdout, or a stand-in in tests. */
+export interface WritableStream {
+  write(
+    chunk: string | Uint8Array,
+    encoding?: BufferEncoding | WriteCallback,
+    callback?: WriteCallback,
+  ): boolean;
+}
+
+export interface BufferedWrites {
+  /** Writes what is pending now, in one write. */
+  flush(): void;
+  /** Flushes and gives the stream its own write() back. */
+  restore(): void;
+}
+
+/**
+ * Makes a stream's write() buffer as LineWriter does: what the local platform's process writes
+ * to stdout (each invocation's EMF metrics line, the functions' log lines, the access log) goes
+ * out in one write per `flushIntervalMs` or `maxPendingChars`, and on exit. Unbuffered, the EMF
+ * line alone was a write(2) per request, 11% of the platform's CPU per request (bench). Lambda
+ * itself hands function output to its log pipe off the request path; this is the local
+ * equivalent. Order is kept; a write's callback runs once its bytes were written.
+ */
+export function bufferWrites(
+  stream: WritableStream,
+  options: Omit<LineWriterOptions, 'stream' | 'prefix'> = {},
+): BufferedWrites {
+  const own = stream.write;
+  const flushIntervalMs = options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS;
+  const maxPendingChars = options.maxPendingChars ?? DEFAULT_MAX_PENDING_CHARS;
+  let pending: (string | Buffer)[] = [];
+  let pendingSize = 0;
+  let allText = true;
+  let callbacks: WriteCallback[] = [];
+  let timer: NodeJS.Timeout | undefined;
+
+  const flush = () => {
+    if (timer !== undefined) {
+      clearTimeout(timer);
+      timer = undefined;
+    }
+    if (pending.length === 0) return;
+    const data = allText
+      ? pending.join('')
+      : Buffer.concat(pending.map((piece) => (typeof piece === 'string' ? Buffer.from(piece) : piece)));
+    const done = callbacks;
+    pending = [];
+    pendingSize = 0;
+    allText = true;
+    callbacks = [];
+    if (done.length === 0) own.call(stream, data);
+    else
+      own.call(stream, data, (error?: Error | null) => {
+        for (const callback of done) callback(error);
+      });
+  };
+  const onExit = () => flush();
+
+  stream.write = (chunk, encoding, callback) => {
+    const cb = typeof encoding === 'function' ? encoding : callback;
+    const piece =
+      typeof chunk === 'string'
+        ? typeof encoding === 'string' && encoding !== 'utf8' && encoding !== 'utf-8'
+          ? Buffer.from(chunk, encoding)
+          : chunk
+        : Buffer.from(chunk);
+    if (typeof piece !== 'string') allText = false;
+    pending.push(piece);
+    pendingSize += piece.length;
+    if (cb) callbacks.push(cb);
+    if (pendingSize >= maxPendingChars) flush();
+    else if (timer === undefined) {
+      timer = setTimeout(flush, flushIntervalMs);
+      timer.unref();
+    }
+    return true;
+  };
+  process.on('exit', onExit);
+  return {
+    flush,
+    restore: () => {
+      flush();
+      stream.write = own;
+      process.off('exit', onExit);
+    },
+  };
+}

@@ -15,6 +15,7 @@
  */
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { bufferWrites } from './line-writer.js';
 import { type LocalPlatformOptions, startLocalPlatform } from './platform.js';
 
 const USAGE = `usage: tsx scripts/local/start.ts [--port N] [--moto-port N] [--state-dir DIR] [--env-out FILE]
@@ -118,6 +119,8 @@ async function main(): Promise<void> {
     '',
   ];
   console.log(lines.join('\n'));
+  // From here on this process's output is mostly per request (EMF lines, access log): batched.
+  const output = bufferWrites(process.stdout);
 
   // A Ctrl-C reaches this process twice (from the terminal and relayed by tsx/npm): repeats
   // within a few seconds are the same request; a later one means "stop now".
@@ -129,6 +132,7 @@ async function main(): Promise<void> {
       process.exit(1);
     }
     firstSignalAt = Date.now();
+    output.restore();
     console.log(`\n${signal}: saving state and stopping…`);
     platform.stop().then(
       () => process.exit(0),

@@ -4,12 +4,15 @@ import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-s
 import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
+import * as fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { AccessKey, AccessKeyResolver, Role } from '../../lambdas/domain/auth/identity.js';
 import {
   canonicalPath,
   canonicalQuery,
   needsCollapse,
+  parseAuthorization,
+  parseAuthorizationFields,
   type SignedRequest,
   verifySigV4,
 } from '../../lambdas/domain/auth/sigv4.js';
@@ -847,5 +850,74 @@ describe('needsCollapse (the canonical header value scan)', () => {
     for (const value of ['gzip, deflate', 'a  b', 'a \tb', 'a\u00a0b', 'text/csv', 'x y z', 'a \u3000']) {
       expect(needsCollapse(value)).toBe(reference(value));
     }
+  });
+});
+
+describe('the Authorization header as the SDKs write it, against the general parse', () => {
+  const read = (parse: (header: string) => unknown, header: string) => {
+    try {
+      return { parsed: parse(header) };
+    } catch (error) {
+      return { error: error instanceof AuthError ? `${error.type}: ${error.message}` : String(error) };
+    }
+  };
+  const hex = fc.oneof(
+    fc.stringMatching(/^[0-9a-fA-F]{64}$/),
+    fc.stringMatching(/^[0-9a-fA-F]{63,65}$/),
+    // One character out of the hex alphabet: its neighbours in ASCII, and in case.
+    fc
+      .tuple(
+        fc.stringMatching(/^[0-9a-f]{64}$/),
+        fc.nat(63),
+        fc.constantFrom('g', 'G', '/', ':', '@', '`', ' ', '\u0130', '\u0010', '\u0019', '\u0041', '\u0046'),
+      )
+      .map(([h, at, c]) => h.slice(0, at) + c + h.slice(at + 1)),
+  );
+  const piece = fc.constantFrom(
+    'AWS4-HMAC-SHA256 ',
+    'AWS4-HMAC-SHA256 Credential=',
+    'Credential=',
+    'AKID/20261125/us-east-1/sagemaker/aws4_request',
+    ', SignedHeaders=',
+    'host;x-amz-date',
+    ', Signature=',
+    ',',
+    ' ',
+    '\t',
+    '=',
+    'Signature=',
+    'x',
+    '',
+  );
+  const header = fc.oneof(
+    fc.tuple(piece, piece, piece, piece, piece, piece, hex, piece).map((parts) => parts.join('')),
+    fc
+      .tuple(
+        fc.constantFrom('', ' '),
+        fc.constantFrom(
+          'a/b',
+          'AKID/20261125/us-east-1/sagemaker/aws4_request',
+          ' c ',
+          'a,b',
+          'x, SignedHeaders=y',
+          'k=v',
+        ),
+        fc.constantFrom('host', 'host;x', ''),
+        hex,
+        fc.constantFrom('', ' ', ',', ', X=1'),
+      )
+      .map(
+        ([lead, credential, signed, signature, tail]) =>
+          `${lead}AWS4-HMAC-SHA256 Credential=${credential}, SignedHeaders=${signed}, Signature=${signature}${tail}`,
+      ),
+  );
+
+  it('reads every header, or refuses it, exactly as the general parse does', () => {
+    fc.assert(
+      fc.property(header, (h) => {
+        expect(read(parseAuthorization, h)).toEqual(read(parseAuthorizationFields, h));
+      }),
+      { numRuns: 20_000 },
+    );
   });
 });

@@ -1,3 +1,4 @@
+import * as fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   decodeInstances,
@@ -52,6 +53,61 @@ describe('negotiateResponseType', () => {
 
   it('refuses types it cannot produce', () => {
     expect(() => negotiateResponseType('application/xml')).toThrow(ValidationError);
+  });
+});
+
+describe('encodePredictions as JSON, against JSON.stringify', () => {
+  /** The answer as first written: an object of the predictions and the outputs by name, serialized. */
+  const reference = (outputs: { name: string; rows: unknown[] }[]) => {
+    const unwrap = (row: unknown) => {
+      let value = row;
+      while (Array.isArray(value) && value.length === 1) value = value[0];
+      return value;
+    };
+    const named: Record<string, unknown[]> = {};
+    for (const output of outputs) named[output.name] = output.rows;
+    return JSON.stringify({ predictions: (outputs[0]?.rows ?? []).map(unwrap), outputs: named });
+  };
+  const leaf = fc.oneof(
+    fc.double(),
+    fc.float().map(Math.fround),
+    fc.constantFrom(0, -0, Number.NaN, Number.POSITIVE_INFINITY, 1e21, 5e-7),
+    fc.string({ maxLength: 6 }),
+    fc.constantFrom('"', '\\', '\u2028', '\ud800', 'é'),
+    fc.boolean(),
+    fc.constant(null),
+    fc.constant(undefined),
+    fc.bigInt().map((b) => ({ big: String(b) })),
+  );
+  const { row } = fc.letrec((tie) => ({
+    row: fc.oneof({ depthSize: 'small' }, leaf, fc.array(tie('row'), { maxLength: 3 })),
+  }));
+  const name = fc.oneof(
+    fc.constantFrom('score', 'label', 'probabilities', '__proto__', 'a"b', '0', '10', '1a'),
+    fc.string({ maxLength: 4 }),
+  );
+  const outputs = fc.array(fc.record({ name, rows: fc.array(row, { maxLength: 4 }) }), { maxLength: 3 });
+
+  it('writes exactly what JSON.stringify writes, for any outputs', () => {
+    fc.assert(
+      fc.property(outputs, (generated) => {
+        expect(encodePredictions(generated, 'application/json')).toBe(reference(generated));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('writes sparse rows, typed arrays and repeated names as JSON.stringify does', () => {
+    const cases = [
+      [{ name: 's', rows: [Object.assign(new Array(3), { 0: 1, 2: 3 })] }],
+      [{ name: 't', rows: [Float32Array.of(1.5)] }],
+      [
+        { name: 'x', rows: [1] },
+        { name: 'x', rows: [2] },
+      ],
+    ];
+    for (const c of cases)
+      expect(encodePredictions(c as never, 'application/json')).toBe(reference(c as never));
   });
 });
 

@@ -345,7 +345,54 @@ interface ParsedAuthorization {
   readonly signature: string;
 }
 
-function parseAuthorization(header: string): ParsedAuthorization {
+const SDK_PREFIX = `${ALGORITHM} Credential=`;
+const SDK_SIGNED_HEADERS = ', SignedHeaders=';
+const SDK_SIGNATURE = ', Signature=';
+
+/**
+ * The Authorization header's parts. The AWS SDKs, the CLI and botocore all write it one way,
+ * `AWS4-HMAC-SHA256 Credential=…, SignedHeaders=…, Signature=…`: that form is cut at its two
+ * commas (what splitting it yields, without the array, slices and trims); any other goes
+ * through the general parse. Exported for its test against that parse.
+ */
+export function parseAuthorization(header: string): ParsedAuthorization {
+  return sdkAuthorization(header) ?? parseAuthorizationFields(header);
+}
+
+function sdkAuthorization(header: string): ParsedAuthorization | undefined {
+  if (!header.startsWith(SDK_PREFIX)) return undefined;
+  const start = SDK_PREFIX.length;
+  const signedAt = header.indexOf(SDK_SIGNED_HEADERS, start);
+  if (signedAt < 0 || header.indexOf(',', start) !== signedAt) return undefined;
+  const signatureAt = header.indexOf(SDK_SIGNATURE, signedAt + SDK_SIGNED_HEADERS.length);
+  if (signatureAt < 0 || header.indexOf(',', signedAt + 1) !== signatureAt) return undefined;
+  const signature = header.slice(signatureAt + SDK_SIGNATURE.length);
+  const credential = header.slice(start, signedAt);
+  const signedHeaders = header.slice(signedAt + SDK_SIGNED_HEADERS.length, signatureAt);
+  // Anything the general parse would trim, drop or refuse goes to it, so both read alike.
+  if (!isHexSignature(signature) || !isBare(credential) || !isBare(signedHeaders)) return undefined;
+  return { credential, signedHeaders, signature };
+}
+
+/** Non-empty with nothing to trim at either end. */
+function isBare(value: string): boolean {
+  return value.length > 0 && value.trim() === value;
+}
+
+/** 64 hex digits: HEX_SIGNATURE without a regex. */
+function isHexSignature(value: string): boolean {
+  if (value.length !== 64) return false;
+  for (let i = 0; i < 64; i++) {
+    const c = value.charCodeAt(i);
+    if (c >= 48 && c <= 57) continue;
+    const lower = c | 0x20; // A-F → a-f; only those two ranges land in a-f
+    if (lower < 97 || lower > 102) return false;
+  }
+  return true;
+}
+
+/** The general parse: the parts in any order, spaces around them, unknown parts ignored. */
+export function parseAuthorizationFields(header: string): ParsedAuthorization {
   const trimmed = header.trim();
   const space = trimmed.indexOf(' ');
   const algorithm = space < 0 ? trimmed : trimmed.slice(0, space);
