@@ -163,7 +163,8 @@ const QUEUE_COMPACT_AT = 1024;
  * alive by itself (what runs the invocations does: the server, the pollers, a test).
  */
 export class Invocations {
-  private readonly inFlight = new Set<Invocation>();
+  /** Invocations started and not yet settled (each settles once: Invocation.settled). */
+  private running = 0;
   private queue: Invocation[] = [];
   private head = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -173,7 +174,7 @@ export class Invocations {
   run(handler: Handler, event: unknown, context: Context): Promise<unknown> {
     const timeoutMs = context.getRemainingTimeInMillis();
     const invocation = new Invocation(Date.now() + timeoutMs, timeoutMs);
-    this.inFlight.add(invocation);
+    this.running++;
     this.watch(invocation);
     if (handler.length < 3) {
       this.settleWith(invocation, handler, event, context);
@@ -193,7 +194,7 @@ export class Invocations {
 
   /** Resolves once no invocation is in flight. */
   idle(): Promise<void> {
-    if (this.inFlight.size === 0) return Promise.resolve();
+    if (this.running === 0) return Promise.resolve();
     return new Promise<void>((resolve) => this.idleWaiters.push(resolve));
   }
 
@@ -215,13 +216,13 @@ export class Invocations {
     if (invocation.settled) return;
     invocation.settled = true;
     if (invocation.timer !== undefined) clearTimeout(invocation.timer);
-    this.inFlight.delete(invocation);
+    this.running--;
     if (error !== undefined && error !== null) invocation.reject(error);
     else invocation.resolve(result);
     // Released: a settled entry may wait in the queue a while, and must not hold its result.
     invocation.resolve = IGNORE;
     invocation.reject = IGNORE;
-    if (this.inFlight.size === 0) this.becameIdle();
+    if (this.running === 0) this.becameIdle();
   }
 
   private watch(invocation: Invocation): void {
