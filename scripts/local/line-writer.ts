@@ -23,48 +23,64 @@ export interface LineWriterOptions {
   readonly maxPendingChars?: number;
 }
 
-export class LineWriter {
-  private pending: string[] = [];
-  private pendingChars = 0;
-  private timer: NodeJS.Timeout | undefined;
-  private readonly stream: { write(text: string): unknown };
-  private readonly prefix: string;
-  private readonly flushIntervalMs: number;
-  private readonly maxPendingChars: number;
-  private readonly onExit = () => this.flush();
+type WriteCallback = (error?: Error | null) => void;
 
-  constructor(options: LineWriterOptions = {}) {
-    this.stream = options.stream ?? process.stdout;
-    this.prefix = options.prefix ?? '';
-    this.flushIntervalMs = options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS;
-    this.maxPendingChars = options.maxPendingChars ?? DEFAULT_MAX_PENDING_CHARS;
+/**
+ * Output waiting to go out in one write: after `flushIntervalMs`, as soon as it holds
+ * `maxPending` characters (bytes, for Buffers), on `flush()`, and when the process exits.
+ * What LineWriter and bufferWrites both batch with.
+ */
+class Batch {
+  private pending: (string | Buffer)[] = [];
+  private size = 0;
+  private allText = true;
+  private callbacks: WriteCallback[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private readonly onExit = () => this.flush();
+  private readonly onTimer = () => this.flush();
+
+  constructor(
+    /** Writes one batch; `done`, when given, once its bytes were written. */
+    private readonly write: (data: string | Buffer, done?: WriteCallback) => void,
+    private readonly flushIntervalMs = DEFAULT_FLUSH_INTERVAL_MS,
+    private readonly maxPending = DEFAULT_MAX_PENDING_CHARS,
+  ) {
     process.on('exit', this.onExit);
   }
 
-  /** Queues one line (without its newline). */
-  readonly line = (text: string): void => {
-    const line = `${this.prefix}${text}\n`;
-    this.pending.push(line);
-    this.pendingChars += line.length;
-    if (this.pendingChars >= this.maxPendingChars) this.flush();
+  add(piece: string | Buffer, callback?: WriteCallback): void {
+    if (typeof piece !== 'string') this.allText = false;
+    this.pending.push(piece);
+    this.size += piece.length;
+    if (callback) this.callbacks.push(callback);
+    if (this.size >= this.maxPending) this.flush();
     else if (this.timer === undefined) {
-      this.timer = setTimeout(() => this.flush(), this.flushIntervalMs);
-      // Pending lines never keep the process alive; the exit hook writes them.
+      this.timer = setTimeout(this.onTimer, this.flushIntervalMs);
+      // Pending output never keeps the process alive; the exit hook writes it.
       this.timer.unref();
     }
-  };
+  }
 
-  /** Writes every pending line now, in one write. */
   flush(): void {
     if (this.timer !== undefined) {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
     if (this.pending.length === 0) return;
-    const text = this.pending.join('');
+    const pending = this.pending;
+    const data = this.allText
+      ? pending.join('')
+      : Buffer.concat(pending.map((piece) => (typeof piece === 'string' ? Buffer.from(piece) : piece)));
+    const done = this.callbacks;
     this.pending = [];
-    this.pendingChars = 0;
-    this.stream.write(text);
+    this.size = 0;
+    this.allText = true;
+    this.callbacks = [];
+    if (done.length === 0) this.write(data);
+    else
+      this.write(data, (error) => {
+        for (const callback of done) callback(error);
+      });
   }
 
   /** Flushes and stops listening for the process's exit. */
@@ -74,7 +90,35 @@ export class LineWriter {
   }
 }
 
-type WriteCallback = (error?: Error | null) => void;
+export class LineWriter {
+  private readonly batch: Batch;
+  private readonly prefix: string;
+
+  constructor(options: LineWriterOptions = {}) {
+    const stream = options.stream ?? process.stdout;
+    this.prefix = options.prefix ?? '';
+    this.batch = new Batch(
+      (text) => stream.write(text as string),
+      options.flushIntervalMs,
+      options.maxPendingChars,
+    );
+  }
+
+  /** Queues one line (without its newline). */
+  readonly line = (text: string): void => {
+    this.batch.add(`${this.prefix}${text}\n`);
+  };
+
+  /** Writes every pending line now, in one write. */
+  flush(): void {
+    this.batch.flush();
+  }
+
+  /** Flushes and stops listening for the process's exit. */
+  close(): void {
+    this.batch.close();
+  }
+}
 
 /** What bufferWrites needs of a stream: process.stdout, or a stand-in in tests. */
 export interface WritableStream {
@@ -105,62 +149,26 @@ export function bufferWrites(
   options: Omit<LineWriterOptions, 'stream' | 'prefix'> = {},
 ): BufferedWrites {
   const own = stream.write;
-  const flushIntervalMs = options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS;
-  const maxPendingChars = options.maxPendingChars ?? DEFAULT_MAX_PENDING_CHARS;
-  let pending: (string | Buffer)[] = [];
-  let pendingSize = 0;
-  let allText = true;
-  let callbacks: WriteCallback[] = [];
-  let timer: NodeJS.Timeout | undefined;
-
-  const flush = () => {
-    if (timer !== undefined) {
-      clearTimeout(timer);
-      timer = undefined;
-    }
-    if (pending.length === 0) return;
-    const data = allText
-      ? pending.join('')
-      : Buffer.concat(pending.map((piece) => (typeof piece === 'string' ? Buffer.from(piece) : piece)));
-    const done = callbacks;
-    pending = [];
-    pendingSize = 0;
-    allText = true;
-    callbacks = [];
-    if (done.length === 0) own.call(stream, data);
-    else
-      own.call(stream, data, (error?: Error | null) => {
-        for (const callback of done) callback(error);
-      });
-  };
-  const onExit = () => flush();
-
+  const batch = new Batch(
+    (data, done) => (done ? own.call(stream, data, done) : own.call(stream, data)),
+    options.flushIntervalMs,
+    options.maxPendingChars,
+  );
   stream.write = (chunk, encoding, callback) => {
-    const cb = typeof encoding === 'function' ? encoding : callback;
     const piece =
       typeof chunk === 'string'
         ? typeof encoding === 'string' && encoding !== 'utf8' && encoding !== 'utf-8'
           ? Buffer.from(chunk, encoding)
           : chunk
         : Buffer.from(chunk);
-    if (typeof piece !== 'string') allText = false;
-    pending.push(piece);
-    pendingSize += piece.length;
-    if (cb) callbacks.push(cb);
-    if (pendingSize >= maxPendingChars) flush();
-    else if (timer === undefined) {
-      timer = setTimeout(flush, flushIntervalMs);
-      timer.unref();
-    }
+    batch.add(piece, typeof encoding === 'function' ? encoding : callback);
     return true;
   };
-  process.on('exit', onExit);
   return {
-    flush,
+    flush: () => batch.flush(),
     restore: () => {
-      flush();
+      batch.close();
       stream.write = own;
-      process.off('exit', onExit);
     },
   };
 }
