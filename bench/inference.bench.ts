@@ -20,6 +20,7 @@ import type { MirrorDropCounter } from '../lambdas/domain/mirroring/mirror-drops
 import { createInvokeHandler } from '../lambdas/invoke/data-plane.js';
 import type { MetricsSink } from '../lambdas/invoke/invocation-metrics.js';
 import type { HttpEvent } from '../lambdas/shared/http.js';
+import { createLambdaContext } from '../scripts/local/lambda.js';
 import { InMemoryRegistryStore } from '../test/support/in-memory-registry-store.js';
 import { fixture, MemoryArtifactSource } from '../test/support/models.js';
 import { signedInvokeEvent } from '../test/support/signed-event.js';
@@ -74,25 +75,18 @@ export async function benchInvokeHandler(
 }
 
 /**
- * A context as Lambda hands it, with the remaining time: middy then arms its early-timeout
- * timer on every invocation, as it does in Lambda (an empty object would skip that work).
+ * A context as Lambda hands it, with the remaining time (the local runtime's): middy then arms
+ * its early-timeout timer on every invocation, as it does in Lambda (an empty object would skip
+ * that work). An hour, so that no run of the bench comes near it.
  */
 function lambdaLikeContext(): Context {
-  const deadline = Date.now() + 3_600_000;
-  return {
-    callbackWaitsForEmptyEventLoop: true,
+  return createLambdaContext({
     functionName: 'understudy-invoke',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:understudy-invoke',
-    memoryLimitInMB: '1024',
-    awsRequestId: 'c6af9ac6-7b61-11e6-9a41-93e8deadbeef',
-    logGroupName: '/aws/lambda/understudy-invoke',
-    logStreamName: '2026/12/02/[$LATEST]bench',
-    getRemainingTimeInMillis: () => deadline - Date.now(),
-    done: () => {},
-    fail: () => {},
-    succeed: () => {},
-  };
+    region: 'us-east-1',
+    accountId: '123456789012',
+    memorySizeMb: 1024,
+    timeoutSeconds: 3600,
+  });
 }
 
 /** The model file, its one-row tensor and the targets its handler is held to. */
