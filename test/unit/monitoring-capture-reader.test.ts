@@ -17,7 +17,7 @@ import {
   DatasetAccumulator,
   decodeCaptureData,
 } from '../../lambdas/domain/model-monitor/statistics/index.js';
-import { binKeyFunction } from '../../lambdas/domain/model-monitor/statistics/sketch.js';
+import { binKeyFunction, keyTableFor } from '../../lambdas/domain/model-monitor/statistics/sketch.js';
 
 const SEED = 16_3;
 const RUNS = 400;
@@ -422,6 +422,80 @@ describe('CenteredSketch.addAll', () => {
       { seed: SEED, numRuns: 100 },
     );
   });
+
+  it('gives the same sketch as one by one, read and merged between batches, at any accuracy and scale', () => {
+    // Values over the whole double range (subnormals, ±0, huge) where the library's own store
+    // can span their keys (α = 0.05: ~14,000 keys), and 1e-6 ≤ |v| ≤ 1e6 at finer accuracies; reads
+    // (JSON, quantiles, merges) between batches: the counts not yet in the library's stores
+    // must be there whenever anything looks.
+    // Finer accuracies: thousandths within ±limit, centers too, so that v − center is 0 or
+    // ≥ ~1e-3 (the library's store, the reference, grows by unshift: ~100,000 keys at most).
+    const values = (limit: number | undefined) =>
+      limit === undefined
+        ? fc.oneof(
+            fc.double({ noNaN: true, noDefaultInfinity: true }),
+            fc.double({ noNaN: true, min: -1e-300, max: 1e-300 }),
+            fc.double({ noNaN: true, min: -100, max: 100 }),
+            fc.integer({ min: -3, max: 3 }),
+          )
+        : fc.oneof(
+            fc.integer({ min: -limit * 1000, max: limit * 1000 }).map((i) => i / 1000),
+            fc.integer({ min: -3, max: 3 }),
+          );
+    fc.assert(
+      fc.property(
+        fc
+          .constantFrom<[number, number | undefined]>(
+            [0.05, undefined],
+            [0.01, 1e6],
+            [0.001, 1e5],
+            [1e-4, 1e4],
+          )
+          .chain(([accuracy, limit]) =>
+            fc.tuple(
+              fc.constant(accuracy),
+              fc.array(fc.array(values(limit), { maxLength: 400 }), { maxLength: 6 }),
+              limit === undefined
+                ? fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e3, max: 1e3 })
+                : fc.integer({ min: -1e6, max: 1e6 }).map((i) => i / 1000),
+            ),
+          ),
+        fc.constantFrom('json', 'quantile', 'merge', 'none'),
+        ([accuracy, batches, center], read) => {
+          const one = new CenteredSketch(accuracy, center);
+          const bulk = new CenteredSketch(accuracy, center);
+          const other = new CenteredSketch(accuracy, center);
+          const reference = new CenteredSketch(accuracy, center);
+          for (const batch of batches) {
+            for (const v of batch) one.add(v);
+            bulk.addAll(Float64Array.from(batch), batch.length);
+            if (read === 'json') expect(bulk.toJSON()).toEqual(one.toJSON());
+            if (read === 'quantile' && one.count > 0) expect(bulk.quantile(0.5)).toBe(one.quantile(0.5));
+            if (read === 'merge') {
+              // other: its own batches bulk-added, then bulk merged in; reference: the same one by one.
+              other.addAll(Float64Array.from(batch), batch.length);
+              for (const v of batch) reference.add(v);
+            }
+          }
+          expect(bulk.toJSON()).toEqual(one.toJSON());
+          expect(bulk.count).toBe(one.count);
+          const { sum, min, max, zeroCount } = one.sketch;
+          expect([bulk.sketch.sum, bulk.sketch.min, bulk.sketch.max, bulk.sketch.zeroCount]).toEqual([
+            sum,
+            min,
+            max,
+            zeroCount,
+          ]);
+          if (read === 'merge') {
+            other.merge(bulk);
+            reference.merge(one);
+            expect(other.toJSON()).toEqual(reference.toJSON());
+          }
+        },
+      ),
+      { seed: SEED, numRuns: 300 },
+    );
+  });
 });
 
 describe('binKeyFunction (the sketch key without a logarithm)', () => {
@@ -439,9 +513,16 @@ describe('binKeyFunction (the sketch key without a logarithm)', () => {
   for (const accuracy of [0.01, 0.05, 0.001, 0.2]) {
     const mapping = new CenteredSketch(accuracy).sketch.mapping;
     const fast = binKeyFunction(mapping);
+    const table = keyTableFor(mapping);
     const check = (value: number) => {
       if (fast(value) !== mapping.key(value)) {
         throw new Error(`α ${accuracy}: key(${value}) = ${fast(value)}, the library's ${mapping.key(value)}`);
+      }
+      // The table addAll looks keys up in: the same keys.
+      if (table?.key(value) !== mapping.key(value)) {
+        throw new Error(
+          `α ${accuracy}: table key(${value}) = ${table?.key(value)}, the library's ${mapping.key(value)}`,
+        );
       }
     };
 

@@ -101,6 +101,107 @@ export function binKeyFunction(mapping: Mapping): (value: number) => number {
 }
 
 /**
+ * Bin keys of |v| looked up by v's float exponent and the top `SEGMENT_BITS` bits of its
+ * mantissa, for one mapping (shared by every sketch of that mapping: `keyTableFor`). A segment
+ * (1/1,024 of an octave) that lies inside one bin holds that bin's key; one that holds a bin
+ * edge (about 35 of an octave's 1,024 at α = 0.01), and exponent 0 (zero, subnormals) or 2047
+ * (infinities, NaN), hold 0: their values take `binKeyFunction`'s key, one by one. A segment
+ * is filled only when no integer lies within `margin` of log2(v)·multiplier over its whole
+ * range (both ends computed with Math.log2, the true product being monotonic), so every value
+ * in it has the library's key; both ends are checked against the library's key besides. An
+ * exponent's 1,024 segments are filled when a value first needs them (4 KB; the table's 8 MB
+ * are reserved, not touched). Hand-written: the key per value was half of the sketch's time.
+ */
+export class KeyTable {
+  /** Per exponent and segment: key − `base` (≥ 1), or 0 (not filled, or holding a bin edge). */
+  readonly codes = new Int32Array(2048 << SEGMENT_BITS);
+  /** key = code + base. */
+  readonly base: number;
+  private readonly filled = new Uint8Array(2048);
+
+  constructor(
+    private readonly mapping: Mapping,
+    private readonly multiplier: number,
+    private readonly offset: number,
+    private readonly margin: number,
+    /** The exact key for the values the table does not hold. */
+    readonly exactKey: (value: number) => number,
+  ) {
+    // Below every key of a positive normal float (log2 ≥ −1,022).
+    this.base = Math.floor(-1024 * multiplier) + offset - 2;
+  }
+
+  /** Fills an exponent's segments; false for exponents the table never holds. */
+  fill(exponent: number): boolean {
+    if (exponent <= 0 || exponent >= 2047) return false;
+    if (this.filled[exponent] === 1) return true;
+    this.filled[exponent] = 1;
+    const { mapping, multiplier, margin, codes, base } = this;
+    for (let segment = 0; segment < SEGMENTS; segment++) {
+      const high = (exponent << 20) | (segment << (20 - SEGMENT_BITS));
+      words[HIGH] = high;
+      words[LOW] = 0;
+      const lowest = float[0] as number;
+      words[HIGH] = high | ((1 << (20 - SEGMENT_BITS)) - 1);
+      words[LOW] = 0xffffffff;
+      const highest = float[0] as number;
+      const from = Math.log2(lowest) * multiplier - margin;
+      const to = Math.log2(highest) * multiplier + margin;
+      const key = Math.ceil(from) + this.offset;
+      if (Math.floor(to) < Math.ceil(from) && mapping.key(lowest) === key && mapping.key(highest) === key) {
+        codes[(exponent << SEGMENT_BITS) | segment] = key - base;
+      }
+    }
+    return true;
+  }
+
+  /** The library's key of a value > minPossible, through the table (tests compare it with the library). */
+  key(value: number): number {
+    float[0] = value;
+    const index = (words[HIGH] as number) >>> (20 - SEGMENT_BITS);
+    const code = this.codes[index] as number;
+    if (code !== 0) return code + this.base;
+    if (this.fill(index >>> SEGMENT_BITS)) {
+      const filled = this.codes[index] as number;
+      if (filled !== 0) return filled + this.base;
+    }
+    return this.exactKey(value);
+  }
+}
+
+const keyTables = new Map<string, KeyTable>();
+
+/** Keys a sketch counts in its own array (16 MB at most); keys beyond go to the library's store. */
+const MAX_COUNTED_KEYS = 1 << 20;
+
+/**
+ * The key table of a logarithmic mapping (the one `binKeyFunction` reproduces), shared by
+ * every sketch of the same multiplier and offset; undefined for any other mapping, or keys too
+ * large for an Int32Array (α below ~1e-6).
+ */
+export function keyTableFor(mapping: Mapping): KeyTable | undefined {
+  const exactKey = binKeyFunction(mapping);
+  const internals = mapping as unknown as { _multiplier?: unknown; _offset?: unknown };
+  const multiplier = internals._multiplier;
+  const offset = internals._offset;
+  if (typeof multiplier !== 'number' || typeof offset !== 'number') return undefined;
+  // Keys and their differences within ±2^29, so that 2·(key − low) + 1 stays an int32.
+  if (!(multiplier > 0 && multiplier * 2100 + Math.abs(offset) < 2 ** 29)) return undefined;
+  const margin = ESTIMATE_MARGIN * multiplier;
+  if (!(margin < 0.25)) return undefined;
+  for (const probe of FORMULA_PROBES) {
+    if (mapping.key(probe) !== Math.ceil(Math.log2(probe) * multiplier) + offset) return undefined;
+  }
+  const id = `${multiplier}:${offset}`;
+  let table = keyTables.get(id);
+  if (table === undefined) {
+    table = new KeyTable(mapping, multiplier, offset, margin, exactKey);
+    keyTables.set(id, table);
+  }
+  return table;
+}
+
+/**
  * The serialised sketch, stored in statistics.json under `distribution.kll.sketch`:
  * `data` holds `[positive, negative, zero]` where positive/negative are flat
  * `[key, count, key, count, …]` lists of the non-empty bins of v − center (negative keys
@@ -115,9 +216,20 @@ export interface SketchJson {
 }
 
 export class CenteredSketch {
-  readonly sketch: DDSketch;
+  private readonly library: DDSketch;
   /** The sketch mapping's `key`, computed without a logarithm per value (`binKeyFunction`). */
   private readonly binKey: (value: number) => number;
+  private readonly table: KeyTable | undefined;
+  /**
+   * Counts `addAll` added and the library's stores do not hold yet: index 2·(key − countsLow)
+   * for a positive value's key, + 1 for a negative one's. One typed array for both signs, so
+   * that the sign picks an index, not a branch (which the CPU mispredicts on half of the
+   * values of a feature centred on its mean); moved into the stores (`settle`) before anything
+   * reads them.
+   */
+  private counts = new Float64Array(0);
+  private countsLow = 0;
+  private unsettled = false;
 
   constructor(
     readonly relativeAccuracy: number = DEFAULT_RELATIVE_ACCURACY,
@@ -127,27 +239,138 @@ export class CenteredSketch {
       throw new RangeError(`relative accuracy must be in (0, 1), got ${relativeAccuracy}`);
     }
     if (!Number.isFinite(center)) throw new RangeError(`sketch center must be finite, got ${center}`);
-    this.sketch = newSketch(relativeAccuracy);
-    this.binKey = binKeyFunction(this.sketch.mapping);
+    this.library = newSketch(relativeAccuracy);
+    this.binKey = binKeyFunction(this.library.mapping);
+    this.table = keyTableFor(this.library.mapping);
+  }
+
+  /** The library sketch, holding every value added. */
+  get sketch(): DDSketch {
+    if (this.unsettled) this.settle();
+    return this.library;
   }
 
   get count(): number {
-    return this.sketch.count;
+    return this.library.count;
   }
 
   /** Adds a finite value. */
   add(value: number): void {
-    this.sketch.accept(value - this.center);
+    this.library.accept(value - this.center);
   }
 
   /**
    * Adds values[0, count) one by one: the same bins, count, sum, min and max as `add` of each
    * in turn. One loop over a typed array instead of a call chain per value (accept → key →
-   * logGamma → store.add), with the store's bounds check inlined; a key outside the bins
-   * grows them through the store's own `add`.
+   * logGamma → store.add): the key from the shared table (`KeyTable`), the count into `counts`.
    */
   addAll(values: Float64Array, count: number): void {
-    const s = this.sketch;
+    const table = this.table;
+    if (table === undefined) {
+      this.addAllExact(values, count);
+      return;
+    }
+    const s = this.library;
+    const smallest = s.mapping.minPossible;
+    const codes = table.codes;
+    const base = table.base;
+    const center = this.center;
+    let counts = this.counts;
+    let low = this.countsLow;
+    let zeros = 0;
+    let sum = s.sum;
+    let min = s.min;
+    let max = s.max;
+    for (let k = 0; k < count; k++) {
+      const value = (values[k] as number) - center;
+      sum += value;
+      if (value < min) min = value;
+      if (value > max) max = value;
+      float[0] = value;
+      const high = words[HIGH] as number;
+      let code = codes[(high & 0x7fffffff) >>> (20 - SEGMENT_BITS)] as number;
+      if (code === 0) {
+        const magnitude = value < 0 ? -value : value;
+        // NaN lands here too and, as in the library's accept, counts as a zero.
+        if (!(magnitude > smallest)) {
+          zeros++;
+          continue;
+        }
+        code = table.key(magnitude) - base;
+        if (!(code >= 1 && code < 2 ** 30)) {
+          // An infinity's key: the library's store takes it as accept would.
+          (high >>> 31 ? s.negativeStore : s.store).add(code + base, 1);
+          continue;
+        }
+      }
+      const index = ((code + base - low) << 1) | (high >>> 31);
+      if (index >>> 0 < counts.length) counts[index] = (counts[index] as number) + 1;
+      else {
+        this.countAt(code + base, high >>> 31);
+        counts = this.counts;
+        low = this.countsLow;
+      }
+    }
+    this.unsettled = true;
+    s.zeroCount += zeros;
+    s.count += count;
+    s.sum = sum;
+    s.min = min;
+    s.max = max;
+  }
+
+  /**
+   * Counts one value of `key` and sign (1: negative) in `counts`, growing it to hold the key;
+   * a key that would stretch it beyond `MAX_COUNTED_KEYS` goes to the library's store instead.
+   */
+  private countAt(key: number, negative: number): void {
+    const old = this.counts;
+    const oldLow = this.countsLow;
+    const oldSpan = old.length >> 1;
+    // Room beyond the new key: 64 keys (a feature's keys span a few hundred), or the old span,
+    // so that keys arriving one by one further out grow the array a logarithmic number of times.
+    const room = Math.max(64, oldSpan);
+    let low = key - room;
+    let high = key + room;
+    if (oldSpan > 0) {
+      low = key < oldLow ? key - room : oldLow;
+      high = key >= oldLow + oldSpan ? key + room : oldLow + oldSpan - 1;
+    }
+    // Every key lies above the table's base and within 2^30 of it: with low ≥ base, 2·(key − low)
+    // is an int32 and a key below low a negative index.
+    const base = (this.table as KeyTable).base;
+    low = Math.max(low, base);
+    high = Math.min(high, base + 2 ** 30);
+    if (high - low + 1 > MAX_COUNTED_KEYS || key < low || key > high) {
+      (negative ? this.library.negativeStore : this.library.store).add(key, 1);
+      return;
+    }
+    const counts = new Float64Array((high - low + 1) * 2);
+    if (oldSpan > 0) counts.set(old, (oldLow - low) * 2);
+    this.counts = counts;
+    this.countsLow = low;
+    const index = ((key - low) << 1) | negative;
+    counts[index] = (counts[index] as number) + 1;
+  }
+
+  /** Moves `counts` into the library's stores (same bins whatever the order: counts add). */
+  private settle(): void {
+    this.unsettled = false;
+    const counts = this.counts;
+    const low = this.countsLow;
+    const s = this.library;
+    for (let index = 0; index < counts.length; index++) {
+      const c = counts[index] as number;
+      if (c > 0) {
+        (index & 1 ? s.negativeStore : s.store).add(low + (index >> 1), c);
+        counts[index] = 0;
+      }
+    }
+  }
+
+  /** `addAll` through the library's stores, for a mapping without a key table. */
+  private addAllExact(values: Float64Array, count: number): void {
+    const s = this.library;
     const smallest = s.mapping.minPossible;
     const binKey = this.binKey;
     const positive = s.store;
