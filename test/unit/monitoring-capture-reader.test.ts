@@ -359,6 +359,40 @@ describe('the byte-level capture reader', () => {
     }
   });
 
+  it('reads unsigned decimal cells (the staging fast path) as the general number reading does', () => {
+    // Digits, a point and fraction digits around the fast path's limit of 15 digits, leading
+    // and trailing zeros, and what must leave it: "5.", a space, an exponent, a sign after.
+    const digits = (min: number, max: number) =>
+      fc
+        .array(fc.constantFrom('0', '1', '5', '9'), { minLength: min, maxLength: max })
+        .map((d) => d.join(''));
+    const cell = fc
+      .tuple(
+        digits(1, 18),
+        fc.option(digits(0, 8), { nil: undefined }),
+        fc.constantFrom('', '', '', ' ', 'e5', '-', 'x'),
+      )
+      .map(([whole, fraction, tail]) => `${whole}${fraction === undefined ? '' : `.${fraction}`}${tail}`);
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(cell, { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 6 }),
+        (rows) => {
+          const text = rows
+            .map(
+              (cells, n) =>
+                `{"captureData":{"endpointInput":{"observedContentType":"text/csv","mode":"INPUT","data":"${cells.join(',')}","encoding":"CSV"}},"eventMetadata":{"eventId":"e-${n}"}}`,
+            )
+            .join('\n');
+          const expected = referenceRead(text, 'endpointInput');
+          const acc = new DatasetAccumulator(NAMES);
+          expect(acc.addCaptureFile(text)).toBe(expected.added);
+          expect(JSON.stringify(acc.toJSON())).toBe(JSON.stringify(expected.acc.toJSON()));
+        },
+      ),
+      { seed: SEED, numRuns: RUNS },
+    );
+  });
+
   it('counts every malformed or foreign line as unparseable, never skips it', () => {
     const lines = [
       '{"captureData":{"endpointInput":{"data":"1,2,3"}}',

@@ -141,6 +141,9 @@ export const stagedRow = {
   strings: [] as string[],
 };
 
+/** 10^0 … 10^15: exactly representable doubles (the fast cell path's divisors). */
+const POW10 = Array.from({ length: 16 }, (_, i) => 10 ** i);
+
 function stageCell(column: number, kind: CellKind, value: number): void {
   if (column === stagedRow.kinds.length) {
     const kinds = new Uint8Array(column * 2);
@@ -169,6 +172,50 @@ function stageCsvString(bytes: Uint8Array, open: number, end: number): number {
   }
   for (;;) {
     let c = bytes[i] as number;
+    // The common cell first, without a call: unsigned digits, maybe a point and more digits,
+    // 15 digits in all at most, then the comma or the string's end. Its value is what
+    // readNumberBytes computes (the digits as one integer m, exact below 10^15, and m / 10^f
+    // for f fraction digits, one correctly rounded division); anything else (a sign, spaces,
+    // an exponent, more digits, "5.") is read from the cell's start by the general path below.
+    if (c >= 48 && c <= 57) {
+      let j = i;
+      let m = 0;
+      while (j < end && c >= 48 && c <= 57) {
+        m = m * 10 + (c - 48);
+        c = bytes[++j] as number;
+      }
+      let digits = j - i;
+      let fraction = 0;
+      if (c === 46 && j < end) {
+        const point = j;
+        c = bytes[++j] as number;
+        while (j < end && c >= 48 && c <= 57) {
+          m = m * 10 + (c - 48);
+          c = bytes[++j] as number;
+        }
+        fraction = j - point - 1;
+        digits += fraction;
+        if (fraction === 0) digits = 16;
+      }
+      if (digits <= 15 && j < end && (c === 44 || c === 34)) {
+        if (column === stagedRow.kinds.length) stageCell(column, CellKind.Missing, 0);
+        if (fraction === 0) {
+          stagedRow.kinds[column] = CellKind.Integral;
+          stagedRow.values[column] = m;
+        } else {
+          stagedRow.kinds[column] = CellKind.Fractional;
+          stagedRow.values[column] = m / (POW10[fraction] as number);
+        }
+        column++;
+        if (c === 34) {
+          stagedRow.columns = column;
+          return j + 1;
+        }
+        i = j + 1;
+        continue;
+      }
+      c = bytes[i] as number;
+    }
     while (c === 32) c = bytes[++i] as number;
     const start = i;
     let after = -1;
