@@ -244,7 +244,7 @@ export async function benchPlatform(): Promise<void> {
     await platform.stop();
     const logged = readFileSync(accessLog, 'utf8')
       .split('\n')
-      .filter((line) => line.includes(' → ')).length;
+      .filter((line) => line.includes(' -> ')).length;
     const counted = (warmup[0]?.ok ?? 0) + (warmup[0]?.notOk ?? 0) + p.ok + p.failed;
     const uncounted = CONNECTIONS * (ROUNDS + 1);
     const whole = logged >= counted && logged <= counted + uncounted;

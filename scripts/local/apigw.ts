@@ -198,20 +198,25 @@ export function formatRequestTime(date: Date): string {
   return lastRequestTime;
 }
 
-const REQUEST_ID_BYTES = 10;
-/** Random bytes for this many ids at a time: one getrandom call per batch rather than per request. */
+/**
+ * Ids come from one base64 string encoding the random bytes of many ids: one getrandom call and
+ * one encoding per batch rather than per request. 12 bytes an id, a multiple of 3, so that each
+ * id is whole base64 characters of its own (16, no padding) and a slice of the batch's string.
+ */
+const REQUEST_ID_BYTES = 12;
+const REQUEST_ID_CHARS = (REQUEST_ID_BYTES / 3) * 4;
 const REQUEST_IDS_PER_BATCH = 256;
-let requestIdPool = Buffer.alloc(0);
+let requestIdPool = '';
 let requestIdOffset = 0;
 
-/** An id shaped like API Gateway's (`JKJaXmPLvHcESHA=`): 10 random bytes in base64. */
+/** An id shaped like API Gateway's (`JKJaXmPLvHcESHA=`): 16 base64 characters of random bytes. */
 export function newRequestId(): string {
-  if (requestIdOffset + REQUEST_ID_BYTES > requestIdPool.length) {
-    requestIdPool = randomBytes(REQUEST_ID_BYTES * REQUEST_IDS_PER_BATCH);
+  if (requestIdOffset === requestIdPool.length) {
+    requestIdPool = randomBytes(REQUEST_ID_BYTES * REQUEST_IDS_PER_BATCH).toString('base64');
     requestIdOffset = 0;
   }
-  const id = requestIdPool.toString('base64', requestIdOffset, requestIdOffset + REQUEST_ID_BYTES);
-  requestIdOffset += REQUEST_ID_BYTES;
+  const id = requestIdPool.slice(requestIdOffset, requestIdOffset + REQUEST_ID_CHARS);
+  requestIdOffset += REQUEST_ID_CHARS;
   return id;
 }
 

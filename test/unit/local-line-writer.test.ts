@@ -88,11 +88,11 @@ describe('buffered process output', () => {
 });
 
 describe('API Gateway request ids', () => {
-  it('are 10 random bytes in base64, unique across batches of pooled randomness', () => {
+  it('are 12 random bytes in base64, unique across batches of pooled randomness', () => {
     const ids = Array.from({ length: 2000 }, () => newRequestId());
     expect(new Set(ids).size).toBe(ids.length);
     const malformed = ids.filter(
-      (id) => !/^[A-Za-z0-9+/]{14}==$/.test(id) || Buffer.from(id, 'base64').length !== 10,
+      (id) => !/^[A-Za-z0-9+/]{16}$/.test(id) || Buffer.from(id, 'base64').length !== 12,
     );
     expect(malformed).toEqual([]);
   });

@@ -2,6 +2,7 @@ import * as fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   decodeInstances,
+  decodePlainCsv,
   encodePredictions,
   negotiateResponseType,
 } from '../../lambdas/domain/inference/payload.js';
@@ -30,6 +31,7 @@ describe('decodeInstances', () => {
     ['1,abc,3', 'text/csv', /line 1, column 2: 'abc' is not a number/],
     ['1,,3', 'text/csv', /column 2/],
     ['1,2\n\n3,4', 'text/csv', /line 2 is empty/],
+    ['\r\n \n', 'text/csv', /no rows/],
     ['{"instances": [[1, 2]', 'application/json', /not valid JSON/],
     ['{"rows": [[1]]}', 'application/json', /must be \{"instances"/],
     ['[]', 'application/json', /no rows/],
@@ -151,5 +153,67 @@ describe('encodePredictions', () => {
         'text/csv',
       ),
     ).toBe('1,2\n3,4\n');
+  });
+});
+
+/**
+ * The CSV rule as written in the data plane's contract, the reference decodePlainCsv is held
+ * to: lines split at LF or CRLF, trailing blank lines dropped, values trimmed and matched
+ * against the decimal grammar, read by Number(); undefined where the data plane refuses.
+ */
+function referenceCsv(text: string, maxColumns: number): number[][] | undefined {
+  const lines = text.split(/\r?\n/);
+  while (lines.length > 0 && lines[lines.length - 1]?.trim() === '') lines.pop();
+  if (lines.length === 0) return undefined;
+  const rows: number[][] = [];
+  for (const line of lines) {
+    const cells = line.split(',').map((cell) => cell.trim());
+    if (cells.length > maxColumns) return undefined;
+    const row = cells.map((cell) =>
+      /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/.test(cell) ? Number(cell) : Number.NaN,
+    );
+    if (row.some((value) => !Number.isFinite(value))) return undefined;
+    rows.push(row);
+  }
+  return rows;
+}
+
+describe('decodePlainCsv (the one-pass reader of plain CSV)', () => {
+  // Mostly the characters of numbers and of CSV structure, with the spaces, stray signs and
+  // non-ASCII that send a body down the general path.
+  const piece = fc.oneof(
+    { weight: 6, arbitrary: fc.constantFrom(...'0123456789') },
+    { weight: 3, arbitrary: fc.constantFrom(',', '\n', '.', '-', '+', 'e', 'E') },
+    { weight: 1, arbitrary: fc.constantFrom('\r\n', '\r', ' ', '\t', 'x', '\u00a0', '\ufeff', '1e999', '') },
+    { weight: 2, arbitrary: fc.double().map(String) },
+  );
+  const csv = fc.array(piece, { maxLength: 40 }).map((pieces) => pieces.join(''));
+
+  it('reads what the CSV rule reads, and leaves the rest to the general reader', () => {
+    let plain = 0;
+    fc.assert(
+      fc.property(csv, fc.integer({ min: 1, max: 6 }), (text, maxColumns) => {
+        const fast = decodePlainCsv(text, maxColumns);
+        if (fast === undefined) return;
+        plain++;
+        // toEqual compares numbers with Object.is: -0 and 0 differ, as they may for a model.
+        expect(fast).toEqual(referenceCsv(text, maxColumns));
+      }),
+      { numRuns: 20_000 },
+    );
+    // The property says something only if the fast path is taken often.
+    expect(plain).toBeGreaterThan(2_000);
+  });
+
+  it('answers every body as decodeInstances did before it, errors included', () => {
+    fc.assert(
+      fc.property(csv, (text) => {
+        const reference = referenceCsv(text, 200_000);
+        const attempt = () => decodeInstances(bytes(text), 'text/csv');
+        if (reference === undefined) expect(attempt).toThrow(ValidationError);
+        else expect(attempt()).toEqual(reference);
+      }),
+      { numRuns: 5_000 },
+    );
   });
 });

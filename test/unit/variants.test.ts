@@ -220,6 +220,33 @@ describe('per-variant metrics (EMF)', () => {
     expect(lines).toEqual([]);
   });
 
+  it('names each line’s own endpoint, config and variant when they change from line to line', () => {
+    const names = [
+      ['a', 'c', 'v'],
+      ['a', 'c', 'v'],
+      ['b', 'c', 'v'],
+      ['b', 'c2', 'v'],
+      ['b', 'c2', 'v2'],
+      ['a', 'c', 'v'],
+    ];
+    const written = names.map(([EndpointName, EndpointConfigName, VariantName]) =>
+      JSON.parse(
+        emfLine({
+          EndpointName: EndpointName as string,
+          EndpointConfigName: EndpointConfigName as string,
+          VariantName: VariantName as string,
+          statusCode: 200,
+          modelError: false,
+          totalUs: 1,
+          timestampMs: 1,
+        }),
+      ),
+    );
+    expect(written.map((line) => [line.EndpointName, line.EndpointConfigName, line.VariantName])).toEqual(
+      names,
+    );
+  });
+
   it('counts 5XX and keeps names JSON-safe', () => {
     const line = JSON.parse(
       emfLine({
