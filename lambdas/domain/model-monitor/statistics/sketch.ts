@@ -70,20 +70,30 @@ const FORMULA_PROBES = [1e-300, 1e-9, 0.001, 0.37, 1, 1.5, 2, 3.3, 1000, 123456.
  * library's, always; `stats/ddsketch.ts` tests prove it over bin edges, powers of two and
  * subnormals. Hand-written: Math.log2 per value was 6% of a monitoring run.
  */
-export function binKeyFunction(mapping: Mapping): (value: number) => number {
+/**
+ * The multiplier, offset and estimate margin of a mapping whose key is the logarithmic formula
+ * `Math.ceil(Math.log2(v) * multiplier) + offset` (LogarithmicMapping, which the package does
+ * not export to compare with), when the margin leaves room; undefined for any other mapping.
+ */
+function logarithmicFormula(
+  mapping: Mapping,
+): { multiplier: number; offset: number; margin: number } | undefined {
   const internals = mapping as unknown as { _multiplier?: unknown; _offset?: unknown };
   const multiplier = internals._multiplier;
   const offset = internals._offset;
-  const margin = typeof multiplier === 'number' ? ESTIMATE_MARGIN * multiplier : Number.NaN;
-  const library = (value: number) => mapping.key(value);
-  // Only for the mapping whose formula this reproduces (LogarithmicMapping, which the package
-  // does not export to compare with), and a margin that leaves room.
-  if (typeof multiplier !== 'number' || typeof offset !== 'number' || !(margin > 0 && margin < 0.25)) {
-    return library;
-  }
+  if (typeof multiplier !== 'number' || typeof offset !== 'number') return undefined;
+  const margin = ESTIMATE_MARGIN * multiplier;
+  if (!(margin > 0 && margin < 0.25)) return undefined;
   for (const probe of FORMULA_PROBES) {
-    if (mapping.key(probe) !== Math.ceil(Math.log2(probe) * multiplier) + offset) return library;
+    if (mapping.key(probe) !== Math.ceil(Math.log2(probe) * multiplier) + offset) return undefined;
   }
+  return { multiplier, offset, margin };
+}
+
+export function binKeyFunction(mapping: Mapping): (value: number) => number {
+  const formula = logarithmicFormula(mapping);
+  if (formula === undefined) return (value: number) => mapping.key(value);
+  const { multiplier, offset, margin } = formula;
   return (value: number) => {
     float[0] = value;
     const high = words[HIGH] as number;
@@ -180,22 +190,15 @@ const MAX_COUNTED_KEYS = 1 << 20;
  * large for an Int32Array (α below ~1e-6).
  */
 export function keyTableFor(mapping: Mapping): KeyTable | undefined {
-  const exactKey = binKeyFunction(mapping);
-  const internals = mapping as unknown as { _multiplier?: unknown; _offset?: unknown };
-  const multiplier = internals._multiplier;
-  const offset = internals._offset;
-  if (typeof multiplier !== 'number' || typeof offset !== 'number') return undefined;
+  const formula = logarithmicFormula(mapping);
+  if (formula === undefined) return undefined;
+  const { multiplier, offset, margin } = formula;
   // Keys and their differences within ±2^29, so that 2·(key − low) + 1 stays an int32.
-  if (!(multiplier > 0 && multiplier * 2100 + Math.abs(offset) < 2 ** 29)) return undefined;
-  const margin = ESTIMATE_MARGIN * multiplier;
-  if (!(margin < 0.25)) return undefined;
-  for (const probe of FORMULA_PROBES) {
-    if (mapping.key(probe) !== Math.ceil(Math.log2(probe) * multiplier) + offset) return undefined;
-  }
+  if (!(multiplier * 2100 + Math.abs(offset) < 2 ** 29)) return undefined;
   const id = `${multiplier}:${offset}`;
   let table = keyTables.get(id);
   if (table === undefined) {
-    table = new KeyTable(mapping, multiplier, offset, margin, exactKey);
+    table = new KeyTable(mapping, multiplier, offset, margin, binKeyFunction(mapping));
     keyTables.set(id, table);
   }
   return table;
