@@ -14,7 +14,7 @@
  * allocation, and the libraries available build tokens or values for every field.
  */
 import type { CaptureSide } from './capture.js';
-import { bytesValue, CellKind, numberKind, readNumberBytes } from './cells.js';
+import { bytesValue, CellKind, numberKind, POW10, readNumberBytes } from './cells.js';
 
 /** Where the last scanned line's `data` is, and its other fields (module state: no allocation). */
 export const captureSpan = {
@@ -140,9 +140,6 @@ export const stagedRow = {
   values: new Float64Array(64),
   strings: [] as string[],
 };
-
-/** 10^0 … 10^15: exactly representable doubles (the fast cell path's divisors). */
-const POW10 = Array.from({ length: 16 }, (_, i) => 10 ** i);
 
 function stageCell(column: number, kind: CellKind, value: number): void {
   if (column === stagedRow.kinds.length) {

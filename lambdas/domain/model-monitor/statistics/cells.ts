@@ -16,7 +16,7 @@ export const CellKind = { Missing: 0, Integral: 1, Fractional: 2, String: 3 } as
 export type CellKind = (typeof CellKind)[keyof typeof CellKind];
 
 /** 10^0 … 10^22: exactly representable doubles. */
-const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
+export const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
 
 /**
  * The numeric value of the last cell found Integral or Fractional (module variables rather than
