@@ -337,18 +337,31 @@ describe('the byte-level capture reader', () => {
     );
   });
 
-  it('compares a line with the template byte for byte: any one byte changed anywhere reads as JSON.parse does', () => {
-    // The template's literal bytes are compared 4 at a time: a change at every offset of the
-    // line (so at every position within a 4-byte word) must send it to the full scan.
-    const line =
+  it('compares a line with the template byte for byte: any one byte changed, inserted or deleted anywhere reads as JSON.parse does', () => {
+    // The template is compared 4 bytes at a time, strings included, and a string that differs
+    // is read on to its own closing quote: a change at every offset of the line (so at every
+    // position within a 4-byte word, and just after each backslash of a template string that
+    // holds escapes) must read as the full scan does, and bytes after the line's end too.
+    const plain =
       '{"captureData":{"endpointInput":{"observedContentType":"text/csv","mode":"INPUT","data":"1.5,22,abc","encoding":"CSV"},' +
       '"endpointOutput":{"observedContentType":"text/csv","mode":"OUTPUT","data":"0.25","encoding":"CSV"}},' +
       '"eventMetadata":{"eventId":"e-1","inferenceTime":"2026-11-25T12:00:00.000Z"},"eventVersion":"0"}';
-    for (const side of ['endpointInput', 'endpointOutput'] as const) {
-      for (let i = 0; i < line.length; i++) {
-        for (const replacement of [' ', 'x', '"', '1', '}']) {
-          if (line[i] === replacement) continue;
-          const changed = line.slice(0, i) + replacement + line.slice(i + 1);
+    const escaped = plain
+      .replace('"e-1"', String.raw`"e-\"1\u0041"`)
+      .replace('"eventVersion":"0"', String.raw`"eventVersion":"\\0"`);
+    for (const line of [plain, escaped]) {
+      const changes: string[] = [];
+      for (let i = 0; i <= line.length; i++) {
+        for (const replacement of [' ', 'x', '"', '1', '}', '\\']) {
+          changes.push(line.slice(0, i) + replacement + line.slice(i));
+          if (i < line.length && line[i] !== replacement) {
+            changes.push(line.slice(0, i) + replacement + line.slice(i + 1));
+          }
+        }
+        if (i < line.length) changes.push(line.slice(0, i) + line.slice(i + 1));
+      }
+      for (const side of ['endpointInput', 'endpointOutput'] as const) {
+        for (const changed of changes) {
           const text = `${line}\n${changed}\n${line}\n`;
           const expected = referenceRead(text, side);
           const acc = new DatasetAccumulator(NAMES);

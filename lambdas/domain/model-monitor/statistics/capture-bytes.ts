@@ -396,22 +396,30 @@ function growSpans(): void {
  * and end where a string ends. A line that passes is a valid JSON text with the same tokens
  * and keys, so the full scan would read it the same way, with its own strings as the values;
  * any difference sends the line to the full scan.
+ *
+ * Most value strings repeat too (the content type, mode and encoding, and long prefixes of
+ * ids and times), so the line is compared with the template's whole bytes, strings included,
+ * in long runs; where a byte differs inside a value string, the line's string is read on to
+ * its closing quote and the comparison resumes at the template's closing quote. Equal bytes
+ * of a plain template string are plain in the line too. Only the data string (read as CSV)
+ * and strings the template holds with escapes are read apart, as stops between runs.
  */
 class LineTemplate {
   private bytes = new Uint8Array(0);
-  /** words[q]: bytes[q, q + 4) as a little-endian int32, to compare the literal 4 bytes at a time. */
+  /** words[q]: bytes[q, q + 4) as a little-endian int32, to compare 4 bytes at a time. */
   private words = new Int32Array(0);
+  /** Per template byte: the value string whose content or closing quote it is, else -1. */
+  private spanAt = new Int32Array(0);
   private length = -1;
-  private spans = 0;
   private open = new Int32Array(0);
   private close = new Int32Array(0);
-  private fields = new Uint8Array(0);
+  /** The spans read apart, in line order: the data string and strings with escapes. */
+  private stops = new Int32Array(0);
+  private stopCount = 0;
   private dataSpan = -1;
   private contentTypeSpan = -1;
   private modeSpan = -1;
   private encodingSpan = -1;
-  /** Per span: 1 when the template's string is plain (no escape), so equal bytes are plain too. */
-  private plain = new Uint8Array(0);
   /** The template's own field values, for a line whose field string has the same bytes. */
   private contentTypeValue: string | undefined = undefined;
   private modeValue: string | undefined = undefined;
@@ -428,11 +436,15 @@ class LineTemplate {
     encodingSpan: number,
   ): void {
     const length = end - start;
-    if (this.bytes.length < length) this.bytes = new Uint8Array(Math.max(length, this.bytes.length * 2));
-    this.bytes.set(bytes.subarray(start, end));
-    this.length = length;
-    if (this.words.length < this.bytes.length) this.words = new Int32Array(this.bytes.length);
+    if (this.bytes.length < length) {
+      const size = Math.max(length, this.bytes.length * 2);
+      this.bytes = new Uint8Array(size);
+      this.words = new Int32Array(size);
+      this.spanAt = new Int32Array(size);
+    }
     const t = this.bytes;
+    t.set(bytes.subarray(start, end));
+    this.length = length;
     for (let q = 0; q + 4 <= length; q++) {
       this.words[q] =
         (t[q] as number) |
@@ -443,18 +455,21 @@ class LineTemplate {
     if (this.open.length < spans) {
       this.open = new Int32Array(spanOpen.length);
       this.close = new Int32Array(spanOpen.length);
-      this.fields = new Uint8Array(spanOpen.length);
-      this.plain = new Uint8Array(spanOpen.length);
+      this.stops = new Int32Array(spanOpen.length);
     }
     this.open.set(spanOpen.subarray(0, spans));
     this.close.set(spanClose.subarray(0, spans));
-    this.fields.set(spanField.subarray(0, spans));
+    this.spanAt.fill(-1, 0, length);
+    this.stopCount = 0;
     for (let k = 0; k < spans; k++) {
-      let plain = 1;
-      for (let q = (spanOpen[k] as number) + 1; q < (spanClose[k] as number); q++) {
-        if (STRING_STOP[t[q] as number] !== 0) plain = 0;
+      const open = spanOpen[k] as number;
+      const close = spanClose[k] as number;
+      let plain = k !== dataSpan;
+      for (let q = open + 1; q <= close; q++) {
+        this.spanAt[q] = k;
+        if (q < close && STRING_STOP[t[q] as number] !== 0) plain = false;
       }
-      this.plain[k] = plain;
+      if (!plain) this.stops[this.stopCount++] = k;
     }
     const value = (span: number) =>
       span < 0
@@ -467,7 +482,6 @@ class LineTemplate {
     this.contentTypeValue = value(contentTypeSpan);
     this.modeValue = value(modeSpan);
     this.encodingValue = value(encodingSpan);
-    this.spans = spans;
     this.dataSpan = dataSpan;
     this.contentTypeSpan = contentTypeSpan;
     this.modeSpan = modeSpan;
@@ -476,95 +490,70 @@ class LineTemplate {
 
   /** True (and `captureSpan`, `stagedRow` set) when the line has this template's structure. */
   match(bytes: Uint8Array, start: number, end: number): boolean {
+    const length = this.length;
+    if (length < 0) return false;
     const t = this.bytes;
     const words = this.words;
-    const spans = this.spans;
-    if (this.length < 0) return false;
+    const spanAt = this.spanAt;
     const view = viewOf(bytes);
     let p = start;
     let q = 0;
     let dataStart = 0;
     let dataEnd = 0;
-    let contentTypeStart = 0;
+    // Where a field's string differs from the template's (-1: the same, so its value is the template's).
+    let contentTypeStart = -1;
     let contentTypeEnd = 0;
-    let modeStart = 0;
+    let modeStart = -1;
     let modeEnd = 0;
-    let encodingStart = 0;
+    let encodingStart = -1;
     let encodingEnd = 0;
-    // Whether the line's field string has the template's bytes (then its value is the template's).
-    let contentTypeSame = false;
-    let modeSame = false;
-    let encodingSame = false;
-    for (let k = 0; k < spans; k++) {
-      // The bytes up to and including the string's opening quote.
-      const literalEnd = (this.open[k] as number) + 1;
-      if (p + literalEnd - q > end) return false;
-      while (literalEnd - q >= 4) {
-        if (view.getInt32(p, true) !== words[q]) return false;
-        p += 4;
-        q += 4;
+    for (let stop = 0; ; stop++) {
+      const stopSpan = stop < this.stopCount ? (this.stops[stop] as number) : -1;
+      // The run goes up to and including the stop's opening quote, or to the template's end.
+      const runEnd = stopSpan < 0 ? length : (this.open[stopSpan] as number) + 1;
+      while (q < runEnd) {
+        while (runEnd - q >= 4 && end - p >= 4 && view.getInt32(p, true) === words[q]) {
+          p += 4;
+          q += 4;
+        }
+        while (q < runEnd && p < end && bytes[p] === t[q]) {
+          p++;
+          q++;
+        }
+        if (q === runEnd) break;
+        const k = spanAt[q] as number;
+        if (k < 0 || p >= end) return false;
+        // Inside value string k the line differs: its string goes on to its own closing quote.
+        const contentStart = p - (q - (this.open[k] as number) - 1);
+        while (STRING_STOP[bytes[p] as number] === 0) p++;
+        if (p >= end || bytes[p] !== 34) return false;
+        if (k === this.contentTypeSpan) {
+          contentTypeStart = contentStart;
+          contentTypeEnd = p;
+        } else if (k === this.modeSpan) {
+          modeStart = contentStart;
+          modeEnd = p;
+        } else if (k === this.encodingSpan) {
+          encodingStart = contentStart;
+          encodingEnd = p;
+        }
+        q = this.close[k] as number;
       }
-      while (q < literalEnd) {
-        if (bytes[p] !== t[q]) return false;
-        p++;
-        q++;
-      }
-      const field = this.fields[k];
-      let close: number;
-      let same = false;
-      if (field === Field.Data) {
+      if (stopSpan < 0) break;
+      // A stop: p is just after the line's opening quote.
+      if (stopSpan === this.dataSpan) {
         const after = stageCsvString(bytes, p - 1, end);
         if (after < 0) return false;
-        close = after - 1;
-      } else {
-        // First as the template's string (content and closing quote, 4 bytes at a time): the
-        // bytes that match are plain when the template's are, so where they stop differing,
-        // the plain-content scan goes on from there.
-        const length = (this.close[k] as number) - q + 1;
-        let j = 0;
-        if (this.plain[k] === 1 && p + length <= end) {
-          while (length - j >= 4 && view.getInt32(p + j, true) === words[q + j]) j += 4;
-          while (j < length && bytes[p + j] === t[q + j]) j++;
-        }
-        if (j === length) {
-          close = p + length - 1;
-          same = true;
-        } else {
-          close = p + j;
-          while (STRING_STOP[bytes[close] as number] === 0) close++;
-          if (close >= end || bytes[close] !== 34) return false;
-        }
-      }
-      if (k === this.dataSpan) {
         dataStart = p;
-        dataEnd = close;
-      } else if (k === this.contentTypeSpan) {
-        contentTypeStart = p;
-        contentTypeEnd = close;
-        contentTypeSame = same;
-      } else if (k === this.modeSpan) {
-        modeStart = p;
-        modeEnd = close;
-        modeSame = same;
-      } else if (k === this.encodingSpan) {
-        encodingStart = p;
-        encodingEnd = close;
-        encodingSame = same;
+        dataEnd = after - 1;
+        p = after - 1;
+      } else {
+        while (STRING_STOP[bytes[p] as number] === 0) p++;
+        if (p >= end || bytes[p] !== 34) return false;
       }
-      p = close;
-      q = this.close[k] as number;
+      q = this.close[stopSpan] as number;
     }
-    if (end - p !== this.length - q) return false;
-    while (end - p >= 4) {
-      if (view.getInt32(p, true) !== words[q]) return false;
-      p += 4;
-      q += 4;
-    }
-    while (p < end) {
-      if (bytes[p] !== t[q]) return false;
-      p++;
-      q++;
-    }
+    if (p !== end) return false;
     captureSpan.dataStart = dataStart;
     captureSpan.dataEnd = dataEnd;
     captureSpan.dataEscaped = false;
@@ -572,15 +561,15 @@ class LineTemplate {
     captureSpan.observedContentType =
       this.contentTypeSpan < 0
         ? undefined
-        : contentTypeSame
+        : contentTypeStart < 0
           ? this.contentTypeValue
           : contentTypes.get(bytes, contentTypeStart, contentTypeEnd);
     captureSpan.mode =
-      this.modeSpan < 0 ? undefined : modeSame ? this.modeValue : modes.get(bytes, modeStart, modeEnd);
+      this.modeSpan < 0 ? undefined : modeStart < 0 ? this.modeValue : modes.get(bytes, modeStart, modeEnd);
     captureSpan.encoding =
       this.encodingSpan < 0
         ? undefined
-        : encodingSame
+        : encodingStart < 0
           ? this.encodingValue
           : encodings.get(bytes, encodingStart, encodingEnd);
     return true;
