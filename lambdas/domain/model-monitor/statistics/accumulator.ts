@@ -927,12 +927,14 @@ export class DatasetAccumulator implements CellVisitor {
   private commitStagedRow(): void {
     const { columns, kinds, values, strings } = stagedRow;
     if (columns === 0) return;
+    const features = this.features;
     for (let column = 0; column < columns; column++) {
-      const feature = this.column(column);
-      const kind = kinds[column];
-      if (kind === CellKind.Integral) feature.addNumberAt(values, column, true);
-      else if (kind === CellKind.Fractional) feature.addNumberAt(values, column, false);
-      else if (kind === CellKind.Missing) feature.addMissing();
+      const feature = (features[column] as FeatureAccumulator | undefined) ?? this.column(column);
+      const kind = kinds[column] as number;
+      // One call site for both numeric kinds, so that V8 inlines addNumberAt once.
+      if (kind === CellKind.Integral || kind === CellKind.Fractional) {
+        feature.addNumberAt(values, column, kind === CellKind.Integral);
+      } else if (kind === CellKind.Missing) feature.addMissing();
       else feature.addString(strings[column] as string);
     }
     this.rows++;
