@@ -369,10 +369,9 @@ function readKey(
   return i + 1;
 }
 
-/** The value strings of the line being scanned: quote offsets from the line's start, and field. */
+/** The value strings of the line being scanned: quote offsets from the line's start. */
 let spanOpen = new Int32Array(64);
 let spanClose = new Int32Array(64);
-let spanField = new Uint8Array(64);
 
 function growSpans(): void {
   const size = spanOpen.length * 2;
@@ -382,9 +381,6 @@ function growSpans(): void {
   const close = new Int32Array(size);
   close.set(spanClose);
   spanClose = close;
-  const field = new Uint8Array(size);
-  field.set(spanField);
-  spanField = field;
 }
 
 /**
@@ -702,7 +698,6 @@ function scanFully(bytes: Uint8Array, start: number, end: number, side: CaptureS
         if (spanCount === spanOpen.length) growSpans();
         spanOpen[spanCount] = i - start;
         spanClose[spanCount] = after - 1 - start;
-        spanField[spanCount] = field;
         switch (field) {
           case Field.Data:
             dataSpan = spanCount;
