@@ -508,7 +508,18 @@ class LineTemplate {
       // The run goes up to and including the stop's opening quote, or to the template's end.
       const runEnd = stopSpan < 0 ? length : (this.open[stopSpan] as number) + 1;
       while (q < runEnd) {
-        while (runEnd - q >= 4 && end - p >= 4 && view.getInt32(p, true) === words[q]) {
+        // 8 bytes a step (two words, one branch), then one more word.
+        while (
+          runEnd - q >= 8 &&
+          end - p >= 8 &&
+          ((view.getInt32(p, true) ^ (words[q] as number)) |
+            (view.getInt32(p + 4, true) ^ (words[q + 4] as number))) ===
+            0
+        ) {
+          p += 8;
+          q += 8;
+        }
+        if (runEnd - q >= 4 && end - p >= 4 && view.getInt32(p, true) === words[q]) {
           p += 4;
           q += 4;
         }
