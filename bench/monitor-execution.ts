@@ -1,9 +1,9 @@
 /**
  * One Model Monitor execution of bench/monitor.bench.ts, in a child process of its own (so
- * that its peak RSS is its own): read the baseline files, read each capture file, one
- * `DatasetAccumulator.forBaseline` per file (sequentially, or on worker threads that send
- * their accumulators back as JSON), merge, `toStatistics`, `checkConstraints`, `detectDrift`
- * and `renderMonitoringReport`.
+ * that its peak RSS is its own): read the baseline files, fold each capture file into a
+ * `DatasetAccumulator.forBaseline` (sequentially into one, as one lane of the runner does; or
+ * on worker threads, one each, that send their accumulators back as JSON to be merged),
+ * `toStatistics`, `checkConstraints`, `detectDrift` and `renderMonitoringReport`.
  *
  * The bench runs it from an esbuild bundle (as the monitor function is deployed), for the
  * worker threads above all: a worker started under tsx transpiles the whole module graph again
@@ -112,10 +112,9 @@ export async function execute(options: ExecuteOptions): Promise<ExecutionResult>
   const rss: number[] = [];
   let mergeSeconds = 0;
   if (pool === undefined) {
+    // One lane, as the runner's (runner.ts): every file folds into the same accumulator.
     for (const file of options.files) {
-      const acc = DatasetAccumulator.forBaseline(baseline);
-      await addCaptureFile(acc, file);
-      window.merge(acc);
+      await addCaptureFile(window, file);
       rss.push(mb(process.memoryUsage().rss));
     }
   } else {

@@ -9,9 +9,10 @@
  * statistics.json and constraints.json are suggested from the dataset first, as
  * SuggestBaseline would. Then each execution runs in a child process of its own, so that its
  * peak RSS is its own (bench/monitor-execution.ts, bundled by esbuild first): read the baseline
- * files, read each capture file, one `DatasetAccumulator.forBaseline` per file (sequentially,
- * or on worker threads that send their accumulators back as JSON), merge, `toStatistics`,
- * `checkConstraints`, `detectDrift` and `renderMonitoringReport`. At 250,000 and at 1,000,000
+ * files, fold each capture file into a `DatasetAccumulator.forBaseline` (sequentially into one,
+ * as one lane of the runner does; or on worker threads, one each, that send their accumulators
+ * back as JSON to be merged), `toStatistics`, `checkConstraints`, `detectDrift` and
+ * `renderMonitoringReport`. At 250,000 and at 1,000,000
  * records, to show that memory does not grow with the record count.
  *
  * Sequential (one thread: the per-core figure) and worker threads (up to all cores: not a
