@@ -40,8 +40,8 @@ const MAX_NUMBER_CATEGORIES = 1000;
 const numberSlot = new Float64Array(1);
 /** Integers 0 … SMALL_INTEGERS − 1 are counted in an array while the exact counts are kept. */
 const SMALL_INTEGERS = 256;
-/** Numeric values buffered per feature before they go into its sketch together (8 KB). */
-const PENDING_VALUES = 1024;
+/** Numeric values batched per feature before they are folded in together (8 KB). */
+const BATCH_VALUES = 1024;
 const DISTRIBUTION_BUCKETS = 10;
 
 interface ResolvedOptions {
@@ -85,14 +85,19 @@ export class FeatureAccumulator {
   integral = 0;
   fractional = 0;
   strings = 0;
-  /** Numeric values seen, their mean and sum of squared deviations (Welford). */
+  /** Numeric values seen (the batched ones included). */
   n = 0;
-  mean = 0;
-  m2 = 0;
-  sum = 0;
-  sumCompensation = 0;
-  min = Number.POSITIVE_INFINITY;
-  max = Number.NEGATIVE_INFINITY;
+  /**
+   * The moments of the values folded in so far (`fold`): their count, mean and sum of squared
+   * deviations, compensated sum, min and max. Read through the getters, which fold first.
+   */
+  private foldedCount = 0;
+  private foldedMean = 0;
+  private foldedM2 = 0;
+  private foldedSum = 0;
+  private sumCompensation = 0;
+  private foldedMin = Number.POSITIVE_INFINITY;
+  private foldedMax = Number.NEGATIVE_INFINITY;
   /**
    * Numeric values are kept two ways, never both: exact counts per distinct value while there
    * are at most 1,000 of them (`numberCounts`; discrete features usually stay here), then a
@@ -100,11 +105,13 @@ export class FeatureAccumulator {
    */
   private sketch: CenteredSketch | null = null;
   /**
-   * Values on their way into the sketch, added in bulk (`CenteredSketch.addAll`) when the
-   * buffer fills and before anything reads the sketch (`flushed`).
+   * Numeric values not yet folded in: `fold` takes them together when the batch fills and
+   * before anything reads the moments, counts or sketch. Per value, adding is then a store; the
+   * moments of a batch are two tight loops (no division per value, as Welford's update has),
+   * and its values go into the sketch in bulk (`CenteredSketch.addAll`).
    */
-  private pending: Float64Array | null = null;
-  private pendingCount = 0;
+  private batch: Float64Array | null = null;
+  private batchCount = 0;
   private readonly center: number | undefined;
   private stringCounts = new Map<string, number>();
   private stringOther = 0;
@@ -152,31 +159,97 @@ export class FeatureAccumulator {
    * garbage a record at 20 features), one read here from the typed array does not.
    */
   addNumberAt(values: Float64Array, index: number, integral: boolean): void {
-    const x = values[index] as number;
     if (integral) this.integral++;
     else this.fractional++;
-    const n = ++this.n;
-    const delta = x - this.mean;
-    this.mean += delta / n;
-    this.m2 += delta * (x - this.mean);
-    // Neumaier's compensated summation.
-    const t = this.sum + x;
-    this.sumCompensation += Math.abs(this.sum) >= Math.abs(x) ? this.sum - t + x : x - t + this.sum;
-    this.sum = t;
-    if (x < this.min) this.min = x;
-    if (x > this.max) this.max = x;
-    const counts = this.countsByValue;
-    if (counts === null) {
-      let pending = this.pending;
-      if (pending === null) {
-        pending = new Float64Array(PENDING_VALUES);
-        this.pending = pending;
-      }
-      pending[this.pendingCount++] = x;
-      if (this.pendingCount === PENDING_VALUES) this.flush();
-      return;
+    this.n++;
+    let batch = this.batch;
+    if (batch === null) {
+      batch = new Float64Array(BATCH_VALUES);
+      this.batch = batch;
     }
-    this.countNumberAt(values, index, counts);
+    batch[this.batchCount++] = values[index] as number;
+    if (this.batchCount === BATCH_VALUES) this.fold();
+  }
+
+  /**
+   * Folds the batched values into the moments (in the order they came: the compensated sum,
+   * min and max are those of adding them one by one) and into the exact counts or the sketch.
+   */
+  private fold(): void {
+    const count = this.batchCount;
+    if (count === 0) return;
+    // First, so that what this calls (a spill's `flushed`, `numberCounts`) does not fold again.
+    this.batchCount = 0;
+    const batch = this.batch as Float64Array;
+    let sum = this.foldedSum;
+    let compensation = this.sumCompensation;
+    let min = this.foldedMin;
+    let max = this.foldedMax;
+    let batchSum = 0;
+    for (let k = 0; k < count; k++) {
+      const x = batch[k] as number;
+      // Neumaier's compensated summation.
+      const t = sum + x;
+      compensation += Math.abs(sum) >= Math.abs(x) ? sum - t + x : x - t + sum;
+      sum = t;
+      batchSum += x;
+      if (x < min) min = x;
+      if (x > max) max = x;
+    }
+    this.foldedSum = sum;
+    this.sumCompensation = compensation;
+    this.foldedMin = min;
+    this.foldedMax = max;
+    // The batch's mean and squared deviations (two passes, with the rounding of the first
+    // corrected), combined with the running ones as two accumulators merge.
+    const batchMean = batchSum / count;
+    let squares = 0;
+    let deviations = 0;
+    for (let k = 0; k < count; k++) {
+      const d = (batch[k] as number) - batchMean;
+      squares += d * d;
+      deviations += d;
+    }
+    this.addMoments(count, batchMean, squares - (deviations * deviations) / count);
+    let k = 0;
+    for (; k < count; k++) {
+      const counts = this.countsByValue;
+      if (counts === null) break;
+      this.countNumberAt(batch, k, counts);
+    }
+    if (k === 0) (this.sketch as CenteredSketch).addAll(batch, count);
+    else if (k < count) (this.sketch as CenteredSketch).addAll(batch.subarray(k, count), count - k);
+  }
+
+  /** Combines the moments of `count` more values with the folded ones (Chan, Golub and LeVeque). */
+  private addMoments(count: number, mean: number, m2: number): void {
+    const before = this.foldedCount;
+    const n = before + count;
+    if (before === 0) {
+      this.foldedMean = mean;
+      this.foldedM2 = m2;
+    } else {
+      const delta = mean - this.foldedMean;
+      this.foldedM2 += m2 + (delta * delta * before * count) / n;
+      this.foldedMean += (delta * count) / n;
+    }
+    this.foldedCount = n;
+  }
+
+  /** Mean of the numeric values. */
+  get mean(): number {
+    this.fold();
+    return this.foldedMean;
+  }
+
+  get min(): number {
+    this.fold();
+    return this.foldedMin;
+  }
+
+  get max(): number {
+    this.fold();
+    return this.foldedMax;
   }
 
   /**
@@ -222,6 +295,7 @@ export class FeatureAccumulator {
 
   /** The exact counts per value (first seen first), or null once they went into the sketch. */
   private get numberCounts(): Map<number, number> | null {
+    this.fold();
     const counts = this.countsByValue;
     const small = this.smallCounts;
     if (counts !== null && small !== null) {
@@ -236,15 +310,9 @@ export class FeatureAccumulator {
     return counts;
   }
 
-  private flush(): void {
-    if (this.pendingCount === 0) return;
-    (this.sketch as CenteredSketch).addAll(this.pending as Float64Array, this.pendingCount);
-    this.pendingCount = 0;
-  }
-
   /** The sketch with every value added so far. */
   private flushed(): CenteredSketch | null {
-    this.flush();
+    this.fold();
     return this.sketch;
   }
 
@@ -329,12 +397,14 @@ export class FeatureAccumulator {
 
   /** Population standard deviation of the numeric values (deequ's StandardDeviation). */
   get stdDev(): number {
-    return this.n > 0 ? Math.sqrt(Math.max(0, this.m2 / this.n)) : 0;
+    this.fold();
+    return this.n > 0 ? Math.sqrt(Math.max(0, this.foldedM2 / this.n)) : 0;
   }
 
   /** The compensated sum. */
   get total(): number {
-    return this.sum + this.sumCompensation;
+    this.fold();
+    return this.foldedSum + this.sumCompensation;
   }
 
   /** Model Monitor's inferred type, by deequ's rule: any String → String; any Fractional → Fractional. */
@@ -349,24 +419,24 @@ export class FeatureAccumulator {
     if (other.name !== this.name) {
       throw new IncompatibleStatisticsError(`cannot merge feature '${other.name}' into '${this.name}'`);
     }
+    this.fold();
+    other.fold();
     this.missing += other.missing;
     this.integral += other.integral;
     this.fractional += other.fractional;
     this.strings += other.strings;
     if (other.n > 0) {
       const hadValues = this.n > 0;
-      const n = this.n + other.n;
-      const delta = other.mean - this.mean;
-      this.m2 += other.m2 + (delta * delta * this.n * other.n) / n;
-      this.mean += (delta * other.n) / n;
-      this.n = n;
-      const t = this.sum + other.sum;
+      this.n += other.n;
+      this.addMoments(other.foldedCount, other.foldedMean, other.foldedM2);
+      const mine = this.foldedSum;
+      const theirs = other.foldedSum;
+      const t = mine + theirs;
       this.sumCompensation +=
-        other.sumCompensation +
-        (Math.abs(this.sum) >= Math.abs(other.sum) ? this.sum - t + other.sum : other.sum - t + this.sum);
-      this.sum = t;
-      if (other.min < this.min) this.min = other.min;
-      if (other.max > this.max) this.max = other.max;
+        other.sumCompensation + (Math.abs(mine) >= Math.abs(theirs) ? mine - t + theirs : theirs - t + mine);
+      this.foldedSum = t;
+      if (other.foldedMin < this.foldedMin) this.foldedMin = other.foldedMin;
+      if (other.foldedMax > this.foldedMax) this.foldedMax = other.foldedMax;
       this.mergeNumbers(other, hadValues);
     }
     for (const [value, count] of other.stringCounts) {
@@ -396,7 +466,7 @@ export class FeatureAccumulator {
       return;
     }
     const theirs = other.flushed();
-    this.flush();
+    this.fold();
     if (!hadValues && this.center === undefined && theirs !== null) {
       // Nothing here yet: adopt their sketch (and its center) as it is.
       this.sketch = theirs.clone();
@@ -533,6 +603,7 @@ export class FeatureAccumulator {
   }
 
   toJSON(): FeatureAccumulatorJson {
+    this.fold();
     return {
       name: this.name,
       missing: this.missing,
@@ -540,12 +611,12 @@ export class FeatureAccumulator {
       fractional: this.fractional,
       strings: this.strings,
       n: this.n,
-      mean: this.mean,
-      m2: this.m2,
-      sum: this.sum,
+      mean: this.foldedMean,
+      m2: this.foldedM2,
+      sum: this.foldedSum,
       sumCompensation: this.sumCompensation,
-      min: this.n > 0 ? this.min : null,
-      max: this.n > 0 ? this.max : null,
+      min: this.n > 0 ? this.foldedMin : null,
+      max: this.n > 0 ? this.foldedMax : null,
       center: this.center ?? null,
       sketch: this.flushed()?.toJSON() ?? null,
       stringCounts: [...this.stringCounts],
@@ -567,12 +638,13 @@ export class FeatureAccumulator {
     acc.fractional = json.fractional;
     acc.strings = json.strings;
     acc.n = json.n;
-    acc.mean = json.mean;
-    acc.m2 = json.m2;
-    acc.sum = json.sum;
+    acc.foldedCount = json.n;
+    acc.foldedMean = json.mean;
+    acc.foldedM2 = json.m2;
+    acc.foldedSum = json.sum;
     acc.sumCompensation = json.sumCompensation;
-    acc.min = json.min ?? Number.POSITIVE_INFINITY;
-    acc.max = json.max ?? Number.NEGATIVE_INFINITY;
+    acc.foldedMin = json.min ?? Number.POSITIVE_INFINITY;
+    acc.foldedMax = json.max ?? Number.NEGATIVE_INFINITY;
     if (json.sketch !== null) acc.sketch = CenteredSketch.fromJSON(json.sketch);
     acc.stringCounts = new Map(json.stringCounts);
     acc.stringOther = json.stringOther;
