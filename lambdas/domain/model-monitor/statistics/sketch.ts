@@ -123,9 +123,15 @@ export function binKeyFunction(mapping: Mapping): (value: number) => number {
  * are reserved, not touched). Hand-written: the key per value was half of the sketch's time.
  */
 export class KeyTable {
-  /** Per exponent and segment: key − `base` (≥ 1), or 0 (not filled, or holding a bin edge). */
-  readonly codes = new Int32Array(2048 << SEGMENT_BITS);
-  /** key = code + base. */
+  /**
+   * Per exponent and segment: key − `bases[exponent]` (≥ 1), or 0 (not filled, or holding a bin
+   * edge). 16 bits, relative to the exponent's base, so that the segments values use stay in
+   * the first-level cache (2 KB an exponent, where key − one base for all took 4).
+   */
+  readonly codes = new Int16Array(2048 << SEGMENT_BITS);
+  /** Per exponent: key = code + bases[exponent] (set when the exponent is filled). */
+  readonly bases = new Int32Array(2048);
+  /** Below every key of a positive normal float (log2 ≥ −1,022). */
   readonly base: number;
   private readonly filled = new Uint8Array(2048);
 
@@ -146,7 +152,10 @@ export class KeyTable {
     if (exponent <= 0 || exponent >= 2047) return false;
     if (this.filled[exponent] === 1) return true;
     this.filled[exponent] = 1;
-    const { mapping, multiplier, margin, codes, base } = this;
+    const { mapping, multiplier, margin, codes } = this;
+    // Below the keys of the exponent's octave, which span at most multiplier + 1 (codes ≥ 2).
+    const base = Math.floor((exponent - 1023) * multiplier) + this.offset - 2;
+    this.bases[exponent] = base;
     for (let segment = 0; segment < SEGMENTS; segment++) {
       const high = (exponent << 20) | (segment << (20 - SEGMENT_BITS));
       words[HIGH] = high;
@@ -158,8 +167,15 @@ export class KeyTable {
       const from = Math.log2(lowest) * multiplier - margin;
       const to = Math.log2(highest) * multiplier + margin;
       const key = Math.ceil(from) + this.offset;
-      if (Math.floor(to) < Math.ceil(from) && mapping.key(lowest) === key && mapping.key(highest) === key) {
-        codes[(exponent << SEGMENT_BITS) | segment] = key - base;
+      const code = key - base;
+      if (
+        Math.floor(to) < Math.ceil(from) &&
+        code >= 1 &&
+        code <= 32767 &&
+        mapping.key(lowest) === key &&
+        mapping.key(highest) === key
+      ) {
+        codes[(exponent << SEGMENT_BITS) | segment] = code;
       }
     }
     return true;
@@ -170,10 +186,10 @@ export class KeyTable {
     float[0] = value;
     const index = (words[HIGH] as number) >>> (20 - SEGMENT_BITS);
     const code = this.codes[index] as number;
-    if (code !== 0) return code + this.base;
+    if (code !== 0) return code + (this.bases[index >>> SEGMENT_BITS] as number);
     if (this.fill(index >>> SEGMENT_BITS)) {
       const filled = this.codes[index] as number;
-      if (filled !== 0) return filled + this.base;
+      if (filled !== 0) return filled + (this.bases[index >>> SEGMENT_BITS] as number);
     }
     return this.exactKey(value);
   }
@@ -276,6 +292,7 @@ export class CenteredSketch {
     const s = this.library;
     const smallest = s.mapping.minPossible;
     const codes = table.codes;
+    const bases = table.bases;
     const base = table.base;
     const center = this.center;
     let counts = this.counts;
@@ -291,25 +308,28 @@ export class CenteredSketch {
       if (value > max) max = value;
       float[0] = value;
       const high = words[HIGH] as number;
-      let code = codes[(high & 0x7fffffff) >>> (20 - SEGMENT_BITS)] as number;
-      if (code === 0) {
+      const segment = (high & 0x7fffffff) >>> (20 - SEGMENT_BITS);
+      const code = codes[segment] as number;
+      let key: number;
+      if (code !== 0) key = code + (bases[segment >>> SEGMENT_BITS] as number);
+      else {
         const magnitude = value < 0 ? -value : value;
         // NaN lands here too and, as in the library's accept, counts as a zero.
         if (!(magnitude > smallest)) {
           zeros++;
           continue;
         }
-        code = table.key(magnitude) - base;
-        if (!(code >= 1 && code < 2 ** 30)) {
+        key = table.key(magnitude);
+        if (!(key - base >= 1 && key - base < 2 ** 30)) {
           // An infinity's key: the library's store takes it as accept would.
-          (high >>> 31 ? s.negativeStore : s.store).add(code + base, 1);
+          (high >>> 31 ? s.negativeStore : s.store).add(key, 1);
           continue;
         }
       }
-      const index = ((code + base - low) << 1) | (high >>> 31);
+      const index = ((key - low) << 1) | (high >>> 31);
       if (index >>> 0 < counts.length) counts[index] = (counts[index] as number) + 1;
       else {
-        this.countAt(code + base, high >>> 31);
+        this.countAt(key, high >>> 31);
         counts = this.counts;
         low = this.countsLow;
       }
