@@ -85,8 +85,6 @@ export class FeatureAccumulator {
   integral = 0;
   fractional = 0;
   strings = 0;
-  /** Numeric values seen (the batched ones included). */
-  n = 0;
   /**
    * The moments of the values folded in so far (`fold`): their count, mean and sum of squared
    * deviations, compensated sum, min and max. Read through the getters, which fold first.
@@ -143,6 +141,11 @@ export class FeatureAccumulator {
     this.center = center !== undefined && Number.isFinite(center) ? center : undefined;
   }
 
+  /** Numeric values seen (the batched ones included): every number is Integral or Fractional. */
+  get n(): number {
+    return this.integral + this.fractional;
+  }
+
   /** Cells that held a value (numeric or string). */
   get present(): number {
     return this.integral + this.fractional + this.strings;
@@ -161,7 +164,6 @@ export class FeatureAccumulator {
   addNumberAt(values: Float64Array, index: number, integral: boolean): void {
     if (integral) this.integral++;
     else this.fractional++;
-    this.n++;
     let batch = this.batch;
     if (batch === null) {
       batch = new Float64Array(BATCH_VALUES);
@@ -421,13 +423,12 @@ export class FeatureAccumulator {
     }
     this.fold();
     other.fold();
+    const hadValues = this.n > 0;
     this.missing += other.missing;
     this.integral += other.integral;
     this.fractional += other.fractional;
     this.strings += other.strings;
     if (other.n > 0) {
-      const hadValues = this.n > 0;
-      this.n += other.n;
       this.addMoments(other.foldedCount, other.foldedMean, other.foldedM2);
       const mine = this.foldedSum;
       const theirs = other.foldedSum;
@@ -637,7 +638,6 @@ export class FeatureAccumulator {
     acc.integral = json.integral;
     acc.fractional = json.fractional;
     acc.strings = json.strings;
-    acc.n = json.n;
     acc.foldedCount = json.n;
     acc.foldedMean = json.mean;
     acc.foldedM2 = json.m2;
