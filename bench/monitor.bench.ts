@@ -18,7 +18,9 @@
  * Sequential (one thread: the per-core figure) and worker threads (up to all cores: not a
  * per-core figure) are printed apart, each with its own ratio to the Python baseline of the
  * same run, and each run with the load average and how many cores other processes kept busy
- * meanwhile (on these shared machines, often one of the two).
+ * meanwhile (on these shared machines, often one of the two). At full size each mode and the
+ * Evidently baseline run twice and the faster run of each counts, so that one slow moment of
+ * the machine favours neither side.
  *
  * Standalone: `npx tsx bench/monitor.bench.ts`, or `benchMonitor()` from bench/run.ts. Prints
  * figures; never passes or fails on time. Environment: MONITOR_BENCH_PYTHON_BUDGET_S (how long
@@ -395,9 +397,15 @@ export async function benchMonitor(options: BenchMonitorOptions = {}): Promise<v
       console.log(line(`Python: ${pySmall.implementation}`, theirs(pySmall, before)));
       const estimate = (pySmall.seconds * files) / smallFiles;
       if (estimate <= budget) {
-        before = load();
-        py = await pythonBaseline(data, files, 'evidently', Math.max(budget * 2, 120) * 1000);
-        console.log(line(`Python: ${py.implementation}`, theirs(py, before)));
+        // Twice, the faster counting, as for Understudy's runs above: best of 2 on both sides.
+        let fastest: BaselineResult | undefined;
+        for (let round = 0; round < 2; round++) {
+          before = load();
+          const run = await pythonBaseline(data, files, 'evidently', Math.max(budget * 2, 120) * 1000);
+          console.log(line(`Python: ${run.implementation}`, theirs(run, before)));
+          if (!fastest || run.seconds < fastest.seconds) fastest = run;
+        }
+        py = fastest as BaselineResult;
       } else {
         py = pySmall;
         extrapolated = true;
@@ -424,7 +432,7 @@ export async function benchMonitor(options: BenchMonitorOptions = {}): Promise<v
     }
     const theirRate = py.records_per_second;
     const theirCpuRate = py.records / py.cpu_seconds;
-    const against = `${k(theirRate)} records/s for ${py.implementation}${extrapolated ? ` (measured at ${n(py.records)} records)` : ''}`;
+    const against = `${k(theirRate)} records/s for ${py.implementation}${extrapolated ? ` (measured at ${n(py.records)} records)` : ' (best of 2)'}`;
     const seqRatio = perCore / theirRate;
     console.log(
       `\n  → per core: Understudy sequential (one thread) ${k(perCore)} records/s vs ${against}: ${seqRatio.toFixed(1)}× by wall time (target ≥ 25×: ${seqRatio >= 25 ? 'met' : 'NOT met'}), ${(sequential.records / sequential.cpuSeconds / theirCpuRate).toFixed(1)}× by CPU time; peak RSS ${sequential.peakRssMb.toFixed(0)} MB vs ${py.peak_rss_mb.toFixed(0)} MB`,
