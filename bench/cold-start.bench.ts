@@ -58,6 +58,7 @@ export async function benchColdStart(runs = 7): Promise<void> {
     sourcesContent: BUNDLING.sourcesContent,
     external: externalModules('invoke'),
     banner: { js: BUNDLING.banner },
+    define: BUNDLING.define,
     outfile: path.join(dir, 'handler.mjs'),
     logLevel: 'silent',
   });

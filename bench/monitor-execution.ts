@@ -25,6 +25,7 @@ import {
   type DatasetAccumulatorJson,
   detectDrift,
   formatMonitoringFile,
+  loadLineKernel,
   parseConstraints,
   parseStatistics,
 } from '../lambdas/domain/model-monitor/statistics/index.js';
@@ -106,6 +107,7 @@ export async function execute(options: ExecuteOptions): Promise<ExecutionResult>
   const machineStart = machineCpuSeconds();
   // Workers start first: they load their code while this thread reads the baseline.
   const pool = options.workers > 1 ? startWorkers(options, start) : undefined;
+  await loadLineKernel();
   const baseline = parseStatistics(await readFile(options.statisticsPath, 'utf8'));
   const constraints = parseConstraints(await readFile(options.constraintsPath, 'utf8'));
   const window = DatasetAccumulator.forBaseline(baseline);
@@ -249,6 +251,7 @@ function startWorkers(options: ExecuteOptions, start: bigint) {
 async function runWorker(statisticsPath: string): Promise<void> {
   const port = parentPort;
   if (!port) return;
+  await loadLineKernel();
   const baseline = parseStatistics(await readFile(statisticsPath, 'utf8'));
   const acc = DatasetAccumulator.forBaseline(baseline);
   port.on('message', async ({ file }: WorkerRequest) => {

@@ -165,6 +165,7 @@ async function bundleExecution(dir: string): Promise<string> {
     format: BUNDLING.format,
     target: BUNDLING.target,
     banner: { js: BUNDLING.banner },
+    define: BUNDLING.define,
     outfile,
     logLevel: 'silent',
   });

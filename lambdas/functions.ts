@@ -82,6 +82,11 @@ export const BUNDLING = {
   sourcesContent: false,
   // ESM bundles still meet CommonJS dependencies that call require().
   banner: "import{createRequire as __cr}from'module';const require=__cr(import.meta.url);",
+  /**
+   * CommonJS's module paths, which Emscripten-built dependencies read (wabt, for the capture
+   * reader's kernel): Node's ESM equivalents (Node ≥ 20.11).
+   */
+  define: { __dirname: 'import.meta.dirname', __filename: 'import.meta.filename' },
   /** Lambda's NODE_OPTIONS for every function. */
   nodeOptions: '--enable-source-maps',
 } as const;

@@ -70,6 +70,7 @@ export class UnderstudyFunction extends Construct {
         sourcesContent: BUNDLING.sourcesContent,
         externalModules: externalModules(props.name),
         banner: BUNDLING.banner,
+        define: BUNDLING.define,
       },
     });
     (this.fn.node.defaultChild as lambda.CfnFunction).addMetadata(FUNCTION_METADATA_KEY, props.name);

@@ -9,14 +9,16 @@
  * the same counts of records, rows and unparseable lines, and the same records added.
  */
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CaptureReader,
   type CaptureSide,
   CenteredSketch,
   DatasetAccumulator,
   decodeCaptureData,
+  loadLineKernel,
 } from '../../lambdas/domain/model-monitor/statistics/index.js';
+import { KernelAnswer, type LineKernel } from '../../lambdas/domain/model-monitor/statistics/line-kernel.js';
 import { binKeyFunction, keyTableFor } from '../../lambdas/domain/model-monitor/statistics/sketch.js';
 
 const SEED = 16_3;
@@ -296,7 +298,27 @@ function fastRead(
   return { acc, added: reader.added[0] as number };
 }
 
-describe('the byte-level capture reader', () => {
+// Twice: in JavaScript alone, then with the WebAssembly line kernel loaded (line-kernel.ts),
+// which the JavaScript match must agree with on every line (once loaded, it stays: in order).
+describe.each([
+  ['the byte-level capture reader', false],
+  ['the byte-level capture reader, with the line kernel', true],
+])('%s', (_title, withKernel) => {
+  let kernel: LineKernel | undefined;
+  const before = [0, 0, 0];
+  beforeAll(async () => {
+    if (!withKernel) return;
+    kernel = await loadLineKernel();
+    before.splice(0, 3, ...kernel.answers);
+  });
+  afterAll(() => {
+    // The kernel answered, and said Yes and No itself (not only Unsure, which the JavaScript reads).
+    if (!kernel) return;
+    expect(kernel.answers[KernelAnswer.Yes]).toBeGreaterThan((before[KernelAnswer.Yes] as number) + 1000);
+    expect(kernel.answers[KernelAnswer.No]).toBeGreaterThan((before[KernelAnswer.No] as number) + 100);
+    expect(kernel.answers[KernelAnswer.Unsure]).toBeGreaterThan(before[KernelAnswer.Unsure] as number);
+  });
+
   it('reads every generated capture file as JSON.parse-based reading does, in chunks cut anywhere', () => {
     fc.assert(
       fc.property(

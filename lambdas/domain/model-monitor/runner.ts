@@ -60,6 +60,7 @@ import {
   driftFindings,
   formatMonitoringFile,
   InvalidMonitoringFileError,
+  loadLineKernel,
   MonitoringError,
   modelMonitorMetrics,
   type ParseSummary,
@@ -412,6 +413,8 @@ async function analyse(
       targets.push({ accumulator: output, side: 'endpointOutput', jsonPath: options.outputJsonPath });
     return { input, output, targets };
   });
+  // The capture reader's WebAssembly kernel (assembled once per process; the reading is the same without it).
+  await loadLineKernel();
   let next = 0;
   await Promise.all(
     lanes.map(async (lane) => {

@@ -23,6 +23,7 @@ import type { CaptureSide, Payload } from './capture.js';
 import { captureSpan, decodeDataString, scanCaptureLine, stagedRow } from './capture-bytes.js';
 import { CellKind, type CellVisitor, cellValue, classifyString, scanCsv, scanCsvBytes } from './cells.js';
 import { IncompatibleStatisticsError } from './errors.js';
+import { type LineKernel, lineKernel, MAX_REGION } from './line-kernel.js';
 import type { FeatureStatistics, InferredType, Statistics } from './schemas.js';
 import { CenteredSketch, DEFAULT_RELATIVE_ACCURACY, type SketchJson } from './sketch.js';
 
@@ -709,6 +710,9 @@ export interface CaptureTarget extends CaptureReadOptions {
  * input and output analysed in the same pass over the bytes); only a line cut by a chunk
  * boundary is copied, so memory holds a chunk and the longest line, whatever the file's size.
  */
+/** The longest carried line start that goes into the kernel's memory with the next chunk. */
+const MAX_CARRIED = 1 << 16;
+
 export class CaptureReader {
   /** Records each target added (rows parsed), in the order of the targets. */
   readonly added: number[];
@@ -720,6 +724,12 @@ export class CaptureReader {
   }
 
   push(chunk: Uint8Array): void {
+    const kernel = lineKernel();
+    // (A long line carried over many chunks keeps the path below, which appends each once.)
+    if (kernel !== undefined && this.carried <= MAX_CARRIED && this.carried + chunk.length <= MAX_REGION) {
+      this.pushThrough(kernel, chunk);
+      return;
+    }
     // Buffer's indexOf is memchr; a plain Uint8Array is viewed as one without a copy.
     const bytes = Buffer.isBuffer(chunk)
       ? chunk
@@ -743,6 +753,28 @@ export class CaptureReader {
       from = nl + 1;
     }
     if (from < bytes.length) this.keep(bytes, from, bytes.length);
+  }
+
+  /**
+   * With the line kernel loaded: the carried start of a line and the chunk are copied into the
+   * kernel's memory, where it matches each line in place (no copy per line); what is left of
+   * the chunk after its last newline is carried out again, as another reader may use that
+   * memory before this one's next chunk.
+   */
+  private pushThrough(kernel: LineKernel, chunk: Uint8Array): void {
+    const total = this.carried + chunk.length;
+    const bytes = kernel.region(total);
+    if (this.carried > 0) bytes.set(this.carry.subarray(0, this.carried), 0);
+    bytes.set(chunk, this.carried);
+    this.carried = 0;
+    let from = 0;
+    for (;;) {
+      const nl = bytes.indexOf(10, from);
+      if (nl < 0) break;
+      this.line(bytes, from, nl);
+      from = nl + 1;
+    }
+    if (from < total) this.keep(bytes, from, total);
   }
 
   /** The last line, if the file does not end with a newline. */

@@ -15,6 +15,7 @@
  */
 import type { CaptureSide } from './capture.js';
 import { bytesValue, CellKind, numberKind, POW10, readNumberBytes } from './cells.js';
+import { KernelAnswer, KernelOut, type LineKernel, lineKernel } from './line-kernel.js';
 
 /** Where the last scanned line's `data` is, and its other fields (module state: no allocation). */
 export const captureSpan = {
@@ -136,20 +137,24 @@ function skipString(bytes: Uint8Array, i: number, end: number): number {
  */
 export const stagedRow = {
   columns: 0,
-  kinds: new Uint8Array(64),
-  values: new Float64Array(64),
+  kinds: new Uint8Array(64) as Uint8Array<ArrayBufferLike>,
+  values: new Float64Array(64) as Float64Array<ArrayBufferLike>,
   strings: [] as string[],
 };
 
+/** Room in `stagedRow` for `columns` cells at least. */
+function growStagedRow(columns: number): void {
+  const size = Math.max(columns, stagedRow.kinds.length * 2);
+  const kinds = new Uint8Array(size);
+  kinds.set(stagedRow.kinds);
+  stagedRow.kinds = kinds;
+  const values = new Float64Array(size);
+  values.set(stagedRow.values);
+  stagedRow.values = values;
+}
+
 function stageCell(column: number, kind: CellKind, value: number): void {
-  if (column === stagedRow.kinds.length) {
-    const kinds = new Uint8Array(column * 2);
-    kinds.set(stagedRow.kinds);
-    stagedRow.kinds = kinds;
-    const values = new Float64Array(column * 2);
-    values.set(stagedRow.values);
-    stagedRow.values = values;
-  }
+  if (column === stagedRow.kinds.length) growStagedRow(column + 1);
   stagedRow.kinds[column] = kind;
   stagedRow.values[column] = value;
 }
@@ -401,6 +406,14 @@ function growSpans(): void {
  * and strings the template holds with escapes are read apart, as stops between runs.
  */
 class LineTemplate {
+  /** The kernel this template was last copied into (line-kernel.ts), and whether it fit. */
+  private copiedTo: LineKernel | undefined = undefined;
+  private inKernel = false;
+  private spanCount = 0;
+
+  /** @param slot the template's slot in the kernel */
+  constructor(private readonly slot: number) {}
+
   private bytes = new Uint8Array(0);
   /** words[q]: bytes[q, q + 4) as a little-endian int32, to compare 4 bytes at a time. */
   private words = new Int32Array(0);
@@ -482,12 +495,104 @@ class LineTemplate {
     this.contentTypeSpan = contentTypeSpan;
     this.modeSpan = modeSpan;
     this.encodingSpan = encodingSpan;
+    this.spanCount = spans;
+    this.copiedTo = undefined;
+  }
+
+  private copyTo(kernel: LineKernel): void {
+    this.copiedTo = kernel;
+    this.inKernel = kernel.setTemplate(
+      this.slot,
+      this.bytes,
+      this.length,
+      this.spanAt,
+      this.open,
+      this.close,
+      this.spanCount,
+      this.stops,
+      this.stopCount,
+      {
+        data: this.dataSpan,
+        contentType: this.contentTypeSpan,
+        mode: this.modeSpan,
+        encoding: this.encodingSpan,
+      },
+    );
+  }
+
+  /** The kernel's Yes: its cells are `stagedRow`'s, its offsets go into `captureSpan`. */
+  private acceptKernel(kernel: LineKernel, bytes: Uint8Array): boolean {
+    // The kernel's arrays stand in as the staged row (the JavaScript path writes them too).
+    if (stagedRow.kinds !== kernel.kinds) {
+      stagedRow.kinds = kernel.kinds;
+      stagedRow.values = kernel.values;
+    }
+    const out = kernel.out;
+    const shift = kernel.shift;
+    stagedRow.columns = out[KernelOut.Columns] as number;
+    const at = (slot: number) => {
+      const offset = out[slot] as number;
+      return offset < 0 ? -1 : offset + shift;
+    };
+    return this.accept(
+      bytes,
+      at(KernelOut.DataStart),
+      at(KernelOut.DataEnd),
+      at(KernelOut.ContentTypeStart),
+      at(KernelOut.ContentTypeEnd),
+      at(KernelOut.ModeStart),
+      at(KernelOut.ModeEnd),
+      at(KernelOut.EncodingStart),
+      at(KernelOut.EncodingEnd),
+    );
+  }
+
+  /** A line with the template's structure: where its data and differing field strings are. */
+  private accept(
+    bytes: Uint8Array,
+    dataStart: number,
+    dataEnd: number,
+    contentTypeStart: number,
+    contentTypeEnd: number,
+    modeStart: number,
+    modeEnd: number,
+    encodingStart: number,
+    encodingEnd: number,
+  ): boolean {
+    captureSpan.dataStart = dataStart;
+    captureSpan.dataEnd = dataEnd;
+    captureSpan.dataEscaped = false;
+    captureSpan.dataStaged = true;
+    captureSpan.observedContentType =
+      this.contentTypeSpan < 0
+        ? undefined
+        : contentTypeStart < 0
+          ? this.contentTypeValue
+          : contentTypes.get(bytes, contentTypeStart, contentTypeEnd);
+    captureSpan.mode =
+      this.modeSpan < 0 ? undefined : modeStart < 0 ? this.modeValue : modes.get(bytes, modeStart, modeEnd);
+    captureSpan.encoding =
+      this.encodingSpan < 0
+        ? undefined
+        : encodingStart < 0
+          ? this.encodingValue
+          : encodings.get(bytes, encodingStart, encodingEnd);
+    return true;
   }
 
   /** True (and `captureSpan`, `stagedRow` set) when the line has this template's structure. */
   match(bytes: Uint8Array, start: number, end: number): boolean {
     const length = this.length;
     if (length < 0) return false;
+    const kernel = lineKernel();
+    if (kernel !== undefined) {
+      if (this.copiedTo !== kernel) this.copyTo(kernel);
+      if (this.inKernel) {
+        const answer = kernel.match(this.slot, bytes, start, end);
+        if (answer === KernelAnswer.Yes) return this.acceptKernel(kernel, bytes);
+        if (answer === KernelAnswer.No) return false;
+      }
+    }
     const t = this.bytes;
     const words = this.words;
     const spanAt = this.spanAt;
@@ -561,25 +666,17 @@ class LineTemplate {
       q = this.close[stopSpan] as number;
     }
     if (p !== end) return false;
-    captureSpan.dataStart = dataStart;
-    captureSpan.dataEnd = dataEnd;
-    captureSpan.dataEscaped = false;
-    captureSpan.dataStaged = true;
-    captureSpan.observedContentType =
-      this.contentTypeSpan < 0
-        ? undefined
-        : contentTypeStart < 0
-          ? this.contentTypeValue
-          : contentTypes.get(bytes, contentTypeStart, contentTypeEnd);
-    captureSpan.mode =
-      this.modeSpan < 0 ? undefined : modeStart < 0 ? this.modeValue : modes.get(bytes, modeStart, modeEnd);
-    captureSpan.encoding =
-      this.encodingSpan < 0
-        ? undefined
-        : encodingStart < 0
-          ? this.encodingValue
-          : encodings.get(bytes, encodingStart, encodingEnd);
-    return true;
+    return this.accept(
+      bytes,
+      dataStart,
+      dataEnd,
+      contentTypeStart,
+      contentTypeEnd,
+      modeStart,
+      modeEnd,
+      encodingStart,
+      encodingEnd,
+    );
   }
 }
 
@@ -595,8 +692,8 @@ function viewOf(bytes: Uint8Array): DataView<ArrayBufferLike> {
   return view;
 }
 
-const inputTemplate = new LineTemplate();
-const outputTemplate = new LineTemplate();
+const inputTemplate = new LineTemplate(0);
+const outputTemplate = new LineTemplate(1);
 
 /**
  * Scans the line bytes[start, end) (no newline in it). True exactly when JSON.parse would

@@ -92,6 +92,7 @@ export {
   poolSparseCategories,
 } from './drift.js';
 export { IncompatibleStatisticsError, InvalidMonitoringFileError, MonitoringError } from './errors.js';
+export { loadLineKernel } from './line-kernel.js';
 export {
   CONSTRAINT_CHECK_TYPES,
   type ConstraintCheckType,
