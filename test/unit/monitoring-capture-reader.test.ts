@@ -428,6 +428,17 @@ describe.each([
     );
   });
 
+  it('reads a chunk larger than the line kernel starts with (its memory grows) as JSON.parse does', () => {
+    const line = (n: number) =>
+      `{"captureData":{"endpointInput":{"observedContentType":"text/csv","mode":"INPUT","data":"${n}.25,${n % 7},x${n % 3}","encoding":"CSV"}},"eventMetadata":{"eventId":"${'0'.repeat(400)}${n}"}}`;
+    const text = `${Array.from({ length: 12_000 }, (_, n) => line(n)).join('\n')}\n`;
+    expect(text.length).toBeGreaterThan(5 << 20);
+    const expected = referenceRead(text, 'endpointInput');
+    const acc = new DatasetAccumulator(NAMES);
+    expect(acc.addCaptureFile(text)).toBe(expected.added);
+    expect(JSON.stringify(acc.toJSON())).toBe(JSON.stringify(expected.acc.toJSON()));
+  });
+
   it('counts every malformed or foreign line as unparseable, never skips it', () => {
     const lines = [
       '{"captureData":{"endpointInput":{"data":"1,2,3"}}',

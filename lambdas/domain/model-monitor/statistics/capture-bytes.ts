@@ -142,14 +142,20 @@ export const stagedRow = {
   strings: [] as string[],
 };
 
-/** Room in `stagedRow` for `columns` cells at least. */
+/**
+ * Room in `stagedRow` for `columns` cells at least. Its arrays may be the line kernel's, left
+ * detached (length 0) when the kernel's memory grew: then no cell of the row is staged yet, and
+ * fresh arrays take over.
+ */
 function growStagedRow(columns: number): void {
-  const size = Math.max(columns, stagedRow.kinds.length * 2);
+  const size = Math.max(columns, stagedRow.kinds.length * 2, 64);
   const kinds = new Uint8Array(size);
-  kinds.set(stagedRow.kinds);
-  stagedRow.kinds = kinds;
   const values = new Float64Array(size);
-  values.set(stagedRow.values);
+  if (stagedRow.kinds.length > 0) {
+    kinds.set(stagedRow.kinds);
+    values.set(stagedRow.values);
+  }
+  stagedRow.kinds = kinds;
   stagedRow.values = values;
 }
 
