@@ -536,20 +536,21 @@ class LineTemplate {
     const out = kernel.out;
     const shift = kernel.shift;
     stagedRow.columns = out[KernelOut.Columns] as number;
-    const at = (slot: number) => {
-      const offset = out[slot] as number;
-      return offset < 0 ? -1 : offset + shift;
-    };
+    // Offsets into the caller's bytes; a field string the template's own stays -1. (No helper
+    // closure: one made per line was most of the run's young garbage.)
+    const contentTypeStart = out[KernelOut.ContentTypeStart] as number;
+    const modeStart = out[KernelOut.ModeStart] as number;
+    const encodingStart = out[KernelOut.EncodingStart] as number;
     return this.accept(
       bytes,
-      at(KernelOut.DataStart),
-      at(KernelOut.DataEnd),
-      at(KernelOut.ContentTypeStart),
-      at(KernelOut.ContentTypeEnd),
-      at(KernelOut.ModeStart),
-      at(KernelOut.ModeEnd),
-      at(KernelOut.EncodingStart),
-      at(KernelOut.EncodingEnd),
+      (out[KernelOut.DataStart] as number) + shift,
+      (out[KernelOut.DataEnd] as number) + shift,
+      contentTypeStart < 0 ? -1 : contentTypeStart + shift,
+      (out[KernelOut.ContentTypeEnd] as number) + shift,
+      modeStart < 0 ? -1 : modeStart + shift,
+      (out[KernelOut.ModeEnd] as number) + shift,
+      encodingStart < 0 ? -1 : encodingStart + shift,
+      (out[KernelOut.EncodingEnd] as number) + shift,
     );
   }
 
