@@ -394,20 +394,25 @@ describe.each([
     }
   });
 
-  it('reads unsigned decimal cells (the staging fast path) as the general number reading does', () => {
+  it('reads decimal cells (the staging fast paths) as the general number reading does', () => {
     // Digits, a point and fraction digits around the fast path's limit of 15 digits, leading
-    // and trailing zeros, and what must leave it: "5.", a space, an exponent, a sign after.
+    // and trailing zeros, a sign before (the kernel reads a minus), and what must leave the
+    // fast paths: "5.", a space, an exponent, a sign after.
     const digits = (min: number, max: number) =>
       fc
         .array(fc.constantFrom('0', '1', '5', '9'), { minLength: min, maxLength: max })
         .map((d) => d.join(''));
     const cell = fc
       .tuple(
+        fc.constantFrom('', '', '-', '-', '+', '- '),
         digits(1, 18),
         fc.option(digits(0, 8), { nil: undefined }),
         fc.constantFrom('', '', '', ' ', 'e5', '-', 'x'),
       )
-      .map(([whole, fraction, tail]) => `${whole}${fraction === undefined ? '' : `.${fraction}`}${tail}`);
+      .map(
+        ([sign, whole, fraction, tail]) =>
+          `${sign}${whole}${fraction === undefined ? '' : `.${fraction}`}${tail}`,
+      );
     fc.assert(
       fc.property(
         fc.array(fc.array(cell, { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 6 }),

@@ -1,8 +1,8 @@
 /**
  * The capture reader's hot loop in WebAssembly: a capture line compared with its side's
  * template (capture-bytes.ts `LineTemplate`), 16 bytes a step with SIMD, and the data string's
- * cells read as numbers, for the common cell (unsigned digits, maybe a point and more digits,
- * 15 digits at most). JavaScript's JIT code for the same loops ran at a quarter of this speed
+ * cells read as numbers, for the common cell (maybe a minus sign, digits, maybe a point and more
+ * digits, 15 digits at most). JavaScript's JIT code for the same loops was several times slower
  * (bounds and map checks, registers spilled in a large function).
  *
  * An accelerator, never a second opinion: it answers "the line has the template's structure"
@@ -10,7 +10,8 @@
  * JavaScript would give the same answer and values; "no" only when that would say no too; and
  * "unsure" for anything else (a cell with a sign, spaces, an exponent or text), which the
  * JavaScript match then reads. The values are the same doubles: the digits as one exact integer
- * m < 10^15, and m / 10^f in one correctly rounded IEEE division, as `stageCsvString` does.
+ * m < 10^15, and m / 10^f in one correctly rounded IEEE division, as `stageCsvString` does
+ * (and, for a cell with a minus sign, `readNumberBytes`: the same, negated).
  *
  * The module is assembled from the text below by wabt (the WebAssembly Binary Toolkit) when
  * `loadLineKernel` is first awaited (an execution does it before it reads captures): nothing
@@ -101,7 +102,7 @@ const WAT = `(module
   ;; VALUES (columns at OUT_COLUMNS): the index after its closing quote, or -1 (unsure).
   (func $stage (param $open i32) (param $end i32) (result i32)
     (local $i i32) (local $j i32) (local $c i32) (local $d i32) (local $column i32)
-    (local $fraction i32) (local $point i32) (local $m i64)
+    (local $fraction i32) (local $point i32) (local $m i64) (local $negative i32) (local $value f64)
     (local.set $i (i32.add (local.get $open) (i32.const 1)))
     (if (i32.eq (i32.load8_u (local.get $i)) (i32.const 34))
       (then
@@ -109,6 +110,13 @@ const WAT = `(module
         (return (i32.add (local.get $i) (i32.const 1)))))
     (loop $cell
       (local.set $d (i32.sub (i32.load8_u (local.get $i)) (i32.const 48)))
+      ;; A minus sign (45 - 48 = -3) right before the digits: the value negated, as
+      ;; readNumberBytes gives it (-0 included).
+      (local.set $negative (i32.eq (local.get $d) (i32.const -3)))
+      (if (local.get $negative)
+        (then
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (local.set $d (i32.sub (i32.load8_u (local.get $i)) (i32.const 48)))))
       (if (i32.gt_u (local.get $d) (i32.const 9)) (then (return (i32.const -1))))
       (local.set $m (i64.const 0))
       (local.set $j (local.get $i))
@@ -151,13 +159,13 @@ const WAT = `(module
       (if (i32.eqz (local.get $fraction))
         (then
           (i32.store8 (i32.add (i32.const ${KINDS}) (local.get $column)) (i32.const ${CellKind.Integral}))
-          (f64.store (i32.add (i32.const ${VALUES}) (i32.shl (local.get $column) (i32.const 3)))
-            (f64.convert_i64_u (local.get $m))))
+          (local.set $value (f64.convert_i64_u (local.get $m))))
         (else
           (i32.store8 (i32.add (i32.const ${KINDS}) (local.get $column)) (i32.const ${CellKind.Fractional}))
-          (f64.store (i32.add (i32.const ${VALUES}) (i32.shl (local.get $column) (i32.const 3)))
-            (f64.div (f64.convert_i64_u (local.get $m))
-              (f64.load (i32.add (i32.const ${POWERS}) (i32.shl (local.get $fraction) (i32.const 3))))))))
+          (local.set $value (f64.div (f64.convert_i64_u (local.get $m))
+            (f64.load (i32.add (i32.const ${POWERS}) (i32.shl (local.get $fraction) (i32.const 3))))))))
+      (f64.store (i32.add (i32.const ${VALUES}) (i32.shl (local.get $column) (i32.const 3)))
+        (select (f64.neg (local.get $value)) (local.get $value) (local.get $negative)))
       (local.set $column (i32.add (local.get $column) (i32.const 1)))
       (if (i32.eq (local.get $c) (i32.const 34))
         (then
