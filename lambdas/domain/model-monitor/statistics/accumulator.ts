@@ -746,6 +746,11 @@ export class CaptureReader {
       this.carried = 0;
       from = nl + 1;
     }
+    this.lines(bytes, from);
+  }
+
+  /** Each complete line of bytes from `from` on; what follows the last newline is carried. */
+  private lines(bytes: Buffer, from: number): void {
     for (;;) {
       const nl = bytes.indexOf(10, from);
       if (nl < 0) break;
@@ -767,14 +772,7 @@ export class CaptureReader {
     if (this.carried > 0) bytes.set(this.carry.subarray(0, this.carried), 0);
     bytes.set(chunk, this.carried);
     this.carried = 0;
-    let from = 0;
-    for (;;) {
-      const nl = bytes.indexOf(10, from);
-      if (nl < 0) break;
-      this.line(bytes, from, nl);
-      from = nl + 1;
-    }
-    if (from < total) this.keep(bytes, from, total);
+    this.lines(bytes, 0);
   }
 
   /** The last line, if the file does not end with a newline. */
