@@ -205,6 +205,31 @@ describe('decodePlainCsv (the one-pass reader of plain CSV)', () => {
     expect(plain).toBeGreaterThan(2_000);
   });
 
+  it('reads each decimal as Number() does, to the last bit, inside the exact fast path and beyond it', () => {
+    // Up to 18 digits around an optional point, optional exponents from -30 to 30: the reader
+    // computes those within 15 significant digits and ±22 itself, and defers the rest to Number().
+    const decimal = fc
+      .tuple(
+        fc.constantFrom('', '-', '+'),
+        fc.stringMatching(/^[0-9]{0,18}$/),
+        fc.option(fc.stringMatching(/^[0-9]{0,18}$/)),
+        fc.option(
+          fc.tuple(fc.constantFrom('e', 'E'), fc.constantFrom('', '-', '+'), fc.integer({ min: 0, max: 30 })),
+        ),
+      )
+      .map(([sign, whole, fraction, exponent]) => {
+        const digits = fraction === null ? whole : `${whole}.${fraction}`;
+        return `${sign}${digits}${exponent === null ? '' : exponent.join('')}`;
+      })
+      .filter((text) => /[0-9]/.test(text.split(/[eE]/)[0] ?? ''));
+    fc.assert(
+      fc.property(fc.array(decimal, { minLength: 1, maxLength: 4 }), (cells) => {
+        expect(decodePlainCsv(`${cells.join(',')}\n`, 10)).toEqual([cells.map(Number)]);
+      }),
+      { numRuns: 20_000 },
+    );
+  });
+
   it('answers every body as decodeInstances did before it, errors included', () => {
     fc.assert(
       fc.property(csv, (text) => {

@@ -1,3 +1,4 @@
+import { exactDecimal, MAX_EXACT_DIGITS } from '../kernel/decimal.js';
 import { ValidationError } from '../kernel/errors.js';
 import { jsonNestingDepth } from '../kernel/json-text.js';
 import { mediaType } from '../kernel/media-type.js';
@@ -118,8 +119,9 @@ export function decodePlainCsv(text: string, maxColumns: number): Instance[] | u
   for (let i = 0; i <= end; i++) {
     const c = i === end ? NEWLINE : text.charCodeAt(i);
     if (c !== COMMA && c !== NEWLINE && c !== RETURN) continue;
-    if (!isDecimal(text, start, i) || row.length === maxColumns) return undefined;
-    const value = Number(text.slice(start, i));
+    if (row.length === maxColumns) return undefined;
+    const value = readDecimal(text, start, i);
+    // NaN (not a decimal) and ±Infinity (1e999) alike.
     if (!Number.isFinite(value)) return undefined;
     row.push(value);
     if (c === RETURN) {
@@ -136,32 +138,62 @@ export function decodePlainCsv(text: string, maxColumns: number): Instance[] | u
   return rows;
 }
 
-/** Whether text[start, end) matches DECIMAL, by hand: it runs once per value of every request. */
-function isDecimal(text: string, start: number, end: number): boolean {
+/**
+ * The value of text[start, end) if it matches DECIMAL, else NaN. By hand, as it runs once per
+ * value of every request: the digits are read once, into the number as well, which is exact
+ * for up to 15 significant digits and exponents within ±22 (kernel/decimal.ts); only numbers
+ * beyond that are read a second time, by `Number()`, from the substring.
+ */
+function readDecimal(text: string, start: number, end: number): number {
   let i = start;
   let c = text.charCodeAt(i);
+  const negative = c === 45;
   if (c === 43 || c === 45) c = text.charCodeAt(++i);
   let digits = 0;
+  let mantissa = 0;
+  let significant = 0;
+  let exponent = 0;
   while (i < end && c >= 48 && c <= 57) {
     digits++;
+    // Leading zeros add nothing, and are not counted against the exact digits.
+    if (significant > 0 || c !== 48) {
+      significant++;
+      mantissa = mantissa * 10 + (c - 48);
+    }
     c = text.charCodeAt(++i);
   }
   if (i < end && c === 46) {
     c = text.charCodeAt(++i);
     while (i < end && c >= 48 && c <= 57) {
       digits++;
+      if (significant > 0 || c !== 48) {
+        significant++;
+        mantissa = mantissa * 10 + (c - 48);
+      }
+      exponent--;
       c = text.charCodeAt(++i);
     }
   }
-  if (digits === 0) return false;
+  if (digits === 0) return Number.NaN;
   if (i < end && (c === 69 || c === 101)) {
     c = text.charCodeAt(++i);
+    const exponentNegative = c === 45;
     if (c === 43 || c === 45) c = text.charCodeAt(++i);
     const exponentStart = i;
-    while (i < end && c >= 48 && c <= 57) c = text.charCodeAt(++i);
-    if (i === exponentStart) return false;
+    let written = 0;
+    while (i < end && c >= 48 && c <= 57) {
+      // Far past any double's range already; capped so that thousands of digits stay finite.
+      if (written < 100_000) written = written * 10 + (c - 48);
+      c = text.charCodeAt(++i);
+    }
+    if (i === exponentStart) return Number.NaN;
+    exponent += exponentNegative ? -written : written;
   }
-  return i === end;
+  if (i !== end) return Number.NaN;
+  let value = significant <= MAX_EXACT_DIGITS ? exactDecimal(mantissa, exponent) : Number.NaN;
+  if (Number.isNaN(value)) return Number(text.slice(start, end));
+  if (negative) value = -value;
+  return value;
 }
 
 /** Any CSV the data plane accepts: spaces around values, a clear refusal for the rest. */

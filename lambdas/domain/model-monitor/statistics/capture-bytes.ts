@@ -13,8 +13,10 @@
  * Hand-written rather than a streaming JSON library: the point is to do no per-record
  * allocation, and the libraries available build tokens or values for every field.
  */
+
+import { POW10 } from '../../kernel/decimal.js';
 import type { CaptureSide } from './capture.js';
-import { bytesValue, CellKind, numberKind, POW10, readNumberBytes } from './cells.js';
+import { bytesValue, CellKind, numberKind, readNumberBytes } from './cells.js';
 import { KernelAnswer, KernelOut, type LineKernel, lineKernel } from './line-kernel.js';
 
 /** Where the last scanned line's `data` is, and its other fields (module state: no allocation). */

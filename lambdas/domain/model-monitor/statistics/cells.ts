@@ -11,12 +11,10 @@
  * because it runs for every cell of every record; it also computes the number, in the same
  * pass that finds the end of the cell.
  */
+import { exactDecimal, MAX_EXACT_DIGITS } from '../../kernel/decimal.js';
 
 export const CellKind = { Missing: 0, Integral: 1, Fractional: 2, String: 3 } as const;
 export type CellKind = (typeof CellKind)[keyof typeof CellKind];
-
-/** 10^0 … 10^22: exactly representable doubles. */
-export const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
 
 /**
  * The numeric value of the last cell found Integral or Fractional (module variables rather than
@@ -41,9 +39,7 @@ function isSpace(c: number): boolean {
  * first character that cannot continue it. Returns the index after the number, or −1 when the
  * text there is not a number (then it is a String, whatever follows). Sets `cellValue` and
  * `numberKind`. Numbers with at most 15 significant digits and a decimal exponent within ±22
- * are computed exactly as m·10^e or m/10^e (Clinger's fast path: both operands are exact
- * doubles, so one correctly rounded operation gives the correctly rounded value); the rest go
- * through `Number()`. Non-finite results (1e999) are not numbers: they cannot be sketched.
+ * are computed exactly (kernel/decimal.ts, Clinger's fast path); the rest go through `Number()`. Non-finite results (1e999) are not numbers: they cannot be sketched.
  */
 export function readNumber(text: string, i: number, end: number): number {
   let c = text.charCodeAt(i);
@@ -106,12 +102,8 @@ export function readNumber(text: string, i: number, end: number): number {
     exponent += expNegative ? -e : e;
     fractional = true;
   }
-  let value: number;
-  if (significant <= 15 && exponent >= -22 && exponent <= 22) {
-    value = exponent < 0 ? mantissa / (POW10[-exponent] as number) : mantissa * (POW10[exponent] as number);
-  } else {
-    value = Number(text.slice(digitsStart, i));
-  }
+  let value = significant <= MAX_EXACT_DIGITS ? exactDecimal(mantissa, exponent) : Number.NaN;
+  if (Number.isNaN(value)) value = Number(text.slice(digitsStart, i));
   if (!Number.isFinite(value)) return -1;
   cellValue = negative ? -value : value;
   numberKind = fractional ? CellKind.Fractional : CellKind.Integral;
@@ -322,10 +314,8 @@ export function readNumberBytes(bytes: Uint8Array, i: number, end: number): numb
     exponent += expNegative ? -e : e;
     fractional = true;
   }
-  let value: number;
-  if (significant <= 15 && exponent >= -22 && exponent <= 22) {
-    value = exponent < 0 ? mantissa / (POW10[-exponent] as number) : mantissa * (POW10[exponent] as number);
-  } else {
+  let value = significant <= MAX_EXACT_DIGITS ? exactDecimal(mantissa, exponent) : Number.NaN;
+  if (Number.isNaN(value)) {
     value = Number(
       Buffer.from(bytes.buffer, bytes.byteOffset + digitsStart, i - digitsStart).toString('latin1'),
     );

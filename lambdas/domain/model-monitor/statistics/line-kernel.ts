@@ -18,7 +18,8 @@
  * generated is kept in the repository, and processes that read no captures never load it.
  * Until it is loaded, the JavaScript match runs.
  */
-import { CellKind, POW10 } from './cells.js';
+import { POW10 } from '../../kernel/decimal.js';
+import { CellKind } from './cells.js';
 
 /** The part of the WebAssembly JavaScript API used here (the project's TypeScript libs declare none of it). */
 declare const WebAssembly: {
