@@ -353,6 +353,21 @@ describe('verifySigV4 with @smithy/signature-v4', () => {
     });
   });
 
+  it('accepts the signature written in upper-case hex', async () => {
+    const request = await smithySign(invokeRequest());
+    const upper = (value: string | undefined) => (value ?? '').toUpperCase();
+    const authorization = (request.headers.authorization ?? '').replace(
+      /Signature=([0-9a-f]{64})$/,
+      (_, signature: string) => `Signature=${upper(signature)}`,
+    );
+    expect(authorization).not.toBe(request.headers.authorization);
+    const shouted = { ...request, headers: { ...request.headers, authorization } };
+    await expect(verifySigV4(shouted, new Keys(KEY), at(SIGNED_AT))).resolves.toEqual({
+      accessKeyId: KEY.accessKeyId,
+      role: 'invoker',
+    });
+  });
+
   it('accepts an empty body, a query string and dot segments in the path', async () => {
     const request = await smithySign(
       invokeRequest({

@@ -247,6 +247,68 @@ describe('per-variant metrics (EMF)', () => {
     );
   });
 
+  it('writes every outcome, latency and mirror combination as the EMF document it stands for', () => {
+    const counts = [
+      'Invocations',
+      'Invocation4XXErrors',
+      'Invocation5XXErrors',
+      'ModelError',
+      'InvocationModelErrors',
+    ];
+    const mirrorOutcomes = [undefined, { dropped: false, captured: true }, { dropped: true, captured: true }];
+    for (const statusCode of [200, 400, 424, 500, 503])
+      for (const modelError of [false, true])
+        for (const modelLatencyUs of [undefined, 812.6])
+          for (const mirror of mirrorOutcomes) {
+            const input = {
+              EndpointName: 'ep',
+              EndpointConfigName: 'cfg',
+              VariantName: 'v',
+              statusCode,
+              modelError,
+              modelLatencyUs,
+              mirror,
+              totalUs: 1000.2,
+              timestampMs: 1_700_000_000_123,
+            };
+            const latencies =
+              modelLatencyUs === undefined ? ['OverheadLatency'] : ['ModelLatency', 'OverheadLatency'];
+            const mirrorCounts = mirror === undefined ? [] : ['MirrorsDropped', 'CapturesDropped'];
+            expect(JSON.parse(emfLine(input))).toEqual({
+              _aws: {
+                Timestamp: 1_700_000_000_123,
+                CloudWatchMetrics: [
+                  {
+                    Namespace: METRICS_NAMESPACE,
+                    Dimensions: [
+                      ['EndpointName', 'VariantName'],
+                      ['EndpointName', 'EndpointConfigName', 'VariantName'],
+                    ],
+                    Metrics: [
+                      ...counts.map((Name) => ({ Name, Unit: 'Count' })),
+                      ...latencies.map((Name) => ({ Name, Unit: 'Microseconds' })),
+                      ...mirrorCounts.map((Name) => ({ Name, Unit: 'Count' })),
+                    ],
+                  },
+                ],
+              },
+              EndpointName: 'ep',
+              EndpointConfigName: 'cfg',
+              VariantName: 'v',
+              Invocations: 1,
+              Invocation4XXErrors: statusCode >= 400 && statusCode < 500 ? 1 : 0,
+              Invocation5XXErrors: statusCode >= 500 ? 1 : 0,
+              ModelError: modelError ? 1 : 0,
+              InvocationModelErrors: modelError ? 1 : 0,
+              ...(modelLatencyUs === undefined ? {} : { ModelLatency: 813 }),
+              OverheadLatency: modelLatencyUs === undefined ? 1000 : 188,
+              ...(mirror === undefined
+                ? {}
+                : { MirrorsDropped: mirror.dropped ? 1 : 0, CapturesDropped: mirror.dropped ? 1 : 0 }),
+            });
+          }
+  });
+
   it('counts 5XX and keeps names JSON-safe', () => {
     const line = JSON.parse(
       emfLine({

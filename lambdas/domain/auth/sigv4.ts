@@ -96,7 +96,12 @@ export async function verifySigV4(
 
   const payloadHash = request.body.byteLength === 0 ? EMPTY_SHA256 : sha256Hex(request.body);
   const declaredHash = headers['x-amz-content-sha256'];
-  if (declaredHash !== undefined && declaredHash.toLowerCase() !== payloadHash) {
+  // Compared as is first: the SDKs write the hash in lower case, as it is computed.
+  if (
+    declaredHash !== undefined &&
+    declaredHash !== payloadHash &&
+    declaredHash.toLowerCase() !== payloadHash
+  ) {
     throw new AuthError(
       'InvalidSignatureException',
       declaredHash === 'UNSIGNED-PAYLOAD' || declaredHash.startsWith('STREAMING-')
@@ -105,7 +110,7 @@ export async function verifySigV4(
     );
   }
 
-  const provided = auth.signature.toLowerCase();
+  const provided = auth.signature;
   const sign = signingKey(key.secretAccessKey, scope);
   const stringToSignPrefix = `${ALGORITHM}\n${amzDate}\n${scope.scope}\n`;
   try {
@@ -323,7 +328,7 @@ export async function verifyPresignedSigV4(
     .split('&')
     .filter((part) => uriDecode(part.split('=', 1)[0] ?? '') !== 'X-Amz-Signature')
     .join('&');
-  const provided = signature.toLowerCase();
+  const provided = signature;
   try {
     const beforePayload =
       `${request.method}\n${canonicalPath(request.path)}\n${canonicalQuery(unsignedQuery)}\n` +
@@ -376,7 +381,18 @@ function sdkAuthorization(header: string): ParsedAuthorization | undefined {
 
 /** Non-empty with nothing to trim at either end. */
 function isBare(value: string): boolean {
-  return value.length > 0 && value.trim() === value;
+  return value.length > 0 && (!mayTrim(value) || value.trim() === value);
+}
+
+/**
+ * False when `trim()` would return the value as it is because both its ends are printable
+ * ASCII (what header values nearly always are); true when it might not, whitespace beyond
+ * ASCII included. Cheaper than calling trim: it runs for every signed header of a request.
+ */
+function mayTrim(value: string): boolean {
+  const first = value.charCodeAt(0);
+  const last = value.charCodeAt(value.length - 1);
+  return !(first > 32 && first < 127 && last > 32 && last < 127);
 }
 
 /** 64 hex digits: HEX_SIGNATURE without a regex. */
@@ -577,7 +593,7 @@ function canonicalHeaders(headers: SignedRequest['headers'], signedHeaders: read
     // A signed header that did not arrive signs as empty, so the signature simply fails.
     if (value === undefined) out += `${name}:\n`;
     else {
-      const trimmed = value.trim();
+      const trimmed = mayTrim(value) ? value.trim() : value;
       out += `${name}:${needsCollapse(trimmed) ? trimmed.replace(/\s+/g, ' ') : trimmed}\n`;
     }
   }
@@ -635,12 +651,16 @@ const sha256Hex: (data: string | Uint8Array) => string = oneShotHash
   : (data) => createHash('sha256').update(data).digest('hex');
 
 /**
- * Compares two signatures of 64 hex digits in time that does not depend on where they differ,
- * as `timingSafeEqual` would, without making two Buffers of them first.
+ * Compares the computed signature (lower-case hex) with the provided one (64 hex digits in
+ * either case, checked before) in time that does not depend on where they differ, as
+ * `timingSafeEqual` would, without making two Buffers of them first. `| 0x20` lowers A-F and
+ * leaves the digits as they are (they have that bit already), so no lower-cased copy is made.
  */
 function sameHex(computed: string, provided: string): boolean {
   let difference = computed.length ^ provided.length;
-  for (let i = 0; i < computed.length; i++) difference |= computed.charCodeAt(i) ^ provided.charCodeAt(i);
+  for (let i = 0; i < computed.length; i++) {
+    difference |= computed.charCodeAt(i) ^ (provided.charCodeAt(i) | 0x20);
+  }
   return difference === 0;
 }
 
