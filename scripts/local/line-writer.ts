@@ -1,7 +1,7 @@
 /**
  * The local platform's own log lines (the access log above all: one line per request) written
  * in batches. A line is appended to a buffer and returns; the buffer goes out in one stream
- * write every `flushIntervalMs` (or as soon as it holds `maxPendingChars`), so a busy server
+ * write every `flushIntervalMs` (or as soon as it holds `maxPendingBytes`), so a busy server
  * makes a few writes a second instead of one `console.log` per request: for stdout redirected
  * to a file that is a synchronous write(2) each, in the request path. What is pending is
  * written on `flush()` (the runtime's stop) and when the process exits.
@@ -10,30 +10,33 @@
  * console lines users already read, for a dozen lines of code.
  */
 const DEFAULT_FLUSH_INTERVAL_MS = 50;
-const DEFAULT_MAX_PENDING_CHARS = 64 * 1024;
+const DEFAULT_MAX_PENDING_BYTES = 64 * 1024;
 
 export interface LineWriterOptions {
   /** @default process.stdout */
-  readonly stream?: { write(text: string): unknown };
+  readonly stream?: { write(chunk: Uint8Array): unknown };
   /** Put before every line, e.g. `[local] `. @default '' */
   readonly prefix?: string;
   /** @default 50 */
   readonly flushIntervalMs?: number;
   /** @default 65536 */
-  readonly maxPendingChars?: number;
+  readonly maxPendingBytes?: number;
 }
 
 type WriteCallback = (error?: Error | null) => void;
 
 /**
  * Output waiting to go out in one write: after `flushIntervalMs`, as soon as it holds
- * `maxPending` characters (bytes, for Buffers), on `flush()`, and when the process exits.
- * What LineWriter and bufferWrites both batch with.
+ * `maxPending` bytes, on `flush()`, and when the process exits. What LineWriter and
+ * bufferWrites both batch with. Text is encoded into the batch's buffer as it arrives, which
+ * costs less than keeping the strings and joining them for the write: a line built from many
+ * pieces is one chain of strings that the join would flatten first, and the joined text would
+ * then be encoded again on its way out. A batch's buffer is the stream's once written (a pipe
+ * writes later), so each batch has a new one.
  */
 class Batch {
-  private pending: (string | Buffer)[] = [];
+  private buffer: Buffer | undefined;
   private size = 0;
-  private allText = true;
   private callbacks: WriteCallback[] = [];
   private timer: NodeJS.Timeout | undefined;
   private readonly onExit = () => this.flush();
@@ -41,17 +44,24 @@ class Batch {
 
   constructor(
     /** Writes one batch; `done`, when given, once its bytes were written. */
-    private readonly write: (data: string | Buffer, done?: WriteCallback) => void,
+    private readonly write: (data: Buffer, done?: WriteCallback) => void,
     private readonly flushIntervalMs = DEFAULT_FLUSH_INTERVAL_MS,
-    private readonly maxPending = DEFAULT_MAX_PENDING_CHARS,
+    private readonly maxPending = DEFAULT_MAX_PENDING_BYTES,
   ) {
     process.on('exit', this.onExit);
   }
 
-  add(piece: string | Buffer, callback?: WriteCallback): void {
-    if (typeof piece !== 'string') this.allText = false;
-    this.pending.push(piece);
-    this.size += piece.length;
+  add(piece: string | Uint8Array, callback?: WriteCallback): void {
+    // At most 3 UTF-8 bytes per UTF-16 unit. Room for twice the limit, so that pieces far
+    // below it never cut a batch short; one that still does not fit goes after what is pending.
+    const most = typeof piece === 'string' ? piece.length * 3 : piece.byteLength;
+    if (this.buffer !== undefined && this.size + most > this.buffer.length) this.flush();
+    if (this.buffer === undefined) this.buffer = Buffer.allocUnsafe(Math.max(2 * this.maxPending, most));
+    if (typeof piece === 'string') this.size += this.buffer.write(piece, this.size, 'utf8');
+    else {
+      this.buffer.set(piece, this.size);
+      this.size += piece.byteLength;
+    }
     if (callback) this.callbacks.push(callback);
     if (this.size >= this.maxPending) this.flush();
     else if (this.timer === undefined) {
@@ -66,15 +76,11 @@ class Batch {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
-    if (this.pending.length === 0) return;
-    const pending = this.pending;
-    const data = this.allText
-      ? pending.join('')
-      : Buffer.concat(pending.map((piece) => (typeof piece === 'string' ? Buffer.from(piece) : piece)));
+    if (this.buffer === undefined || this.size === 0) return;
+    const data = this.buffer.subarray(0, this.size);
     const done = this.callbacks;
-    this.pending = [];
+    this.buffer = undefined;
     this.size = 0;
-    this.allText = true;
     this.callbacks = [];
     if (done.length === 0) this.write(data);
     else
@@ -97,11 +103,7 @@ export class LineWriter {
   constructor(options: LineWriterOptions = {}) {
     const stream = options.stream ?? process.stdout;
     this.prefix = options.prefix ?? '';
-    this.batch = new Batch(
-      (text) => stream.write(text as string),
-      options.flushIntervalMs,
-      options.maxPendingChars,
-    );
+    this.batch = new Batch((data) => stream.write(data), options.flushIntervalMs, options.maxPendingBytes);
   }
 
   /** Queues one line (without its newline). */
@@ -139,7 +141,7 @@ export interface BufferedWrites {
 /**
  * Makes a stream's write() buffer as LineWriter does: what the local platform's process writes
  * to stdout (each invocation's EMF metrics line, the functions' log lines, the access log) goes
- * out in one write per `flushIntervalMs` or `maxPendingChars`, and on exit. Unbuffered, the EMF
+ * out in one write per `flushIntervalMs` or `maxPendingBytes`, and on exit. Unbuffered, the EMF
  * line alone was a write(2) per request, 11% of the platform's CPU per request (bench). Lambda
  * itself hands function output to its log pipe off the request path; this is the local
  * equivalent. Order is kept; a write's callback runs once its bytes were written.
@@ -152,7 +154,7 @@ export function bufferWrites(
   const batch = new Batch(
     (data, done) => (done ? own.call(stream, data, done) : own.call(stream, data)),
     options.flushIntervalMs,
-    options.maxPendingChars,
+    options.maxPendingBytes,
   );
   stream.write = (chunk, encoding, callback) => {
     const piece =
@@ -160,7 +162,7 @@ export function bufferWrites(
         ? typeof encoding === 'string' && encoding !== 'utf8' && encoding !== 'utf-8'
           ? Buffer.from(chunk, encoding)
           : chunk
-        : Buffer.from(chunk);
+        : chunk;
     batch.add(piece, typeof encoding === 'function' ? encoding : callback);
     return true;
   };

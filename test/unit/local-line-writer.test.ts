@@ -4,7 +4,10 @@ import { bufferWrites, LineWriter, type WritableStream } from '../../scripts/loc
 
 function recordingStream() {
   const writes: string[] = [];
-  return { writes, stream: { write: (text: string) => writes.push(text) } };
+  return {
+    writes,
+    stream: { write: (chunk: Uint8Array) => writes.push(Buffer.from(chunk).toString('utf8')) },
+  };
 }
 
 describe('the local platform line writer', () => {
@@ -23,7 +26,7 @@ describe('the local platform line writer', () => {
 
   it('writes at once past its buffer size, and what is pending on close', () => {
     const { writes, stream } = recordingStream();
-    const writer = new LineWriter({ stream, maxPendingChars: 100, flushIntervalMs: 60_000 });
+    const writer = new LineWriter({ stream, maxPendingBytes: 100, flushIntervalMs: 60_000 });
     for (let i = 0; i < 25; i++) writer.line('0123456789');
     // 11 characters a line: a write after every tenth.
     expect(writes.map((w) => w.length)).toEqual([110, 110]);
@@ -31,6 +34,15 @@ describe('the local platform line writer', () => {
     expect(writes.map((w) => w.length)).toEqual([110, 110, 55]);
     writer.close();
     expect(writes).toHaveLength(3);
+  });
+  it('keeps text beyond ASCII and lines longer than the batch whole and in order', () => {
+    const { writes, stream } = recordingStream();
+    const writer = new LineWriter({ stream, maxPendingBytes: 16, flushIntervalMs: 60_000 });
+    const lines = ['ünïcødé → 🚀', 'x'.repeat(100), 'short', '漢字'.repeat(20), 'end'];
+    for (const line of lines) writer.line(line);
+    writer.close();
+    expect(writes.join('')).toBe(lines.map((line) => `${line}\n`).join(''));
+    expect(writes.length).toBeGreaterThan(1);
   });
 });
 
@@ -71,7 +83,7 @@ describe('buffered process output', () => {
 
   it('writes at once past its size, calls each callback once its bytes were written, flushes on restore', async () => {
     const { writes, stream } = recordingWritable();
-    const buffered = bufferWrites(stream, { maxPendingChars: 100, flushIntervalMs: 60_000 });
+    const buffered = bufferWrites(stream, { maxPendingBytes: 100, flushIntervalMs: 60_000 });
     const called: number[] = [];
     for (let i = 0; i < 25; i++) stream.write('0123456789', () => called.push(i));
     expect(writes.map((w) => w.length)).toEqual([100, 100]);
