@@ -1,4 +1,4 @@
-import { exactDecimal, MAX_EXACT_DIGITS } from '../kernel/decimal.js';
+import { exactDecimal } from '../kernel/decimal.js';
 import { ValidationError } from '../kernel/errors.js';
 import { jsonNestingDepth } from '../kernel/json-text.js';
 import { mediaType } from '../kernel/media-type.js';
@@ -190,7 +190,7 @@ function readDecimal(text: string, start: number, end: number): number {
     exponent += exponentNegative ? -written : written;
   }
   if (i !== end) return Number.NaN;
-  let value = significant <= MAX_EXACT_DIGITS ? exactDecimal(mantissa, exponent) : Number.NaN;
+  let value = exactDecimal(mantissa, significant, exponent);
   if (Number.isNaN(value)) return Number(text.slice(start, end));
   if (negative) value = -value;
   return value;

@@ -11,7 +11,7 @@
  * because it runs for every cell of every record; it also computes the number, in the same
  * pass that finds the end of the cell.
  */
-import { exactDecimal, MAX_EXACT_DIGITS } from '../../kernel/decimal.js';
+import { exactDecimal } from '../../kernel/decimal.js';
 
 export const CellKind = { Missing: 0, Integral: 1, Fractional: 2, String: 3 } as const;
 export type CellKind = (typeof CellKind)[keyof typeof CellKind];
@@ -39,7 +39,8 @@ function isSpace(c: number): boolean {
  * first character that cannot continue it. Returns the index after the number, or −1 when the
  * text there is not a number (then it is a String, whatever follows). Sets `cellValue` and
  * `numberKind`. Numbers with at most 15 significant digits and a decimal exponent within ±22
- * are computed exactly (kernel/decimal.ts, Clinger's fast path); the rest go through `Number()`. Non-finite results (1e999) are not numbers: they cannot be sketched.
+ * are computed exactly (kernel/decimal.ts, Clinger's fast path); the rest go through
+ * `Number()`. Non-finite results (1e999) are not numbers: they cannot be sketched.
  */
 export function readNumber(text: string, i: number, end: number): number {
   let c = text.charCodeAt(i);
@@ -102,7 +103,7 @@ export function readNumber(text: string, i: number, end: number): number {
     exponent += expNegative ? -e : e;
     fractional = true;
   }
-  let value = significant <= MAX_EXACT_DIGITS ? exactDecimal(mantissa, exponent) : Number.NaN;
+  let value = exactDecimal(mantissa, significant, exponent);
   if (Number.isNaN(value)) value = Number(text.slice(digitsStart, i));
   if (!Number.isFinite(value)) return -1;
   cellValue = negative ? -value : value;
@@ -314,7 +315,7 @@ export function readNumberBytes(bytes: Uint8Array, i: number, end: number): numb
     exponent += expNegative ? -e : e;
     fractional = true;
   }
-  let value = significant <= MAX_EXACT_DIGITS ? exactDecimal(mantissa, exponent) : Number.NaN;
+  let value = exactDecimal(mantissa, significant, exponent);
   if (Number.isNaN(value)) {
     value = Number(
       Buffer.from(bytes.buffer, bytes.byteOffset + digitsStart, i - digitsStart).toString('latin1'),
