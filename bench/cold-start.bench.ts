@@ -16,11 +16,11 @@ import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import { build } from 'esbuild';
 import { SESSION_OPTIONS } from '../lambdas/domain/inference/onnx-model.js';
 import { sha256Hex } from '../lambdas/domain/kernel/artifact.js';
 import { COLLECTIONS } from '../lambdas/domain/kernel/records.js';
-import { BUNDLING, ENV, externalModules, FUNCTIONS } from '../lambdas/functions.js';
+import { BUNDLING, ENV, FUNCTIONS } from '../lambdas/functions.js';
+import { bundleFunction } from '../test/support/bundle.js';
 import { FIXTURES } from '../test/support/models.js';
 import { signedInvokeEvent } from '../test/support/signed-event.js';
 import { fmt, type Stats, stats } from './harness.js';
@@ -43,25 +43,10 @@ interface Marks {
 }
 
 export async function benchColdStart(runs = 7): Promise<void> {
-  // Inside the project, so the bundle's external imports (@aws-sdk/*, onnxruntime-node) resolve
-  // from its node_modules, as they resolve from the runtime and the layer in Lambda.
+  // Inside the project, so the bundle's external import of onnxruntime-node resolves (bundleFunction).
   const dir = path.join(root, 'node_modules', '.cache', 'understudy-cold-start');
   mkdirSync(dir, { recursive: true });
-  await build({
-    entryPoints: [path.join(root, FUNCTIONS.invoke.entry)],
-    bundle: true,
-    platform: 'node',
-    format: BUNDLING.format,
-    target: BUNDLING.target,
-    minify: BUNDLING.minify,
-    sourcemap: BUNDLING.sourceMap,
-    sourcesContent: BUNDLING.sourcesContent,
-    external: externalModules('invoke'),
-    banner: { js: BUNDLING.banner },
-    define: BUNDLING.define,
-    outfile: path.join(dir, 'handler.mjs'),
-    logLevel: 'silent',
-  });
+  await bundleFunction('invoke', path.join(dir, 'handler.mjs'));
   const modelBytes = readFileSync(path.join(FIXTURES, MODEL));
   const services = await awsStandIn(modelBytes);
   try {

@@ -68,6 +68,7 @@ export class UnderstudyFunction extends Construct {
         minify: BUNDLING.minify,
         sourceMap: BUNDLING.sourceMap,
         sourcesContent: BUNDLING.sourcesContent,
+        mainFields: [...BUNDLING.mainFields],
         externalModules: externalModules(props.name),
         banner: BUNDLING.banner,
         define: BUNDLING.define,

@@ -1,22 +1,17 @@
 import { randomBytes, randomInt } from 'node:crypto';
-import type * as DynamoDb from '@aws-sdk/client-dynamodb';
-import type * as Kms from '@aws-sdk/client-kms';
-import type { KMSClient } from '@aws-sdk/client-kms';
-import type * as SecretsManager from '@aws-sdk/client-secrets-manager';
-import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type * as DocumentClient from '@aws-sdk/lib-dynamodb';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DecryptCommand, EncryptCommand, type KMSClient } from '@aws-sdk/client-kms';
+import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+} from '@aws-sdk/lib-dynamodb';
 import type { AccessKey, AccessKeyResolver } from '../domain/auth/identity.js';
 import { isRole, type Role } from '../domain/auth/identity.js';
 import type { AccessKeyAdmin, AccessKeySpec, AccessKeySummary } from '../domain/kernel/ports.js';
-import { requireSdk } from './aws-sdk.js';
-
-const { ConditionalCheckFailedException } = requireSdk<typeof DynamoDb>('@aws-sdk/client-dynamodb');
-/** KMS only when a key is issued or an issued key's secret decrypted: not on a cold start with the admin key. */
-const kmsSdk = () => requireSdk<typeof Kms>('@aws-sdk/client-kms');
-const { GetSecretValueCommand } = requireSdk<typeof SecretsManager>('@aws-sdk/client-secrets-manager');
-const { DeleteCommand, GetCommand, PutCommand, QueryCommand } =
-  requireSdk<typeof DocumentClient>('@aws-sdk/lib-dynamodb');
 
 export interface AccessKeyStoreProps {
   readonly dynamo: DynamoDBDocumentClient;
@@ -145,7 +140,7 @@ export class AccessKeyStore implements AccessKeyResolver, AccessKeyAdmin {
       const accessKeyId = newAccessKeyId();
       const secretAccessKey = newSecret();
       const { CiphertextBlob } = await this.props.kms.send(
-        new (kmsSdk().EncryptCommand)({
+        new EncryptCommand({
           KeyId: this.props.kmsKeyId,
           Plaintext: Buffer.from(secretAccessKey, 'utf8'),
           EncryptionContext: encryptionContext(accessKeyId),
@@ -308,7 +303,7 @@ export class AccessKeyStore implements AccessKeyResolver, AccessKeyAdmin {
       throw new Error(`Access key item ${accessKeyId} is malformed`);
     }
     const { Plaintext } = await this.props.kms.send(
-      new (kmsSdk().DecryptCommand)({
+      new DecryptCommand({
         KeyId: this.props.kmsKeyId,
         CiphertextBlob: Buffer.from(encryptedSecret, 'base64'),
         EncryptionContext: encryptionContext(accessKeyId),

@@ -1,6 +1,13 @@
-import type * as DynamoDb from '@aws-sdk/client-dynamodb';
-import type * as DocumentClient from '@aws-sdk/lib-dynamodb';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import {
   RecordExistsError,
   type RegistryStore,
@@ -8,12 +15,6 @@ import {
   type StoreWrite,
   VersionConflictError,
 } from '../domain/kernel/store.js';
-import { requireSdk } from './aws-sdk.js';
-
-const { ConditionalCheckFailedException, TransactionCanceledException } =
-  requireSdk<typeof DynamoDb>('@aws-sdk/client-dynamodb');
-const { DeleteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } =
-  requireSdk<typeof DocumentClient>('@aws-sdk/lib-dynamodb');
 
 /**
  * RegistryStore over the single registry table: `pk` = collection, `sk` = id,

@@ -1,10 +1,11 @@
-import type * as S3 from '@aws-sdk/client-s3';
-import type { S3Client } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  NoSuchBucket,
+  NoSuchKey,
+  type S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
 import { ArtifactNotFoundError, type ArtifactSource, parseS3Uri } from '../domain/kernel/artifact.js';
-import { requireSdk } from './aws-sdk.js';
-
-const { GetObjectCommand, NoSuchBucket, NoSuchKey, S3ServiceException } =
-  requireSdk<typeof S3>('@aws-sdk/client-s3');
 
 /** Reads model artifacts from S3. */
 export class S3ArtifactSource implements ArtifactSource {

@@ -1,8 +1,4 @@
-import type * as SecretsManager from '@aws-sdk/client-secrets-manager';
-import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { requireSdk } from './aws-sdk.js';
-
-const { GetSecretValueCommand } = requireSdk<typeof SecretsManager>('@aws-sdk/client-secrets-manager');
+import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 
 /**
  * A symmetric key kept as a Secrets Manager secret string, read on first use and then kept for

@@ -1,13 +1,6 @@
-import type * as S3 from '@aws-sdk/client-s3';
-import type { S3Client } from '@aws-sdk/client-s3';
-import type * as Sqs from '@aws-sdk/client-sqs';
-import type { SQSClient } from '@aws-sdk/client-sqs';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { MirrorMessage, MirrorQueue, MirrorSendOptions } from '../domain/mirroring/mirror.js';
-import { requireSdk } from './aws-sdk.js';
-
-// Loaded on the first copy sent: an endpoint that captures and shadows nothing never loads SQS.
-const sqsSdk = () => requireSdk<typeof Sqs>('@aws-sdk/client-sqs');
-const s3Sdk = () => requireSdk<typeof S3>('@aws-sdk/client-s3');
 
 /** SQS's message size limit (256 KiB), less room for attributes. */
 const MAX_INLINE_BYTES = 250 * 1024;
@@ -32,7 +25,6 @@ export class SqsMirrorQueue implements MirrorQueue {
    */
   async send(message: MirrorMessage, options: MirrorSendOptions = {}): Promise<void> {
     const call = { abortSignal: options.abortSignal };
-    const { SendMessageCommand } = sqsSdk();
     const body = JSON.stringify(message);
     if (Buffer.byteLength(body) <= MAX_INLINE_BYTES) {
       await this.sqs.send(new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: body }), call);
@@ -41,7 +33,7 @@ export class SqsMirrorQueue implements MirrorQueue {
     const key = `${SPILL_PREFIX}${message.eventId}.json`;
     const pointer = { v: 1, eventId: message.eventId, spilledTo: `s3://${this.spillBucket}/${key}` };
     await Promise.all([
-      this.s3.send(new (s3Sdk().PutObjectCommand)({ Bucket: this.spillBucket, Key: key, Body: body }), call),
+      this.s3.send(new PutObjectCommand({ Bucket: this.spillBucket, Key: key, Body: body }), call),
       this.sqs.send(
         new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: JSON.stringify(pointer) }),
         call,

@@ -1,35 +1,15 @@
-import type * as DynamoDb from '@aws-sdk/client-dynamodb';
-import type * as Kms from '@aws-sdk/client-kms';
-import type { KMSClient } from '@aws-sdk/client-kms';
-import type * as S3 from '@aws-sdk/client-s3';
-import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
-import type * as SecretsManager from '@aws-sdk/client-secrets-manager';
-import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type * as Sqs from '@aws-sdk/client-sqs';
-import type { SQSClient, SQSClientConfig } from '@aws-sdk/client-sqs';
-import type * as DocumentClient from '@aws-sdk/lib-dynamodb';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type * as HttpHandler from '@smithy/node-http-handler';
-import { requireSdk } from '../adapters/aws-sdk.js';
-
-// require(), not import: see adapters/aws-sdk.ts (the invoke function's cold start). Each package
-// loads with its first client, so the invoke function never loads those it does not call.
-const dynamoDb = () => requireSdk<typeof DynamoDb>('@aws-sdk/client-dynamodb');
-const kmsSdk = () => requireSdk<typeof Kms>('@aws-sdk/client-kms');
-const s3Sdk = () => requireSdk<typeof S3>('@aws-sdk/client-s3');
-const secretsSdk = () => requireSdk<typeof SecretsManager>('@aws-sdk/client-secrets-manager');
-const sqsSdk = () => requireSdk<typeof Sqs>('@aws-sdk/client-sqs');
-const documentClient = () => requireSdk<typeof DocumentClient>('@aws-sdk/lib-dynamodb');
-/**
- * The SDK clients' own copy (they load it anyway), not a second one in the bundle: bundled, the
- * handler and the @smithy/core parts it imports were half of the invoke function's bundle.
- */
-const httpHandler = () => requireSdk<typeof HttpHandler>('@smithy/node-http-handler');
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 
 /**
- * A client that is built (its SDK package loaded, ~7 ms of a cold start each for SQS and KMS)
- * on its first call: for clients a request may never need, as the mirror's, or KMS when only
- * the admin key signs. Only `send` is offered, which is all the adapters call.
+ * A client that is built (its configuration resolved, its middleware stack assembled: a few ms
+ * of a cold start) on its first call: for clients a request may never need, as the mirror's, or
+ * KMS when only the admin key signs. Only `send` is offered, which is all the adapters call.
  */
 export function onFirstSend<C extends { send(...args: never[]): unknown }>(create: () => C): C {
   let client: C | undefined;
@@ -60,7 +40,7 @@ export function timeouts(
   requestTimeout: number,
   extra: { socketTimeout?: number; connectionTimeout?: number } = {},
 ) {
-  return new (httpHandler().NodeHttpHandler)({
+  return new NodeHttpHandler({
     connectionTimeout: extra.connectionTimeout ?? CONNECTION_TIMEOUT_MS,
     requestTimeout,
     throwOnRequestTimeout: true,
@@ -115,11 +95,11 @@ function mirrorClientOptions(budgetMs: number) {
 
 /** An SQS client for the mirror queue; `config` adds to it (an endpoint, in the benchmark). */
 export function mirrorSqsClient(budgetMs: number, config: SQSClientConfig = {}): SQSClient {
-  return new (sqsSdk().SQSClient)({ ...mirrorClientOptions(budgetMs), ...config });
+  return new SQSClient({ ...mirrorClientOptions(budgetMs), ...config });
 }
 
 function mirrorS3Client(budgetMs: number, config: S3ClientConfig = {}): S3Client {
-  return new (s3Sdk().S3Client)({ ...mirrorClientOptions(budgetMs), ...config });
+  return new S3Client({ ...mirrorClientOptions(budgetMs), ...config });
 }
 
 /** Custom endpoints (emulators, S3-compatible stores) need path-style addressing. */
@@ -127,8 +107,8 @@ const s3PathStyle = () => Boolean(process.env.AWS_ENDPOINT_URL_S3 ?? process.env
 
 /**
  * One SDK client per service per process, created on first use: the clients of the data plane
- * (the invoke function), apart from clients.ts so that the invoke function's bundle loads only
- * the SDK packages it calls (each one costs tens of milliseconds of a cold start); clients.ts
+ * (the invoke function), apart from clients.ts so that the invoke function's bundle holds only
+ * the SDK clients it calls (each one adds to what a cold start parses and runs); clients.ts
  * adds the others and shares these. Endpoints, region and credentials come only from the
  * standard environment (AWS_ENDPOINT_URL*, AWS_REGION, ...).
  */
@@ -141,21 +121,21 @@ let secrets: SecretsManagerClient | undefined;
 
 export const dataPlaneClients = {
   dynamo(): DynamoDBDocumentClient {
-    dynamo ??= documentClient().DynamoDBDocumentClient.from(
-      new (dynamoDb().DynamoDBClient)({ requestHandler: timeouts(CLIENT_TIMEOUTS_MS.dynamo) }),
+    dynamo ??= DynamoDBDocumentClient.from(
+      new DynamoDBClient({ requestHandler: timeouts(CLIENT_TIMEOUTS_MS.dynamo) }),
       { marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: true } },
     );
     return dynamo;
   },
   s3(): S3Client {
-    s3 ??= new (s3Sdk().S3Client)({
+    s3 ??= new S3Client({
       forcePathStyle: s3PathStyle(),
       requestHandler: timeouts(CLIENT_TIMEOUTS_MS.s3, { socketTimeout: CLIENT_TIMEOUTS_MS.s3 }),
     });
     return s3;
   },
   sqs(): SQSClient {
-    sqs ??= new (sqsSdk().SQSClient)({ requestHandler: timeouts(CLIENT_TIMEOUTS_MS.sqs) });
+    sqs ??= new SQSClient({ requestHandler: timeouts(CLIENT_TIMEOUTS_MS.sqs) });
     return sqs;
   },
   /**
@@ -170,11 +150,11 @@ export const dataPlaneClients = {
     return mirror;
   },
   kms(): KMSClient {
-    kms ??= new (kmsSdk().KMSClient)({ requestHandler: timeouts(CLIENT_TIMEOUTS_MS.kms) });
+    kms ??= new KMSClient({ requestHandler: timeouts(CLIENT_TIMEOUTS_MS.kms) });
     return kms;
   },
   secrets(): SecretsManagerClient {
-    secrets ??= new (secretsSdk().SecretsManagerClient)({
+    secrets ??= new SecretsManagerClient({
       requestHandler: timeouts(CLIENT_TIMEOUTS_MS.secrets),
     });
     return secrets;
