@@ -2,28 +2,58 @@ import type { EndpointRecord } from '../hosting/endpoints.js';
 import { COLLECTIONS } from '../kernel/records.js';
 import type { RegistryStore } from '../kernel/store.js';
 
+/** How long after its last good read a record still answers while the registry fails to be read. */
+export const DEFAULT_STALE_ON_ERROR_MS = 60_000;
+
+interface Entry {
+  /** When the read behind `record` started. */
+  readonly at: number;
+  readonly record: Promise<EndpointRecord | undefined>;
+  /** The newest read that succeeded, for the reads that fail after it. */
+  good?: { readonly at: number; readonly record: EndpointRecord | undefined };
+}
+
 /**
  * The data plane's view of endpoints: each record is read at most once per `ttlMs` per
  * process, so weight changes and new configs reach every warm instance within that time
  * while steady traffic costs one registry read per second, not one per request. Records
  * are replaced whole, so a request never sees a half-written config.
+ *
+ * A read that fails (the registry throttled, or not answering within the client's timeout)
+ * leaves the last good record answering for up to `staleOnErrorMs` after it was read, as a
+ * data plane keeps serving while its registry has a bad moment: otherwise every request that
+ * arrives during the failed read gets a 5xx, though nothing about the endpoint changed. The
+ * next read is tried `ttlMs` later. Without a good record that recent, the error goes to the
+ * caller, as before.
  */
 export class EndpointCache {
-  private readonly entries = new Map<string, { at: number; record: Promise<EndpointRecord | undefined> }>();
+  private readonly entries = new Map<string, Entry>();
 
   constructor(
     private readonly store: RegistryStore,
     private readonly ttlMs = 1000,
     private readonly clock: () => number = Date.now,
+    private readonly staleOnErrorMs = DEFAULT_STALE_ON_ERROR_MS,
   ) {}
 
   get(name: string): Promise<EndpointRecord | undefined> {
     const now = this.clock();
-    const entry = this.entries.get(name);
-    if (entry && now - entry.at < this.ttlMs) return entry.record;
-    const record = this.store.get<EndpointRecord>(COLLECTIONS.endpoint, name).then((stored) => stored?.data);
-    this.entries.set(name, { at: now, record });
-    record.catch(() => this.entries.delete(name));
+    const previous = this.entries.get(name);
+    if (previous && now - previous.at < this.ttlMs) return previous.record;
+    const good = previous?.good;
+    const record = this.store.get<EndpointRecord>(COLLECTIONS.endpoint, name).then(
+      (stored) => {
+        entry.good = { at: now, record: stored?.data };
+        return stored?.data;
+      },
+      (error: unknown) => {
+        if (good !== undefined && now - good.at <= this.staleOnErrorMs) return good.record;
+        if (this.entries.get(name) === entry) this.entries.delete(name);
+        throw error;
+      },
+    );
+    const entry: Entry = { at: now, record, good };
+    this.entries.set(name, entry);
     return record;
   }
 }
