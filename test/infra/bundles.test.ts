@@ -30,13 +30,13 @@ const IMPORT = `import(process.argv[2]).then(
 // (BUNDLING.mainFields), so a dependency that breaks in that form would reach Lambda unnoticed.
 describe("each function's bundle, built as the stack builds it", () => {
   mkdirSync(dir, { recursive: true });
+  const runner = path.join(dir, 'import.cjs');
+  writeFileSync(runner, IMPORT);
   it.each(Object.keys(FUNCTIONS) as FunctionName[])(
     "%s imports under Lambda's NODE_OPTIONS and exports its handler",
     async (name) => {
       const outfile = path.join(dir, `${name}.mjs`);
       await bundleFunction(name, outfile);
-      const runner = path.join(dir, 'import.cjs');
-      writeFileSync(runner, IMPORT);
       const { stdout } = await run(process.execPath, [runner, outfile], {
         env: {
           PATH: process.env.PATH ?? '',
