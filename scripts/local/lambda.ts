@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Context } from 'aws-lambda';
+import { DeadlineQueue, type Watched } from '../../lambdas/shared/deadline-queue.js';
 
 export type Handler = (
   event: unknown,
@@ -124,9 +125,8 @@ export class LambdaTimeoutError extends Error {
 }
 
 /** One invocation until it settles: with its result, its error, or a timeout error. */
-class Invocation {
+class Invocation implements Watched {
   settled = false;
-  /** Its own timer, when it could not join the shared deadline queue (see Invocations.watch). */
   timer: NodeJS.Timeout | undefined;
   resolve!: (result: unknown) => void;
   reject!: (error: unknown) => void;
@@ -144,38 +144,25 @@ class Invocation {
 }
 
 const IGNORE = () => {};
-/** Settled entries at the head of the deadline queue are dropped in place until this many, then cut off. */
-const QUEUE_COMPACT_AT = 1024;
 
 /**
  * Invokes handlers and settles each invocation with its result, its error, or a timeout error
  * once the function's timeout has passed (the handler itself cannot be stopped and runs on).
  * Callback-style handlers (three parameters) are supported. `idle()` waits for every
- * invocation in flight (the runtime's stop).
- *
- * Timeouts share one timer: invocations of a function start in time order with the same
- * timeout, so their deadlines come in order; they queue, and the timer is set for the
- * earliest one still running. A timer per invocation (and its clearTimeout) cost more than
- * the rest of the local invocation path together. An invocation whose deadline is earlier
- * than the queue's last (another function's shorter timeout) gets a timer of its own.
- * Hand-written: Node's timers are themselves one list per duration, but each setTimeout
- * still allocates and links a Timeout. Timers are unref'd: a timeout never keeps the process
- * alive by itself (what runs the invocations does: the server, the pollers, a test).
+ * invocation in flight (the runtime's stop). Timeouts share one timer (DeadlineQueue): a
+ * timer per invocation cost more than the rest of the local invocation path together.
  */
 export class Invocations {
   /** Invocations started and not yet settled (each settles once: Invocation.settled). */
   private running = 0;
-  private queue: Invocation[] = [];
-  private head = 0;
-  private timer: NodeJS.Timeout | undefined;
+  private readonly deadlines = new DeadlineQueue<Invocation>((invocation) => this.timeOut(invocation));
   private idleWaiters: (() => void)[] = [];
-  private readonly onTimer = () => this.expireDue();
 
   run(handler: Handler, event: unknown, context: Context): Promise<unknown> {
     const timeoutMs = context.getRemainingTimeInMillis();
     const invocation = new Invocation(Date.now() + timeoutMs, timeoutMs);
     this.running++;
-    this.watch(invocation);
+    this.deadlines.watch(invocation);
     if (handler.length < 3) {
       this.settleWith(invocation, handler, event, context);
     } else {
@@ -215,7 +202,7 @@ export class Invocations {
   private settle(invocation: Invocation, error: unknown, result: unknown): void {
     if (invocation.settled) return;
     invocation.settled = true;
-    if (invocation.timer !== undefined) clearTimeout(invocation.timer);
+    this.deadlines.release(invocation);
     this.running--;
     if (error !== undefined && error !== null) invocation.reject(error);
     else invocation.resolve(result);
@@ -225,57 +212,12 @@ export class Invocations {
     if (this.running === 0) this.becameIdle();
   }
 
-  private watch(invocation: Invocation): void {
-    const last = this.queue[this.queue.length - 1];
-    if (last !== undefined && invocation.deadline < last.deadline) {
-      invocation.timer = setTimeout(() => this.timeOut(invocation), invocation.timeoutMs).unref();
-      return;
-    }
-    this.queue.push(invocation);
-    this.dropSettledHead();
-    this.timer ??= this.arm();
-  }
-
-  private arm(): NodeJS.Timeout | undefined {
-    const next = this.queue[this.head];
-    return next && setTimeout(this.onTimer, Math.max(0, next.deadline - Date.now())).unref();
-  }
-
-  private expireDue(): void {
-    this.timer = undefined;
-    const now = Date.now();
-    const due: Invocation[] = [];
-    while (this.head < this.queue.length) {
-      const next = this.queue[this.head] as Invocation;
-      if (!next.settled) {
-        if (next.deadline > now) break;
-        due.push(next);
-      }
-      this.head++;
-    }
-    this.dropSettledHead();
-    this.timer = this.arm();
-    // Last: the last of them to settle may leave the runtime idle, which resets the queue.
-    for (const invocation of due) this.timeOut(invocation);
-  }
-
   private timeOut(invocation: Invocation): void {
     this.settle(invocation, new LambdaTimeoutError(invocation.timeoutMs / 1000), undefined);
   }
 
-  private dropSettledHead(): void {
-    while (this.head < this.queue.length && (this.queue[this.head] as Invocation).settled) this.head++;
-    if (this.head >= QUEUE_COMPACT_AT && this.head * 2 >= this.queue.length) {
-      this.queue = this.queue.slice(this.head);
-      this.head = 0;
-    }
-  }
-
   private becameIdle(): void {
-    // The timer stays: a server between two requests is idle for microseconds, and re-arming
-    // it per request is what the queue is there to avoid. When it fires it finds nothing due.
-    this.queue = [];
-    this.head = 0;
+    this.deadlines.clear();
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
     for (const resolve of waiters) resolve();
