@@ -172,6 +172,28 @@ describe('processShadowBatch', () => {
     expect(deadLetters[0]?.reason).toMatch(/not a mirror message: .*eventId/);
   });
 
+  it('reads a message spilled to S3 through its pointer: processed once there, retried until then, parked when unreadable', async () => {
+    const { sink, deadLetters, deps } = harness();
+    const whole = message([1, 2, 3, 4]);
+    const stored = new Map<string, string>([
+      ['s3://spill/whole.json', JSON.stringify(whole)],
+      ['s3://spill/broken.json', '{"v":1,'],
+    ]);
+    const spilling = {
+      ...deps,
+      sink: Object.assign(sink, { readSpilled: async (uri: string) => stored.get(uri) }),
+    };
+    const pointer = (eventId: string, spilledTo: string) => deliver({ v: 1, eventId, spilledTo });
+    const late = pointer('ev-late', 's3://spill/not-yet.json');
+    const retry = await retried(
+      [pointer(whole.eventId, 's3://spill/whole.json'), late, pointer('ev-broken', 's3://spill/broken.json')],
+      spilling,
+    );
+    expect(retry).toEqual([late.messageId]);
+    expect(sink.lines('captures/prod/').map((l) => l.eventMetadata.eventId)).toEqual([whole.eventId]);
+    expect(deadLetters.map((d) => d.reason)).toEqual([expect.stringMatching(/^not JSON: /)]);
+  });
+
   it('keeps production captures when the shadow model fails on the input', async () => {
     const { sink, observations, deps } = harness();
     // The classifier takes 4 features too, but a 3-wide row breaks it: the shadow errs alone.

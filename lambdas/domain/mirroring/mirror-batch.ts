@@ -578,28 +578,32 @@ async function writtenIntents(
 
 /** A message, the reason it can never be processed, or 'retry' when its spilled body is not there yet. */
 async function readDelivery(delivery: Delivery, deps: ShadowBatchDeps): Promise<MirrorMessage | string> {
-  let body = delivery.body;
-  try {
-    const pointer = spilledMessageSchema.safeParse(JSON.parse(body));
+  const json = parseJson(delivery.body);
+  if (typeof json === 'string') return json;
+  // Only a pointer has spilledTo: a whole message is parsed and checked once, not first tried as a pointer.
+  if (typeof json.value === 'object' && json.value !== null && 'spilledTo' in json.value) {
+    const pointer = spilledMessageSchema.safeParse(json.value);
     if (pointer.success) {
       const spilled = await deps.sink.readSpilled(pointer.data.spilledTo);
       if (spilled === undefined) return 'retry';
-      body = spilled;
+      const stored = parseJson(spilled);
+      return typeof stored === 'string' ? stored : messageOf(stored.value);
     }
-  } catch {
-    // Not JSON: parseMessage names the problem.
   }
-  return parseMessage(body);
+  return messageOf(json.value);
 }
 
-/** The message, or the reason it can never be processed. */
-function parseMessage(body: string): MirrorMessage | string {
-  let json: unknown;
+/** The parsed JSON, or the reason the text is not JSON. */
+function parseJson(body: string): { value: unknown } | string {
   try {
-    json = JSON.parse(body);
+    return { value: JSON.parse(body) };
   } catch (error) {
     return `not JSON: ${(error as Error).message}`;
   }
+}
+
+/** The message, or the reason it can never be processed. */
+function messageOf(json: unknown): MirrorMessage | string {
   const result = mirrorMessageSchema.safeParse(json);
   if (!result.success) {
     return `not a mirror message: ${result.error.issues
