@@ -63,7 +63,7 @@ export async function benchInvokeHandler(
   const store = options.store ?? new InMemoryRegistryStore();
   await store.create(COLLECTIONS.endpoint, 'bench', record);
   return createInvokeHandler({
-    endpoints: new EndpointCache(store, 60_000),
+    endpoints: new EndpointCache(store, { ttlMs: 60_000 }),
     models: new ModelCache(artifacts),
     keys: { resolve: async (id) => (id === KEY.accessKeyId ? KEY : undefined) },
     mirror,

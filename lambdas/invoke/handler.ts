@@ -15,13 +15,14 @@ import { dataPlaneClients as clients } from '../shared/data-plane-clients.js';
 import { functionLogger } from '../shared/logger.js';
 import { createInvokeHandler } from './data-plane.js';
 
+const logging = functionLogger('understudy-invoke');
 const registry = new DynamoDbRegistryStore(clients.dynamo(), requireEnv(ENV.registryTable));
 const mirrorBudgetMs = millisecondsEnv(ENV.mirrorBudgetMs, DEFAULT_MIRROR_BUDGET_MS);
 const mirrorClients = clients.mirror(mirrorBudgetMs);
 
 export const handler = createInvokeHandler({
-  logging: functionLogger('understudy-invoke'),
-  endpoints: new EndpointCache(registry),
+  logging,
+  endpoints: new EndpointCache(registry, { log: logging.log }),
   models: new ModelCache(new S3ArtifactSource(clients.s3())),
   mirror: new SqsMirrorQueue(
     mirrorClients.sqs,

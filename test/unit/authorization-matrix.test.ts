@@ -123,7 +123,7 @@ beforeEach(async () => {
     listingTokens: new ListingTokens(async () => Buffer.alloc(32, 7)),
   });
   invoke = createInvokeHandler({
-    endpoints: new EndpointCache(watched, 0),
+    endpoints: new EndpointCache(watched, { ttlMs: 0 }),
     models: new ModelCache(artifacts),
     keys: resolver,
     metrics: { write: () => undefined },

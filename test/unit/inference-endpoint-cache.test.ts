@@ -20,15 +20,21 @@ class FlakyStore extends InMemoryRegistryStore {
 }
 
 async function setup() {
+  const warnings: { message: string; fields?: Record<string, unknown> }[] = [];
+  const log = {
+    info: () => {},
+    warn: (message: string, fields?: Record<string, unknown>) => void warnings.push({ message, fields }),
+    error: () => {},
+  };
   const store = new FlakyStore();
   await store.create(COLLECTIONS.endpoint, 'ep', record('config-1'));
   let now = 0;
-  const cache = new EndpointCache(store, TTL_MS, () => now, STALE_MS);
+  const cache = new EndpointCache(store, { ttlMs: TTL_MS, clock: () => now, staleOnErrorMs: STALE_MS, log });
   const at = (ms: number) => {
     now = ms;
   };
   const update = (config: string) => store.replace(COLLECTIONS.endpoint, 'ep', record(config));
-  return { store, cache, at, update };
+  return { store, cache, at, update, warnings };
 }
 
 describe('EndpointCache', () => {
@@ -45,7 +51,7 @@ describe('EndpointCache', () => {
   });
 
   it('answers with the last good record while a read fails, for up to staleOnErrorMs after it', async () => {
-    const { store, cache, at, update } = await setup();
+    const { store, cache, at, update, warnings } = await setup();
     await cache.get('ep');
     store.failing = true;
     at(TTL_MS);
@@ -54,6 +60,13 @@ describe('EndpointCache', () => {
     at(TTL_MS + 10);
     await cache.get('ep');
     expect(store.reads).toBe(2);
+    // Told once per failed read, not once per request it answered.
+    expect(warnings).toEqual([
+      {
+        message: 'endpoint record read failed; answering with an earlier read',
+        fields: { endpointName: 'ep', readAgeMs: TTL_MS, error: 'registry read timed out' },
+      },
+    ]);
     at(STALE_MS);
     expect((await cache.get('ep'))?.EndpointConfigName).toBe('config-1');
     expect(store.reads).toBe(3);

@@ -63,7 +63,7 @@ beforeEach(() => {
   lines = [];
   handler = createInvokeHandler({
     // TTL 0: every request reads the record, so a weight change applies to the very next one.
-    endpoints: new EndpointCache(store, 0),
+    endpoints: new EndpointCache(store, { ttlMs: 0 }),
     models: new ModelCache(artifacts),
     keys: { resolve: async (id) => (id === KEY.accessKeyId ? KEY : undefined) },
     metrics: { write: (line) => lines.push(line) },

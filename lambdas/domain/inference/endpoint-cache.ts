@@ -1,9 +1,20 @@
 import type { EndpointRecord } from '../hosting/endpoints.js';
+import type { Log } from '../kernel/log.js';
 import { COLLECTIONS } from '../kernel/records.js';
 import type { RegistryStore } from '../kernel/store.js';
 
 /** How long after its last good read a record still answers while the registry fails to be read. */
 export const DEFAULT_STALE_ON_ERROR_MS = 60_000;
+
+export interface EndpointCacheOptions {
+  /** How long a read answers before the record is read again. @default 1000 */
+  readonly ttlMs?: number;
+  readonly clock?: () => number;
+  /** @default DEFAULT_STALE_ON_ERROR_MS */
+  readonly staleOnErrorMs?: number;
+  /** Where a failed read answered by an older record is told (a warning, once per failed read). */
+  readonly log?: Log;
+}
 
 interface Entry {
   /** When the read behind `record` started. */
@@ -24,17 +35,24 @@ interface Entry {
  * data plane keeps serving while its registry has a bad moment: otherwise every request that
  * arrives during the failed read gets a 5xx, though nothing about the endpoint changed. The
  * next read is tried `ttlMs` later. Without a good record that recent, the error goes to the
- * caller, as before.
+ * caller, as before. Each failed read answered that way is logged once (`log`).
  */
 export class EndpointCache {
   private readonly entries = new Map<string, Entry>();
+  private readonly ttlMs: number;
+  private readonly clock: () => number;
+  private readonly staleOnErrorMs: number;
+  private readonly log?: Log;
 
   constructor(
     private readonly store: RegistryStore,
-    private readonly ttlMs = 1000,
-    private readonly clock: () => number = Date.now,
-    private readonly staleOnErrorMs = DEFAULT_STALE_ON_ERROR_MS,
-  ) {}
+    options: EndpointCacheOptions = {},
+  ) {
+    this.ttlMs = options.ttlMs ?? 1000;
+    this.clock = options.clock ?? Date.now;
+    this.staleOnErrorMs = options.staleOnErrorMs ?? DEFAULT_STALE_ON_ERROR_MS;
+    this.log = options.log;
+  }
 
   get(name: string): Promise<EndpointRecord | undefined> {
     const now = this.clock();
@@ -47,7 +65,15 @@ export class EndpointCache {
         return stored?.data;
       },
       (error: unknown) => {
-        if (good !== undefined && now - good.at <= this.staleOnErrorMs) return good.record;
+        if (good !== undefined && now - good.at <= this.staleOnErrorMs) {
+          // Otherwise invisible: the requests it answers succeed, only slower by the failed read.
+          this.log?.warn('endpoint record read failed; answering with an earlier read', {
+            endpointName: name,
+            readAgeMs: now - good.at,
+            error: error instanceof Error ? error.message : String(error),
+          });
+          return good.record;
+        }
         if (this.entries.get(name) === entry) this.entries.delete(name);
         throw error;
       },
