@@ -12,8 +12,11 @@ const record = (config: string) => ({ EndpointName: 'ep', EndpointConfigName: co
 class FlakyStore extends InMemoryRegistryStore {
   reads = 0;
   failing = false;
+  /** While set, reads wait for it before they answer (a registry slow to answer). */
+  stalled?: Promise<void>;
   override async get<T>(collection: string, id: string) {
     this.reads++;
+    if (this.stalled) await this.stalled;
     if (this.failing) throw new Error('registry read timed out');
     return super.get<T>(collection, id);
   }
@@ -81,6 +84,32 @@ describe('EndpointCache', () => {
     store.failing = true;
     at(2 * STALE_MS + TTL_MS + 1);
     expect((await cache.get('ep'))?.EndpointConfigName).toBe('config-2');
+  });
+
+  it('answers with the last good record at once while a read runs past the ttl, and starts no second read', async () => {
+    const { store, cache, at, update } = await setup();
+    await cache.get('ep');
+    let answer!: () => void;
+    store.stalled = new Promise<void>((resolve) => {
+      answer = resolve;
+    });
+    await update('config-2');
+    at(TTL_MS);
+    const slow = cache.get('ep');
+    expect(store.reads).toBe(2);
+    for (const ms of [2 * TTL_MS, 5 * TTL_MS, STALE_MS]) {
+      at(ms);
+      expect((await cache.get('ep'))?.EndpointConfigName).toBe('config-1');
+    }
+    expect(store.reads).toBe(2);
+    // Past the bound the caller waits for the read, as without a good record.
+    at(STALE_MS + 1);
+    const late = cache.get('ep');
+    expect(store.reads).toBe(3);
+    store.stalled = undefined;
+    answer();
+    expect((await slow)?.EndpointConfigName).toBe('config-2');
+    expect((await late)?.EndpointConfigName).toBe('config-2');
   });
 
   it('remembers a deleted endpoint as gone, also through a failing read', async () => {

@@ -20,8 +20,10 @@ interface Entry {
   /** When the read behind `record` started. */
   readonly at: number;
   readonly record: Promise<EndpointRecord | undefined>;
-  /** The newest read that succeeded, for the reads that fail after it. */
+  /** The newest read that succeeded, for the reads that fail or are slow after it. */
   good?: { readonly at: number; readonly record: EndpointRecord | undefined };
+  /** Until the read has answered or failed. */
+  pending: boolean;
 }
 
 /**
@@ -35,7 +37,9 @@ interface Entry {
  * data plane keeps serving while its registry has a bad moment: otherwise every request that
  * arrives during the failed read gets a 5xx, though nothing about the endpoint changed. The
  * next read is tried `ttlMs` later. Without a good record that recent, the error goes to the
- * caller, as before. Each failed read answered that way is logged once (`log`).
+ * caller, as before. Each failed read answered that way is logged once (`log`). While a read
+ * runs on past the ttl, the last good record (within the same bound) answers without waiting,
+ * and no second read starts until the first has ended.
  */
 export class EndpointCache {
   private readonly entries = new Map<string, Entry>();
@@ -59,12 +63,19 @@ export class EndpointCache {
     const previous = this.entries.get(name);
     if (previous && now - previous.at < this.ttlMs) return previous.record;
     const good = previous?.good;
+    // A read still running past the ttl (a registry slow to answer): the last good record
+    // answers at once, rather than each ttl adding a read that waits as long as the first.
+    if (previous?.pending && good !== undefined && now - good.at <= this.staleOnErrorMs) {
+      return Promise.resolve(good.record);
+    }
     const record = this.store.get<EndpointRecord>(COLLECTIONS.endpoint, name).then(
       (stored) => {
+        entry.pending = false;
         entry.good = { at: now, record: stored?.data };
         return stored?.data;
       },
       (error: unknown) => {
+        entry.pending = false;
         if (good !== undefined && now - good.at <= this.staleOnErrorMs) {
           // Otherwise invisible: the requests it answers succeed, only slower by the failed read.
           this.log?.warn('endpoint record read failed; answering with an earlier read', {
@@ -78,7 +89,7 @@ export class EndpointCache {
         throw error;
       },
     );
-    const entry: Entry = { at: now, record, good };
+    const entry: Entry = { at: now, record, good, pending: true };
     this.entries.set(name, entry);
     return record;
   }
