@@ -1,11 +1,24 @@
-/** Something in flight that must be given up at its deadline unless it settles first. */
-export interface Watched {
-  /** When it is due, in `Date.now()` milliseconds. */
-  readonly deadline: number;
-  /** Set by its owner once it has settled; a settled entry is never expired. */
-  settled: boolean;
+const IGNORE = () => {};
+
+/**
+ * Something in flight whose promise settles once: with its work's outcome, or when its deadline
+ * passes first (DeadlineQueue).
+ */
+export class Deadline<T> {
+  settled = false;
   /** Its own timer, when it could not join the shared queue (see DeadlineQueue). */
-  timer?: NodeJS.Timeout;
+  timer: NodeJS.Timeout | undefined;
+  resolve!: (value: T) => void;
+  reject!: (error: unknown) => void;
+  readonly promise: Promise<T>;
+
+  /** `deadline` in `Date.now()` milliseconds. */
+  constructor(readonly deadline: number) {
+    this.promise = new Promise<T>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+  }
 }
 
 /** Settled entries at the head of the queue are dropped in place until this many, then cut off. */
@@ -23,16 +36,30 @@ const COMPACT_AT = 1024;
  * allocates and links a Timeout. The timer is unref'd: a deadline never keeps the process
  * alive by itself.
  */
-export class DeadlineQueue<T extends Watched> {
+export class DeadlineQueue<T extends Deadline<unknown>> {
+  /** Entries watched and not yet settled. */
+  private running = 0;
   private queue: T[] = [];
   private head = 0;
   private timer: NodeJS.Timeout | undefined;
   private readonly onTimer = () => this.expireDue();
 
-  /** `expire` is called once for each entry whose deadline passed before it settled. */
-  constructor(private readonly expire: (entry: T) => void) {}
+  /**
+   * `expire` is called once for each entry whose deadline passed before it settled (it settles
+   * the entry, with its owner's error); `onIdle` each time the last entry in flight settles.
+   */
+  constructor(
+    private readonly expire: (entry: T) => void,
+    private readonly onIdle?: () => void,
+  ) {}
+
+  /** Entries watched and not yet settled. */
+  get inFlight(): number {
+    return this.running;
+  }
 
   watch(entry: T): void {
+    this.running++;
     const last = this.queue[this.queue.length - 1];
     if (last !== undefined && entry.deadline < last.deadline) {
       entry.timer = setTimeout(
@@ -48,19 +75,24 @@ export class DeadlineQueue<T extends Watched> {
     this.timer ??= this.arm();
   }
 
-  /** Call once an entry has settled (after setting `settled`): its own timer, if any, goes. */
-  release(entry: T): void {
+  /** Settles an entry once (later calls do nothing): its promise, its own timer, the count in flight. */
+  settle(entry: T, fulfilled: boolean, outcome: unknown): void {
+    if (entry.settled) return;
+    entry.settled = true;
     if (entry.timer !== undefined) clearTimeout(entry.timer);
-  }
-
-  /**
-   * Forgets every entry: call when nothing is in flight. The timer stays: a server between two
-   * requests is idle for microseconds, and re-arming it per request is what the queue is there
-   * to avoid. When it fires it finds nothing due.
-   */
-  clear(): void {
-    this.queue = [];
-    this.head = 0;
+    this.running--;
+    if (fulfilled) entry.resolve(outcome);
+    else entry.reject(outcome);
+    // Released: a settled entry may wait in the queue a while, and must not hold its outcome.
+    entry.resolve = IGNORE;
+    entry.reject = IGNORE;
+    if (this.running === 0) {
+      // The timer stays: a server between two requests is idle for microseconds, and re-arming
+      // it per request is what the queue is there to avoid. When it fires it finds nothing due.
+      this.queue = [];
+      this.head = 0;
+      this.onIdle?.();
+    }
   }
 
   private arm(): NodeJS.Timeout | undefined {
@@ -82,7 +114,7 @@ export class DeadlineQueue<T extends Watched> {
     }
     this.dropSettledHead();
     this.timer = this.arm();
-    // Last: expiring the last of them may leave the owner idle, which clears the queue.
+    // Last: expiring the last of them may leave nothing in flight, which clears the queue.
     for (const entry of due) if (!entry.settled) this.expire(entry);
   }
 

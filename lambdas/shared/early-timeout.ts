@@ -1,5 +1,5 @@
 import type { Context } from 'aws-lambda';
-import { DeadlineQueue, type Watched } from './deadline-queue.js';
+import { Deadline, DeadlineQueue } from './deadline-queue.js';
 
 /**
  * How long before the function's timeout a request still in flight is failed: enough for
@@ -16,24 +16,6 @@ export class EarlyTimeoutError extends Error {
   }
 }
 
-/** One request until its work settles or its deadline passes. */
-class Race<T> implements Watched {
-  settled = false;
-  timer: NodeJS.Timeout | undefined;
-  resolve!: (value: T) => void;
-  reject!: (error: unknown) => void;
-  readonly promise: Promise<T>;
-
-  constructor(readonly deadline: number) {
-    this.promise = new Promise<T>((resolve, reject) => {
-      this.resolve = resolve;
-      this.reject = reject;
-    });
-  }
-}
-
-const IGNORE = () => {};
-
 /**
  * Fails a request that is about to outlive its function's timeout, so that the caller gets a
  * typed error and the metrics count it, where Lambda would only cut the process off: middy's
@@ -47,9 +29,8 @@ const IGNORE = () => {};
  * middlewares (the API error, the 5XX metric).
  */
 export class EarlyTimeout {
-  private running = 0;
-  private readonly deadlines = new DeadlineQueue<Race<unknown>>((race) =>
-    this.settle(race, false, new EarlyTimeoutError(this.marginMs)),
+  private readonly deadlines = new DeadlineQueue<Deadline<unknown>>((race) =>
+    this.deadlines.settle(race, false, new EarlyTimeoutError(this.marginMs)),
   );
 
   constructor(private readonly marginMs = EARLY_TIMEOUT_MARGIN_MS) {}
@@ -60,32 +41,18 @@ export class EarlyTimeout {
    */
   race<T>(work: Promise<T>, context: Pick<Context, 'getRemainingTimeInMillis'>): Promise<T> {
     if (typeof context.getRemainingTimeInMillis !== 'function') return work;
-    const race = new Race<T>(Date.now() + context.getRemainingTimeInMillis() - this.marginMs);
-    this.running++;
-    this.deadlines.watch(race as Race<unknown>);
-    this.follow(race, work);
+    const race = new Deadline<T>(Date.now() + context.getRemainingTimeInMillis() - this.marginMs);
+    this.deadlines.watch(race as Deadline<unknown>);
+    this.follow(race as Deadline<unknown>, work);
     return race.promise;
   }
 
   /** Awaited here rather than with then(): a request makes no closures for it. */
-  private async follow<T>(race: Race<T>, work: Promise<T>): Promise<void> {
+  private async follow(race: Deadline<unknown>, work: Promise<unknown>): Promise<void> {
     try {
-      this.settle(race, true, await work);
+      this.deadlines.settle(race, true, await work);
     } catch (error) {
-      this.settle(race, false, error);
+      this.deadlines.settle(race, false, error);
     }
-  }
-
-  private settle<T>(race: Race<T>, fulfilled: boolean, outcome: unknown): void {
-    if (race.settled) return;
-    race.settled = true;
-    this.deadlines.release(race as Race<unknown>);
-    this.running--;
-    if (fulfilled) race.resolve(outcome as T);
-    else race.reject(outcome);
-    // Released: a settled entry may wait in the queue a while, and must not hold its answer.
-    race.resolve = IGNORE;
-    race.reject = IGNORE;
-    if (this.running === 0) this.deadlines.clear();
   }
 }

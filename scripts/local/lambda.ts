@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Context } from 'aws-lambda';
-import { DeadlineQueue, type Watched } from '../../lambdas/shared/deadline-queue.js';
+import { Deadline, DeadlineQueue } from '../../lambdas/shared/deadline-queue.js';
 
 export type Handler = (
   event: unknown,
@@ -125,25 +125,14 @@ export class LambdaTimeoutError extends Error {
 }
 
 /** One invocation until it settles: with its result, its error, or a timeout error. */
-class Invocation implements Watched {
-  settled = false;
-  timer: NodeJS.Timeout | undefined;
-  resolve!: (result: unknown) => void;
-  reject!: (error: unknown) => void;
-  readonly promise: Promise<unknown>;
-
+class Invocation extends Deadline<unknown> {
   constructor(
-    readonly deadline: number,
+    deadline: number,
     readonly timeoutMs: number,
   ) {
-    this.promise = new Promise<unknown>((resolve, reject) => {
-      this.resolve = resolve;
-      this.reject = reject;
-    });
+    super(deadline);
   }
 }
-
-const IGNORE = () => {};
 
 /**
  * Invokes handlers and settles each invocation with its result, its error, or a timeout error
@@ -153,15 +142,15 @@ const IGNORE = () => {};
  * timer per invocation cost more than the rest of the local invocation path together.
  */
 export class Invocations {
-  /** Invocations started and not yet settled (each settles once: Invocation.settled). */
-  private running = 0;
-  private readonly deadlines = new DeadlineQueue<Invocation>((invocation) => this.timeOut(invocation));
+  private readonly deadlines = new DeadlineQueue<Invocation>(
+    (invocation) => this.timeOut(invocation),
+    () => this.becameIdle(),
+  );
   private idleWaiters: (() => void)[] = [];
 
   run(handler: Handler, event: unknown, context: Context): Promise<unknown> {
     const timeoutMs = context.getRemainingTimeInMillis();
     const invocation = new Invocation(Date.now() + timeoutMs, timeoutMs);
-    this.running++;
     this.deadlines.watch(invocation);
     if (handler.length < 3) {
       this.settleWith(invocation, handler, event, context);
@@ -181,7 +170,7 @@ export class Invocations {
 
   /** Resolves once no invocation is in flight. */
   idle(): Promise<void> {
-    if (this.running === 0) return Promise.resolve();
+    if (this.deadlines.inFlight === 0) return Promise.resolve();
     return new Promise<void>((resolve) => this.idleWaiters.push(resolve));
   }
 
@@ -200,16 +189,8 @@ export class Invocations {
   }
 
   private settle(invocation: Invocation, error: unknown, result: unknown): void {
-    if (invocation.settled) return;
-    invocation.settled = true;
-    this.deadlines.release(invocation);
-    this.running--;
-    if (error !== undefined && error !== null) invocation.reject(error);
-    else invocation.resolve(result);
-    // Released: a settled entry may wait in the queue a while, and must not hold its result.
-    invocation.resolve = IGNORE;
-    invocation.reject = IGNORE;
-    if (this.running === 0) this.becameIdle();
+    const failed = error !== undefined && error !== null;
+    this.deadlines.settle(invocation, !failed, failed ? error : result);
   }
 
   private timeOut(invocation: Invocation): void {
@@ -217,7 +198,6 @@ export class Invocations {
   }
 
   private becameIdle(): void {
-    this.deadlines.clear();
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
     for (const resolve of waiters) resolve();
