@@ -89,6 +89,11 @@ export const BUNDLING = {
    * reader's kernel): Node's ESM equivalents (Node ≥ 20.11).
    */
   define: { __dirname: 'import.meta.dirname', __filename: 'import.meta.filename' },
+  /**
+   * Modules the bundles replace, with paths from the project root: the SDK's default credential
+   * chain by Lambda's own two sources (lambdas/shared/lambda-credentials.ts says why).
+   */
+  alias: { '@aws-sdk/credential-provider-node': './lambdas/shared/lambda-credentials.ts' },
   /** Lambda's NODE_OPTIONS for every function. */
   nodeOptions: '--enable-source-maps',
 } as const;

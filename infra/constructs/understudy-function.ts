@@ -72,6 +72,8 @@ export class UnderstudyFunction extends Construct {
         externalModules: externalModules(props.name),
         banner: BUNDLING.banner,
         define: BUNDLING.define,
+        // Local bundling runs esbuild from projectRoot, which BUNDLING.alias's paths start at.
+        esbuildArgs: { '--alias': Object.entries(BUNDLING.alias).map(([from, to]) => `${from}=${to}`) },
       },
     });
     (this.fn.node.defaultChild as lambda.CfnFunction).addMetadata(FUNCTION_METADATA_KEY, props.name);

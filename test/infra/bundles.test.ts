@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -33,7 +33,7 @@ describe("each function's bundle, built as the stack builds it", () => {
   const runner = path.join(dir, 'import.cjs');
   writeFileSync(runner, IMPORT);
   it.each(Object.keys(FUNCTIONS) as FunctionName[])(
-    "%s imports under Lambda's NODE_OPTIONS and exports its handler",
+    "%s imports under Lambda's NODE_OPTIONS, exports its handler, carries Lambda's credential sources only",
     async (name) => {
       const outfile = path.join(dir, `${name}.mjs`);
       await bundleFunction(name, outfile);
@@ -46,6 +46,13 @@ describe("each function's bundle, built as the stack builds it", () => {
         },
       }).catch((error: { stdout?: string }) => ({ stdout: error.stdout ?? String(error) }));
       expect(JSON.parse(stdout.trim().split('\n').pop() ?? '{}')).toEqual({ handler: 'function' });
+      // BUNDLING.alias: the SDK's default credential chain (files, SSO, STS, process, IMDS) is
+      // left out; the map lists every file the bundle holds.
+      const { sources } = JSON.parse(readFileSync(`${outfile}.map`, 'utf8')) as { sources: string[] };
+      expect(sources.filter((source) => /credential-provider-(node|ini|sso|process)\//.test(source))).toEqual(
+        [],
+      );
+      expect(sources.some((source) => source.endsWith('lambdas/shared/lambda-credentials.ts'))).toBe(true);
     },
   );
 });

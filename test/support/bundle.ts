@@ -25,6 +25,9 @@ export async function bundleFunction(name: FunctionName, outfile: string): Promi
     external: externalModules(name),
     banner: { js: BUNDLING.banner },
     define: BUNDLING.define,
+    alias: Object.fromEntries(
+      Object.entries(BUNDLING.alias).map(([from, to]) => [from, path.join(root, to)]),
+    ),
     outfile,
     logLevel: 'silent',
   });
