@@ -58,7 +58,7 @@ export class UnderstudyFunction extends Construct {
       memorySize: spec.memorySizeMb,
       timeout: Duration.seconds(spec.timeoutSeconds),
       description: spec.description,
-      environment: { NODE_OPTIONS: BUNDLING.nodeOptions, ...props.environment },
+      environment: props.environment,
       layers: props.onnxLayer && spec.usesOnnx ? [props.onnxLayer] : [],
       depsLockFilePath: path.join(props.projectRoot, 'package-lock.json'),
       projectRoot: props.projectRoot,
@@ -72,7 +72,8 @@ export class UnderstudyFunction extends Construct {
         externalModules: externalModules(props.name),
         banner: BUNDLING.banner,
         define: BUNDLING.define,
-        // Local bundling runs esbuild from projectRoot, which BUNDLING.alias's paths start at.
+        // Local bundling runs esbuild from projectRoot, where BUNDLING's paths start.
+        inject: [...BUNDLING.inject],
         esbuildArgs: { '--alias': Object.entries(BUNDLING.alias).map(([from, to]) => `${from}=${to}`) },
       },
     });

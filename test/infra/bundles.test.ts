@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { BUNDLING, ENV, FUNCTIONS, type FunctionName } from '../../lambdas/functions.js';
-import { bundleFunction } from '../support/bundle.js';
+import { ENV, FUNCTIONS, type FunctionName } from '../../lambdas/functions.js';
+import { bundleEntry, bundleFunction } from '../support/bundle.js';
 
 const run = promisify(execFile);
 // Inside the project: the bundles' one external import, onnxruntime-node, resolves from node_modules.
@@ -33,14 +33,13 @@ describe("each function's bundle, built as the stack builds it", () => {
   const runner = path.join(dir, 'import.cjs');
   writeFileSync(runner, IMPORT);
   it.each(Object.keys(FUNCTIONS) as FunctionName[])(
-    "%s imports under Lambda's NODE_OPTIONS, exports its handler, carries Lambda's credential sources only",
+    "%s imports, exports its handler, carries Lambda's credential sources only",
     async (name) => {
       const outfile = path.join(dir, `${name}.mjs`);
       await bundleFunction(name, outfile);
       const { stdout } = await run(process.execPath, [runner, outfile], {
         env: {
           PATH: process.env.PATH ?? '',
-          NODE_OPTIONS: BUNDLING.nodeOptions,
           AWS_REGION: 'us-east-1',
           ...environment,
         },
@@ -55,4 +54,42 @@ describe("each function's bundle, built as the stack builds it", () => {
       expect(sources.some((source) => source.endsWith('lambdas/shared/lambda-credentials.ts'))).toBe(true);
     },
   );
+});
+
+/** Calls the bundle's handler and prints the stack trace it throws. */
+const TRACE = `import(process.argv[2]).then((m) => {
+  try { m.handler(); } catch (e) { console.log(JSON.stringify({ stack: e.stack })); } })`;
+
+// Lambda starts the functions without --enable-source-maps (BUNDLING.inject maps traces instead).
+describe("a bundle's stack traces", () => {
+  const fixture = 'test/fixtures/bundling/throws.ts';
+  const traceOf = async (outfile: string) => {
+    const runner = path.join(dir, 'trace.cjs');
+    writeFileSync(runner, TRACE);
+    const { stdout } = await run(process.execPath, [runner, outfile], {
+      env: { PATH: process.env.PATH ?? '' },
+    });
+    return (JSON.parse(stdout.trim()) as { stack: string }).stack.split('\n');
+  };
+
+  it('name the TypeScript functions, files and lines', async () => {
+    const outfile = path.join(dir, 'throws.mjs');
+    await bundleEntry(fixture, outfile);
+    const [header, first, second] = await traceOf(outfile);
+    expect(header).toBe('Error: thrown by the fixture');
+    expect(first).toBe(`    at validateRequest (${path.resolve(fixture)}:8:9)`);
+    // An exported function's definition carries no name in the map, and its caller is outside
+    // the bundle: it keeps its minified name, as under Node's own --enable-source-maps.
+    expect(second).toMatch(/^ {4}at \S+ \(/);
+    expect(second?.endsWith(` (${path.resolve(fixture)}:4:10)`)).toBe(true);
+  });
+
+  it("keep the bundle's own positions when its map is missing", async () => {
+    const outfile = path.join(dir, 'throws-unmapped.mjs');
+    await bundleEntry(fixture, outfile);
+    rmSync(`${outfile}.map`);
+    const [header, first] = await traceOf(outfile);
+    expect(header).toBe('Error: thrown by the fixture');
+    expect(first).toMatch(/throws-unmapped\.mjs:\d+:\d+\)?$/);
+  });
 });

@@ -12,8 +12,13 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
  * layer in Lambda.
  */
 export async function bundleFunction(name: FunctionName, outfile: string): Promise<void> {
+  await bundleEntry(FUNCTIONS[name].entry, outfile, externalModules(name));
+}
+
+/** Bundles any entry (a path from the project root) with the stack's options. */
+export async function bundleEntry(entry: string, outfile: string, external: string[] = []): Promise<void> {
   await build({
-    entryPoints: [path.join(root, FUNCTIONS[name].entry)],
+    entryPoints: [path.join(root, entry)],
     bundle: true,
     platform: 'node',
     format: BUNDLING.format,
@@ -22,9 +27,10 @@ export async function bundleFunction(name: FunctionName, outfile: string): Promi
     sourcemap: BUNDLING.sourceMap,
     sourcesContent: BUNDLING.sourcesContent,
     mainFields: [...BUNDLING.mainFields],
-    external: externalModules(name),
+    external,
     banner: { js: BUNDLING.banner },
     define: BUNDLING.define,
+    inject: BUNDLING.inject.map((file) => path.join(root, file)),
     alias: Object.fromEntries(
       Object.entries(BUNDLING.alias).map(([from, to]) => [from, path.join(root, to)]),
     ),
