@@ -2,6 +2,7 @@ import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { HttpEvent } from '../../lambdas/shared/http.js';
+import { isTextBody } from '../../scripts/local/apigw.js';
 
 export interface SigningKey {
   readonly accessKeyId: string;
@@ -9,7 +10,8 @@ export interface SigningKey {
 }
 
 /**
- * An API Gateway (payload 2.0) InvokeEndpoint event, signed as the AWS SDK signs it, for
+ * An API Gateway (payload 2.0) InvokeEndpoint event, signed as the AWS SDK signs it, its body as
+ * an HTTP API delivers it (text for text media types, base64 otherwise: scripts/local/apigw.ts), for
  * driving the data-plane handler in process (tests and benchmarks).
  */
 export function signedInvokeEvent(options: {
@@ -78,6 +80,10 @@ async function signedEvent(options: {
     }),
     { signingDate: now },
   );
+  const bytes = Buffer.from(body);
+  const contentType = Object.entries(signed.headers).find(
+    ([name]) => name.toLowerCase() === 'content-type',
+  )?.[1];
   return {
     version: '2.0',
     routeKey,
@@ -85,8 +91,10 @@ async function signedEvent(options: {
     rawQueryString: '',
     headers: Object.fromEntries(Object.entries(signed.headers).map(([k, v]) => [k.toLowerCase(), v])),
     ...(options.pathParameters === undefined ? {} : { pathParameters: options.pathParameters }),
-    isBase64Encoded: true,
-    body: Buffer.from(body).toString('base64'),
+    // As an HTTP API hands a body to its function: text media types as text, others base64.
+    ...(isTextBody(contentType, bytes)
+      ? { isBase64Encoded: false, body: bytes.toString('utf8') }
+      : { isBase64Encoded: true, body: bytes.toString('base64') }),
     requestContext: {
       accountId: '123456789012',
       apiId: 'local',
