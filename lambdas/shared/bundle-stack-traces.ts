@@ -21,6 +21,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const bundleUrl = import.meta.url;
 const bundleFile = fileURLToPath(bundleUrl);
 const mapFile = `${bundleFile}.map`;
+const mapUrl = pathToFileURL(mapFile);
 
 /** Read once, at the first trace; null when the bundle has no readable map. */
 let map: SourceMap | null | undefined;
@@ -38,7 +39,7 @@ function sourceMap(): SourceMap | null {
 
 /** A map's sources are relative to the map file. */
 function sourcePath(source: string): string {
-  const url = new URL(source, pathToFileURL(mapFile));
+  const url = new URL(source, mapUrl);
   return url.protocol === 'file:' ? fileURLToPath(url) : url.href;
 }
 

@@ -81,18 +81,16 @@ async function signedEvent(options: {
     { signingDate: now },
   );
   const bytes = Buffer.from(body);
-  const contentType = Object.entries(signed.headers).find(
-    ([name]) => name.toLowerCase() === 'content-type',
-  )?.[1];
+  const headers = Object.fromEntries(Object.entries(signed.headers).map(([k, v]) => [k.toLowerCase(), v]));
   return {
     version: '2.0',
     routeKey,
     rawPath: path,
     rawQueryString: '',
-    headers: Object.fromEntries(Object.entries(signed.headers).map(([k, v]) => [k.toLowerCase(), v])),
+    headers,
     ...(options.pathParameters === undefined ? {} : { pathParameters: options.pathParameters }),
     // As an HTTP API hands a body to its function: text media types as text, others base64.
-    ...(isTextBody(contentType, bytes)
+    ...(isTextBody(headers['content-type'], bytes)
       ? { isBase64Encoded: false, body: bytes.toString('utf8') }
       : { isBase64Encoded: true, body: bytes.toString('base64') }),
     requestContext: {
